@@ -1,0 +1,73 @@
+"""numpynn: neural networks from scratch on NumPy.
+
+Rows are samples: ``X`` has shape ``(n_samples, n_features)``; a Dense layer holds
+``W`` of shape ``(n_in, n_out)`` and ``b`` of shape ``(n_out,)``.
+"""
+
+from . import datasets, gates, initializers
+from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
+from .callbacks import Callback, EarlyStopping, PrintProgress
+from .errors import ConvergenceWarning, DivergenceError, ShapeError
+from .gradcheck import gradient_check, numerical_gradient
+from .layers import (
+    Dense,
+    Dropout,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Step,
+    Tanh,
+)
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .model import Sequential, mlp
+from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from .perceptron import Perceptron
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "BinaryCrossEntropy",
+    "Callback",
+    "ConvergenceWarning",
+    "CrossEntropy",
+    "Dense",
+    "DivergenceError",
+    "Dropout",
+    "EarlyStopping",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "MeanSquaredError",
+    "Optimizer",
+    "Perceptron",
+    "PrintProgress",
+    "RMSProp",
+    "ReLU",
+    "Sequential",
+    "ShapeError",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Tanh",
+    "__version__",
+    "datasets",
+    "gates",
+    "gradient_check",
+    "identity",
+    "initializers",
+    "leaky_relu",
+    "mlp",
+    "numerical_gradient",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "step",
+    "tanh",
+]

@@ -1,0 +1,239 @@
+"""Layers: small classes with ``forward`` and ``backward`` that read like the math.
+
+Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samples, n_out)``.
+``forward`` keeps on ``self`` what ``backward`` needs; ``backward(dout)`` receives dL/d(output)
+and returns dL/d(input), storing the gradient of each parameter ``P`` as ``dP``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import activations, initializers
+from ._typing import Array, Seed
+from .errors import ShapeError
+
+
+class Layer:
+    """Base class. ``params`` names the trainable arrays; their gradients are ``d`` + name."""
+
+    params: ClassVar[tuple[str, ...]] = ()
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """x: (n_samples, n_in) -> output: (n_samples, n_out)."""
+        raise NotImplementedError
+
+    def backward(self, dout: Array) -> Array:
+        """dout = dL/d(output): (n_samples, n_out) -> dL/dx: (n_samples, n_in)."""
+        raise NotImplementedError
+
+    def backward_params(self, dout: Array) -> None:
+        """Parameter gradients only, for the first layer (whose input needs no gradient)."""
+        self.backward(dout)
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (parameters excluded)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """Fully connected layer: z = x @ W + b, with W: (n_in, n_out) and b: (n_out,).
+
+    ``init`` names the weight initialiser (see :mod:`numpynn.initializers`); ``seed`` seeds it.
+    """
+
+    params = ("W", "b")
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        init: str = "xavier",
+        dtype: type | np.dtype[Any] = np.float32,
+        seed: Seed = None,
+    ) -> None:
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"Dense {name} must be a positive integer, got {value!r}")
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"Dense dtype must be a floating type, got {dtype}")
+        self.init = init
+        rng = np.random.default_rng(seed)
+        self.W = initializers.get(init)(int(n_in), int(n_out), rng).astype(dtype)
+        self.b = np.zeros(int(n_out), dtype=dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+
+    @property
+    def n_in(self) -> int:
+        return int(self.W.shape[0])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.W.shape[1])
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ShapeError(
+                f"{self!r} expects input of shape (n_samples, {self.n_in}), got {x.shape}: "
+                f"cannot multiply {x.shape} by W of shape {self.W.shape}"
+            )
+        self.x = x
+        z = x @ self.W
+        z += self.b
+        return z
+
+    def backward(self, dout: Array) -> Array:
+        self.backward_params(dout)
+        return dout @ self.W.T  # dL/dx = dout W^T
+
+    def backward_params(self, dout: Array) -> None:
+        np.matmul(self.x.T, dout, out=self.dW)  # dL/dW = x^T dout
+        np.sum(dout, axis=0, out=self.db)  # dL/db = column sums of dout
+
+    def config(self) -> dict[str, Any]:
+        return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.y = activations.sigmoid(x)
+        return self.y
+
+    def backward(self, dout: Array) -> Array:
+        return dout * self.y * (1 - self.y)
+
+
+class Tanh(Layer):
+    """y = tanh(x); dy/dx = 1 - y^2."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dout: Array) -> Array:
+        return dout * (1 - self.y * self.y)
+
+
+class ReLU(Layer):
+    """y = max(0, x); dy/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, dout: Array) -> Array:
+        return dout * self.mask
+
+
+class LeakyReLU(Layer):
+    """y = x where x > 0, else alpha * x; dy/dx = 1 or alpha."""
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = float(alpha)
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.slope = np.where(x > 0, 1, self.alpha).astype(x.dtype)
+        return x * self.slope
+
+    def backward(self, dout: Array) -> Array:
+        return dout * self.slope
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class Identity(Layer):
+    """y = x; dy/dx = 1. The output layer of a regression network."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        return x
+
+    def backward(self, dout: Array) -> Array:
+        return dout
+
+
+class Step(Layer):
+    """y = 1 where x > 0, else 0: the perceptron's activation. Its derivative is 0 (almost
+    everywhere), so nothing below a Step layer learns by backpropagation."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        return activations.step(x)
+
+    def backward(self, dout: Array) -> Array:
+        return np.zeros_like(dout)
+
+
+class Softmax(Layer):
+    """y = softmax(x) row-wise; dL/dx = y * (dout - sum(dout * y, axis=1)).
+
+    Followed by :class:`~numpynn.losses.CrossEntropy`, training fuses the two and uses the
+    simpler, stabler gradient (y - t) / n_samples instead of this backward.
+    """
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.y = activations.softmax(x)
+        return self.y
+
+    def backward(self, dout: Array) -> Array:
+        return self.y * (dout - np.sum(dout * self.y, axis=1, keepdims=True))
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input with probability ``rate`` and scale the
+    rest by 1 / (1 - rate); at inference, the identity. ``fit`` sets ``rng`` from its seed."""
+
+    def __init__(self, rate: float = 0.5, *, seed: Seed = None) -> None:
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if not training or self.rate == 0.0:
+            self.mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
+        self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
+        return x * self.mask
+
+    def backward(self, dout: Array) -> Array:
+        return dout if self.mask is None else dout * self.mask
+
+    def config(self) -> dict[str, Any]:
+        return {"rate": self.rate}
+
+
+ACTIVATION_LAYERS: dict[str, type[Layer]] = {
+    "step": Step,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+    "softmax": Softmax,
+}
+
+LAYER_TYPES: dict[str, type[Layer]] = {
+    cls.__name__: cls for cls in (Dense, Dropout, *ACTIVATION_LAYERS.values())
+}
+
+
+def activation_layer(name: str) -> Layer:
+    """A new activation layer from its name ("relu", "sigmoid", ...)."""
+    try:
+        return ACTIVATION_LAYERS[name]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATION_LAYERS)}, got {name!r}"
+        ) from None

@@ -1,0 +1,212 @@
+"""Loss functions, each averaged over the samples (rows) of a batch.
+
+A loss has ``forward(output, target) -> float`` and ``backward() -> dL/d(output)``, with
+``output`` and ``target`` of shape ``(n_samples, n_outputs)``. ``prepare_targets`` turns the
+user's ``y`` (class labels or one-hot rows, or values) into that shape once, at the boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import activations
+from ._typing import Array
+from .errors import ShapeError
+from .layers import Layer, Sigmoid, Softmax
+
+
+class Loss:
+    """Base class. ``classifies`` says whether outputs are class scores (accuracy applies)."""
+
+    classifies = False
+
+    def forward(self, output: Array, target: Array) -> float:
+        """The mean loss of the batch; keeps what ``backward`` needs."""
+        raise NotImplementedError
+
+    def backward(self) -> Array:
+        """dL/d(output) for the last ``forward``: (n_samples, n_outputs)."""
+        raise NotImplementedError
+
+    def count_correct(self, output: Array, target: Array) -> int:
+        """How many rows of ``output`` predict the class of ``target`` (classifiers only)."""
+        raise TypeError(f"{self!r} is not a classification loss: accuracy does not apply")
+
+    def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs)."""
+        y = np.asarray(y)
+        if y.ndim == 1 and n_outputs == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise ShapeError(
+                f"y must have shape (n_samples, {n_outputs}) to match the model's {n_outputs} "
+                f"outputs, got {y.shape}"
+            )
+        if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+            raise TypeError(f"y must hold real numbers, got dtype {y.dtype}")
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinite values")
+        return y.astype(dtype, copy=False)
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MeanSquaredError(Loss):
+    """The quadratic cost J = 1/(2m) * sum_i ||output_i - target_i||^2 (Nielsen's C; for one
+    output, half the mean squared error). dJ/d(output) = (output - target) / m."""
+
+    def forward(self, output: Array, target: Array) -> float:
+        self.diff = output - target
+        return float(0.5 * np.sum(self.diff * self.diff) / len(output))
+
+    def backward(self) -> Array:
+        return self.diff / len(self.diff)
+
+
+class BinaryCrossEntropy(Loss):
+    """J = -(1/m) * sum(t log(a) + (1 - t) log(1 - a)) for independent yes/no outputs.
+
+    With ``from_logits=True`` the output is z and a = sigmoid(z) is applied inside, stably:
+    dJ/dz = (a - t) / m. Followed by a :class:`Sigmoid` layer, training fuses the two.
+    """
+
+    classifies = True
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def forward(self, output: Array, target: Array) -> float:
+        self.target = target
+        if self.from_logits:
+            z = output
+            self.a = activations.sigmoid(z)
+            # log(1 + e^z) - t z, written so that e^z never overflows
+            per_entry = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+        else:
+            self.a = _clip_probabilities(output)
+            per_entry = -(target * np.log(self.a) + (1 - target) * np.log1p(-self.a))
+        return float(np.sum(per_entry) / len(output))
+
+    def backward(self) -> Array:
+        m = len(self.a)
+        if self.from_logits:
+            return (self.a - self.target) / m
+        return (self.a - self.target) / (self.a * (1 - self.a)) / m
+
+    def count_correct(self, output: Array, target: Array) -> int:
+        threshold = 0.0 if self.from_logits else 0.5
+        return int(np.all((output > threshold) == (target > 0.5), axis=1).sum())
+
+    def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        t = super().prepare_targets(y, n_outputs, dtype)
+        if t.size and (t.min() < 0 or t.max() > 1):
+            raise ValueError(
+                f"y for BinaryCrossEntropy must lie in [0, 1], got values in "
+                f"[{t.min():g}, {t.max():g}]"
+            )
+        return t
+
+    def config(self) -> dict[str, Any]:
+        return {"from_logits": self.from_logits}
+
+
+class CrossEntropy(Loss):
+    """J = -(1/m) * sum_i sum_k t_ik log(a_ik) for one class per sample.
+
+    Targets are class labels (n_samples,) or one-hot rows (n_samples, n_classes). With
+    ``from_logits=True`` the output is z and a = softmax(z) is applied inside, stably:
+    dJ/dz = (a - t) / m. Followed by a :class:`Softmax` layer, training fuses the two.
+    """
+
+    classifies = True
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def forward(self, output: Array, target: Array) -> float:
+        self.target = target
+        if self.from_logits:
+            log_a = activations.log_softmax(output)
+            self.a = np.exp(log_a)
+        else:
+            self.a = _clip_probabilities(output)
+            log_a = np.log(self.a)
+        return float(-np.sum(target * log_a) / len(output))
+
+    def backward(self) -> Array:
+        m = len(self.a)
+        if self.from_logits:
+            return (self.a - self.target) / m
+        return -self.target / self.a / m
+
+    def count_correct(self, output: Array, target: Array) -> int:
+        return int(np.sum(output.argmax(axis=1) == target.argmax(axis=1)))
+
+    def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        y = np.asarray(y)
+        if y.ndim != 1:
+            return super().prepare_targets(y, n_outputs, dtype)
+        if not (np.issubdtype(y.dtype, np.integer) or _holds_integers(y)):
+            raise TypeError(f"class labels y must be integers, got dtype {y.dtype}")
+        if y.size and (y.min() < 0 or y.max() >= n_outputs):
+            raise ValueError(
+                f"class labels y must lie in [0, {n_outputs - 1}] for a model with {n_outputs} "
+                f"outputs, got labels in [{y.min():g}, {y.max():g}]"
+            )
+        return one_hot(y.astype(np.int64), n_outputs, dtype)
+
+    def config(self) -> dict[str, Any]:
+        return {"from_logits": self.from_logits}
+
+
+def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
+    """labels: (n_samples,) integers in [0, n_classes) -> (n_samples, n_classes) of 0 and 1."""
+    t = np.zeros((len(labels), n_classes), dtype=dtype)
+    t[np.arange(len(labels)), labels] = 1
+    return t
+
+
+def fuse(layers: list[Layer], loss: Loss) -> tuple[list[Layer], Loss]:
+    """The layers and loss that training uses: a final Softmax + CrossEntropy (or Sigmoid +
+    BinaryCrossEntropy) becomes the loss on logits, whose gradient is simply (a - t) / m."""
+    if layers and isinstance(loss, CrossEntropy | BinaryCrossEntropy) and not loss.from_logits:
+        output_layer = Softmax if isinstance(loss, CrossEntropy) else Sigmoid
+        if isinstance(layers[-1], output_layer):
+            return layers[:-1], type(loss)(from_logits=True)
+    return layers, loss
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "mse": MeanSquaredError,
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "cross_entropy": CrossEntropy,
+}
+
+
+def get(loss: Loss | str) -> Loss:
+    """A loss object from itself or its name ("mse", "binary_cross_entropy", "cross_entropy")."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str) and loss in LOSSES:
+        return LOSSES[loss]()
+    raise ValueError(f"loss must be a Loss or one of {sorted(LOSSES)}, got {loss!r}")
+
+
+def _clip_probabilities(a: Array) -> Array:
+    """Keep probabilities in [eps, 1 - eps] so their logarithms stay finite."""
+    eps = np.finfo(a.dtype).eps if np.issubdtype(a.dtype, np.floating) else 1e-12
+    return np.clip(a, eps, 1 - eps)
+
+
+def _holds_integers(y: Array) -> bool:
+    return bool(
+        np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+    )

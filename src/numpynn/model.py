@@ -1,0 +1,259 @@
+"""The model: a sequence of layers, with ``fit``, ``predict`` and ``evaluate``.
+
+Rows are samples throughout: ``X`` has shape ``(n_samples, n_features)``. For layer sizes
+``[n_0, n_1, ..., n_L]`` (input is layer 0, output is layer L), layer l >= 1 computes
+z[l] = a[l-1] @ W[l] + b[l] and a[l] = h(z[l]), with W[l] of shape (n_{l-1}, n_l).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import activations
+from . import losses as losses_module
+from . import optimizers as optimizers_module
+from ._typing import Array, Seed
+from .callbacks import Callback
+from .errors import ShapeError
+from .layers import Dense, Dropout, Layer, Sigmoid, Softmax, activation_layer
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .optimizers import Optimizer
+from .training import forward, train
+from .validation import check_positive_int, check_same_length, check_X
+
+
+class Sequential:
+    """Layers applied one after another: ``Sequential(Dense(2, 3), Sigmoid(), Dense(3, 1))``."""
+
+    def __init__(self, *layers: Layer) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} must be a numpynn Layer, got {type(layer).__name__}")
+        width = None
+        for i, layer in enumerate(layers):
+            if isinstance(layer, Dense):
+                if width is not None and layer.n_in != width:
+                    raise ShapeError(
+                        f"layer {i} ({layer!r}) takes {layer.n_in} inputs but the layer before "
+                        f"it outputs {width}: W of shape {layer.W.shape} cannot follow an "
+                        f"output of shape (n_samples, {width})"
+                    )
+                width = layer.n_out
+        self.layers: list[Layer] = list(layers)
+        self.loss: Loss | None = None  # set by fit; evaluate uses it by default
+        self.stop_training = False
+
+    def __repr__(self) -> str:
+        return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
+
+    # --- structure ---------------------------------------------------------------------
+
+    @property
+    def dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def n_inputs(self) -> int | None:
+        """Number of input features (None for a model without Dense layers)."""
+        dense = self.dense_layers
+        return dense[0].n_in if dense else None
+
+    @property
+    def n_outputs(self) -> int | None:
+        """Number of outputs (None for a model without Dense layers)."""
+        dense = self.dense_layers
+        return dense[-1].n_out if dense else None
+
+    @property
+    def dtype(self) -> np.dtype[Any] | None:
+        """The parameters' floating type (None for a model without parameters)."""
+        dense = self.dense_layers
+        return dense[0].W.dtype if dense else None
+
+    def parameters(self) -> list[Array]:
+        """Every trainable array, in layer order (W then b for each Dense)."""
+        return [getattr(layer, name) for layer in self.layers for name in layer.params]
+
+    def gradients(self) -> list[Array]:
+        """The gradient arrays, in the order of ``parameters()``."""
+        return [getattr(layer, "d" + name) for layer in self.layers for name in layer.params]
+
+    # --- forward and backward ----------------------------------------------------------
+
+    def forward(self, X: npt.ArrayLike, training: bool = False) -> Array:
+        """The network's output for X: (n_samples, n_inputs) -> (n_samples, n_outputs)."""
+        return forward(self.layers, self._check_X(X), training)
+
+    def predict(self, X: npt.ArrayLike) -> Array:
+        """Class labels (n_samples,) for a classifier (softmax or sigmoid output, or trained with
+        a cross-entropy); the output values (n_samples, n_outputs) otherwise."""
+        output = self.forward(X)
+        kind = self._output_kind()
+        if kind == "multiclass":
+            return output.argmax(axis=1)
+        if kind == "binary":
+            threshold = 0.5 if isinstance(self.layers[-1], Sigmoid) else 0.0
+            labels = (output > threshold).astype(np.int64)
+            return labels[:, 0] if labels.shape[1] == 1 else labels
+        return output
+
+    def predict_proba(self, X: npt.ArrayLike) -> Array:
+        """Class probabilities (n_samples, n_outputs) of a classifier."""
+        output = self.forward(X)
+        kind = self._output_kind()
+        if kind == "multiclass" and not isinstance(self.layers[-1], Softmax):
+            return np.asarray(activations.softmax(output))
+        if kind == "binary" and not isinstance(self.layers[-1], Sigmoid):
+            return np.asarray(activations.sigmoid(output))
+        if kind == "values":
+            raise TypeError(
+                "predict_proba needs a classifier: end the model with Softmax or Sigmoid, or "
+                "fit it with a cross-entropy loss"
+            )
+        return output
+
+    def evaluate(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, loss: Loss | str | None = None
+    ) -> dict[str, float]:
+        """{"loss": mean loss, "accuracy": fraction correct (classifiers)} on (X, y).
+
+        ``loss`` defaults to the one ``fit`` used, else the one the output layer suggests."""
+        loss = losses_module.get(loss) if loss is not None else self.loss or self._default_loss()
+        X = self._check_X(X)
+        check_same_length(X, y)
+        layers, fused_loss = losses_module.fuse(self.layers, loss)
+        T = fused_loss.prepare_targets(y, self._n_outputs_of(X), X.dtype)
+        output = forward(layers, X, training=False)
+        result = {"loss": fused_loss.forward(output, T)}
+        if fused_loss.classifies:
+            result["accuracy"] = fused_loss.count_correct(output, T) / len(X)
+        return result
+
+    # --- training ----------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        *,
+        loss: Loss | str | None = None,
+        optimizer: Optimizer | str = "adam",
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        validation_data: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+        shuffle: bool = True,
+        seed: Seed = None,
+        callbacks: Iterable[Callback] = (),
+    ) -> dict[str, list[float]]:
+        """Train by mini-batch gradient descent with backpropagation; return the history.
+
+        X: (n_samples, n_features); y: class labels (n_samples,), one-hot rows or target values
+        (n_samples, n_outputs). ``loss`` defaults to what the output layer suggests
+        (Softmax -> CrossEntropy, Sigmoid -> BinaryCrossEntropy, else MeanSquaredError).
+        ``batch_size=None`` trains on the full batch. ``seed`` (an int or a Generator) drives
+        the shuffling and dropout: the same seed and starting weights give bit-identical
+        results. The history maps "loss", "accuracy" (classifiers), "val_loss" and
+        "val_accuracy" (with validation data) to one value per epoch.
+        """
+        loss = losses_module.get(loss) if loss is not None else self._default_loss()
+        optimizer = optimizers_module.get(optimizer)
+        epochs = check_positive_int("epochs", epochs)
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
+        X = self._check_X(X)
+        check_same_length(X, y)
+        layers, train_loss = losses_module.fuse(self.layers, loss)
+        n_outputs = self._n_outputs_of(X)
+        T = train_loss.prepare_targets(y, n_outputs, X.dtype)
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                raise TypeError("validation_data must be a pair (X_val, y_val)")
+            X_val = self._check_X(validation_data[0], name="validation_data[0]")
+            check_same_length(X_val, validation_data[1], "validation_data[0]", "validation_data[1]")
+            T_val = train_loss.prepare_targets(validation_data[1], n_outputs, X.dtype)
+            validation = (X_val, T_val)
+        self.loss = loss
+        return train(
+            self,
+            layers,
+            X,
+            T,
+            loss=train_loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size or len(X),
+            validation=validation,
+            shuffle=shuffle,
+            rng=np.random.default_rng(seed),
+            callbacks=list(callbacks),
+        )
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _check_X(self, X: npt.ArrayLike, name: str = "X") -> Array:
+        return check_X(X, name=name, n_features=self.n_inputs, dtype=self.dtype)
+
+    def _n_outputs_of(self, X: Array) -> int:
+        return self.n_outputs if self.n_outputs is not None else X.shape[1]
+
+    def _default_loss(self) -> Loss:
+        last = self.layers[-1] if self.layers else None
+        if isinstance(last, Softmax):
+            return CrossEntropy()
+        if isinstance(last, Sigmoid):
+            return BinaryCrossEntropy()
+        return MeanSquaredError()
+
+    def _output_kind(self) -> str:
+        """ "multiclass", "binary" or "values": what the outputs mean."""
+        loss = self.loss or self._default_loss()
+        if isinstance(loss, CrossEntropy):
+            return "multiclass"
+        if isinstance(loss, BinaryCrossEntropy):
+            return "binary"
+        return "values"
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "relu",
+    output: str = "softmax",
+    *,
+    init: str | None = None,
+    dropout: float = 0.0,
+    dtype: Any = np.float32,
+    seed: Seed = None,
+) -> Sequential:
+    """The classic fully connected network from a list of layer sizes.
+
+    ``mlp([784, 30, 10], activation="sigmoid", output="softmax")`` gives Dense(784, 30),
+    Sigmoid, Dense(30, 10), Softmax. ``sizes[0]`` is the number of inputs (layer 0); each later
+    entry is a layer's width. ``dropout`` > 0 adds Dropout after each hidden activation.
+    ``init`` defaults to "he" before ReLU-type activations and "xavier" otherwise.
+    """
+    if isinstance(sizes, str | bytes) or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")
+    for name in (activation, output):
+        activation_layer(name)  # validates the name
+    rng = np.random.default_rng(seed)
+
+    def init_for(act: str) -> str:
+        return init or ("he" if act in ("relu", "leaky_relu") else "xavier")
+
+    layers: list[Layer] = []
+    n_hidden = len(sizes) - 2
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        act = activation if i < n_hidden else output
+        layers += [
+            Dense(n_in, n_out, init=init_for(act), dtype=dtype, seed=rng),
+            activation_layer(act),
+        ]
+        if dropout and i < n_hidden:
+            layers.append(Dropout(dropout, seed=rng))
+    return Sequential(*layers)

@@ -1,0 +1,209 @@
+"""Optimisers: update parameters in place from their gradients.
+
+``step(params, grads)`` takes matching lists of arrays. State (velocities, moments, the step
+count) is kept per parameter, in ``state``, so training can be checkpointed and resumed.
+``weight_decay`` adds L2 regularisation: the gradient of (weight_decay / 2) * ||W||^2, i.e.
+weight_decay * W, is added to each weight matrix (not to biases). Nielsen's lambda for a
+training set of n samples is ``weight_decay = lambda / n``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+
+
+class Optimizer:
+    """Base class: validates the hyper-parameters and keeps per-parameter state."""
+
+    slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
+
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+        _check_positive("lr", lr)
+        _check_non_negative("weight_decay", weight_decay)
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.t = 0  # number of steps taken
+        self.state: dict[str, list[Array]] = {}
+
+    def step(self, params: list[Array], grads: list[Array]) -> None:
+        """One update of every parameter from its gradient (both lists in the same order)."""
+        if not self.state and self.slots:
+            self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
+        self.t += 1
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if self.weight_decay and p.ndim > 1:
+                g = g + self.weight_decay * p
+            self.update(i, p, g)
+
+    def update(self, i: int, p: Array, g: Array) -> None:
+        """Update parameter number ``i``, ``p``, in place from its gradient ``g``."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments (hyper-parameters)."""
+        return {"lr": self.lr, "weight_decay": self.weight_decay}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Gradient descent: p <- p - lr * g.
+
+    With ``momentum`` mu: v <- mu * v - lr * g; p <- p + v.
+    With ``nesterov=True`` as well: p <- p + mu * v - lr * g (looks one step ahead).
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0.0:
+            raise ValueError("nesterov=True needs a momentum > 0, got momentum=0.0")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.slots = ("velocity",) if momentum else ()
+
+    def update(self, i: int, p: Array, g: Array) -> None:
+        if not self.momentum:
+            p -= self.lr * g
+            return
+        v = self.state["velocity"][i]
+        v *= self.momentum
+        v -= self.lr * g
+        if self.nesterov:
+            p += self.momentum * v - self.lr * g
+        else:
+            p += v
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class AdaGrad(Optimizer):
+    """h <- h + g^2; p <- p - lr * g / (sqrt(h) + eps): each weight gets its own decaying rate."""
+
+    slots = ("h",)
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
+        _check_positive("eps", eps)
+        self.eps = float(eps)
+
+    def update(self, i: int, p: Array, g: Array) -> None:
+        h = self.state["h"][i]
+        h += g * g
+        p -= self.lr * g / (np.sqrt(h) + self.eps)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "eps": self.eps}
+
+
+class RMSProp(Optimizer):
+    """h <- rho * h + (1 - rho) * g^2; p <- p - lr * g / (sqrt(h) + eps)."""
+
+    slots = ("h",)
+
+    def __init__(
+        self, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        _check_fraction("rho", rho)
+        _check_positive("eps", eps)
+        self.rho = float(rho)
+        self.eps = float(eps)
+
+    def update(self, i: int, p: Array, g: Array) -> None:
+        h = self.state["h"][i]
+        h *= self.rho
+        h += (1 - self.rho) * g * g
+        p -= self.lr * g / (np.sqrt(h) + self.eps)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "rho": self.rho, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
+    p <- p - lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+    """
+
+    slots = ("m", "v")
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        _check_fraction("beta1", beta1)
+        _check_fraction("beta2", beta2)
+        _check_positive("eps", eps)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, i: int, p: Array, g: Array) -> None:
+        m, v = self.state["m"][i], self.state["v"][i]
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1**self.t)
+        v_hat = v / (1 - self.beta2**self.t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+OPTIMIZERS: dict[str, Callable[[], Optimizer]] = {
+    "sgd": SGD,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+
+def get(optimizer: Optimizer | str) -> Optimizer:
+    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam")."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        return OPTIMIZERS[optimizer]()
+    raise ValueError(
+        f"optimizer must be an Optimizer or one of {sorted(OPTIMIZERS)}, got {optimizer!r}"
+    )
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not (_is_real(value) and np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if not (_is_real(value) and np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def _check_fraction(name: str, value: float) -> None:
+    if not (_is_real(value) and 0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")

@@ -1,0 +1,119 @@
+"""The training loop: shuffled mini-batches, forward, loss, backward, update. Read top to bottom.
+
+``Sequential.fit`` validates the inputs, then calls :func:`train`, which trusts them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._typing import Array
+from .callbacks import Callback
+from .errors import DivergenceError
+from .layers import Dropout, Layer
+from .losses import Loss
+from .optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from .model import Sequential
+
+
+def train(
+    model: Sequential,
+    layers: Sequence[Layer],
+    X: Array,
+    T: Array,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    validation: tuple[Array, Array] | None,
+    shuffle: bool,
+    rng: np.random.Generator,
+    callbacks: list[Callback],
+) -> dict[str, list[float]]:
+    """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
+    X: (n_samples, n_features) and targets T: (n_samples, n_outputs); return the history."""
+    params, grads = model.parameters(), model.gradients()
+    for layer in layers:
+        if isinstance(layer, Dropout):
+            layer.rng = rng  # one generator for shuffling and dropout: one seed fixes both
+    history: dict[str, list[float]] = {}
+    model.stop_training = False
+    for callback in callbacks:
+        callback.on_train_begin(model)
+
+    n = len(X)
+    for epoch in range(epochs):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        started = time.perf_counter()
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        total_loss = 0.0
+        total_correct = 0
+        for batch, start in enumerate(range(0, n, batch_size)):
+            rows = order[start : start + batch_size]
+            x, t = X[rows], T[rows]
+
+            output = forward(layers, x, training=True)
+            batch_loss = loss.forward(output, t)
+            if not math.isfinite(batch_loss):
+                raise DivergenceError(
+                    f"the loss became {batch_loss} at epoch {epoch}, batch {batch}: training "
+                    f"diverged; try a smaller learning rate (now {optimizer.lr:g})"
+                )
+            backward(layers, loss.backward())
+            optimizer.step(params, grads)
+
+            total_loss += batch_loss * len(rows)
+            if loss.classifies:
+                total_correct += loss.count_correct(output, t)
+            for callback in callbacks:
+                callback.on_batch_end(batch, {"loss": batch_loss})
+
+        logs = {"loss": total_loss / n}
+        if loss.classifies:
+            logs["accuracy"] = total_correct / n
+        if validation is not None:
+            X_val, T_val = validation
+            val_output = forward(layers, X_val, training=False)
+            logs["val_loss"] = loss.forward(val_output, T_val)
+            if loss.classifies:
+                logs["val_accuracy"] = loss.count_correct(val_output, T_val) / len(X_val)
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        logs["seconds"] = time.perf_counter() - started
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+
+    for callback in callbacks:
+        callback.on_train_end(history)
+    return history
+
+
+def forward(layers: Sequence[Layer], x: Array, training: bool) -> Array:
+    """Apply ``layers`` in turn to x: (n_samples, n_in) -> (n_samples, n_out)."""
+    for layer in layers:
+        x = layer.forward(x, training)
+    return x
+
+
+def backward(layers: Sequence[Layer], grad: Array) -> None:
+    """Backpropagate dL/d(output) through ``layers``, leaving each parameter's gradient on its
+    layer. Layers below the first trainable one need no gradient, and it needs no input
+    gradient (saving its largest matrix product)."""
+    trainable = [i for i, layer in enumerate(layers) if layer.params]
+    if not trainable:
+        return
+    first = trainable[0]
+    for layer in reversed(layers[first + 1 :]):
+        grad = layer.backward(grad)
+    layers[first].backward_params(grad)

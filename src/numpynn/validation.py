@@ -1,0 +1,65 @@
+"""Input checks for the public entry points: validate once at the boundary, then trust the data."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._typing import Array
+from .errors import ShapeError
+
+
+def check_X(
+    X: npt.ArrayLike, *, name: str = "X", n_features: int | None = None, dtype: Any = None
+) -> Array:
+    """X as a finite, non-empty float array of shape (n_samples, n_features), cast to ``dtype``
+    (or kept float, float64 for integer input). Raises TypeError/ValueError/ShapeError."""
+    try:
+        X = np.asarray(X)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a 2-D array of numbers: {exc}") from None
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+    if np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ShapeError(
+            f"{name} must be 2-D with shape (n_samples, n_features), got {X.ndim}-D shape "
+            f"{X.shape}" + ("; use X.reshape(1, -1) for a single sample" if X.ndim == 1 else "")
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: got shape {X.shape}, need at least one sample")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ShapeError(
+            f"{name} must have {n_features} features (columns) to match the model's input, "
+            f"got shape {X.shape}"
+        )
+    if dtype is None:
+        dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if not np.isfinite(X).all():
+        bad = int(np.size(X) - np.isfinite(X).sum())
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+    return X
+
+
+def check_same_length(X: Array, y: npt.ArrayLike, x_name: str = "X", y_name: str = "y") -> None:
+    """X and y must describe the same number of samples."""
+    n_y = len(np.asarray(y)) if np.ndim(y) else 0
+    if n_y != len(X):
+        raise ShapeError(
+            f"{x_name} and {y_name} must have the same number of samples, got {len(X)} rows in "
+            f"{x_name} and {n_y} in {y_name}"
+        )
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """A positive integer; TypeError/ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
