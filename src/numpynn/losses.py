@@ -1,8 +1,11 @@
 """Loss functions, each averaged over the samples (rows) of a batch.
 
-A loss has ``forward(output, target) -> float`` and ``backward() -> dL/d(output)``, with
-``output`` and ``target`` of shape ``(n_samples, n_outputs)``. ``prepare_targets`` turns the
-user's ``y`` (class labels or one-hot rows, or values) into that shape once, at the boundary.
+A loss has ``forward(output, target, weights=None) -> float`` and ``backward() -> dL/d(output)``,
+with ``output`` and ``target`` of shape ``(n_samples, n_outputs)``. A subclass defines the loss of
+each sample (``per_sample``) and its gradient (``sample_gradient``); the base class averages them
+over the batch, weighting sample i by ``weights[i]`` when weights are given. ``prepare_targets``
+turns the user's ``y`` (class labels or one-hot rows, or values) into that shape once, at the
+boundary.
 """
 
 from __future__ import annotations
@@ -23,12 +26,29 @@ class Loss:
 
     classifies = False
 
-    def forward(self, output: Array, target: Array) -> float:
-        """The mean loss of the batch; keeps what ``backward`` needs."""
-        raise NotImplementedError
+    def forward(self, output: Array, target: Array, weights: Array | None = None) -> float:
+        """The mean loss of the batch, (1/m) sum_i w_i * loss_i (w_i = 1 without weights);
+        keeps what ``backward`` needs."""
+        self.weights = weights
+        per_sample = self.per_sample(output, target)
+        if weights is not None:
+            per_sample = per_sample * weights
+        return float(np.sum(per_sample) / len(output))
 
     def backward(self) -> Array:
         """dL/d(output) for the last ``forward``: (n_samples, n_outputs)."""
+        grad = self.sample_gradient()
+        grad /= len(grad)
+        if self.weights is not None:
+            grad *= self.weights[:, None]
+        return grad
+
+    def per_sample(self, output: Array, target: Array) -> Array:
+        """The loss of each sample: (n_samples,). Keeps what ``sample_gradient`` needs."""
+        raise NotImplementedError
+
+    def sample_gradient(self) -> Array:
+        """d(loss_i)/d(output_i) for each row of the last ``per_sample``: a new array."""
         raise NotImplementedError
 
     def count_correct(self, output: Array, target: Array) -> int:
@@ -63,12 +83,12 @@ class MeanSquaredError(Loss):
     """The quadratic cost J = 1/(2m) * sum_i ||output_i - target_i||^2 (Nielsen's C; for one
     output, half the mean squared error). dJ/d(output) = (output - target) / m."""
 
-    def forward(self, output: Array, target: Array) -> float:
+    def per_sample(self, output: Array, target: Array) -> Array:
         self.diff = output - target
-        return float(0.5 * np.sum(self.diff * self.diff) / len(output))
+        return 0.5 * np.sum(self.diff * self.diff, axis=1)
 
-    def backward(self) -> Array:
-        return self.diff / len(self.diff)
+    def sample_gradient(self) -> Array:
+        return self.diff.copy()
 
 
 class BinaryCrossEntropy(Loss):
@@ -83,7 +103,7 @@ class BinaryCrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def forward(self, output: Array, target: Array) -> float:
+    def per_sample(self, output: Array, target: Array) -> Array:
         self.target = target
         if self.from_logits:
             z = output
@@ -93,13 +113,12 @@ class BinaryCrossEntropy(Loss):
         else:
             self.a = _clip_probabilities(output)
             per_entry = -(target * np.log(self.a) + (1 - target) * np.log1p(-self.a))
-        return float(np.sum(per_entry) / len(output))
+        return np.sum(per_entry, axis=1)
 
-    def backward(self) -> Array:
-        m = len(self.a)
+    def sample_gradient(self) -> Array:
         if self.from_logits:
-            return (self.a - self.target) / m
-        return (self.a - self.target) / (self.a * (1 - self.a)) / m
+            return self.a - self.target
+        return (self.a - self.target) / (self.a * (1 - self.a))
 
     def count_correct(self, output: Array, target: Array) -> int:
         threshold = 0.0 if self.from_logits else 0.5
@@ -131,7 +150,7 @@ class CrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
-    def forward(self, output: Array, target: Array) -> float:
+    def per_sample(self, output: Array, target: Array) -> Array:
         self.target = target
         if self.from_logits:
             log_a = activations.log_softmax(output)
@@ -139,13 +158,12 @@ class CrossEntropy(Loss):
         else:
             self.a = _clip_probabilities(output)
             log_a = np.log(self.a)
-        return float(-np.sum(target * log_a) / len(output))
+        return -np.sum(target * log_a, axis=1)
 
-    def backward(self) -> Array:
-        m = len(self.a)
+    def sample_gradient(self) -> Array:
         if self.from_logits:
-            return (self.a - self.target) / m
-        return -self.target / self.a / m
+            return self.a - self.target
+        return -self.target / self.a
 
     def count_correct(self, output: Array, target: Array) -> int:
         return int(np.sum(output.argmax(axis=1) == target.argmax(axis=1)))

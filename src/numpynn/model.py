@@ -24,7 +24,7 @@ from .layers import Dense, Dropout, Layer, Sigmoid, Softmax, activation_layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
 from .training import forward, train
-from .validation import check_positive_int, check_same_length, check_X
+from .validation import check_positive_int, check_same_length, check_sample_weight, check_X
 
 
 class Sequential:
@@ -149,6 +149,7 @@ class Sequential:
         shuffle: bool = True,
         seed: Seed = None,
         callbacks: Iterable[Callback] = (),
+        sample_weight: npt.ArrayLike | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -157,8 +158,10 @@ class Sequential:
         (Softmax -> CrossEntropy, Sigmoid -> BinaryCrossEntropy, else MeanSquaredError).
         ``batch_size=None`` trains on the full batch. ``seed`` (an int or a Generator) drives
         the shuffling and dropout: the same seed and starting weights give bit-identical
-        results. The history maps "loss", "accuracy" (classifiers), "val_loss" and
-        "val_accuracy" (with validation data) to one value per epoch.
+        results. ``sample_weight`` (n_samples,) of non-negative numbers weights each sample's
+        loss (scaled to average 1, so the learning rate keeps its meaning). The history maps
+        "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data)
+        to one value per epoch.
         """
         loss = losses_module.get(loss) if loss is not None else self._default_loss()
         optimizer = optimizers_module.get(optimizer)
@@ -170,6 +173,7 @@ class Sequential:
         layers, train_loss = losses_module.fuse(self.layers, loss)
         n_outputs = self._n_outputs_of(X)
         T = train_loss.prepare_targets(y, n_outputs, X.dtype)
+        weights = None if sample_weight is None else check_sample_weight(sample_weight, X)
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
@@ -184,6 +188,7 @@ class Sequential:
             layers,
             X,
             T,
+            weights=weights,
             loss=train_loss,
             optimizer=optimizer,
             epochs=epochs,

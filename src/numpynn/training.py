@@ -29,6 +29,7 @@ def train(
     X: Array,
     T: Array,
     *,
+    weights: Array | None = None,
     loss: Loss,
     optimizer: Optimizer,
     epochs: int,
@@ -39,7 +40,8 @@ def train(
     callbacks: list[Callback],
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
-    X: (n_samples, n_features) and targets T: (n_samples, n_outputs); return the history."""
+    X: (n_samples, n_features) and targets T: (n_samples, n_outputs), each sample's loss
+    weighted by ``weights`` (n_samples,) if given; return the history."""
     params, grads = model.parameters(), model.gradients()
     for layer in layers:
         if isinstance(layer, Dropout):
@@ -62,7 +64,7 @@ def train(
             x, t = X[rows], T[rows]
 
             output = forward(layers, x, training=True)
-            batch_loss = loss.forward(output, t)
+            batch_loss = loss.forward(output, t, None if weights is None else weights[rows])
             if not math.isfinite(batch_loss):
                 raise DivergenceError(
                     f"the loss became {batch_loss} at epoch {epoch}, batch {batch}: training "

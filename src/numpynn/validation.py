@@ -63,3 +63,21 @@ def check_positive_int(name: str, value: object) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_sample_weight(sample_weight: npt.ArrayLike, X: Array) -> Array:
+    """Sample weights (n_samples,) >= 0 with a positive sum, scaled to average 1, in X's dtype."""
+    w = np.asarray(sample_weight)
+    if w.dtype == object or not (np.issubdtype(w.dtype, np.number) or w.dtype == bool):
+        raise TypeError(f"sample_weight must hold numbers, got dtype {w.dtype}")
+    if w.shape != (len(X),):
+        raise ShapeError(
+            f"sample_weight must have shape ({len(X)},), one weight per row of X, got {w.shape}"
+        )
+    w = w.astype(X.dtype)
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            "sample_weight must hold finite values >= 0 with a positive sum, got values in "
+            f"[{w.min():g}, {w.max():g}] summing to {w.sum():g}"
+        )
+    return w * (len(w) / w.sum())
