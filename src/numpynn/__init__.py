@@ -7,7 +7,13 @@ Rows are samples: ``X`` has shape ``(n_samples, n_features)``; a Dense layer hol
 from . import datasets, gates, initializers
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, PrintProgress
-from .errors import ConvergenceWarning, DivergenceError, ShapeError
+from .errors import (
+    ConvergenceWarning,
+    DatasetNotFoundError,
+    DivergenceError,
+    FileFormatError,
+    ShapeError,
+)
 from .gradcheck import gradient_check, numerical_gradient
 from .layers import (
     Dense,
@@ -36,10 +42,12 @@ __all__ = [
     "Callback",
     "ConvergenceWarning",
     "CrossEntropy",
+    "DatasetNotFoundError",
     "Dense",
     "DivergenceError",
     "Dropout",
     "EarlyStopping",
+    "FileFormatError",
     "Identity",
     "Layer",
     "LeakyReLU",

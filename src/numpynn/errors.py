@@ -17,3 +17,12 @@ class DivergenceError(ArithmeticError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before it converged (e.g. a perceptron on XOR)."""
+
+
+class FileFormatError(ValueError):
+    """A data or model file is truncated, corrupt, tampered with or of an unknown format or
+    version; the message names the file and what is wrong."""
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """No source of a dataset could be found; the message says how to get the data."""
