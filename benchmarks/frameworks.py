@@ -52,12 +52,21 @@ class Numpynn:
         targets = y if work.cost == "ce" else _one_hot(y)
         loss = "cross_entropy" if work.cost == "ce" else "mse"
         model.fit(
-            X, targets, loss=loss, optimizer=optimizer, epochs=work.epochs,
-            batch_size=work.batch, seed=seed,
-        )  # fmt: skip
+            X,
+            targets,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=work.epochs,
+            batch_size=work.batch,
+            seed=seed,
+        )
 
     def predict(self, model: Any, X: np.ndarray) -> np.ndarray:
-        return model.predict(X) if model.loss is None or model.loss.classifies else model.forward(X).argmax(axis=1)
+        return (
+            model.predict(X)
+            if model.loss is None or model.loss.classifies
+            else model.forward(X).argmax(axis=1)
+        )
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         return X
@@ -122,11 +131,21 @@ class Sklearn:
         from sklearn.neural_network import MLPClassifier
 
         return MLPClassifier(
-            hidden_layer_sizes=work.sizes[1:-1], activation=work.activation, solver=self.solver,
-            alpha=0.0, batch_size=work.batch, learning_rate_init=work.lr, momentum=0.0,
-            nesterovs_momentum=False, max_iter=work.epochs, shuffle=True, tol=0.0,
-            n_iter_no_change=work.epochs + 1, early_stopping=False, random_state=0,
-        )  # fmt: skip
+            hidden_layer_sizes=work.sizes[1:-1],
+            activation=work.activation,
+            solver=self.solver,
+            alpha=0.0,
+            batch_size=work.batch,
+            learning_rate_init=work.lr,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            max_iter=work.epochs,
+            shuffle=True,
+            tol=0.0,
+            n_iter_no_change=work.epochs + 1,
+            early_stopping=False,
+            random_state=0,
+        )
 
     def fit(self, model: Any, work: Workload, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         from sklearn.exceptions import ConvergenceWarning
@@ -145,7 +164,8 @@ class Sklearn:
 
 class PerSample:
     """Nielsen's network.py: column vectors, backprop one sample at a time, float64,
-    weights updated once per mini-batch by the summed gradients (a faithful transcription)."""
+    weights updated once per mini-batch by the summed gradients (a faithful transcription of
+    network.py, whose data is a list of column vectors)."""
 
     name = "per-sample loop"
 
@@ -154,33 +174,35 @@ class PerSample:
         biases = [b.astype(np.float64).reshape(-1, 1) for _, b in init]
         return weights, biases
 
-    def fit(self, model: Any, work: Workload, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+    def fit(self, model: Any, work: Workload, X: Any, y: np.ndarray, seed: int) -> None:
         weights, biases = model
-        targets = _one_hot(y).astype(np.float64)
-        order = np.random.default_rng(seed).permutation(len(X))
+        targets = [t.reshape(-1, 1) for t in _one_hot(y).astype(np.float64)]
+        data = list(zip(X, targets, strict=True))
+        rng = np.random.default_rng(seed)
         for _ in range(work.epochs):
-            for start in range(0, len(X), work.batch):
-                batch = order[start : start + work.batch]
+            rng.shuffle(data)
+            for start in range(0, len(data), work.batch):
+                mini_batch = data[start : start + work.batch]
                 nabla_w = [np.zeros(w.shape) for w in weights]
                 nabla_b = [np.zeros(b.shape) for b in biases]
-                for i in batch:
-                    x = X[i].reshape(-1, 1).astype(np.float64)
-                    delta_w, delta_b = _backprop(weights, biases, x, targets[i].reshape(-1, 1))
+                for x, t in mini_batch:
+                    delta_w, delta_b = _backprop(weights, biases, x, t)
                     nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_w, strict=True)]
                     nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_b, strict=True)]
-                step = work.lr / len(batch)
+                step = work.lr / len(mini_batch)
                 weights[:] = [w - step * nw for w, nw in zip(weights, nabla_w, strict=True)]
                 biases[:] = [b - step * nb for b, nb in zip(biases, nabla_b, strict=True)]
 
-    def predict(self, model: Any, X: np.ndarray) -> np.ndarray:
+    def predict(self, model: Any, X: Any) -> np.ndarray:
         weights, biases = model
-        a = X.T.astype(np.float64)
+        a = np.hstack(X)  # the column vectors side by side: (n_in, n_samples)
         for w, b in zip(weights, biases, strict=True):
             a = _sigmoid(w @ a + b)
         return np.asarray(a.argmax(axis=0))
 
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        return X
+    def prepare(self, X: np.ndarray) -> Any:
+        """Nielsen's data layout: a list of (n_in, 1) column vectors (views of X's rows)."""
+        return [x.reshape(-1, 1) for x in X]
 
 
 def _backprop(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import statistics
@@ -167,7 +168,7 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[np.ndarray, np.nda
     runs them: per layer z = x W forward; dW = x^T g and, above the first layer, dx = g W^T."""
     rng = np.random.default_rng(0)
     products = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         x = rng.random((batch, n_in), dtype=np.float32)
         W = rng.random((n_in, n_out), dtype=np.float32)
         g = rng.random((batch, n_out), dtype=np.float32)
@@ -180,7 +181,10 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[np.ndarray, np.nda
 
 def step_flops(sizes: list[int], batch: int) -> float:
     """Floating-point operations of those products for one step."""
-    return sum(2.0 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in step_products(sizes, 1)) * batch
+    return (
+        sum(2.0 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in step_products(sizes, 1))
+        * batch
+    )
 
 
 def matmul_ceiling(sizes: list[int], batch: int, seconds: float = 0.5) -> float:

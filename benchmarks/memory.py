@@ -42,8 +42,12 @@ def main(framework: str, data_dir: str, epochs: int, batch: int) -> dict[str, fl
     model = contender.build(work, work.initial_weights())
     labels = contender.prepare(y) if framework == "torch" else y
     contender.fit(model, work, contender.prepare(X), labels, seed=0)
-    return {"before_data_mb": before, "data_mb": X.nbytes / 2**20, "after_load_mb": loaded,
-            "peak_mb": _peak_mb()}  # fmt: skip
+    return {
+        "before_data_mb": before,
+        "data_mb": X.nbytes / 2**20,
+        "after_load_mb": loaded,
+        "peak_mb": _peak_mb(),
+    }
 
 
 if __name__ == "__main__":

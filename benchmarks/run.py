@@ -77,7 +77,7 @@ def train_workload(
             X_c, y_c, X_test_c = inputs[contender.name]
             with np.errstate(over="ignore"):  # the per-sample loop's exp(-z) on large z
                 sample = measure.timed(
-                    lambda c=contender, m=model, Xc=X_c, yc=y_c: c.fit(m, work, Xc, yc, seed=rep),
+                    lambda c=contender, m=model, Xc=X_c, yc=y_c, r=rep: c.fit(m, work, Xc, yc, r),
                     units=len(X) * work.epochs,
                     retries=cfg.retries,
                     pause=cfg.pause,
@@ -103,10 +103,8 @@ def inference_workload(
         models[contender.name] = model = contender.build(work, init)
         if isinstance(contender, Sklearn):  # it predicts only once fitted: one short epoch
             contender.fit(model, work, X[:1000], y[:1000], seed=0)
-    if batch == 1:
-        rows = [X_test[i : i + 1] for i in range(cfg.latency_calls)]
-    else:
-        rows = [X_test[:batch]]
+    n_calls = cfg.latency_calls if batch == 1 else 1
+    rows = [X_test[i * batch : (i + 1) * batch] for i in range(n_calls)]
     for _ in range(cfg.reps):
         for contender in contenders:
             model, batches = models[contender.name], [contender.prepare(r) for r in rows]
@@ -129,8 +127,15 @@ def memory_figures(data: tuple[np.ndarray, ...], cfg: Config) -> dict[str, dict[
         np.save(Path(directory) / "X.npy", X)
         np.save(Path(directory) / "y.npy", y)
         for name in ("numpynn", "torch", "sklearn"):
-            command = [sys.executable, "-m", "benchmarks.memory", name, directory,
-                       str(cfg.memory_epochs), "128"]  # fmt: skip
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.memory",
+                name,
+                directory,
+                str(cfg.memory_epochs),
+                "128",
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             figures[name] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
@@ -143,7 +148,12 @@ def _labels(contender: Any, y: np.ndarray) -> Any:
 def run(cfg: Config, only: str) -> dict[str, Any]:
     X, y, X_test, y_test = load_mnist()
     if cfg.n_train:
-        X, y, X_test, y_test = X[: cfg.n_train], y[: cfg.n_train], X_test[: cfg.n_test], y_test[: cfg.n_test]
+        X, y, X_test, y_test = (
+            X[: cfg.n_train],
+            y[: cfg.n_train],
+            X_test[: cfg.n_test],
+            y_test[: cfg.n_test],
+        )
     data = (X, y, X_test, y_test)
     numpynn_, torch_, sk_sgd, sk_adam = Numpynn(), Torch(THREADS), Sklearn("sgd"), Sklearn("adam")
     report: dict[str, Any] = {"machine": measure.machine_info(), "blas": measure.blas_info()}
@@ -155,18 +165,42 @@ def run(cfg: Config, only: str) -> dict[str, Any]:
         (Workload("784-100-10, batch 32, SGD", mlp, 32, e), [numpynn_, torch_, sk_sgd]),
         (Workload("784-100-10, batch 128, SGD", mlp, 128, e), [numpynn_, torch_, sk_sgd]),
         (Workload("784-100-10, batch 1024, SGD", mlp, 1024, e), [numpynn_, torch_, sk_sgd]),
-        (Workload("wide 784-1024-1024-10, batch 128, SGD", cfg.wide, 128, 1, lr=0.05),
-         [numpynn_, torch_, sk_sgd]),
-    ]  # fmt: skip
+        (
+            Workload("wide 784-1024-1024-10, batch 128, SGD", cfg.wide, 128, 1, lr=0.05),
+            [numpynn_, torch_, sk_sgd],
+        ),
+    ]
     if only == "all":
         trainings += [
-            (Workload("784-100-10, batch 128, Adam", mlp, 128, e, "adam", 1e-3),
-             [numpynn_, torch_, sk_adam]),
-            (Workload("Nielsen [784,30,10] sigmoid+MSE, batch 10", (784, 30, 10), 10, 1,
-                      lr=3.0, activation="sigmoid", cost="mse"), [numpynn_, PerSample()]),
-            (Workload("Nielsen [784,30,10] sigmoid+MSE, batch 128", (784, 30, 10), 128, 1,
-                      lr=3.0, activation="sigmoid", cost="mse"), [numpynn_, PerSample()]),
-        ]  # fmt: skip
+            (
+                Workload("784-100-10, batch 128, Adam", mlp, 128, e, "adam", 1e-3),
+                [numpynn_, torch_, sk_adam],
+            ),
+            (
+                Workload(
+                    "Nielsen [784,30,10] sigmoid+MSE, batch 10",
+                    (784, 30, 10),
+                    10,
+                    1,
+                    lr=3.0,
+                    activation="sigmoid",
+                    cost="mse",
+                ),
+                [numpynn_, PerSample()],
+            ),
+            (
+                Workload(
+                    "Nielsen [784,30,10] sigmoid+MSE, batch 128",
+                    (784, 30, 10),
+                    128,
+                    1,
+                    lr=3.0,
+                    activation="sigmoid",
+                    cost="mse",
+                ),
+                [numpynn_, PerSample()],
+            ),
+        ]
     results = []
     for work, contenders in trainings:
         print(f"... {work.name}", file=sys.stderr, flush=True)
@@ -205,7 +239,9 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     def ratio(title: str, other: str, goal: float, label: str) -> None:
         if title in by_title and other in by_title[title].series:
             value = by_title[title].ratio("numpynn", other)
-            rows.append((f"{label}: numpynn / {other}", f"{value:.2f}x", f">= {goal}x", value >= goal))
+            rows.append(
+                (f"{label}: numpynn / {other}", f"{value:.2f}x", f">= {goal}x", value >= goal)
+            )
 
     b128, b32 = "784-100-10, batch 128, SGD", "784-100-10, batch 32, SGD"
     b1024 = "784-100-10, batch 1024, SGD"
@@ -215,27 +251,41 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     if b128 in by_title:
         r = by_title[b128]
         share = r.series["numpynn"].median / r.extra["ceiling"]
-        rows.append(("train batch 128: share of the matmul ceiling", f"{share:.0%}", ">= 80%", share >= 0.8))
+        rows.append(
+            ("train batch 128: share of the matmul ceiling", f"{share:.0%}", ">= 80%", share >= 0.8)
+        )
     ratio(b32, "PyTorch", 1.6, "train batch 32")
     ratio(b1024, "PyTorch", 1.3, "train batch 1024")
     ratio(wide, "PyTorch", 1.2, "train wide batch 128")
     if wide:
         share = by_title[wide].extra["gflops"] / peak
-        rows.append(("train wide batch 128: share of float32 matmul peak", f"{share:.0%}", ">= 85%", share >= 0.85))
-    for title, goal in (("Nielsen [784,30,10] sigmoid+MSE, batch 10", 4),
-                        ("Nielsen [784,30,10] sigmoid+MSE, batch 128", 20)):  # fmt: skip
+        rows.append(
+            (
+                "train wide batch 128: share of float32 matmul peak",
+                f"{share:.0%}",
+                ">= 85%",
+                share >= 0.85,
+            )
+        )
+    for title, goal in (
+        ("Nielsen [784,30,10] sigmoid+MSE, batch 10", 4),
+        ("Nielsen [784,30,10] sigmoid+MSE, batch 128", 20),
+    ):
         ratio(title, "per-sample loop", goal, title.replace(" sigmoid+MSE", ""))
     ratio("inference, batch 10,000", "PyTorch", 1.3, "inference batch 10,000")
     ratio("inference, batch 1", "PyTorch", 1.0, "inference batch 1 (rate; >= 1 means latency <=)")
     for r in report["results"]:
         if r.accuracy and "PyTorch" in r.accuracy:
             gap = 100 * abs(r.accuracy["numpynn"] - r.accuracy["PyTorch"])
-            rows.append((f"accuracy gap to PyTorch, {r.title}", f"{gap:.2f} points", "<= 0.3", gap <= 0.3))
+            rows.append(
+                (f"accuracy gap to PyTorch, {r.title}", f"{gap:.2f} points", "<= 0.3", gap <= 0.3)
+            )
     if "memory" in report:
         m = report["memory"]["numpynn"]
         limit = m["data_mb"] + 150
-        rows.append(("numpynn training peak RSS", f"{m['peak_mb']:.0f} MB", f"<= {limit:.0f} MB (data + 150)",
-                     m["peak_mb"] <= limit))  # fmt: skip
+        peak = m["peak_mb"]
+        goal = f"<= {limit:.0f} MB (data + 150)"
+        rows.append(("numpynn training peak RSS", f"{peak:.0f} MB", goal, peak <= limit))
     return rows
 
 
@@ -248,7 +298,8 @@ def markdown(report: dict[str, Any], command: str) -> str:
         f"Python {m['python']}, NumPy {m['numpy']}, numpynn {m['numpynn']}, PyTorch {m['torch']} "
         f"(threads {THREADS}), scikit-learn {m['sklearn']}  ",
         f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}, OPENBLAS_L2_SIZE={m['OPENBLAS_L2_SIZE']}; "
-        f"MNIST {report['n_train']:,} training rows (float32, in memory), {report['n_test']:,} test rows",
+        f"MNIST {report['n_train']:,} training rows (float32, in memory), "
+        f"{report['n_test']:,} test rows",
         "",
         "BLAS and thread pools (threadpoolctl):",
         "",
@@ -256,8 +307,8 @@ def markdown(report: dict[str, Any], command: str) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for pool in report["blas_after"]:
-        lines.append("| " + " | ".join(str(pool[k]) for k in
-                     ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads")) + " |")  # fmt: skip
+        keys = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads")
+        lines.append("| " + " | ".join(str(pool[k]) for k in keys) + " |")
     lines += [
         "",
         f"float32 matmul peak ({report['machine']['numpy']} matmul of two square matrices): "
@@ -281,10 +332,14 @@ def markdown(report: dict[str, Any], command: str) -> str:
         def rat(name: str | None, res: Result = r) -> str:
             return f"{res.ratio('numpynn', name):.2f}x" if name in res.series else "-"
 
-        acc = " / ".join(
-            f"{100 * r.accuracy[k]:.2f}" if k in r.accuracy else "-"
-            for k in ("numpynn", "PyTorch", sk, "per-sample loop")
-        ) if r.accuracy else "-"  # fmt: skip
+        acc = (
+            " / ".join(
+                f"{100 * r.accuracy[k]:.2f}" if k in r.accuracy else "-"
+                for k in ("numpynn", "PyTorch", sk, "per-sample loop")
+            )
+            if r.accuracy
+            else "-"
+        )
         ceiling = f"{r.extra['ceiling']:,.0f}" if "ceiling" in r.extra else "-"
         gflops = f"{r.extra['gflops']:.0f}" if "gflops" in r.extra else "-"
         background = max(x.background for x in s.values())
@@ -296,14 +351,21 @@ def markdown(report: dict[str, Any], command: str) -> str:
         )
     latency = next((r for r in report["results"] if r.title == "inference, batch 1"), None)
     if latency:
-        lines += ["", "Batch-1 latency (median): " + ", ".join(
-            f"{name} {1e6 / ser.median:.1f} us" for name, ser in latency.series.items())]  # fmt: skip
+        latencies = [f"{name} {1e6 / ser.median:.1f} us" for name, ser in latency.series.items()]
+        lines += ["", "Batch-1 latency (median): " + ", ".join(latencies)]
     if "memory" in report:
-        lines += ["", "Peak RSS of a 784-100-10 training run, each in a new process (MB):", "",
-                  "| framework | before data | data | peak |", "| --- | --- | --- | --- |"]  # fmt: skip
+        lines += ["", "Peak RSS of a 784-100-10 training run, each in a new process (MB):", ""]
+        lines += ["| framework | before data | data | peak |", "| --- | --- | --- | --- |"]
         for name, fig in report["memory"].items():
-            lines.append(f"| {name} | {fig['before_data_mb']:.0f} | {fig['data_mb']:.0f} | {fig['peak_mb']:.0f} |")
-    lines += ["", "Targets (issue 6):", "", "| target | measured | goal | met |", "| --- | --- | --- | --- |"]
+            figures = (fig["before_data_mb"], fig["data_mb"], fig["peak_mb"])
+            lines.append(f"| {name} | " + " | ".join(f"{x:.0f}" for x in figures) + " |")
+    lines += [
+        "",
+        "Targets (issue 6):",
+        "",
+        "| target | measured | goal | met |",
+        "| --- | --- | --- | --- |",
+    ]
     for what, value, goal, met in targets(report):
         lines.append(f"| {what} | {value} | {goal} | {'yes' if met else '**no**'} |")
     return "\n".join(lines) + "\n"
@@ -312,15 +374,23 @@ def markdown(report: dict[str, Any], command: str) -> str:
 def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
     out = dict(report)
     out["results"] = [
-        {"title": r.title, "accuracy": r.accuracy, "extra": r.extra,
-         "samples": {k: [(s.rate, s.background) for s in v.samples] for k, v in r.series.items()}}
+        {
+            "title": r.title,
+            "accuracy": r.accuracy,
+            "extra": r.extra,
+            "samples": {
+                k: [(s.rate, s.background) for s in v.samples] for k, v in r.series.items()
+            },
+        }
         for r in report["results"]
-    ]  # fmt: skip
+    ]
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: runs in seconds")
     parser.add_argument("--only", choices=("all", "headline"), default="all")
     parser.add_argument("--reps", type=int, help="repetitions per measurement (default 3)")

@@ -194,7 +194,7 @@ class CrossEntropy(Loss):
         return -self.target / self.a
 
     def count_correct(self, output: Array, target: Array) -> int:
-        return int(np.sum(output.argmax(axis=1) == target.argmax(axis=1)))
+        return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         y = np.asarray(y)
