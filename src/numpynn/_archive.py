@@ -15,6 +15,7 @@ import lzma
 import math
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -44,6 +45,7 @@ _DAMAGE = (
     RuntimeError,
     SyntaxError,
     struct.error,
+    tokenize.TokenError,  # numpy's .npy header parser on a damaged header
     zlib.error,
     lzma.LZMAError,
 )
