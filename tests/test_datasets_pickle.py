@@ -137,3 +137,14 @@ def test_the_real_mnist_pickle_loads_with_the_classic_split() -> None:
     assert y_train[:5].tolist() == [5, 0, 4, 1, 9]
     assert y_val[:5].tolist() == [3, 8, 6, 9, 6]
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+@pytest.mark.parametrize("claim", [1 << 20, 1 << 40])
+def test_a_huge_claimed_length_is_a_file_format_error(tmp_path: Path, claim: int) -> None:
+    # BINBYTES8 announcing more bytes than follow: truncated (or, for an impossible claim,
+    # the allocation fails), either way a FileFormatError naming the file.
+    data = b"\x80\x04\x8e" + claim.to_bytes(8, "little") + b"0123456789"
+    path = tmp_path / "claim.pkl.gz"
+    path.write_bytes(gzip.compress(data))
+    with pytest.raises(FileFormatError, match=re.escape(str(path))):
+        load_pickle(path)

@@ -23,6 +23,7 @@ from ..errors import FileFormatError
 
 # The real file decompresses to about 220 MB; a gzip bomb stops here.
 MAX_PICKLE_BYTES = 1 << 30
+_CHUNK = 1 << 24
 # A dtype in the file may only name plain numbers: bool, (unsigned) integers, floats.
 _NUMBER_KINDS = "biuf"
 
@@ -84,7 +85,8 @@ class ArrayUnpickler(pickle.Unpickler):
 
 
 class _LimitedReader:
-    """A read-only view of a stream that fails after ``limit`` bytes (gzip-bomb guard)."""
+    """A read-only view of a stream that fails after ``limit`` bytes (gzip-bomb guard) and
+    reads in chunks, so a length claimed inside the pickle cannot force a huge allocation."""
 
     def __init__(self, f: io.BufferedIOBase, limit: int, name: str) -> None:
         self.f, self.left, self.name = f, limit, name
@@ -98,7 +100,13 @@ class _LimitedReader:
         return data
 
     def read(self, n: int = -1) -> bytes:
-        return self._count(self.f.read(self.left + 1 if n is None or n < 0 else n))
+        n = self.left + 1 if n is None or n < 0 else min(n, self.left + 1)
+        if n <= _CHUNK:
+            return self._count(self.f.read(n))
+        buf = bytearray()
+        while len(buf) < n and (chunk := self.f.read(min(_CHUNK, n - len(buf)))):
+            buf += self._count(chunk)
+        return bytes(buf)
 
     def readline(self) -> bytes:
         return self._count(self.f.readline(self.left + 1))
