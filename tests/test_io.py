@@ -488,3 +488,21 @@ def test_error_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(FileFormatError) as info:
         nn.load(path)
     assert str(path) in str(info.value)
+
+
+def test_member_that_is_not_an_array(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("run_me.py", "print('hi')")
+    with pytest.raises(FileFormatError, match=r"unexpected member 'run_me.py'"):
+        nn.load(path)
+
+
+def test_member_listed_twice(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read("layers.0.b.npy")
+    with zipfile.ZipFile(path, "a") as zf, pytest.warns(UserWarning, match="Duplicate"):
+        zf.writestr("layers.0.b.npy", data)
+    with pytest.raises(FileFormatError, match="lists the same member twice"):
+        nn.load(path)

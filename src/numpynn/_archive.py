@@ -83,16 +83,11 @@ class Archive:
             raise InvalidFileError(
                 f"not a readable .npz (zip) archive ({_describe(exc)})"
             ) from None
-        names = [info.filename for info in infos]
-        if len(set(names)) != len(names):
-            raise InvalidFileError("the archive lists the same member twice")
-        self.members = {}
-        for info in infos:
-            if not info.filename.endswith(".npy"):
-                raise InvalidFileError(
-                    f"unexpected member {info.filename!r}: every member is an .npy"
-                )
-            self.members[info.filename[: -len(".npy")]] = info
+        try:
+            self.members = _members(infos)
+        except InvalidFileError:
+            self.zip.close()
+            raise
 
     def close(self) -> None:
         self.zip.close()
@@ -180,6 +175,17 @@ class Archive:
                 f"array {name!r} holds {len(data)} bytes of data, its header says {nbytes}"
             )
         return np.frombuffer(bytearray(data), dtype=dtype).reshape(shape)
+
+
+def _members(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name (file name without ".npy")."""
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise InvalidFileError("the archive lists the same member twice")
+    for name in names:
+        if not name.endswith(".npy"):
+            raise InvalidFileError(f"unexpected member {name!r}: every member is an .npy")
+    return {info.filename[: -len(".npy")]: info for info in infos}
 
 
 def _read_header(fp: IO[bytes], name: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
