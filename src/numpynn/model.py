@@ -94,10 +94,11 @@ class Sequential:
     def predict(self, X: npt.ArrayLike) -> Array:
         """Class labels (n_samples,) for a classifier (softmax or sigmoid output, or trained with
         a cross-entropy); the output values (n_samples, n_outputs) otherwise."""
-        output = self.forward(X)
         kind = self._output_kind()
-        if kind == "multiclass":
-            return output.argmax(axis=1)
+        if kind == "multiclass":  # softmax keeps the order within a row: skip it, take the argmax
+            layers = self.layers[:-1] if isinstance(self.layers[-1], Softmax) else self.layers
+            return forward(layers, self._check_X(X), training=False).argmax(axis=1)
+        output = self.forward(X)
         if kind == "binary":
             threshold = 0.5 if isinstance(self.layers[-1], Sigmoid) else 0.0
             labels = (output > threshold).astype(np.int64)
