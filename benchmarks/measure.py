@@ -86,14 +86,22 @@ class Series:
         return self.samples[-1].result
 
 
-def timed(work: Callable[[], Any], units: float, retries: int = 2, pause: float = 0.3) -> Sample:
-    """Run ``work`` once; rate = units / seconds. A run during which other processes used more
-    than CONTENDED_CORES is repeated (up to ``retries`` times) after a pause."""
+def timed(
+    work: Callable[[Any], Any],
+    units: float,
+    setup: Callable[[], Any] = lambda: None,
+    retries: int = 2,
+    pause: float = 0.3,
+) -> Sample:
+    """Time ``work(setup())`` (``setup`` untimed); rate = units / seconds; the Sample's result
+    is what ``setup`` made (e.g. the trained model). A run during which other processes used
+    more than CONTENDED_CORES is repeated from a new ``setup()`` (up to ``retries`` times)."""
     for attempt in range(retries + 1):
+        state = setup()
         time.sleep(pause)  # let other libraries' spinning worker threads go to sleep
         with LoadWatch() as watch:
-            result = work()
-        sample = Sample(units / watch.seconds, watch.background, result)
+            work(state)
+        sample = Sample(units / watch.seconds, watch.background, state)
         if not sample.contended or attempt == retries:
             return sample
         time.sleep(10 * pause)

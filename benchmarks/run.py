@@ -46,7 +46,7 @@ class Config:
 
 FULL = Config(None, None, 3, 3, (784, 1024, 1024, 10), 2048, 2000, 1, 2, 0.3, 0.5)
 SMOKE = Config(2000, 500, 1, 1, (784, 64, 64, 10), 256, 50, 1, 0, 0.0, 0.02)
-THREADS = os.cpu_count() or 1
+THREADS = os.cpu_count() or 1  # BLAS and PyTorch threads; --threads changes it
 
 
 @dataclass
@@ -73,18 +73,19 @@ def train_workload(
     accuracies: dict[str, list[float]] = {c.name: [] for c in contenders}
     for rep in range(cfg.reps):
         for contender in contenders:  # interleaved: each rep runs every contender once
-            model = contender.build(work, init)
             X_c, y_c, X_test_c = inputs[contender.name]
             with np.errstate(over="ignore"):  # the per-sample loop's exp(-z) on large z
                 sample = measure.timed(
-                    lambda c=contender, m=model, Xc=X_c, yc=y_c, r=rep: c.fit(m, work, Xc, yc, r),
+                    lambda m, c=contender, Xc=X_c, yc=y_c, r=rep: c.fit(m, work, Xc, yc, r),
                     units=len(X) * work.epochs,
+                    setup=lambda c=contender: c.build(work, init),  # a new model per run
                     retries=cfg.retries,
                     pause=cfg.pause,
                 )
             result.series.setdefault(contender.name, measure.Series()).samples.append(sample)
+            _progress(contender.name, sample)
             accuracies[contender.name].append(
-                float(np.mean(contender.predict(model, X_test_c) == y_test))
+                float(np.mean(contender.predict(sample.result, X_test_c) == y_test))
             )
     result.accuracy = {name: float(np.mean(acc)) for name, acc in accuracies.items()}
     return result
@@ -109,7 +110,9 @@ def inference_workload(
         for contender in contenders:
             model, batches = models[contender.name], [contender.prepare(r) for r in rows]
 
-            def work_fn(c: Any = contender, m: Any = model, bs: list[Any] = batches) -> None:
+            def work_fn(
+                _: Any, c: Any = contender, m: Any = model, bs: list[Any] = batches
+            ) -> None:
                 for b in bs:
                     c.predict(m, b)
 
@@ -139,6 +142,14 @@ def memory_figures(data: tuple[np.ndarray, ...], cfg: Config) -> dict[str, dict[
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             figures[name] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
+
+
+def _progress(name: str, sample: measure.Sample) -> None:
+    flag = " (contended)" if sample.contended else ""
+    print(
+        f"    {name}: {sample.rate:,.0f}/s, background {sample.background:.2f}{flag}",
+        file=sys.stderr,
+    )
 
 
 def _labels(contender: Any, y: np.ndarray) -> Any:
@@ -388,6 +399,10 @@ def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global THREADS
+    import sklearn.neural_network  # noqa: F401  (load every BLAS before limiting threads)
+    import torch  # noqa: F401
+
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
     )
@@ -396,11 +411,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, help="repetitions per measurement (default 3)")
     parser.add_argument("--output", type=Path, help="also write the Markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument(
+        "--threads", type=int, default=THREADS, help=f"BLAS and PyTorch threads (default {THREADS})"
+    )
     args = parser.parse_args(argv)
     cfg = SMOKE if args.smoke else FULL
     if args.reps:
         cfg = replace(cfg, reps=args.reps)
-    report = run(cfg, args.only)
+    THREADS = args.threads
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=THREADS, user_api="blas"):
+        report = run(cfg, args.only)
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
     text = markdown(report, command.strip())
     print(text)
