@@ -1,7 +1,7 @@
 """Where a numpynn training step spends its time, phase by phase (gather, each layer's forward
-and backward, loss, update, accuracy count), for the 784-100-10 MLP on MNIST.
+and backward, loss, update, accuracy count), for a ReLU MLP on MNIST.
 
-    python -m benchmarks.breakdown [--batch 128] [--epochs 2]
+    python -m benchmarks.breakdown [--sizes 784,100,10] [--batch 128] [--epochs 2]
 
 It replays ``numpynn.training.train``'s loop with a clock between the phases (the clock costs
 about 0.1 us a call), so the phases add up to nearly the whole of ``fit``.
@@ -23,10 +23,10 @@ from numpynn.training import _backward_order
 from .data import load_mnist
 
 
-def breakdown(batch: int, epochs: int) -> dict[str, float]:
+def breakdown(sizes: list[int], batch: int, epochs: int) -> dict[str, float]:
     """Microseconds per step spent in each phase."""
     X, y, _, _ = load_mnist()
-    model = numpynn.mlp([784, 100, 10], seed=0)
+    model = numpynn.mlp(sizes, seed=0)
     layers, loss = losses.fuse(model.layers, losses.CrossEntropy())
     T = loss.prepare_targets(y, 10, X.dtype)
     optimizer = numpynn.SGD(0.1)
@@ -76,10 +76,11 @@ def breakdown(batch: int, epochs: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="784,100,10", help="layer sizes (default 784,100,10)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
-    phases = breakdown(args.batch, args.epochs)
+    phases = breakdown([int(n) for n in args.sizes.split(",")], args.batch, args.epochs)
     total = sum(phases.values())
     print(f"| phase (batch {args.batch}) | us per step | share |")
     print("| --- | --- | --- |")
