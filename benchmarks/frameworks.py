@@ -72,6 +72,61 @@ class Numpynn:
         return X
 
 
+class NumpynnThreads(Numpynn):
+    """numpynn with ``fit(threads=n)``: the BLAS limited to n threads for the call."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.name = f"numpynn threads={threads}"
+
+    def fit(self, model: Any, work: Workload, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+        optimizer = numpynn.SGD(work.lr) if work.optimizer == "sgd" else numpynn.Adam(work.lr)
+        model.fit(
+            X, y, loss="cross_entropy", optimizer=optimizer, epochs=work.epochs,
+            batch_size=work.batch, seed=seed, threads=self.threads,
+        )  # fmt: skip
+
+
+class PlainNumpy:
+    """The dozen-line vectorised NumPy MLP (ReLU hidden layers, softmax + cross-entropy, SGD)
+    that issue 6 calibrated its targets with: no classes, no checks, no history."""
+
+    name = "plain NumPy"
+
+    def build(self, work: Workload, init: list[tuple[np.ndarray, np.ndarray]]) -> Any:
+        return [(W.copy(), b.copy()) for W, b in init]
+
+    def fit(self, model: Any, work: Workload, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+        T = np.eye(model[-1][0].shape[1], dtype=X.dtype)[y]
+        rng = np.random.default_rng(seed)
+        for _ in range(work.epochs):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), work.batch):
+                rows = order[start : start + work.batch]
+                x, t = X[rows], T[rows]
+                hs = [x]
+                for W, b in model[:-1]:
+                    hs.append(np.maximum(hs[-1] @ W + b, 0))
+                z = hs[-1] @ model[-1][0] + model[-1][1]
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                d = (e / e.sum(axis=1, keepdims=True) - t) / len(x)
+                for i in range(len(model) - 1, -1, -1):
+                    W, b = model[i]
+                    d_below = (d @ W.T) * (hs[i] > 0) if i else None
+                    W -= work.lr * (hs[i].T @ d)
+                    b -= work.lr * d.sum(axis=0)
+                    d = d_below
+
+    def predict(self, model: Any, X: np.ndarray) -> np.ndarray:
+        h = X
+        for W, b in model[:-1]:
+            h = np.maximum(h @ W + b, 0)
+        return np.asarray((h @ model[-1][0] + model[-1][1]).argmax(axis=1))
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
 class Torch:
     name = "PyTorch"
 
