@@ -113,7 +113,26 @@ def blas_info() -> list[dict[str, Any]]:
     from threadpoolctl import threadpool_info
 
     keys = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads")
-    return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
+    pools = []
+    for pool in threadpool_info():
+        entry = {k: pool.get(k) for k in keys}
+        entry["library"] = os.path.basename(
+            os.path.dirname(pool.get("filepath", ""))
+        )  # e.g. numpy.libs
+        pools.append(entry)
+    return pools
+
+
+def torch_blas() -> str:
+    """The BLAS PyTorch was built with (linked statically: threadpoolctl cannot see it)."""
+    try:
+        import torch
+    except ImportError:
+        return "not installed"
+    for line in torch.__config__.show().splitlines():
+        if "Math Kernel Library" in line or "OpenBLAS" in line:
+            return line.strip(" -")
+    return "unknown"
 
 
 def machine_info() -> dict[str, Any]:
@@ -131,6 +150,7 @@ def machine_info() -> dict[str, Any]:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
     }
+    info["torch_blas"] = torch_blas()
     for name in ("torch", "sklearn", "numpynn"):
         try:
             info[name] = __import__(name).__version__

@@ -181,6 +181,7 @@ def run(cfg: Config, only: str) -> dict[str, Any]:
     one_thread, plain = NumpynnThreads(1), PlainNumpy()
     report: dict[str, Any] = {"machine": measure.machine_info(), "blas": measure.blas_info()}
     report["matmul_peak_gflops"] = measure.matmul_peak(cfg.peak_size)
+    report["peak_size"] = cfg.peak_size
     report["n_train"], report["n_test"] = len(X), len(X_test)
     e = cfg.epochs
     mlp = (784, 100, 10)
@@ -344,16 +345,25 @@ def markdown(report: dict[str, Any], command: str) -> str:
         "",
         "BLAS and thread pools (threadpoolctl):",
         "",
-        "| user_api | internal_api | prefix | version | architecture | threads |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| user_api | internal_api | prefix | version | architecture | threads | loaded from |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for pool in report["blas_after"]:
-        keys = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads")
+        keys = (
+            "user_api",
+            "internal_api",
+            "prefix",
+            "version",
+            "architecture",
+            "num_threads",
+            "library",
+        )
         lines.append("| " + " | ".join(str(pool[k]) for k in keys) + " |")
     lines += [
         "",
-        f"float32 matmul peak ({report['machine']['numpy']} matmul of two square matrices): "
-        f"{report['matmul_peak_gflops']:.0f} GFLOP/s",
+        f"PyTorch's own BLAS: {m['torch_blas']}  ",
+        f"float32 matmul peak (NumPy, two {report['peak_size']}x{report['peak_size']} "
+        f"matrices): {report['matmul_peak_gflops']:.0f} GFLOP/s",
         "",
         "Samples/s, median of the runs (min-max); background = most CPU (in cores) that other "
         "processes used during a counted run:",
