@@ -1,0 +1,214 @@
+"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export.
+
+``main(argv)`` returns the exit code: 0 success, 1 a failed run (e.g. diverged training),
+2 bad usage or input (one line on stderr, never a traceback), 130 interrupted by Ctrl-C.
+Set NUMPYNN_DEBUG=1 to see the traceback of an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
+from ..layers import ACTIVATION_LAYERS
+from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS
+from .config import PRESETS
+from .data import DATASETS
+from .errors import CLIError
+
+EXAMPLES = """examples:
+  numpynn train                         the default MNIST classifier (about 98% in 30 s)
+  numpynn train --preset nielsen        Nielsen's [784, 30, 10] sigmoid network
+  numpynn train --dataset digits --epochs 20 --out runs/digits
+  numpynn train --resume runs/digits    continue an interrupted run
+  numpynn evaluate runs/digits/model.npz
+  numpynn predict runs/mnist/model.npz my_digit.png
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line: 'numpynn train: error: ...'."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _number(text: str, ok: Callable[[float], bool], expected: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not (value == value and abs(value) != float("inf") and ok(value)):  # finite
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    return _number(text, lambda v: v > 0, "a number > 0")
+
+
+def non_negative_float(text: str) -> float:
+    return _number(text, lambda v: v >= 0, "a number >= 0")
+
+
+def fraction(text: str) -> float:
+    return _number(text, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def build_parser() -> Parser:
+    from .. import __version__
+
+    parser = Parser(
+        prog="numpynn",
+        description="Neural networks from scratch on NumPy: train and use digit classifiers.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+
+    train = commands.add_parser(
+        "train",
+        help="train a classifier and write a run directory",
+        description="Train a fully connected network. Without options: the default MNIST "
+        "classifier. Options override the preset, which overrides the dataset's defaults. "
+        "Each epoch is checkpointed; Ctrl-C stops after the current batch.",
+    )
+    add = train.add_argument
+    add("--dataset", choices=DATASETS, help="the data (default mnist)")
+    add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
+    add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
+    add("--hidden", type=positive_int, nargs="+", metavar="N", help="hidden layer widths")
+    act_choices = sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"})
+    add("--activation", choices=act_choices, help="hidden activation")
+    add("--loss", choices=sorted(LOSSES), help="loss function")
+    add("--optimizer", choices=sorted(OPTIMIZERS), help="optimiser")
+    add("--lr", type=positive_float, help="learning rate")
+    add("--lr-decay", type=positive_float, metavar="F", help="multiply the rate by F each epoch")
+    add("--epochs", type=positive_int, help="number of epochs")
+    add("--batch-size", type=positive_int, help="mini-batch size")
+    add("--l2", type=non_negative_float, metavar="LAMBDA", help="L2 weight decay")
+    add("--dropout", type=fraction, metavar="RATE", help="dropout after each hidden layer")
+    add("--seed", type=non_negative_int, help="random seed (weights, split, shuffling, dropout)")
+    add("--validation", type=positive_int, metavar="N", help="training samples held out")
+    add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
+    add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
+    add("--threads", type=positive_int, metavar="N", help="BLAS threads (1 on a busy machine)")
+    add("--no-plots", action="store_true", help="do not draw the PNG plots")
+    add("--quiet", action="store_true", help="print only the final result")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="accuracy, per-class precision/recall and confusion matrix of a model",
+        description="Evaluate a model file on the test set of its dataset.",
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="a model file (model.npz, best.npz)")
+    evaluate.add_argument("--dataset", choices=DATASETS, help="default: the model's dataset")
+    evaluate.add_argument("--data-dir", metavar="DIR", help="directory with the dataset files")
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify digit images (PNG/JPEG of any size)",
+        description="Classify images: each is made greyscale, inverted if its background is "
+        "light, cropped to the digit, scaled and centred like MNIST.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="a model file trained on images")
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
+
+    commands.add_parser(
+        "gates",
+        help="truth tables of the perceptron logic gates",
+        description="Print AND, OR, NAND (one perceptron each) and XOR (two layers).",
+    )
+
+    plot = commands.add_parser(
+        "plot",
+        help="draw figures",
+        description="Draw the activation functions and their derivatives in one figure.",
+    )
+    plot.add_argument("what", choices=["activations"], help="what to draw")
+    plot.add_argument("--out", default="activations.png", help="PNG file (default %(default)s)")
+
+    export = commands.add_parser(
+        "export",
+        help="convert a model file to ONNX",
+        description="Write MODEL.npz as an ONNX model (needs: pip install 'numpynn[onnx]').",
+    )
+    export.add_argument("model", metavar="MODEL.npz")
+    export.add_argument("output", metavar="MODEL.onnx")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default sys.argv[1:]); return the exit code."""
+    from . import commands
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else 2
+    run: dict[str, Callable[[Any], int]] = {
+        "train": commands.train_command,
+        "evaluate": commands.evaluate_command,
+        "predict": commands.predict_command,
+        "gates": commands.gates_command,
+        "plot": commands.plot_command,
+        "export": commands.export_command,
+    }
+    try:
+        return run[args.command](args)
+    except Exception as exc:
+        if os.environ.get("NUMPYNN_DEBUG"):
+            raise
+        code = error_code(exc)
+        if code is None:
+            raise
+        kind = "" if code == 130 else "error: "
+        print(f"numpynn {args.command}: {kind}{one_line(exc)}", file=sys.stderr, flush=True)
+        return code
+    except KeyboardInterrupt:
+        print(f"numpynn {args.command}: interrupted", file=sys.stderr, flush=True)
+        return 130
+
+
+def error_code(exc: Exception) -> int | None:
+    """The exit code of an expected error (None: a bug, let it raise)."""
+    if isinstance(exc, CLIError):
+        return exc.code
+    if isinstance(exc, DivergenceError):
+        return 1
+    if isinstance(exc, FileFormatError | DatasetNotFoundError | ValueError | TypeError | OSError):
+        return 2
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
