@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
+import importlib
 import logging
 import sys
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ def train_command(args: argparse.Namespace) -> int:
                 f" it cannot be combined with {', '.join(names)} (only --epochs may change)"
             )
         cfg = load_run_config(run_dir)
+        for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
+            stale.unlink()
         if args.epochs is not None:
             cfg.epochs = args.epochs
             cfg.save(run_dir / "config.json")
@@ -198,16 +201,16 @@ def plot_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     model, _ = load_model(args.model)
     try:
-        from .. import onnx as nn_onnx
+        nn_onnx = importlib.import_module("numpynn.onnx")  # lazy: needs the onnx extra
+        nn_onnx.save_onnx(model, args.output)
     except ModuleNotFoundError as exc:
-        if exc.name in ("onnx", "onnxruntime"):
+        if exc.name in ("onnx", "onnxruntime", "numpynn.onnx"):
             raise CLIError(
                 f"numpynn export needs the onnx extra ({exc.name} is not installed): "
                 "pip install 'numpynn[onnx]'",
                 1,
             ) from None
         raise
-    nn_onnx.save_onnx(model, args.output)
     print(f"wrote {args.output}")
     return 0
 

@@ -20,7 +20,7 @@ class Progress(Callback):
         self.running_loss = 0.0
         if self.quiet:
             return
-        from tqdm import tqdm  # lazy: the cli extra
+        from tqdm import tqdm  # type: ignore[import-untyped]  # lazy: the cli extra
 
         self.bar = tqdm(
             total=self.n_batches,

@@ -145,6 +145,7 @@ class InterruptGuard(Callback):
         self.requested = False
         self.epoch = 0  # epoch of this fit call, from 0
         self.batch = -1  # last finished batch of that epoch
+        self.epoch_done = False  # stopped after the epoch's checkpoint
 
     def __enter__(self) -> InterruptGuard:
         self.previous = signal.signal(signal.SIGINT, self.handle)
@@ -173,6 +174,7 @@ class InterruptGuard(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.requested:
+            self.epoch_done = True
             raise TrainingInterruptedError
 
 
@@ -277,6 +279,12 @@ def train_epochs(
             )
     except TrainingInterruptedError:
         callbacks[2].close()  # type: ignore[attr-defined]
+        if guard.epoch_done:
+            raise CLIError(
+                f"interrupted after epoch {state.epoch} (saved in {run_dir / 'checkpoint.npz'}); "
+                f"resume with: numpynn train --resume {run_dir}",
+                130,
+            ) from None
         where = f"epoch {first + guard.epoch + 1}, batch {guard.batch + 1}"
         nn_io.save_checkpoint(
             run_dir / "interrupted.npz",
@@ -303,9 +311,10 @@ def train_epochs(
             if state.epoch
             else "no epoch finished, so there is no checkpoint"
         )
+        now = f", {lr:g} in this epoch" if lr != cfg.lr else ""
         raise CLIError(
-            f"training diverged at {where} (the loss became NaN or infinite); "
-            f"try a smaller learning rate, e.g. --lr {lr / 10:g} (it was {lr:g}); {kept}",
+            f"training diverged at {where} (the loss became NaN or infinite); try a smaller "
+            f"learning rate, e.g. --lr {cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
             1,
         ) from None
 
