@@ -50,7 +50,7 @@ def test_a_class_never_predicted_has_precision_zero_not_nan():
     ],
 )
 def test_bad_labels_get_a_clear_error(y_true, y_pred, n_classes, error):
-    with pytest.raises(error, match="y_|labels"):
+    with pytest.raises(error, match=r"y_|labels"):
         confusion_matrix(y_true, y_pred, n_classes)
 
 
