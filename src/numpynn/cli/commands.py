@@ -28,15 +28,16 @@ def train_command(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k, None) is not None}
     if args.resume:
         run_dir = Path(args.resume)
-        conflicting = [k for k in given if k not in RESUME_OPTIONS]
-        if args.preset or args.out or conflicting:
-            names = ["--" + k.replace("_", "-") for k in conflicting]
+        cfg = load_run_config(run_dir)
+        saved = cfg.to_dict()
+        changed = [k for k in given if k not in RESUME_OPTIONS and given[k] != saved[k]]
+        if args.preset or args.out or changed:
+            names = ["--" + k.replace("_", "-") for k in changed]
             names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
             raise CLIError(
                 f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
-                f" it cannot be combined with {', '.join(names)} (only --epochs may change)"
+                f" it cannot change {', '.join(names)} (only --epochs may change)"
             )
-        cfg = load_run_config(run_dir)
         for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
             stale.unlink()
         if args.epochs is not None:
