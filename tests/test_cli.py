@@ -76,7 +76,7 @@ def test_every_command_has_help(capsys, command):
     ],
 )
 def test_bad_usage_is_one_line_with_exit_code_2(capsys, argv, words):
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert_one_line_error(err, *words)
 
@@ -342,7 +342,7 @@ def test_gates_prints_the_four_truth_tables(capsys):
 
 
 def test_plot_activations_writes_a_png(capsys, tmp_path):
-    code, out, _ = run(capsys, "plot", "activations", "--out", tmp_path / "a.png")
+    code, _out, _ = run(capsys, "plot", "activations", "--out", tmp_path / "a.png")
     assert code == 0
     assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -359,7 +359,7 @@ def test_export_without_the_onnx_extra_is_one_clear_line(capsys, tmp_path, digit
 def test_export_writes_an_onnx_model(capsys, tmp_path, digits_run):
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("numpynn.onnx")  # written by the ecosystem work, merged separately
-    code, out, err = run(capsys, "export", digits_run / "model.npz", tmp_path / "m.onnx")
+    code, _out, err = run(capsys, "export", digits_run / "model.npz", tmp_path / "m.onnx")
     assert code == 0, err
     onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"))
 

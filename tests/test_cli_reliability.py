@@ -105,7 +105,7 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resume_finishes_exactly(tmp_pat
     wait_for_epoch(process)
     time.sleep(random.uniform(0.0, 0.3))
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     message = err.strip().splitlines()[-1]
     assert "Traceback" not in err
