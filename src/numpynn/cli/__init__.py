@@ -58,6 +58,10 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def threads(text: str) -> int | str:
+    return text if text == "auto" else positive_int(text)
+
+
 def _number(text: str, ok: Callable[[float], bool], expected: str) -> float:
     try:
         value = float(text)
@@ -119,7 +123,13 @@ def build_parser() -> Parser:
     add("--validation", type=positive_int, metavar="N", help="training samples held out")
     add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
-    add("--threads", type=positive_int, metavar="N", help="BLAS threads (1 on a busy machine)")
+    add(
+        "--threads",
+        type=threads,
+        default="auto",
+        metavar="N",
+        help="BLAS threads; default auto: 1 when other processes load the cores, else all",
+    )
     add("--no-plots", action="store_true", help="do not draw the PNG plots")
     add("--quiet", action="store_true", help="print only the final result")
 

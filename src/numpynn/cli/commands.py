@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +46,10 @@ def train_command(args: argparse.Namespace) -> int:
     else:
         cfg = config.resolve(args.preset or "default", given)
         run_dir = new_run_dir(args.out, cfg.dataset)
-    with datasets_log(quiet=args.quiet), thread_limit(args.threads):
+    threads = auto_threads() if args.threads == "auto" else args.threads
+    if threads is not None and not args.quiet:
+        print(f"using {threads} BLAS thread{'s' * (threads > 1)} (--threads)")
+    with datasets_log(quiet=args.quiet), thread_limit(threads):
         return train.run(
             cfg,
             run_dir,
@@ -53,7 +57,7 @@ def train_command(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             quiet=args.quiet,
             plots=not args.no_plots,
-            threads=args.threads,
+            threads=threads,
         )
 
 
@@ -101,6 +105,18 @@ def datasets_log(quiet: bool) -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def auto_threads() -> int | None:
+    """1 when other processes keep the machine's cores busy (1-minute load average at least
+    the number of cores minus one half), else None (the BLAS default). On a busy machine the
+    BLAS threads wait for each other at every matrix product: one thread is faster."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return None
+    return 1 if cores > 1 and load >= cores - 0.5 else None
 
 
 @contextlib.contextmanager

@@ -27,8 +27,8 @@ class TrainConfig:
     output: str = "softmax"  # output activation
     loss: str = "cross_entropy"
     optimizer: str = "adam"
-    lr: float = 1e-3
-    lr_decay: float = 1.0  # the learning rate of epoch e (from 0) is lr * lr_decay**e
+    lr: float = 2e-3
+    lr_decay: float = 0.7  # the learning rate of epoch e (from 0) is lr * lr_decay**e
     epochs: int = 8
     batch_size: int = 128
     l2: float = 0.0  # weight decay: adds l2 * W to each weight gradient
@@ -61,7 +61,14 @@ class TrainConfig:
 DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
     "mnist": {},
     "fashion-mnist": {},
-    "digits": {"hidden": [64], "epochs": 30, "batch_size": 32, "validation": 200},
+    "digits": {
+        "hidden": [64],
+        "lr": 1e-3,
+        "lr_decay": 1.0,
+        "epochs": 30,
+        "batch_size": 32,
+        "validation": 200,
+    },
     # The classic 2-4-1 network: tanh hidden layer, one sigmoid output.
     "planar": {
         "hidden": [4],
@@ -69,6 +76,7 @@ DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
         "output": "sigmoid",
         "loss": "binary_cross_entropy",
         "lr": 0.05,
+        "lr_decay": 1.0,
         "epochs": 150,
         "batch_size": 32,
         "dropout": 0.0,
@@ -86,17 +94,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss": "mse",
         "optimizer": "sgd",
         "lr": 3.0,
+        "lr_decay": 1.0,
         "epochs": 30,
         "batch_size": 10,
         "dropout": 0.0,
     },
     # The best plain MLP of this library: two wide ReLU layers, dropout, decaying Adam.
     "best-mlp": {
-        "hidden": [1024, 1024],
+        "hidden": [800, 800],
         "dropout": 0.3,
         "lr": 1e-3,
         "lr_decay": 0.8,
-        "epochs": 20,
+        "epochs": 15,
         "batch_size": 128,
     },
 }
