@@ -79,6 +79,7 @@ def plot_misclassified(
 ) -> Path:
     """A grid of up to ``max_images`` images: (n, height, width) greyscale in [0, 1], each
     titled with its predicted and true class, e.g. the misclassified test digits."""
+    n_total = len(images)
     images = np.asarray(images)[:max_images]
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     n = len(images)
@@ -90,8 +91,9 @@ def plot_misclassified(
         ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{labels[y_pred[k]]}\ntrue: {labels[y_true[k]]}", fontsize=8, color="darkred")
         ax.axis("off")
+    shown = f" (first {n} of {n_total})" if n < n_total else ""
     fig.suptitle(
-        "Misclassified test images: the predicted class above the true one"
+        f"Misclassified test images{shown}: the predicted class above the true one"
         if n
         else "No misclassified test images",
         fontsize=10,
