@@ -101,26 +101,37 @@ def build_parser() -> Parser:
         "train",
         help="train a classifier and write a run directory",
         description="Train a fully connected network. Without options: the default MNIST "
-        "classifier. Options override the preset, which overrides the dataset's defaults. "
-        "Each epoch is checkpointed; Ctrl-C stops after the current batch.",
+        "classifier (defaults in brackets; digits and planar have their own). Options "
+        "override the preset, which overrides the dataset's defaults. Each epoch is "
+        "checkpointed; Ctrl-C stops after the current batch.",
     )
     add = train.add_argument
     add("--dataset", choices=DATASETS, help="the data (default mnist)")
     add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
     add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
-    add("--hidden", type=positive_int, nargs="+", metavar="N", help="hidden layer widths")
+    add("--hidden", type=positive_int, nargs="+", metavar="N", help="hidden layer widths (512)")
     act_choices = sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"})
-    add("--activation", choices=act_choices, help="hidden activation")
-    add("--loss", choices=sorted(LOSSES), help="loss function")
-    add("--optimizer", choices=sorted(OPTIMIZERS), help="optimiser")
-    add("--lr", type=positive_float, help="learning rate")
-    add("--lr-decay", type=positive_float, metavar="F", help="multiply the rate by F each epoch")
-    add("--epochs", type=positive_int, help="number of epochs")
-    add("--batch-size", type=positive_int, help="mini-batch size")
-    add("--l2", type=non_negative_float, metavar="LAMBDA", help="L2 weight decay")
-    add("--dropout", type=fraction, metavar="RATE", help="dropout after each hidden layer")
-    add("--seed", type=non_negative_int, help="random seed (weights, split, shuffling, dropout)")
-    add("--validation", type=positive_int, metavar="N", help="training samples held out")
+    add("--activation", choices=act_choices, help="hidden activation (relu)")
+    add("--loss", choices=sorted(LOSSES), help="loss function (cross_entropy)")
+    add("--optimizer", choices=sorted(OPTIMIZERS), help="optimiser (adam)")
+    add("--lr", type=positive_float, help="learning rate (0.002)")
+    add(
+        "--lr-decay",
+        type=positive_float,
+        metavar="F",
+        help="multiply the rate by F each epoch (0.7)",
+    )
+    add("--epochs", type=positive_int, metavar="N", help="number of epochs (8)")
+    add("--batch-size", type=positive_int, metavar="N", help="mini-batch size (128)")
+    add("--l2", type=non_negative_float, metavar="LAMBDA", help="L2 weight decay (0)")
+    add("--dropout", type=fraction, metavar="RATE", help="dropout after hidden layers (0.2)")
+    add(
+        "--seed",
+        type=non_negative_int,
+        metavar="N",
+        help="seed of weights, split, shuffling, dropout (0)",
+    )
+    add("--validation", type=positive_int, metavar="N", help="training samples held out (5000)")
     add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
     add(
