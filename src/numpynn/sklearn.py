@@ -369,7 +369,9 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
             )
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
-            raise ValueError(f"y holds labels {unknown!r} not in classes {self.classes_!r}")
+            raise ValueError(
+                f"y holds labels {unknown.tolist()} not in classes {self.classes_.tolist()}"
+            )
         labels = np.searchsorted(self.classes_, y)
         weights = self._weights(sample_weight, X, y, partial=True)
         self._partial_fit(X, labels, weights)
