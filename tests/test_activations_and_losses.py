@@ -1,0 +1,100 @@
+"""Activation functions and losses: values, stability for extreme inputs, targets."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose
+
+import numpynn as nn
+
+logits = arrays(
+    np.float64,
+    st.tuples(st.integers(1, 5), st.integers(1, 6)),
+    elements=st.floats(-1e4, 1e4, allow_nan=False),
+)
+
+
+@settings(max_examples=100)
+@given(logits)
+def test_softmax_rows_sum_to_one_and_stay_finite(z):
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y = nn.softmax(z)
+    assert np.isfinite(y).all()
+    assert (y >= 0).all()
+    assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+@settings(max_examples=100)
+@given(logits)
+def test_sigmoid_stays_in_0_1_for_any_input(z):
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y = nn.sigmoid(z)
+    assert ((y >= 0) & (y <= 1)).all()
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [nn.CrossEntropy(from_logits=True), nn.BinaryCrossEntropy(from_logits=True)],
+    ids=repr,
+)
+def test_cross_entropies_on_logits_of_magnitude_1e4_are_finite_and_warning_free(loss):
+    z = np.array([[1e4, -1e4], [-1e4, 1e4]])
+    y = loss.prepare_targets(np.array([[1, 0], [1, 0]]), 2, np.float64)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        value = loss.forward(z, y)
+        grad = loss.backward()
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    assert value == pytest.approx(1e4, rel=1e-6)  # the wrong row costs its margin
+
+
+def test_cross_entropy_on_probabilities_stays_finite_for_saturated_outputs():
+    loss = nn.CrossEntropy()
+    value = loss.forward(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))
+    assert np.isfinite(value) and np.isfinite(loss.backward()).all()
+
+
+def test_mean_squared_error_is_half_the_mean_of_squared_norms():
+    loss = nn.MeanSquaredError()
+    value = loss.forward(np.array([[1.0, 2.0], [0.0, 0.0]]), np.array([[0.0, 0.0], [1.0, 1.0]]))
+    assert value == pytest.approx((5 + 2) / (2 * 2))
+    assert_allclose(loss.backward(), [[0.5, 1.0], [-0.5, -0.5]])
+
+
+def test_cross_entropy_value():
+    loss = nn.CrossEntropy()
+    a = np.array([[0.1, 0.6, 0.3], [0.8, 0.1, 0.1]])
+    assert loss.forward(a, loss.prepare_targets([1, 0], 3, np.float64)) == pytest.approx(
+        -(np.log(0.6) + np.log(0.8)) / 2
+    )
+
+
+def test_integer_labels_and_one_hot_targets_give_the_same_loss():
+    loss = nn.CrossEntropy(from_logits=True)
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    from_labels = loss.forward(z, loss.prepare_targets([0, 2, 1, 2], 3, np.float64))
+    one_hot = np.eye(3)[[0, 2, 1, 2]]
+    assert from_labels == loss.forward(z, loss.prepare_targets(one_hot, 3, np.float64))
+
+
+def test_sample_weights_scale_each_samples_loss():
+    loss = nn.MeanSquaredError()
+    out, t = np.array([[1.0], [3.0]]), np.zeros((2, 1))
+    assert loss.forward(out, t, np.array([2.0, 0.0])) == pytest.approx(2 * 0.5 / 2)
+    assert_allclose(loss.backward(), [[1.0], [0.0]])
+
+
+def test_loss_names():
+    assert isinstance(nn.losses.get("cross_entropy"), nn.CrossEntropy)
+    with pytest.raises(ValueError, match=r"loss must be a Loss or one of .*got 'hinge'"):
+        nn.losses.get("hinge")
+
+
+def test_activation_functions_keep_the_shape_of_any_array():
+    x = np.linspace(-3, 3, 24).reshape(2, 3, 4)
+    for f in (nn.step, nn.sigmoid, nn.tanh, nn.relu, nn.leaky_relu, nn.identity, nn.softmax):
+        assert f(x).shape == x.shape

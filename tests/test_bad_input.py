@@ -1,0 +1,202 @@
+"""Every bad input to the library's entry points gets a clear, documented error (one test
+each; the table in docs/errors.md lists the same cases)."""
+
+import numpy as np
+import pytest
+
+import numpynn as nn
+
+X = np.random.default_rng(0).normal(size=(10, 4))
+y = np.arange(10) % 3
+
+
+def model():
+    return nn.mlp([4, 5, 3], seed=0)
+
+
+CASES = {
+    "X is 1-D": (
+        lambda: model().fit(X[0], y[:1]),
+        nn.ShapeError,
+        r"X must be 2-D with shape \(n_samples, n_features\), got 1-D shape \(4,\); use "
+        r"X.reshape\(1, -1\)",
+    ),
+    "X is 3-D": (
+        lambda: model().predict(X.reshape(10, 2, 2)),
+        nn.ShapeError,
+        r"X must be 2-D .* got 3-D shape \(10, 2, 2\)",
+    ),
+    "X holds NaN": (
+        lambda: model().fit(np.where(X > 1, np.nan, X), y),
+        ValueError,
+        r"X contains \d+ NaN or infinite value\(s\)",
+    ),
+    "X holds infinity": (
+        lambda: model().predict(np.full((2, 4), np.inf)),
+        ValueError,
+        r"X contains 8 NaN or infinite value\(s\)",
+    ),
+    "X holds strings": (
+        lambda: model().fit(np.array([["a"] * 4] * 10), y),
+        TypeError,
+        r"X must hold numbers, got dtype <U1",
+    ),
+    "X is ragged": (
+        lambda: model().predict([[1, 2, 3, 4], [1, 2]]),
+        ValueError,
+        r"X must be a 2-D array of numbers",
+    ),
+    "X is empty": (
+        lambda: model().fit(np.empty((0, 4)), np.empty(0, dtype=int)),
+        ValueError,
+        r"X is empty: got shape \(0, 4\), need at least one sample",
+    ),
+    "X has the wrong number of features": (
+        lambda: model().predict(np.ones((2, 5))),
+        nn.ShapeError,
+        r"X must have 4 features \(columns\) to match the model's input, got shape \(2, 5\)",
+    ),
+    "X and y lengths differ": (
+        lambda: model().fit(X, y[:7]),
+        nn.ShapeError,
+        r"X and y must have the same number of samples, got 10 rows in X and 7 in y",
+    ),
+    "labels out of range": (
+        lambda: model().fit(X, y + 1),
+        ValueError,
+        r"class labels y must lie in \[0, 2\] for a model with 3 outputs, got labels in \[1, 3\]",
+    ),
+    "negative labels": (
+        lambda: model().fit(X, y - 1),
+        ValueError,
+        r"class labels y must lie in \[0, 2\] .* got labels in \[-1, 1\]",
+    ),
+    "fractional labels": (
+        lambda: model().fit(X, y + 0.5),
+        TypeError,
+        r"class labels y must be integers, got dtype float64",
+    ),
+    "one-hot y of the wrong width": (
+        lambda: model().fit(X, np.eye(4)[y]),
+        nn.ShapeError,
+        r"y must have shape \(n_samples, 3\) to match the model's 3 outputs, got \(10, 4\)",
+    ),
+    "y holds NaN": (
+        lambda: model().fit(X, np.full((10, 3), np.nan)),
+        ValueError,
+        r"y contains NaN or infinite values",
+    ),
+    "binary targets outside [0, 1]": (
+        lambda: nn.Sequential(nn.Dense(4, 1), nn.Sigmoid()).fit(X, y),
+        ValueError,
+        r"y for BinaryCrossEntropy must lie in \[0, 1\], got values in \[0, 2\]",
+    ),
+    "zero learning rate": (
+        lambda: model().fit(X, y, optimizer=nn.SGD(lr=0)),
+        ValueError,
+        r"lr must be a finite number > 0, got 0",
+    ),
+    "zero epochs": (
+        lambda: model().fit(X, y, epochs=0),
+        ValueError,
+        r"epochs must be a positive integer, got 0",
+    ),
+    "negative batch size": (
+        lambda: model().fit(X, y, batch_size=-32),
+        ValueError,
+        r"batch_size must be a positive integer, got -32",
+    ),
+    "fractional batch size": (
+        lambda: model().fit(X, y, batch_size=2.5),
+        TypeError,
+        r"batch_size must be a positive integer, got 2.5",
+    ),
+    "validation_data not a pair": (
+        lambda: model().fit(X, y, validation_data=X),
+        TypeError,
+        r"validation_data must be a pair \(X_val, y_val\)",
+    ),
+    "validation X with the wrong features": (
+        lambda: model().fit(X, y, validation_data=(X[:, :3], y)),
+        nn.ShapeError,
+        r"validation_data\[0\] must have 4 features",
+    ),
+    "sample_weight of the wrong length": (
+        lambda: model().fit(X, y, sample_weight=np.ones(3)),
+        nn.ShapeError,
+        r"sample_weight must have shape \(10,\), one weight per row of X, got \(3,\)",
+    ),
+    "negative sample_weight": (
+        lambda: model().fit(X, y, sample_weight=-np.ones(10)),
+        ValueError,
+        r"sample_weight must hold finite values >= 0 with a positive sum",
+    ),
+    "unknown activation": (
+        lambda: nn.mlp([4, 5, 3], activation="swish"),
+        ValueError,
+        r"activation must be one of \['identity', 'leaky_relu', .*\], got 'swish'",
+    ),
+    "unknown loss": (
+        lambda: model().fit(X, y, loss="hinge"),
+        ValueError,
+        r"loss must be a Loss or one of \['binary_cross_entropy', 'cross_entropy', 'mse'\]",
+    ),
+    "unknown optimizer": (
+        lambda: model().fit(X, y, optimizer="adamw"),
+        ValueError,
+        r"optimizer must be an Optimizer or one of \['adagrad', 'adam', 'rmsprop', 'sgd'\]",
+    ),
+    "unknown initialiser": (
+        lambda: nn.Dense(2, 3, init="glorot"),
+        ValueError,
+        r"init must be one of \['he', 'nielsen', 'normal', 'xavier'\], got 'glorot'",
+    ),
+    "layers that do not chain": (
+        lambda: nn.Sequential(nn.Dense(2, 3), nn.Sigmoid(), nn.Dense(4, 1)),
+        nn.ShapeError,
+        r"layer 2 \(Dense\(n_in=4, n_out=1.*\)\) takes 4 inputs but the layer before it "
+        r"outputs 3",
+    ),
+    "not a layer": (
+        lambda: nn.Sequential(nn.Dense(2, 3), np.tanh),
+        TypeError,
+        r"layer 1 must be a numpynn Layer, got ufunc",
+    ),
+    "Dense with zero units": (
+        lambda: nn.Dense(3, 0),
+        ValueError,
+        r"Dense n_out must be a positive integer, got 0",
+    ),
+    "Dropout rate of 1": (
+        lambda: nn.Dropout(1.0),
+        ValueError,
+        r"Dropout rate must be in \[0, 1\), got 1.0",
+    ),
+    "mlp with one size": (
+        lambda: nn.mlp([784]),
+        ValueError,
+        r"sizes must list at least 2 layer sizes \(inputs, outputs\), got \[784\]",
+    ),
+    "perceptron labels not 0/1": (
+        lambda: nn.Perceptron(n_inputs=2).fit([[0, 0], [1, 1]], [0, 2]),
+        ValueError,
+        r"y must hold only 0 and 1",
+    ),
+    "perceptron without weights or size": (
+        lambda: nn.Perceptron(),
+        ValueError,
+        r"Perceptron needs weights=\[...\] or n_inputs=N",
+    ),
+    "unknown gate": (
+        lambda: nn.datasets.truth_table("xnor"),
+        ValueError,
+        r"gate must be one of \['and', 'nand', 'or', 'xor'\], got 'xnor'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gets_a_clear_error(case):
+    call, error, message = CASES[case]
+    with pytest.raises(error, match=message):
+        call()
