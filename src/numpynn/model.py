@@ -7,6 +7,7 @@ z[l] = a[l-1] @ W[l] + b[l] and a[l] = h(z[l]), with W[l] of shape (n_{l-1}, n_l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -87,7 +88,8 @@ class Sequential:
 
     def forward(self, X: npt.ArrayLike, training: bool = False) -> Array:
         """The network's output for X: (n_samples, n_inputs) -> (n_samples, n_outputs)."""
-        return forward(self.layers, self._check_X(X), training)
+        output = forward(self.layers, self._check_X(X), training)
+        return output.copy() if training else output  # training outputs are reused scratch
 
     def predict(self, X: npt.ArrayLike) -> Array:
         """Class labels (n_samples,) for a classifier (softmax or sigmoid output, or trained with
@@ -150,6 +152,7 @@ class Sequential:
         seed: Seed = None,
         callbacks: Iterable[Callback] = (),
         sample_weight: npt.ArrayLike | None = None,
+        threads: int | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -162,6 +165,10 @@ class Sequential:
         loss (scaled to average 1, so the learning rate keeps its meaning). The history maps
         "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data)
         to one value per epoch.
+
+        ``threads`` limits the BLAS threads for this call (needs threadpoolctl). Small matrix
+        products run much slower on two threads when another process holds a core: on a busy
+        machine ``threads=1`` is often faster.
         """
         loss = losses_module.get(loss) if loss is not None else self._default_loss()
         optimizer = optimizers_module.get(optimizer)
@@ -182,22 +189,25 @@ class Sequential:
             check_same_length(X_val, validation_data[1], "validation_data[0]", "validation_data[1]")
             T_val = train_loss.prepare_targets(validation_data[1], n_outputs, X.dtype)
             validation = (X_val, T_val)
+        if threads is not None:
+            threads = check_positive_int("threads", threads)
         self.loss = loss
-        return train(
-            self,
-            layers,
-            X,
-            T,
-            weights=weights,
-            loss=train_loss,
-            optimizer=optimizer,
-            epochs=epochs,
-            batch_size=batch_size or len(X),
-            validation=validation,
-            shuffle=shuffle,
-            rng=np.random.default_rng(seed),
-            callbacks=list(callbacks),
-        )
+        with _blas_threads(threads):
+            return train(
+                self,
+                layers,
+                X,
+                T,
+                weights=weights,
+                loss=train_loss,
+                optimizer=optimizer,
+                epochs=epochs,
+                batch_size=batch_size or len(X),
+                validation=validation,
+                shuffle=shuffle,
+                rng=np.random.default_rng(seed),
+                callbacks=list(callbacks),
+            )
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -225,9 +235,23 @@ class Sequential:
         return "values"
 
 
+def _blas_threads(threads: int | None) -> contextlib.AbstractContextManager[object]:
+    """A context that limits the BLAS threads to ``threads`` (None: leave them alone)."""
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:
+        raise ImportError(
+            f"fit(threads={threads}) needs threadpoolctl to limit the BLAS threads: "
+            "pip install threadpoolctl (or numpynn[cli]), or leave threads=None"
+        ) from None
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
 def mlp(
     sizes: Sequence[int],
-    activation: str = "relu",
+    activation: str | Sequence[str] = "relu",
     output: str = "softmax",
     *,
     init: str | None = None,
@@ -239,12 +263,20 @@ def mlp(
 
     ``mlp([784, 30, 10], activation="sigmoid", output="softmax")`` gives Dense(784, 30),
     Sigmoid, Dense(30, 10), Softmax. ``sizes[0]`` is the number of inputs (layer 0); each later
-    entry is a layer's width. ``dropout`` > 0 adds Dropout after each hidden activation.
+    entry is a layer's width. ``activation`` is one name for every hidden layer or a list of
+    names, one per hidden layer. ``dropout`` > 0 adds Dropout after each hidden activation.
     ``init`` defaults to "he" before ReLU-type activations and "xavier" otherwise.
     """
     if isinstance(sizes, str | bytes) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")
-    for name in (activation, output):
+    n_hidden = len(sizes) - 2
+    hidden = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    if len(hidden) != n_hidden:
+        raise ValueError(
+            f"activation must be one name or a list of {n_hidden} names (one per hidden layer), "
+            f"got {activation!r}"
+        )
+    for name in (*hidden, output):
         activation_layer(name)  # validates the name
     rng = np.random.default_rng(seed)
 
@@ -252,9 +284,8 @@ def mlp(
         return init or ("he" if act in ("relu", "leaky_relu") else "xavier")
 
     layers: list[Layer] = []
-    n_hidden = len(sizes) - 2
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        act = activation if i < n_hidden else output
+        act = hidden[i] if i < n_hidden else output
         layers += [
             Dense(n_in, n_out, init=init_for(act), dtype=dtype, seed=rng),
             activation_layer(act),
