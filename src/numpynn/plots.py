@@ -79,8 +79,9 @@ def plot_misclassified(
 ) -> Path:
     """A grid of up to ``max_images`` images: (n, height, width) greyscale in [0, 1], each
     titled with its predicted and true class, e.g. the misclassified test digits."""
+    images = np.asarray(images)
     n_total = len(images)
-    images = np.asarray(images)[:max_images]
+    images = images[:max_images]
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     n = len(images)
     columns = min(max(n, 1), 9)

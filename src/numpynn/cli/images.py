@@ -2,8 +2,9 @@
 
 The steps, as for the MNIST images: greyscale; light ink on a dark background (inverted when
 the border is light); background subtracted and contrast stretched to [0, 1]; cropped to the
-ink; scaled so the longer side is 20 of 28 pixels (the full side for other sizes); placed with
-its centre of mass at the centre of the canvas (pixel (14, 14) of 28 x 28, as in MNIST).
+ink; scaled so the longer side is 20 of 28 pixels and placed with its centre of mass at pixel
+(14, 14), as in MNIST (for other sizes, e.g. the 8 x 8 digits: scaled to the full side and
+centred by its bounding box).
 """
 
 from __future__ import annotations
@@ -57,13 +58,15 @@ def preprocess(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
 
     canvas = np.zeros(shape, dtype=np.float32)
     h, w = digit.shape
-    # Put the centre of mass at pixel (14, 14) of 28 x 28, where MNIST has it on average,
-    # keeping the digit inside the canvas.
-    total = digit.sum()
-    cy = (np.arange(h) @ digit.sum(axis=1)) / total if total else (h - 1) / 2
-    cx = (np.arange(w) @ digit.sum(axis=0)) / total if total else (w - 1) / 2
-    top = int(np.clip(round(shape[0] / 2 - cy), 0, shape[0] - h))
-    left = int(np.clip(round(shape[1] / 2 - cx), 0, shape[1] - w))
+    if shape == (28, 28):
+        # MNIST puts the centre of mass at pixel (14, 14) (on average); keep the digit inside.
+        total = digit.sum()
+        cy = (np.arange(h) @ digit.sum(axis=1)) / total
+        cx = (np.arange(w) @ digit.sum(axis=0)) / total
+        top = int(np.clip(round(14 - cy), 0, 28 - h))
+        left = int(np.clip(round(14 - cx), 0, 28 - w))
+    else:  # other sets (the 8 x 8 digits) centre the bounding box
+        top, left = (shape[0] - h) // 2, (shape[1] - w) // 2
     canvas[top : top + h, left : left + w] = digit
     return np.clip(canvas / max(float(canvas.max()), 1e-6), 0, 1)
 
