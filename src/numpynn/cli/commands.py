@@ -46,10 +46,13 @@ def train_command(args: argparse.Namespace) -> int:
     else:
         cfg = config.resolve(args.preset or "default", given)
         run_dir = new_run_dir(args.out, cfg.dataset)
-    threads = auto_threads() if args.threads == "auto" else args.threads
+    threads = args.threads
+    if threads == "auto":
+        threads = cfg.blas_threads if args.resume and cfg.blas_threads else auto_threads()
     if threads is not None and not args.quiet:
         print(f"using {threads} BLAS thread{'s' * (threads > 1)} (--threads)")
     with datasets_log(quiet=args.quiet), thread_limit(threads):
+        cfg.blas_threads = blas_threads()
         return train.run(
             cfg,
             run_dir,
@@ -119,6 +122,16 @@ def auto_threads() -> int | None:
     return 1 if cores > 1 and load >= cores - 0.5 else None
 
 
+def blas_threads() -> int | None:
+    """The number of threads NumPy's BLAS uses now (None if threadpoolctl is missing)."""
+    try:
+        from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts) if counts else None
+
+
 @contextlib.contextmanager
 def thread_limit(threads: int | None) -> Iterator[None]:
     """Limit NumPy's BLAS to ``threads`` threads (None: leave it alone)."""
@@ -126,7 +139,7 @@ def thread_limit(threads: int | None) -> Iterator[None]:
         yield
         return
     try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_limits
     except ImportError:
         raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1) from None
     with threadpool_limits(limits=threads, user_api="blas"):

@@ -35,6 +35,9 @@ class TrainConfig:
     dropout: float = 0.2
     seed: int = 0
     validation: int = 5000  # samples held out of the training set
+    # BLAS threads the run uses (set when it starts; None: not known). Matrix products can
+    # differ in the last bit with another thread count, so --resume keeps this one.
+    blas_threads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
