@@ -236,6 +236,13 @@ def test_resume_of_a_directory_that_is_not_a_run(capsys, tmp_path):
     assert_one_line_error(err, "not a numpynn run directory")
 
 
+def test_resume_cannot_shorten_a_run(capsys, digits_run):
+    code, _, err = run(capsys, "train", "--resume", digits_run, "--epochs", "5")
+    assert code == 2
+    assert_one_line_error(err, "trained 20 epochs already", "at least 20")
+    assert json.loads((digits_run / "config.json").read_text())["epochs"] == 20
+
+
 def test_resume_of_a_finished_run_says_so(capsys, digits_run):
     code, out, _ = run(capsys, "train", "--resume", digits_run)
     assert code == 0

@@ -195,15 +195,18 @@ def run(
     started = time.perf_counter()
     splits = data.load(cfg.dataset, cfg.validation, cfg.seed, data_dir)
     data_seconds = time.perf_counter() - started
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg.save(run_dir / "config.json")  # what --resume reads back
     n_classes = len(splits.labels)
     checkpoint = run_dir / "checkpoint.npz"
     resumed_from = None
     if resume and checkpoint.exists():
         state = restore_state(checkpoint)
         resumed_from = state.epoch
-        if state.epoch >= cfg.epochs and (run_dir / "metrics.json").exists():
+        if state.epoch > cfg.epochs:
+            raise CLIError(
+                f"{run_dir} has trained {state.epoch} epochs already: --epochs must be at least "
+                f"{state.epoch}, got {cfg.epochs}"
+            )
+        if state.epoch == cfg.epochs and (run_dir / "metrics.json").exists():
             print(
                 f"{run_dir} has finished its {cfg.epochs} epochs; train longer with "
                 f"numpynn train --resume {run_dir} --epochs N"
@@ -215,6 +218,8 @@ def run(
         state = fresh_state(cfg, splits.X_train.shape[1], n_classes)
         if not quiet:
             print(f"training in {run_dir}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg.save(run_dir / "config.json")  # what --resume reads back
     metadata = model_metadata(cfg, splits)
 
     first = state.epoch
@@ -259,10 +264,11 @@ def train_epochs(
     targets = training_targets(cfg, state.model, n_classes)
     n_batches = -(-len(splits.X_train) // cfg.batch_size)
     guard = InterruptGuard()
-    callbacks = [
+    progress = Progress(cfg.epochs, n_batches, first, quiet)
+    callbacks = [  # in this order: each sees the logs the ones before it completed
         LearningRateSchedule(state.optimizer, cfg.lr, cfg.lr_decay, first),
         ClassAccuracy(splits.X_train, splits.y_train, splits.X_val, splits.y_val),
-        Progress(cfg.epochs, n_batches, first, quiet),
+        progress,
         Checkpointer(run_dir, state, {"config": cfg.to_dict()}, metadata),
         guard,
     ]
@@ -280,7 +286,7 @@ def train_epochs(
                 callbacks=callbacks,
             )
     except TrainingInterruptedError:
-        callbacks[2].close()  # type: ignore[attr-defined]
+        progress.close()
         if guard.epoch_done:
             raise CLIError(
                 f"interrupted after epoch {state.epoch} (saved in {run_dir / 'checkpoint.npz'}); "
@@ -304,7 +310,7 @@ def train_epochs(
             130,
         ) from None
     except DivergenceError:
-        callbacks[2].close()  # type: ignore[attr-defined]
+        progress.close()
         where = f"epoch {first + guard.epoch + 1}, batch {guard.batch + 2}"
         lr = state.optimizer.lr
         kept = (
