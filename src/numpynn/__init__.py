@@ -17,6 +17,7 @@ from .errors import (
     ShapeError,
 )
 from .gradcheck import gradient_check, numerical_gradient
+from .io import load, load_metadata, save
 from .layers import (
     Dense,
     Dropout,
@@ -83,9 +84,12 @@ __all__ = [
     "identity",
     "initializers",
     "leaky_relu",
+    "load",
+    "load_metadata",
     "mlp",
     "numerical_gradient",
     "relu",
+    "save",
     "sigmoid",
     "softmax",
     "step",

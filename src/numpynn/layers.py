@@ -3,6 +3,11 @@
 Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samples, n_out)``.
 ``forward`` keeps on ``self`` what ``backward`` needs; ``backward(dout)`` receives dL/d(output)
 and returns dL/d(input), storing the gradient of each parameter ``P`` as ``dP``.
+
+Speed: in training (``forward(x, training=True)`` and ``backward``) a layer writes its results
+into scratch arrays that it keeps and reuses from batch to batch (:func:`numpynn.scratch.scratch`),
+so the training loop allocates nothing; such a result is valid until the layer's next call.
+Inference (``training=False``) returns new arrays. No layer modifies its input.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 from . import activations, initializers
 from ._typing import Array, Seed
 from .errors import ShapeError
+from .scratch import scratch
 
 
 class Layer:
@@ -81,23 +87,25 @@ class Dense(Layer):
         return int(self.W.shape[1])
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        if x.ndim != 2 or x.shape[1] != self.n_in:
+        if x.ndim != 2 or x.shape[1] != self.W.shape[0]:
             raise ShapeError(
                 f"{self!r} expects input of shape (n_samples, {self.n_in}), got {x.shape}: "
                 f"cannot multiply {x.shape} by W of shape {self.W.shape}"
             )
         self.x = x
-        z = x @ self.W
-        z += self.b
+        z = np.matmul(x, self.W, out=_out(self, "z", (len(x), self.n_out), x.dtype, training))
+        z += self.b  # z = x W + b
         return z
 
     def backward(self, dout: Array) -> Array:
         self.backward_params(dout)
-        return dout @ self.W.T  # dL/dx = dout W^T
+        dx = scratch(self, "dx", self.x.shape, dout.dtype)
+        return np.matmul(dout, self.W.T, out=dx)  # dL/dx = dout W^T
 
     def backward_params(self, dout: Array) -> None:
         np.matmul(self.x.T, dout, out=self.dW)  # dL/dW = x^T dout
-        np.sum(dout, axis=0, out=self.db)  # dL/db = column sums of dout
+        ones = scratch(self, "ones", (len(dout),), dout.dtype, fill=1)
+        np.matmul(ones, dout, out=self.db)  # dL/db = column sums of dout, as 1^T dout (BLAS)
 
     def config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}
@@ -107,33 +115,45 @@ class Sigmoid(Layer):
     """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self.y = activations.sigmoid(x)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        y = np.negative(x, out=_out(self, "y", x.shape, x.dtype, training))
+        with np.errstate(over="ignore"):  # exp(-x) = inf for x << 0 gives y = 0, the limit
+            np.exp(y, out=y)
+        y += 1
+        self.y = np.reciprocal(y, out=y)  # y = 1 / (1 + exp(-x)), in place
         return self.y
 
     def backward(self, dout: Array) -> Array:
-        return dout * self.y * (1 - self.y)
+        dx = np.subtract(1, self.y, out=scratch(self, "dx", dout.shape, dout.dtype))
+        dx *= self.y
+        dx *= dout  # dL/dx = dout y (1 - y), in place in one scratch array
+        return dx
 
 
 class Tanh(Layer):
     """y = tanh(x); dy/dx = 1 - y^2."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self.y = np.tanh(x)
+        self.y = np.tanh(x, out=_out(self, "y", x.shape, x.dtype, training))
         return self.y
 
     def backward(self, dout: Array) -> Array:
-        return dout * (1 - self.y * self.y)
+        dx = np.multiply(self.y, self.y, out=scratch(self, "dx", dout.shape, dout.dtype))
+        np.subtract(1, dx, out=dx)
+        dx *= dout  # dL/dx = dout (1 - y^2), in place in one scratch array
+        return dx
 
 
 class ReLU(Layer):
     """y = max(0, x); dy/dx = 1 where x > 0, else 0."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self.mask = x > 0
-        return x * self.mask
+        self.mask = np.greater(x, 0, out=_out(self, "mask", x.shape, bool, training))
+        return np.maximum(x, 0, out=_out(self, "y", x.shape, x.dtype, training))
 
     def backward(self, dout: Array) -> Array:
-        return dout * self.mask
+        return np.multiply(dout, self.mask, out=scratch(self, "dx", dout.shape, dout.dtype))
 
 
 class LeakyReLU(Layer):
@@ -203,12 +223,18 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self.mask = None
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
-        self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
-        return x * self.mask
+        uniform = self.rng.random(
+            dtype=np.float32, out=scratch(self, "uniform", x.shape, np.float32)
+        )
+        keep = np.greater_equal(uniform, self.rate, out=scratch(self, "keep", x.shape, bool))
+        scale = x.dtype.type(1.0 - self.rate)
+        self.mask = np.divide(keep, scale, out=scratch(self, "mask", x.shape, x.dtype))
+        return np.multiply(x, self.mask, out=scratch(self, "y", x.shape, x.dtype))
 
     def backward(self, dout: Array) -> Array:
-        return dout if self.mask is None else dout * self.mask
+        if self.mask is None:
+            return dout
+        return np.multiply(dout, self.mask, out=scratch(self, "dx", dout.shape, dout.dtype))
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}
@@ -237,3 +263,9 @@ def activation_layer(name: str) -> Layer:
         raise ValueError(
             f"activation must be one of {sorted(ACTIVATION_LAYERS)}, got {name!r}"
         ) from None
+
+
+def _out(layer: Layer, name: str, shape: tuple[int, ...], dtype: Any, training: bool) -> Any:
+    """Where ``forward`` writes its result: a scratch array in training, else None (a new
+    array, which the caller may keep)."""
+    return scratch(layer, name, shape, dtype) if training else None

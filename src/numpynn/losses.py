@@ -19,6 +19,7 @@ from . import activations
 from ._typing import Array
 from .errors import ShapeError
 from .layers import Layer, Sigmoid, Softmax
+from .scratch import scratch
 
 
 class Loss:
@@ -150,23 +151,50 @@ class CrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
+    def forward(self, output: Array, target: Array, weights: Array | None = None) -> float:
+        if not self.from_logits:
+            return super().forward(output, target, weights)
+        # Fused softmax + cross-entropy on logits, into reused arrays (training calls it per batch).
+        # With z = output - max(output) (so exp(z) <= 1 never overflows) and s = sum_k exp(z_k):
+        # a = exp(z) / s and loss_i = -sum_k t_ik log(a_ik) = log(s_i) - sum_k t_ik z_ik
+        # (target rows sum to 1: one-hot or probabilities).
+        m, k = output.shape
+        self.target, self.weights = target, weights
+        row_max = np.max(
+            output, axis=1, keepdims=True, out=scratch(self, "s", (m, 1), output.dtype)
+        )
+        z = np.subtract(output, row_max, out=scratch(self, "z", (m, k), output.dtype))
+        a = np.exp(z, out=scratch(self, "a", (m, k), output.dtype))
+        s = np.sum(a, axis=1, keepdims=True, out=row_max)
+        a /= s
+        log_s = np.log(s, out=s)
+        self.a = a
+        if weights is None:
+            return float(np.sum(log_s) - np.vdot(target, z)) / m  # vdot: sum of t * z in one call
+        per_sample = log_s[:, 0] - np.einsum("ij,ij->i", target, z)
+        return float(np.vdot(weights, per_sample)) / m
+
+    def backward(self) -> Array:
+        if not self.from_logits:
+            return super().backward()
+        grad = np.subtract(
+            self.a, self.target, out=scratch(self, "grad", self.a.shape, self.a.dtype)
+        )
+        grad /= len(grad)  # dJ/dz = (a - t) / m
+        if self.weights is not None:
+            grad *= self.weights[:, None]
+        return grad
+
     def per_sample(self, output: Array, target: Array) -> Array:
         self.target = target
-        if self.from_logits:
-            log_a = activations.log_softmax(output)
-            self.a = np.exp(log_a)
-        else:
-            self.a = _clip_probabilities(output)
-            log_a = np.log(self.a)
-        return -np.sum(target * log_a, axis=1)
+        self.a = _clip_probabilities(output)
+        return -np.sum(target * np.log(self.a), axis=1)
 
     def sample_gradient(self) -> Array:
-        if self.from_logits:
-            return self.a - self.target
         return -self.target / self.a
 
     def count_correct(self, output: Array, target: Array) -> int:
-        return int(np.sum(output.argmax(axis=1) == target.argmax(axis=1)))
+        return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         y = np.asarray(y)

@@ -7,6 +7,7 @@ z[l] = a[l-1] @ W[l] + b[l] and a[l] = h(z[l]), with W[l] of shape (n_{l-1}, n_l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -87,7 +88,8 @@ class Sequential:
 
     def forward(self, X: npt.ArrayLike, training: bool = False) -> Array:
         """The network's output for X: (n_samples, n_inputs) -> (n_samples, n_outputs)."""
-        return forward(self.layers, self._check_X(X), training)
+        output = forward(self.layers, self._check_X(X), training)
+        return output.copy() if training else output  # training outputs are reused scratch
 
     def predict(self, X: npt.ArrayLike) -> Array:
         """Class labels (n_samples,) for a classifier (softmax or sigmoid output, or trained with
@@ -150,6 +152,7 @@ class Sequential:
         seed: Seed = None,
         callbacks: Iterable[Callback] = (),
         sample_weight: npt.ArrayLike | None = None,
+        threads: int | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -162,6 +165,10 @@ class Sequential:
         loss (scaled to average 1, so the learning rate keeps its meaning). The history maps
         "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data)
         to one value per epoch.
+
+        ``threads`` limits the BLAS threads for this call (needs threadpoolctl). Small matrix
+        products run much slower on two threads when another process holds a core: on a busy
+        machine ``threads=1`` is often faster.
         """
         loss = losses_module.get(loss) if loss is not None else self._default_loss()
         optimizer = optimizers_module.get(optimizer)
@@ -182,22 +189,25 @@ class Sequential:
             check_same_length(X_val, validation_data[1], "validation_data[0]", "validation_data[1]")
             T_val = train_loss.prepare_targets(validation_data[1], n_outputs, X.dtype)
             validation = (X_val, T_val)
+        if threads is not None:
+            threads = check_positive_int("threads", threads)
         self.loss = loss
-        return train(
-            self,
-            layers,
-            X,
-            T,
-            weights=weights,
-            loss=train_loss,
-            optimizer=optimizer,
-            epochs=epochs,
-            batch_size=batch_size or len(X),
-            validation=validation,
-            shuffle=shuffle,
-            rng=np.random.default_rng(seed),
-            callbacks=list(callbacks),
-        )
+        with _blas_threads(threads):
+            return train(
+                self,
+                layers,
+                X,
+                T,
+                weights=weights,
+                loss=train_loss,
+                optimizer=optimizer,
+                epochs=epochs,
+                batch_size=batch_size or len(X),
+                validation=validation,
+                shuffle=shuffle,
+                rng=np.random.default_rng(seed),
+                callbacks=list(callbacks),
+            )
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -223,6 +233,20 @@ class Sequential:
         if isinstance(loss, BinaryCrossEntropy):
             return "binary"
         return "values"
+
+
+def _blas_threads(threads: int | None) -> contextlib.AbstractContextManager[object]:
+    """A context that limits the BLAS threads to ``threads`` (None: leave them alone)."""
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:
+        raise ImportError(
+            f"fit(threads={threads}) needs threadpoolctl to limit the BLAS threads: "
+            "pip install threadpoolctl (or numpynn[cli]), or leave threads=None"
+        ) from None
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def mlp(

@@ -2,7 +2,8 @@
 
 ``step(params, grads)`` takes matching lists of arrays. State (velocities, moments, the step
 count) is kept per parameter, in ``state``, so training can be checkpointed and resumed.
-``weight_decay`` adds L2 regularisation: the gradient of (weight_decay / 2) * ||W||^2, i.e.
+Updates run in place, through one scratch array per parameter (``tmp``), so a step allocates
+nothing. ``weight_decay`` adds L2 regularisation: the gradient of (weight_decay / 2) * ||W||^2, i.e.
 weight_decay * W, is added to each weight matrix (not to biases). Nielsen's lambda for a
 training set of n samples is ``weight_decay = lambda / n``.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from .scratch import scratch
 
 
 class Optimizer:
@@ -37,12 +39,14 @@ class Optimizer:
             self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
         self.t += 1
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            if self.weight_decay and p.ndim > 1:
-                g = g + self.weight_decay * p
-            self.update(i, p, g)
+            if self.weight_decay and p.ndim > 1:  # g + weight_decay * p, into a scratch array
+                decayed = scratch(self, f"decayed{i}", p.shape, p.dtype)
+                g = np.add(g, np.multiply(self.weight_decay, p, out=decayed), out=decayed)
+            self.update(i, p, g, scratch(self, f"tmp{i}", p.shape, p.dtype))
 
-    def update(self, i: int, p: Array, g: Array) -> None:
-        """Update parameter number ``i``, ``p``, in place from its gradient ``g``."""
+    def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
+        """Update parameter number ``i``, ``p``, in place from its gradient ``g``; ``tmp`` is a
+        scratch array of p's shape."""
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
@@ -77,15 +81,17 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.slots = ("velocity",) if momentum else ()
 
-    def update(self, i: int, p: Array, g: Array) -> None:
+    def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
+        step = np.multiply(self.lr, g, out=tmp)  # lr * g
         if not self.momentum:
-            p -= self.lr * g
+            p -= step
             return
         v = self.state["velocity"][i]
         v *= self.momentum
-        v -= self.lr * g
+        v -= step
         if self.nesterov:
-            p += self.momentum * v - self.lr * g
+            p -= step
+            p += np.multiply(self.momentum, v, out=tmp)  # p <- p + mu * v - lr * g
         else:
             p += v
 
@@ -103,10 +109,10 @@ class AdaGrad(Optimizer):
         _check_positive("eps", eps)
         self.eps = float(eps)
 
-    def update(self, i: int, p: Array, g: Array) -> None:
+    def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
         h = self.state["h"][i]
-        h += g * g
-        p -= self.lr * g / (np.sqrt(h) + self.eps)
+        h += np.multiply(g, g, out=tmp)
+        _scaled_step(p, g, h, self.lr, self.eps, tmp)
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "eps": self.eps}
@@ -126,11 +132,13 @@ class RMSProp(Optimizer):
         self.rho = float(rho)
         self.eps = float(eps)
 
-    def update(self, i: int, p: Array, g: Array) -> None:
+    def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
         h = self.state["h"][i]
         h *= self.rho
-        h += (1 - self.rho) * g * g
-        p -= self.lr * g / (np.sqrt(h) + self.eps)
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.rho
+        h += tmp  # h <- rho h + (1 - rho) g^2
+        _scaled_step(p, g, h, self.lr, self.eps, tmp)
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "rho": self.rho, "eps": self.eps}
@@ -157,15 +165,18 @@ class Adam(Optimizer):
         _check_positive("eps", eps)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
-    def update(self, i: int, p: Array, g: Array) -> None:
+    def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
         m, v = self.state["m"][i], self.state["v"][i]
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        m += np.multiply(1 - self.beta1, g, out=tmp)  # m <- b1 m + (1 - b1) g
         v *= self.beta2
-        v += (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1**self.t)
-        v_hat = v / (1 - self.beta2**self.t)
-        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta2
+        v += tmp  # v <- b2 v + (1 - b2) g^2
+        # m_hat / (sqrt(v_hat) + eps) = c * m / (sqrt(v) + eps * sqrt(1 - b2^t)),
+        # c = sqrt(1 - b2^t) / (1 - b1^t): the same update without the m_hat, v_hat arrays
+        root_c2 = (1 - self.beta2**self.t) ** 0.5
+        _scaled_step(p, m, v, self.lr * root_c2 / (1 - self.beta1**self.t), self.eps * root_c2, tmp)
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
@@ -188,6 +199,15 @@ def get(optimizer: Optimizer | str) -> Optimizer:
     raise ValueError(
         f"optimizer must be an Optimizer or one of {sorted(OPTIMIZERS)}, got {optimizer!r}"
     )
+
+
+def _scaled_step(p: Array, g: Array, h: Array, lr: float, eps: float, tmp: Array) -> None:
+    """p <- p - lr * g / (sqrt(h) + eps), in place through ``tmp``."""
+    np.sqrt(h, out=tmp)
+    tmp += eps
+    np.divide(g, tmp, out=tmp)
+    tmp *= lr
+    p -= tmp
 
 
 def _is_real(value: object) -> bool:

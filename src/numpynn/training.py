@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,7 @@ from .errors import DivergenceError
 from .layers import Dropout, Layer
 from .losses import Loss
 from .optimizers import Optimizer
+from .scratch import scratch
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -46,12 +48,14 @@ def train(
     for layer in layers:
         if isinstance(layer, Dropout):
             layer.rng = rng  # one generator for shuffling and dropout: one seed fixes both
+    backward_order = _backward_order(layers)
     history: dict[str, list[float]] = {}
     model.stop_training = False
     for callback in callbacks:
         callback.on_train_begin(model)
 
-    n = len(X)
+    n, n_features = X.shape
+    work = SimpleNamespace()  # owns the reused batch arrays (see numpynn.scratch)
     for epoch in range(epochs):
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
@@ -61,19 +65,28 @@ def train(
         total_correct = 0
         for batch, start in enumerate(range(0, n, batch_size)):
             rows = order[start : start + batch_size]
-            x, t = X[rows], T[rows]
+            m = len(rows)
+            # Gather the batch into reused contiguous arrays; mode="clip" skips numpy's
+            # bounds-check copy (the rows are valid by construction).
+            x = np.take(
+                X, rows, axis=0, out=scratch(work, "x", (m, n_features), X.dtype), mode="clip"
+            )
+            t = np.take(
+                T, rows, axis=0, out=scratch(work, "t", (m, T.shape[1]), T.dtype), mode="clip"
+            )
+            w = None if weights is None else weights.take(rows, mode="clip")
 
             output = forward(layers, x, training=True)
-            batch_loss = loss.forward(output, t, None if weights is None else weights[rows])
+            batch_loss = loss.forward(output, t, w)
             if not math.isfinite(batch_loss):
                 raise DivergenceError(
                     f"the loss became {batch_loss} at epoch {epoch}, batch {batch}: training "
                     f"diverged; try a smaller learning rate (now {optimizer.lr:g})"
                 )
-            backward(layers, loss.backward())
+            backward(backward_order, loss.backward())
             optimizer.step(params, grads)
 
-            total_loss += batch_loss * len(rows)
+            total_loss += batch_loss * m
             if loss.classifies:
                 total_correct += loss.count_correct(output, t)
             for callback in callbacks:
@@ -108,14 +121,17 @@ def forward(layers: Sequence[Layer], x: Array, training: bool) -> Array:
     return x
 
 
-def backward(layers: Sequence[Layer], grad: Array) -> None:
-    """Backpropagate dL/d(output) through ``layers``, leaving each parameter's gradient on its
-    layer. Layers below the first trainable one need no gradient, and it needs no input
-    gradient (saving its largest matrix product)."""
+def _backward_order(layers: Sequence[Layer]) -> list[Layer]:
+    """The layers that backpropagation visits, top first: none below the first trainable one,
+    which needs no input gradient (saving its largest matrix product) and comes last."""
     trainable = [i for i, layer in enumerate(layers) if layer.params]
-    if not trainable:
-        return
-    first = trainable[0]
-    for layer in reversed(layers[first + 1 :]):
+    return list(reversed(layers[trainable[0] :])) if trainable else []
+
+
+def backward(order: Sequence[Layer], grad: Array) -> None:
+    """Backpropagate dL/d(output) through ``order`` (from :func:`_backward_order`), leaving each
+    parameter's gradient on its layer."""
+    for layer in order[:-1]:
         grad = layer.backward(grad)
-    layers[first].backward_params(grad)
+    if order:
+        order[-1].backward_params(grad)

@@ -1,0 +1,25 @@
+"""Scratch arrays reused from batch to batch, so the training loop allocates nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+
+
+def scratch(
+    owner: object, name: str, shape: tuple[int, ...], dtype: Any, fill: float | None = None
+) -> Array:
+    """``owner``'s work array called ``name``, of ``shape`` and ``dtype``, made anew only when the
+    shape or dtype changes (in training: once, and again for the last, smaller batch of an
+    epoch). ``fill`` sets the values of a new array; otherwise they are undefined until written.
+    The arrays live in ``owner._scratch``, apart from anything the owner hands out."""
+    arrays: dict[str, Array] = owner.__dict__.setdefault("_scratch", {})
+    buffer = arrays.get(name)
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        buffer = arrays[name] = (
+            np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        )
+    return buffer

@@ -1,0 +1,50 @@
+"""The benchmark suite's smoke run (tiny sizes) still works end to end: it keeps the suite from
+rotting. It asserts that the report is complete, not any speed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_smoke_run_reports_every_workload_and_target(tmp_path: Path) -> None:
+    report = tmp_path / "report.md"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--smoke", "--output", str(report)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = report.read_text()
+    for workload in (
+        "784-100-10, batch 32, SGD",
+        "784-100-10, batch 128, SGD",
+        "784-100-10, batch 1024, SGD",
+        "wide 784-1024-1024-10, batch 128, SGD",
+        "784-100-10, batch 128, Adam",
+        "Nielsen [784,30,10] sigmoid+MSE, batch 10",
+        "Nielsen [784,30,10] sigmoid+MSE, batch 128",
+        "inference, batch 10,000",
+        "inference, batch 1",
+    ):
+        assert f"| {workload}" in text, workload
+    assert "internal_api" in text and "openblas" in text.lower()
+    assert "OPENBLAS_CORETYPE=" in text
+    assert "| numpynn |" in text  # the memory table
+    assert text.count("| yes |") + text.count("| **no** |") >= 12  # the targets table
