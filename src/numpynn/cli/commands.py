@@ -154,7 +154,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
     with datasets_log(quiet=False):
         X, y = data.load_test(dataset, args.data_dir)
-    check_inputs(args.model, model, X.shape[1], dataset)
+    check_inputs(args.model, model, X.shape[1], f"the {dataset} test set has")
     loss = metadata.get("config", {}).get("loss", "cross_entropy")
     n_classes = max(len(labels), int(y.max()) + 1)
     labels = labels + [str(k) for k in range(len(labels), n_classes)]
@@ -183,7 +183,7 @@ def predict_command(args: argparse.Namespace) -> int:
         shape = [side, side]
     labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
     X = np.stack([load_image(path, (int(shape[0]), int(shape[1]))) for path in args.images])
-    check_inputs(args.model, model, X.shape[1], "the images")
+    check_inputs(args.model, model, X.shape[1], "the images have")
     scores = class_scores(model, X.astype(model.dtype))
     width = max(len(str(p)) for p in args.images)
     for path, row in zip(args.images, scores, strict=True):
@@ -256,5 +256,5 @@ def load_model(path: str) -> tuple[Any, dict[str, Any]]:
 def check_inputs(model_path: str, model: Any, n_features: int, what: str) -> None:
     if model.n_inputs != n_features:
         raise CLIError(
-            f"{model_path} takes {model.n_inputs} inputs but {what} have {n_features} features"
+            f"{model_path} takes {model.n_inputs} inputs but {what} {n_features} features"
         )
