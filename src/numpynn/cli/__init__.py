@@ -14,11 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
-from ..layers import ACTIVATION_LAYERS
-from ..losses import LOSSES
-from ..optimizers import OPTIMIZERS
-from .config import PRESETS
-from .data import DATASETS
+from .config import CHOICES, NUMBERS, PRESETS
 from .errors import CLIError
 
 EXAMPLES = """examples:
@@ -38,50 +34,22 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def option(setting: str) -> Callable[[str], Any]:
+    """The argparse type of a TrainConfig setting: its numbers (config.NUMBERS) from text."""
+    numbers = NUMBERS[setting]
 
+    def parse(text: str) -> Any:
+        try:
+            return numbers.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    parse.__name__ = setting
+    return parse
 
 
 def threads(text: str) -> int | str:
-    return text if text == "auto" else positive_int(text)
-
-
-def _number(text: str, ok: Callable[[float], bool], expected: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    if not (value == value and abs(value) != float("inf") and ok(value)):  # finite
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    return _number(text, lambda v: v > 0, "a number > 0")
-
-
-def non_negative_float(text: str) -> float:
-    return _number(text, lambda v: v >= 0, "a number >= 0")
-
-
-def fraction(text: str) -> float:
-    return _number(text, lambda v: 0 <= v < 1, "a number in [0, 1)")
+    return text if text == "auto" else option("blas_threads")(text)
 
 
 def build_parser() -> Parser:
@@ -106,32 +74,41 @@ def build_parser() -> Parser:
         "checkpointed; Ctrl-C stops after the current batch.",
     )
     add = train.add_argument
-    add("--dataset", choices=DATASETS, help="the data (default mnist)")
+    add("--dataset", choices=CHOICES["dataset"], help="the data (default mnist)")
     add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
     add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
-    add("--hidden", type=positive_int, nargs="+", metavar="N", help="hidden layer widths (512)")
-    act_choices = sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"})
-    add("--activation", choices=act_choices, help="hidden activation (relu)")
-    add("--loss", choices=sorted(LOSSES), help="loss function (cross_entropy)")
-    add("--optimizer", choices=sorted(OPTIMIZERS), help="optimiser (adam)")
-    add("--lr", type=positive_float, help="learning rate (0.002)")
+    add("--hidden", type=option("hidden"), nargs="+", metavar="N", help="hidden layer widths (512)")
+    add("--activation", choices=CHOICES["activation"], help="hidden activation (relu)")
+    add("--loss", choices=CHOICES["loss"], help="loss function (cross_entropy)")
+    add("--optimizer", choices=CHOICES["optimizer"], help="optimiser (adam)")
+    add("--lr", type=option("lr"), help="learning rate (0.002)")
     add(
         "--lr-decay",
-        type=positive_float,
+        type=option("lr_decay"),
         metavar="F",
         help="multiply the rate by F each epoch (0.7)",
     )
-    add("--epochs", type=positive_int, metavar="N", help="number of epochs (8)")
-    add("--batch-size", type=positive_int, metavar="N", help="mini-batch size (128)")
-    add("--l2", type=non_negative_float, metavar="LAMBDA", help="L2 weight decay (0)")
-    add("--dropout", type=fraction, metavar="RATE", help="dropout after hidden layers (0.2)")
+    add("--epochs", type=option("epochs"), metavar="N", help="number of epochs (8)")
+    add("--batch-size", type=option("batch_size"), metavar="N", help="mini-batch size (128)")
+    add("--l2", type=option("l2"), metavar="LAMBDA", help="L2 weight decay (0)")
+    add(
+        "--dropout",
+        type=option("dropout"),
+        metavar="RATE",
+        help="dropout after hidden layers (0.2)",
+    )
     add(
         "--seed",
-        type=non_negative_int,
+        type=option("seed"),
         metavar="N",
         help="seed of weights, split, shuffling, dropout (0)",
     )
-    add("--validation", type=positive_int, metavar="N", help="training samples held out (5000)")
+    add(
+        "--validation",
+        type=option("validation"),
+        metavar="N",
+        help="training samples held out (5000)",
+    )
     add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
     add(
@@ -150,7 +127,9 @@ def build_parser() -> Parser:
         description="Evaluate a model file on the test set of its dataset.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file (model.npz, best.npz)")
-    evaluate.add_argument("--dataset", choices=DATASETS, help="default: the model's dataset")
+    evaluate.add_argument(
+        "--dataset", choices=CHOICES["dataset"], help="default: the model's dataset"
+    )
     evaluate.add_argument("--data-dir", metavar="DIR", help="directory with the dataset files")
 
     predict = commands.add_parser(

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import datetime
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -18,10 +19,11 @@ import numpy as np
 
 from . import config, data, report, train
 from .errors import CLIError
-from .models import class_scores, user_metadata
+from .models import class_probabilities, user_metadata
 
-# Options that --resume may change; the others come from the run's config.json.
-RESUME_OPTIONS = ("epochs", "data_dir", "threads", "quiet", "no_plots")
+# The settings --resume may change; the others come from the run's config.json. (--data-dir,
+# --threads, --quiet and --no-plots are not settings: they apply to each invocation.)
+RESUME_OPTIONS = ("epochs",)
 CONFIG_OPTIONS = tuple(f.name for f in dataclasses.fields(config.TrainConfig))
 
 
@@ -49,10 +51,12 @@ def train_command(args: argparse.Namespace) -> int:
     threads = args.threads
     if threads == "auto":
         threads = cfg.blas_threads if args.resume and cfg.blas_threads else auto_threads()
+    if threads is not None and importlib.util.find_spec("threadpoolctl") is None:
+        raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1)
     if threads is not None and not args.quiet:
         print(f"using {threads} BLAS thread{'s' * (threads > 1)} (--threads)")
-    with datasets_log(quiet=args.quiet), thread_limit(threads):
-        cfg.blas_threads = blas_threads()
+    cfg.blas_threads = threads or blas_threads()
+    with datasets_log(quiet=args.quiet):
         return train.run(
             cfg,
             run_dir,
@@ -123,27 +127,9 @@ def auto_threads() -> int | None:
 
 
 def blas_threads() -> int | None:
-    """The number of threads NumPy's BLAS uses now (None if threadpoolctl is missing)."""
-    try:
-        from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    """The number of threads NumPy's BLAS uses by default (None without threadpoolctl)."""
+    counts = [pool["num_threads"] for pool in report.thread_pools() if pool["user_api"] == "blas"]
     return max(counts) if counts else None
-
-
-@contextlib.contextmanager
-def thread_limit(threads: int | None) -> Iterator[None]:
-    """Limit NumPy's BLAS to ``threads`` threads (None: leave it alone)."""
-    if threads is None:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1) from None
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -184,7 +170,7 @@ def predict_command(args: argparse.Namespace) -> int:
     labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
     X = np.stack([load_image(path, (int(shape[0]), int(shape[1]))) for path in args.images])
     check_inputs(args.model, model, X.shape[1], "the images have")
-    scores = class_scores(model, X.astype(model.dtype))
+    scores = class_probabilities(model, X.astype(model.dtype))
     width = max(len(str(p)) for p in args.images)
     for path, row in zip(args.images, scores, strict=True):
         k = int(row.argmax())

@@ -1,33 +1,38 @@
-"""What the commands need to know about a model: class scores, labels and its metadata."""
+"""What the commands need to know about a model: class probabilities, targets, metadata."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import activations
 from .._typing import Array
-from ..layers import Sigmoid, Softmax
+from ..errors import FileFormatError
+from ..losses import MeanSquaredError, one_hot
 from ..model import Sequential
+from .config import check_setting
 
 
-def class_scores(model: Sequential, X: Array) -> Array:
-    """Class probabilities (n_samples, n_classes) of a classifier on X: (n_samples, n_features).
+def class_probabilities(model: Sequential, X: Array) -> Array:
+    """Class probabilities (n_samples, n_classes) of a classifier on X: (n_samples, n_features),
+    by ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p).
 
-    A softmax output is used as it is; one sigmoid output p gives (1 - p, p); several sigmoid
-    outputs (Nielsen's network) are normalised to sum to 1; raw outputs go through a softmax."""
-    output = model.forward(X)
-    last = model.layers[-1] if model.layers else None
-    if output.shape[1] == 1:
-        p = output[:, 0] if isinstance(last, Sigmoid) else activations.sigmoid(output[:, 0])
-        return np.column_stack([1 - p, p])
-    if isinstance(last, Softmax):
-        return output
-    if isinstance(last, Sigmoid):
-        return output / np.maximum(output.sum(axis=1, keepdims=True), 1e-12)
-    return np.asarray(activations.softmax(output))
+    predict_proba refuses a model trained with the quadratic cost (it may predict values);
+    the command line trains only classifiers, whose output layer (Softmax or Sigmoid) says how
+    to read them, so such a model is read as that output layer says."""
+    classifier = Sequential(*model.layers) if isinstance(model.loss, MeanSquaredError) else model
+    p = classifier.predict_proba(X)
+    return np.column_stack([1 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
+
+
+def training_targets(loss: str, model: Sequential, n_classes: int) -> Callable[[Array], Array]:
+    """The target encoding ``loss`` needs: one-hot rows for the quadratic cost with several
+    outputs, class labels (n_samples,) otherwise."""
+    if loss == "mse" and model.n_outputs and model.n_outputs > 1:
+        return lambda y: one_hot(y, n_classes, model.dtype or np.float32)
+    return lambda y: y
 
 
 def n_parameters(model: Sequential) -> int:
@@ -49,9 +54,44 @@ def describe(model: Sequential) -> str:
 
 
 def user_metadata(path: Path) -> dict[str, Any]:
-    """The metadata the command line stored with ``numpynn.save`` (empty if there is none)."""
+    """The metadata the command line stored with ``numpynn.save`` (empty if there is none);
+    FileFormatError naming the file if a field the commands read has the wrong type."""
     import numpynn
 
-    description = numpynn.load_metadata(path)
-    metadata = description.get("metadata", {})
-    return metadata if isinstance(metadata, dict) else {}
+    metadata = numpynn.load_metadata(path).get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    for key, (ok, expected) in METADATA.items():
+        if key in metadata and not ok(metadata[key]):
+            raise FileFormatError(
+                f"{path}: metadata field {key!r} must be {expected}, got {metadata[key]!r:.80}"
+            )
+    config = metadata.get("config", {})
+    if "loss" in config:
+        try:
+            check_setting("loss", config["loss"])
+        except ValueError as exc:
+            raise FileFormatError(f"{path}: metadata field 'config': {exc}") from None
+    return metadata
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# The metadata fields the commands read: a test of the value and what it must be.
+METADATA: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "dataset": (lambda v: isinstance(v, str), "a dataset name"),
+    "class_labels": (
+        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "a list of class names",
+    ),
+    "image_shape": (
+        lambda v: (
+            v is None
+            or (isinstance(v, list) and len(v) == 2 and all(_is_int(x) and x > 0 for x in v))
+        ),
+        "null or [height, width]",
+    ),
+    "config": (lambda v: isinstance(v, dict), "a JSON object of training settings"),
+}

@@ -13,25 +13,22 @@ import numpy as np
 
 from .._typing import Array
 from ..atomic import atomic_write
-from ..losses import one_hot
 from ..metrics import confusion_matrix, precision_recall
 from ..model import Sequential
 from .config import TrainConfig
 from .data import Splits
-from .models import class_scores, describe, n_parameters
+from .models import class_probabilities, describe, n_parameters, training_targets
 
-HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")  # per epoch, in history.csv
 
 
 def evaluate(model: Sequential, X: Array, y: Array, n_classes: int, loss: str) -> dict[str, Any]:
     """Test-set results: "loss", "accuracy", "y_pred" (n,), "confusion" (n_classes, n_classes)
     and "per_class" (precision, recall, f1, support arrays)."""
-    scores = class_scores(model, X)
+    scores = class_probabilities(model, X)
     y_pred = scores.argmax(axis=1)
-    targets: Any = y
-    if loss == "mse" and model.n_outputs and model.n_outputs > 1:
-        targets = one_hot(y, n_classes, X.dtype)
     C = confusion_matrix(y, y_pred, n_classes)
+    targets = training_targets(loss, model, n_classes)(y)
     return {
         "loss": float(model.evaluate(X, targets, loss=loss)["loss"]),
         "accuracy": float(np.mean(y_pred == y)),
@@ -120,7 +117,7 @@ def write_run(
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "blas": blas_info(),
+        "blas": thread_pools(),
     }
     _write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     _write_text(run_dir / "history.csv", history_csv(history, seconds))
@@ -128,7 +125,7 @@ def write_run(
 
 
 def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
-    columns = [c for c in HISTORY_COLUMNS if c in history]
+    columns = [c for c in HISTORY_KEYS if c in history]
     lines = [",".join(["epoch", *columns, "seconds"])]
     for e, s in enumerate(seconds):
         values = [repr(history[c][e]) for c in columns]
@@ -182,7 +179,7 @@ def write_plots(
     history: dict[str, list[float]],
     test: dict[str, Any],
 ) -> None:
-    """curves.png, confusion_matrix.png and, for images, misclassified.png; for 2-D points,
+    """curves.png, confusion.png and, for images, misclassified.png; for 2-D points,
     decision_boundary.png. A missing matplotlib is reported in one line, not an error."""
     try:
         from .. import plots
@@ -206,7 +203,7 @@ def write_plots(
             X = np.vstack([splits.X_train, splits.X_val, splits.X_test])
             y = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
             plots.plot_decision_boundary(
-                lambda points: class_scores(model, points).argmax(axis=1),
+                lambda points: class_probabilities(model, points).argmax(axis=1),
                 X,
                 y,
                 run_dir / "decision_boundary.png",
@@ -216,13 +213,14 @@ def write_plots(
         print(f"numpynn: plots skipped: {exc}; pip install 'numpynn[cli]'", file=sys.stderr)
 
 
-def blas_info() -> list[dict[str, Any]]:
-    """The BLAS libraries NumPy uses and their thread counts (via threadpoolctl)."""
+def thread_pools() -> list[dict[str, Any]]:
+    """The BLAS and OpenMP libraries loaded and their thread counts (via threadpoolctl; none
+    without it)."""
     try:
         from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover
+    except ImportError:
         return []
-    keys = ("internal_api", "version", "num_threads", "threading_layer", "architecture")
+    keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture")
     return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
 
 

@@ -23,17 +23,14 @@ import numpy as np
 from .. import io as nn_io
 from .._typing import Array
 from ..callbacks import Callback
-from ..errors import DivergenceError
-from ..losses import one_hot
+from ..errors import DivergenceError, FileFormatError
 from ..model import Sequential, mlp
 from ..optimizers import OPTIMIZERS, Optimizer
 from . import data, report
 from .config import TrainConfig
 from .errors import CLIError
-from .models import class_scores
+from .models import class_probabilities, training_targets
 from .progress import Progress
-
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 @dataclass
@@ -66,8 +63,16 @@ def fresh_state(cfg: TrainConfig, n_features: int, n_classes: int) -> State:
 
 def restore_state(path: Path) -> State:
     ckpt = nn_io.load_checkpoint(path)
-    extra = ckpt.extra or {}
-    seconds = [float(s) for s in extra.get("seconds", [])]
+    extra = {} if ckpt.extra is None else ckpt.extra
+    seconds = extra.get("seconds", []) if isinstance(extra, dict) else None
+    if not isinstance(seconds, list) or not all(
+        isinstance(s, int | float) and not isinstance(s, bool) for s in seconds
+    ):
+        raise FileFormatError(
+            f"{path} is not a checkpoint of numpynn train: its extra data must be a JSON object "
+            'whose "seconds" is a list of numbers'
+        )
+    seconds = [float(s) for s in seconds]
     history = {k: [float(v) for v in values] for k, values in ckpt.history.items()}
     return State(ckpt.model, ckpt.optimizer, ckpt.rng, int(ckpt.epoch), history, seconds)
 
@@ -95,7 +100,7 @@ class ClassAccuracy(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         for key, (X, y) in self.sets.items():
             if key not in logs:
-                logs[key] = float(np.mean(class_scores(self.model, X).argmax(axis=1) == y))
+                logs[key] = float(np.mean(class_probabilities(self.model, X).argmax(axis=1) == y))
 
 
 class Checkpointer(Callback):
@@ -113,7 +118,7 @@ class Checkpointer(Callback):
         import numpynn
 
         state = self.state
-        for key in HISTORY_KEYS:
+        for key in report.HISTORY_KEYS:
             if key in logs:
                 state.history.setdefault(key, []).append(float(logs[key]))
         state.seconds.append(float(logs["seconds"]))
@@ -224,7 +229,7 @@ def run(
 
     first = state.epoch
     if first < cfg.epochs:
-        train_epochs(cfg, run_dir, state, splits, metadata, quiet)
+        train_epochs(cfg, run_dir, state, splits, metadata, quiet, threads)
     test = report.evaluate(state.model, splits.X_test, splits.y_test, n_classes, cfg.loss)
     import numpynn
 
@@ -257,11 +262,13 @@ def train_epochs(
     splits: data.Splits,
     metadata: dict[str, Any],
     quiet: bool,
+    threads: int | None,
 ) -> None:
-    """Fit from epoch ``state.epoch`` to ``cfg.epochs``, checkpointing after each epoch."""
+    """Fit from epoch ``state.epoch`` to ``cfg.epochs`` with ``threads`` BLAS threads (None:
+    the BLAS default), checkpointing after each epoch."""
     first = state.epoch
     n_classes = len(splits.labels)
-    targets = training_targets(cfg, state.model, n_classes)
+    targets = training_targets(cfg.loss, state.model, n_classes)
     n_batches = -(-len(splits.X_train) // cfg.batch_size)
     guard = InterruptGuard()
     progress = Progress(cfg.epochs, n_batches, first, quiet)
@@ -284,6 +291,7 @@ def train_epochs(
                 validation_data=(splits.X_val, targets(splits.y_val)),
                 seed=state.rng,
                 callbacks=callbacks,
+                threads=threads,
             )
     except TrainingInterruptedError:
         progress.close()
@@ -325,14 +333,6 @@ def train_epochs(
             f"learning rate, e.g. --lr {cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
             1,
         ) from None
-
-
-def training_targets(cfg: TrainConfig, model: Sequential, n_classes: int) -> Any:
-    """The target encoding the loss needs: one-hot rows for the quadratic cost with several
-    outputs, class labels otherwise."""
-    if cfg.loss == "mse" and model.n_outputs and model.n_outputs > 1:
-        return lambda y: one_hot(y, n_classes, np.float32)
-    return lambda y: y
 
 
 def model_metadata(cfg: TrainConfig, splits: data.Splits) -> dict[str, Any]:
