@@ -366,7 +366,6 @@ def test_export_without_the_onnx_extra_is_one_clear_line(capsys, tmp_path, digit
 
 def test_export_writes_an_onnx_model(capsys, tmp_path, digits_run):
     onnx = pytest.importorskip("onnx")
-    pytest.importorskip("numpynn.onnx")  # written by the ecosystem work, merged separately
     code, _out, err = run(capsys, "export", digits_run / "model.npz", tmp_path / "m.onnx")
     assert code == 0, err
     onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"))
