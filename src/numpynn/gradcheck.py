@@ -12,7 +12,7 @@ from .layers import Dropout
 from .losses import Loss
 from .losses import get as get_loss
 from .model import Sequential
-from .validation import check_X
+from .validation import check_same_length, check_X
 
 
 def numerical_gradient(f: Callable[[], float], x: Array, eps: float = 1e-6) -> Array:
@@ -52,7 +52,8 @@ def gradient_check(
     errors are then around 1e-9. Returns ``{"layer 0 W": err, ..., "X": err}``.
     """
     loss = get_loss(loss)
-    inputs = check_X(X, dtype=model.dtype or np.float64).copy()
+    inputs = check_X(X, n_features=model.n_inputs, dtype=model.dtype or np.float64).copy()
+    check_same_length(inputs, y)
     T = loss.prepare_targets(y, model.n_outputs or inputs.shape[1], inputs.dtype)
 
     def loss_value() -> float:
