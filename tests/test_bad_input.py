@@ -192,6 +192,36 @@ CASES = {
         ValueError,
         r"gate must be one of \['and', 'nand', 'or', 'xor'\], got 'xnor'",
     ),
+    "perceptron bias not a number": (
+        lambda: nn.Perceptron(weights=[1, 1], bias="a"),
+        ValueError,
+        r"bias must be a finite number, got 'a'",
+    ),
+    "perceptron learning rate of 0": (
+        lambda: nn.Perceptron(n_inputs=2).fit([[0, 0], [1, 1]], [0, 1], lr=0),
+        ValueError,
+        r"lr must be a finite number > 0, got 0",
+    ),
+    "flower noise not a number": (
+        lambda: nn.datasets.flower(noise="a"),
+        ValueError,
+        r"noise must be a finite number >= 0, got 'a'",
+    ),
+    "PrintProgress every 0 epochs": (
+        lambda: nn.PrintProgress(every=0),
+        ValueError,
+        r"every must be a positive integer, got 0",
+    ),
+    "EarlyStopping patience of 0": (
+        lambda: nn.EarlyStopping(patience=0),
+        ValueError,
+        r"patience must be a positive integer, got 0",
+    ),
+    "gradient_check with y of another length": (
+        lambda: nn.gradient_check(nn.mlp([4, 3, 2], dtype=np.float64), X, y[:5], "mse"),
+        nn.ShapeError,
+        r"X and y must have the same number of samples, got 10 rows in X and 5 in y",
+    ),
 }
 
 

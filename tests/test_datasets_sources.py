@@ -200,6 +200,40 @@ def test_corrupt_cache_is_ignored_and_rewritten(
     assert_loaded(load_fashion_mnist(cache_dir=cache, download=False), arrays)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("format", np.array([1, 1])),
+        ("format", np.array("1")),
+        ("scale", np.array([255.0, 255.0])),
+        ("scale", np.array(b"255")),
+    ],
+    ids=["format-array", "format-text", "scale-array", "scale-bytes"],
+)
+def test_a_cache_with_a_damaged_number_is_logged_ignored_and_rewritten(
+    cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    key: str,
+    value: np.ndarray,
+) -> None:
+    arrays = make_arrays()
+    cache.mkdir()
+    np.savez(cache / "fashion-mnist.npz", **{"format": np.int64(1), **arrays, key: value})
+    debian = write_idx_files(tmp_path / "debian", arrays)
+    monkeypatch.setattr(mnist_module, "DEBIAN_FASHION_MNIST_DIR", debian)
+    with caplog.at_level(logging.INFO, logger="numpynn.datasets"):
+        assert_loaded(load_fashion_mnist(cache_dir=cache), arrays)
+        warnings = [m for m in caplog.messages if "ignoring unusable cache" in m]
+        assert len(warnings) == 1 and f"{key} must be a single number" in warnings[0]
+        assert f"wrote cache {cache / 'fashion-mnist.npz'}" in caplog.messages
+        caplog.clear()
+        monkeypatch.setattr(mnist_module, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian")
+        assert_loaded(load_fashion_mnist(cache_dir=cache, download=False), arrays)
+    assert f"Fashion-MNIST: loaded from cache {cache / 'fashion-mnist.npz'}" in caplog.messages
+
+
 def test_an_unwritable_cache_only_warns(
     cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

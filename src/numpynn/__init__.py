@@ -4,6 +4,8 @@ Rows are samples: ``X`` has shape ``(n_samples, n_features)``; a Dense layer hol
 ``W`` of shape ``(n_in, n_out)`` and ``b`` of shape ``(n_out,)``.
 """
 
+from typing import Any
+
 from . import datasets, gates, initializers
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, PrintProgress
@@ -34,6 +36,16 @@ from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``numpynn.to_onnx``, imported on first use (ONNX export needs the optional onnx)."""
+    if name == "to_onnx":
+        from .onnx import to_onnx
+
+        return to_onnx
+    raise AttributeError(f"module 'numpynn' has no attribute {name!r}")
+
 
 __all__ = [
     "SGD",

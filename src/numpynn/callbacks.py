@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from .validation import check_non_negative, check_positive_int
+
 if TYPE_CHECKING:
     from .model import Sequential
 
@@ -36,10 +38,10 @@ class Callback:
 
 
 class PrintProgress(Callback):
-    """Print the epoch's metrics every ``every`` epochs (and after the last one)."""
+    """Print the epoch's metrics on epochs 0, every, 2 * every, ..."""
 
     def __init__(self, every: int = 1) -> None:
-        self.every = every
+        self.every = check_positive_int("every", every)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if epoch % self.every == 0:
@@ -58,9 +60,11 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         restore_best: bool = True,
     ) -> None:
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be the name of a logged metric, got {monitor!r}")
         self.monitor = monitor
-        self.patience = patience
-        self.min_delta = min_delta
+        self.patience = check_positive_int("patience", patience)
+        self.min_delta = check_non_negative("min_delta", min_delta)
         self.restore_best = restore_best
         self.sign = -1.0 if "accuracy" in monitor else 1.0  # accuracy: higher is better
 

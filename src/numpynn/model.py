@@ -252,7 +252,7 @@ def _blas_threads(threads: int | None) -> contextlib.AbstractContextManager[obje
 
 def mlp(
     sizes: Sequence[int],
-    activation: str = "relu",
+    activation: str | Sequence[str] = "relu",
     output: str = "softmax",
     *,
     init: str | None = None,
@@ -264,12 +264,20 @@ def mlp(
 
     ``mlp([784, 30, 10], activation="sigmoid", output="softmax")`` gives Dense(784, 30),
     Sigmoid, Dense(30, 10), Softmax. ``sizes[0]`` is the number of inputs (layer 0); each later
-    entry is a layer's width. ``dropout`` > 0 adds Dropout after each hidden activation.
+    entry is a layer's width. ``activation`` is one name for every hidden layer or a list of
+    names, one per hidden layer. ``dropout`` > 0 adds Dropout after each hidden activation.
     ``init`` defaults to "he" before ReLU-type activations and "xavier" otherwise.
     """
     if isinstance(sizes, str | bytes) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")
-    for name in (activation, output):
+    n_hidden = len(sizes) - 2
+    hidden = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    if len(hidden) != n_hidden:
+        raise ValueError(
+            f"activation must be one name or a list of {n_hidden} names (one per hidden layer), "
+            f"got {activation!r}"
+        )
+    for name in (*hidden, output):
         activation_layer(name)  # validates the name
     rng = np.random.default_rng(seed)
 
@@ -277,9 +285,8 @@ def mlp(
         return init or ("he" if act in ("relu", "leaky_relu") else "xavier")
 
     layers: list[Layer] = []
-    n_hidden = len(sizes) - 2
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        act = activation if i < n_hidden else output
+        act = hidden[i] if i < n_hidden else output
         layers += [
             Dense(n_in, n_out, init=init_for(act), dtype=dtype, seed=rng),
             activation_layer(act),

@@ -9,7 +9,13 @@ import numpy.typing as npt
 
 from ._typing import Array
 from .errors import ConvergenceWarning, ShapeError
-from .validation import check_positive_int, check_same_length, check_X
+from .validation import (
+    check_finite,
+    check_positive,
+    check_positive_int,
+    check_same_length,
+    check_X,
+)
 
 
 class Perceptron:
@@ -39,9 +45,7 @@ class Perceptron:
                 raise ShapeError(f"n_inputs={n_inputs} but {self.w.size} weights were given")
             if not np.isfinite(self.w).all():
                 raise ValueError("weights contain NaN or infinite values")
-        if not np.isfinite(bias):
-            raise ValueError(f"bias must be finite, got {bias!r}")
-        self.b = float(bias)
+        self.b = check_finite("bias", bias)
         self.converged_: bool | None = None
         self.n_epochs_ = 0
 
@@ -62,8 +66,7 @@ class Perceptron:
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"y must hold only 0 and 1, got values {np.unique(y)[:10]}")
         epochs = check_positive_int("epochs", epochs)
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr!r}")
+        lr = check_positive("lr", lr)
         self.converged_ = False
         for epoch in range(1, epochs + 1):
             mistakes = 0

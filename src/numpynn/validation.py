@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -83,3 +85,31 @@ def check_sample_weight(sample_weight: npt.ArrayLike, X: Array) -> Array:
             f"[{w.min():g}, {w.max():g}] summing to {w.sum():g}"
         )
     return w * (len(w) / w.sum())
+
+
+def check_finite(name: str, value: object) -> float:
+    """A finite real number; ValueError naming ``name`` otherwise."""
+    return _check_real(name, value, "a finite number", lambda x: True)
+
+
+def check_positive(name: str, value: object) -> float:
+    """A finite number > 0; ValueError naming ``name`` otherwise."""
+    return _check_real(name, value, "a finite number > 0", lambda x: x > 0)
+
+
+def check_non_negative(name: str, value: object) -> float:
+    """A finite number >= 0; ValueError naming ``name`` otherwise."""
+    return _check_real(name, value, "a finite number >= 0", lambda x: x >= 0)
+
+
+def check_fraction(name: str, value: object) -> float:
+    """A number in [0, 1); ValueError naming ``name`` otherwise."""
+    return _check_real(name, value, "in [0, 1)", lambda x: 0 <= x < 1)
+
+
+def _check_real(name: str, value: object, requirement: str, ok: Callable[[float], bool]) -> float:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and ok(number):
+            return number
+    raise ValueError(f"{name} must be {requirement}, got {value!r}")

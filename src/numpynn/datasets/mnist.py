@@ -212,15 +212,23 @@ def _read_npz(path: Path) -> Arrays:
                     f"{path}: missing arrays {missing}; expected {list(KEYS)}, found {npz.files}"
                 )
             arrays = {key: npz[key] for key in KEYS}
-            if "scale" in npz.files:
-                arrays["scale"] = npz["scale"]
-            if "format" in npz.files:
-                arrays["format"] = npz["format"]
+            for key, kinds in (("scale", "iuf"), ("format", "iu")):
+                if key in npz.files:
+                    arrays[key] = _number(npz[key], kinds, f"{path}: {key}")
             return arrays
     except FileFormatError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise FileFormatError(f"{path}: not a readable .npz file ({exc})") from None
+
+
+def _number(value: Array, kinds: str, name: str) -> Array:
+    """``value`` if it is one number (shape ()) of a dtype kind in ``kinds``."""
+    if value.shape != () or value.dtype.kind not in kinds:
+        raise FileFormatError(
+            f"{name} must be a single number, got a {value.dtype} array of shape {value.shape}"
+        )
+    return value
 
 
 def _validate(arrays: Arrays, name: str) -> Arrays:

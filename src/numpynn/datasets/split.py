@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from .._typing import Array, Seed
 from ..errors import ShapeError
-from ..validation import check_positive_int
+from ..validation import check_positive_int, check_same_length
 
 
 def split_validation(
@@ -24,11 +24,7 @@ def split_validation(
     n_validation = check_positive_int("n_validation", n_validation)
     if X.ndim == 0 or y.ndim == 0:
         raise ShapeError(f"X and y must be arrays of samples, got shapes {X.shape} and {y.shape}")
-    if len(X) != len(y):
-        raise ShapeError(
-            f"X and y must have the same number of samples, got {len(X)} rows in X and "
-            f"{len(y)} in y"
-        )
+    check_same_length(X, y)
     if n_validation >= len(X):
         raise ValueError(
             f"n_validation must be less than the number of samples ({len(X)}) so some are left "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._typing import Array
-from ..validation import check_positive_int
+from ..validation import check_non_negative, check_positive_int
 
 GATE_INPUTS = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
 
@@ -21,6 +21,8 @@ def flower(
     n_samples = check_positive_int("n_samples", n_samples)
     if n_samples < 2:
         raise ValueError(f"n_samples must be at least 2, got {n_samples}")
+    petals = check_positive_int("petals", petals)
+    noise = check_non_negative("noise", noise)
     rng = np.random.default_rng(seed)
     X = np.zeros((n_samples, 2))
     y = np.zeros(n_samples, dtype=np.int64)

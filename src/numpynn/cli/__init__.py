@@ -1,0 +1,214 @@
+"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export.
+
+``main(argv)`` returns the exit code: 0 success, 1 a failed run (e.g. diverged training),
+2 bad usage or input (one line on stderr, never a traceback), 130 interrupted by Ctrl-C.
+Set NUMPYNN_DEBUG=1 to see the traceback of an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
+from .config import CHOICES, NUMBERS, PRESETS
+from .errors import CLIError
+
+EXAMPLES = """examples:
+  numpynn train                         the default MNIST classifier (about 98% in 30 s)
+  numpynn train --preset nielsen        Nielsen's [784, 30, 10] sigmoid network
+  numpynn train --dataset digits --epochs 20 --out runs/digits
+  numpynn train --resume runs/digits    continue an interrupted run
+  numpynn evaluate runs/digits/model.npz
+  numpynn predict runs/mnist/model.npz my_digit.png
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line: 'numpynn train: error: ...'."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def option(setting: str) -> Callable[[str], Any]:
+    """The argparse type of a TrainConfig setting: its numbers (config.NUMBERS) from text."""
+    numbers = NUMBERS[setting]
+
+    def parse(text: str) -> Any:
+        try:
+            return numbers.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting
+    return parse
+
+
+def threads(text: str) -> int | str:
+    return text if text == "auto" else option("blas_threads")(text)
+
+
+def build_parser() -> Parser:
+    from .. import __version__
+
+    parser = Parser(
+        prog="numpynn",
+        description="Neural networks from scratch on NumPy: train and use digit classifiers.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+
+    train = commands.add_parser(
+        "train",
+        help="train a classifier and write a run directory",
+        description="Train a fully connected network. Without options: the default MNIST "
+        "classifier (defaults in brackets; digits and planar have their own). Options "
+        "override the preset, which overrides the dataset's defaults. Each epoch is "
+        "checkpointed; Ctrl-C stops after the current batch.",
+    )
+    add = train.add_argument
+    add("--dataset", choices=CHOICES["dataset"], help="the data (default mnist)")
+    add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
+    add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
+    add("--hidden", type=option("hidden"), nargs="+", metavar="N", help="hidden layer widths (512)")
+    add("--activation", choices=CHOICES["activation"], help="hidden activation (relu)")
+    add("--loss", choices=CHOICES["loss"], help="loss function (cross_entropy)")
+    add("--optimizer", choices=CHOICES["optimizer"], help="optimiser (adam)")
+    add("--lr", type=option("lr"), help="learning rate (0.002)")
+    add(
+        "--lr-decay",
+        type=option("lr_decay"),
+        metavar="F",
+        help="multiply the rate by F each epoch (0.7)",
+    )
+    add("--epochs", type=option("epochs"), metavar="N", help="number of epochs (8)")
+    add("--batch-size", type=option("batch_size"), metavar="N", help="mini-batch size (128)")
+    add("--l2", type=option("l2"), metavar="LAMBDA", help="L2 weight decay (0)")
+    add(
+        "--dropout",
+        type=option("dropout"),
+        metavar="RATE",
+        help="dropout after hidden layers (0.2)",
+    )
+    add(
+        "--seed",
+        type=option("seed"),
+        metavar="N",
+        help="seed of weights, split, shuffling, dropout (0)",
+    )
+    add(
+        "--validation",
+        type=option("validation"),
+        metavar="N",
+        help="training samples held out (5000)",
+    )
+    add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
+    add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
+    add(
+        "--threads",
+        type=threads,
+        default="auto",
+        metavar="N",
+        help="BLAS threads; default auto: 1 when other processes load the cores, else all",
+    )
+    add("--no-plots", action="store_true", help="do not draw the PNG plots")
+    add("--quiet", action="store_true", help="print only the final result")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="accuracy, per-class precision/recall and confusion matrix of a model",
+        description="Evaluate a model file on the test set of its dataset.",
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="a model file (model.npz, best.npz)")
+    evaluate.add_argument(
+        "--dataset", choices=CHOICES["dataset"], help="default: the model's dataset"
+    )
+    evaluate.add_argument("--data-dir", metavar="DIR", help="directory with the dataset files")
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify digit images (PNG/JPEG of any size)",
+        description="Classify images: each is made greyscale, inverted if its background is "
+        "light, cropped to the digit, scaled and centred like MNIST.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="a model file trained on images")
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
+
+    commands.add_parser(
+        "gates",
+        help="truth tables of the perceptron logic gates",
+        description="Print AND, OR, NAND (one perceptron each) and XOR (two layers).",
+    )
+
+    plot = commands.add_parser(
+        "plot",
+        help="draw figures",
+        description="Draw the activation functions and their derivatives in one figure.",
+    )
+    plot.add_argument("what", choices=["activations"], help="what to draw")
+    plot.add_argument("--out", default="activations.png", help="PNG file (default %(default)s)")
+
+    export = commands.add_parser(
+        "export",
+        help="convert a model file to ONNX",
+        description="Write MODEL.npz as an ONNX model (needs: pip install 'numpynn[onnx]').",
+    )
+    export.add_argument("model", metavar="MODEL.npz")
+    export.add_argument("output", metavar="MODEL.onnx")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default sys.argv[1:]); return the exit code."""
+    from . import commands
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else 2
+    run: dict[str, Callable[[Any], int]] = {
+        "train": commands.train_command,
+        "evaluate": commands.evaluate_command,
+        "predict": commands.predict_command,
+        "gates": commands.gates_command,
+        "plot": commands.plot_command,
+        "export": commands.export_command,
+    }
+    try:
+        return run[args.command](args)
+    except Exception as exc:
+        if os.environ.get("NUMPYNN_DEBUG"):
+            raise
+        code = error_code(exc)
+        if code is None:
+            raise
+        kind = "" if code == 130 else "error: "
+        print(f"numpynn {args.command}: {kind}{one_line(exc)}", file=sys.stderr, flush=True)
+        return code
+    except KeyboardInterrupt:
+        print(f"numpynn {args.command}: interrupted", file=sys.stderr, flush=True)
+        return 130
+
+
+def error_code(exc: Exception) -> int | None:
+    """The exit code of an expected error (None: a bug, let it raise)."""
+    if isinstance(exc, CLIError):
+        return exc.code
+    if isinstance(exc, DivergenceError):
+        return 1
+    if isinstance(exc, FileFormatError | DatasetNotFoundError | ValueError | TypeError | OSError):
+        return 2
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,246 @@
+"""The commands: each takes the parsed arguments and returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import config, data, report, train
+from .errors import CLIError
+from .models import class_probabilities, user_metadata
+
+# The settings --resume may change; the others come from the run's config.json. (--data-dir,
+# --threads, --quiet and --no-plots are not settings: they apply to each invocation.)
+RESUME_OPTIONS = ("epochs",)
+CONFIG_OPTIONS = tuple(f.name for f in dataclasses.fields(config.TrainConfig))
+
+
+def train_command(args: argparse.Namespace) -> int:
+    given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k, None) is not None}
+    if args.resume:
+        run_dir = Path(args.resume)
+        cfg = load_run_config(run_dir)
+        saved = cfg.to_dict()
+        changed = [k for k in given if k not in RESUME_OPTIONS and given[k] != saved[k]]
+        if args.preset or args.out or changed:
+            names = ["--" + k.replace("_", "-") for k in changed]
+            names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
+            raise CLIError(
+                f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
+                f" it cannot change {', '.join(names)} (only --epochs may change)"
+            )
+        for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
+            stale.unlink()
+        if args.epochs is not None:
+            cfg.epochs = args.epochs
+    else:
+        cfg = config.resolve(args.preset or "default", given)
+        run_dir = new_run_dir(args.out, cfg.dataset)
+    threads = args.threads
+    if threads == "auto":
+        threads = cfg.blas_threads if args.resume and cfg.blas_threads else auto_threads()
+    if threads is not None and importlib.util.find_spec("threadpoolctl") is None:
+        raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1)
+    if threads is not None and not args.quiet:
+        print(f"using {threads} BLAS thread{'s' * (threads > 1)} (--threads)")
+    cfg.blas_threads = threads or blas_threads()
+    with datasets_log(quiet=args.quiet):
+        return train.run(
+            cfg,
+            run_dir,
+            resume=bool(args.resume),
+            data_dir=args.data_dir,
+            quiet=args.quiet,
+            plots=not args.no_plots,
+            threads=threads,
+        )
+
+
+def load_run_config(run_dir: Path) -> config.TrainConfig:
+    path = run_dir / "config.json"
+    if not path.exists():
+        raise CLIError(f"{run_dir} is not a numpynn run directory: it has no config.json")
+    return config.TrainConfig.load(path)
+
+
+def new_run_dir(out: str | None, dataset: str) -> Path:
+    """``out``, or runs/<date>-<time>-<dataset>; refuses a directory that holds a run.
+    The directory is created once the data has loaded."""
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_dir = Path("runs") / f"{stamp}-{dataset}"
+        k = 2
+        while run_dir.exists():
+            run_dir = Path("runs") / f"{stamp}-{dataset}-{k}"
+            k += 1
+    else:
+        run_dir = Path(out)
+        if (run_dir / "config.json").exists():
+            raise CLIError(
+                f"{run_dir} already holds a run; continue it with numpynn train --resume "
+                f"{run_dir}, or choose another --out"
+            )
+        if run_dir.exists() and not run_dir.is_dir():
+            raise CLIError(f"--out {run_dir} is a file, not a directory")
+    return run_dir
+
+
+@contextlib.contextmanager
+def datasets_log(quiet: bool) -> Iterator[None]:
+    """Show where the datasets come from (numpynn.datasets logs it at INFO) on stderr."""
+    logger = logging.getLogger("numpynn.datasets")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("numpynn: %(message)s"))
+    previous = logger.level
+    if not quiet:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def auto_threads() -> int | None:
+    """1 when other processes keep the machine's cores busy (1-minute load average at least
+    the number of cores minus one half), else None (the BLAS default). On a busy machine the
+    BLAS threads wait for each other at every matrix product: one thread is faster."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return None
+    return 1 if cores > 1 and load >= cores - 0.5 else None
+
+
+def blas_threads() -> int | None:
+    """The number of threads NumPy's BLAS uses by default (None without threadpoolctl)."""
+    counts = [pool["num_threads"] for pool in report.thread_pools() if pool["user_api"] == "blas"]
+    return max(counts) if counts else None
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    model, metadata = load_model(args.model)
+    dataset = args.dataset or metadata.get("dataset")
+    if dataset is None:
+        raise CLIError(f"{args.model} does not say which dataset it was trained on: use --dataset")
+    labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
+    with datasets_log(quiet=False):
+        X, y = data.load_test(dataset, args.data_dir)
+    check_inputs(args.model, model, X.shape[1], f"the {dataset} test set has")
+    loss = metadata.get("config", {}).get("loss", "cross_entropy")
+    n_classes = max(len(labels), int(y.max()) + 1)
+    labels = labels + [str(k) for k in range(len(labels), n_classes)]
+    test = report.evaluate(model, X.astype(model.dtype), y, n_classes, loss)
+    print(f"{args.model} on the {dataset} test set ({len(y)} samples)")
+    print(f"accuracy {test['accuracy']:.2%}  loss {test['loss']:.4f}")
+    print()
+    print(report.per_class_table(labels, test["per_class"]))
+    print()
+    print(report.confusion_table(labels, test["confusion"]))
+    return 0
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from .images import load_image
+
+    model, metadata = load_model(args.model)
+    shape = metadata.get("image_shape")
+    if shape is None:
+        side = round(float(np.sqrt(model.n_inputs or 0)))
+        if side * side != model.n_inputs:
+            raise CLIError(
+                f"{args.model} takes {model.n_inputs} inputs, not a square image: predict works "
+                "with image models (mnist, fashion-mnist, digits)"
+            )
+        shape = [side, side]
+    labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
+    X = np.stack([load_image(path, (int(shape[0]), int(shape[1]))) for path in args.images])
+    check_inputs(args.model, model, X.shape[1], "the images have")
+    scores = class_probabilities(model, X.astype(model.dtype))
+    width = max(len(str(p)) for p in args.images)
+    for path, row in zip(args.images, scores, strict=True):
+        k = int(row.argmax())
+        label = labels[k] if k < len(labels) else str(k)
+        print(f"{path!s:<{width}}  {label}  (probability {row[k]:.3f})")
+    return 0
+
+
+def gates_command(args: argparse.Namespace) -> int:
+    from .. import gates
+
+    inputs = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    single = {"AND": gates.AND_PERCEPTRON, "OR": gates.OR_PERCEPTRON, "NAND": gates.NAND_PERCEPTRON}
+    for name, fn in (
+        ("AND", gates.AND),
+        ("OR", gates.OR),
+        ("NAND", gates.NAND),
+        ("XOR", gates.XOR),
+    ):
+        if name in single:
+            p = single[name]
+            w = ", ".join(f"{v:g}" for v in p.w)
+            how = f"one perceptron: w = ({w}), b = {p.b:g}"
+        else:
+            how = "two layers: AND(NAND(x1, x2), OR(x1, x2)); no single perceptron can do it"
+        print(f"{name}  ({how})")
+        print("  x1  x2 | y")
+        for x1, x2 in inputs:
+            print(f"   {x1}   {x2} | {fn(x1, x2)}")
+        print()
+    return 0
+
+
+def plot_command(args: argparse.Namespace) -> int:
+    from .. import plots
+
+    path = plots.plot_activations(args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    model, _ = load_model(args.model)
+    try:
+        nn_onnx = importlib.import_module("numpynn.onnx")  # lazy: needs the onnx extra
+        nn_onnx.save_onnx(model, args.output)
+    except ModuleNotFoundError as exc:
+        if exc.name in ("onnx", "onnxruntime", "numpynn.onnx"):
+            raise CLIError(
+                f"numpynn export needs the onnx extra ({exc.name} is not installed): "
+                "pip install 'numpynn[onnx]'",
+                1,
+            ) from None
+        raise
+    print(f"wrote {args.output}")
+    return 0
+
+
+def load_model(path: str) -> tuple[Any, dict[str, Any]]:
+    """The model in ``path`` and the metadata the command line saved with it."""
+    import numpynn
+
+    if not Path(path).exists():
+        raise CLIError(f"model file {path} does not exist")
+    model = numpynn.load(path)
+    return model, user_metadata(Path(path))
+
+
+def check_inputs(model_path: str, model: Any, n_features: int, what: str) -> None:
+    if model.n_inputs != n_features:
+        raise CLIError(
+            f"{model_path} takes {model.n_inputs} inputs but {what} {n_features} features"
+        )

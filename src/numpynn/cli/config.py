@@ -1,0 +1,217 @@
+"""The settings of a training run (``TrainConfig``), the presets, and per-dataset defaults.
+
+A run's settings come from, in increasing priority: the ``TrainConfig`` defaults, the
+dataset's defaults (``DATASET_DEFAULTS``), a preset (``PRESETS``), and the command-line
+options. The resolved config is saved as ``config.json`` in the run directory, which is what
+``numpynn train --resume`` reads back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import FileFormatError
+from ..layers import ACTIVATION_LAYERS
+from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS
+from .data import DATASETS
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """The numbers a setting accepts: ints (``integer``) or finite floats for which ``ok``
+    holds. The command-line options and config.json are both checked by these."""
+
+    integer: bool
+    ok: Callable[[float], bool]
+    expected: str  # e.g. "a positive integer"
+
+    def check(self, value: object) -> Any:
+        """``value`` (an int, or a float when not ``integer``); ValueError otherwise."""
+        number: float = math.nan  # fails the test below
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value if self.integer or abs(value) < 2**1023 else math.inf
+        elif isinstance(value, float) and not self.integer:
+            number = value
+        if not (number == number and abs(number) != math.inf and self.ok(number)):  # finite
+            raise ValueError(f"expected {self.expected}, got {value!r:.80}")
+        return number if self.integer else float(number)
+
+    def parse(self, text: str) -> Any:
+        """The number written in ``text`` (a command-line option); ValueError otherwise."""
+        try:
+            return self.check(int(text) if self.integer else float(text))
+        except ValueError:
+            raise ValueError(f"expected {self.expected}, got {text!r}") from None
+
+
+POSITIVE_INT = Numbers(True, lambda v: v >= 1, "a positive integer")
+NON_NEGATIVE_INT = Numbers(True, lambda v: v >= 0, "an integer >= 0")
+POSITIVE = Numbers(False, lambda v: v > 0, "a number > 0")
+NON_NEGATIVE = Numbers(False, lambda v: v >= 0, "a number >= 0")
+FRACTION = Numbers(False, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+# What each setting of TrainConfig accepts: names from a list, or numbers ("hidden" is a
+# list of them; "blas_threads" may also be None).
+CHOICES: dict[str, list[str]] = {
+    "dataset": list(DATASETS),
+    "activation": sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"}),
+    "output": ["sigmoid", "softmax"],  # read as class probabilities
+    "loss": sorted(LOSSES),
+    "optimizer": sorted(OPTIMIZERS),
+}
+NUMBERS: dict[str, Numbers] = {
+    "hidden": POSITIVE_INT,
+    "lr": POSITIVE,
+    "lr_decay": POSITIVE,
+    "epochs": POSITIVE_INT,
+    "batch_size": POSITIVE_INT,
+    "l2": NON_NEGATIVE,
+    "dropout": FRACTION,
+    "seed": NON_NEGATIVE_INT,
+    "validation": POSITIVE_INT,
+    "blas_threads": POSITIVE_INT,
+}
+
+
+def check_setting(name: str, value: object) -> Any:
+    """``value`` if the setting ``name`` accepts it; ValueError naming it otherwise."""
+    try:
+        if name in CHOICES:
+            if value not in CHOICES[name]:
+                raise ValueError(f"expected one of {', '.join(CHOICES[name])}, got {value!r}")
+            return value
+        if name == "hidden":
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"expected a list of positive integers, got {value!r}")
+            return [NUMBERS[name].check(v) for v in value]
+        if name == "blas_threads" and value is None:
+            return None
+        return NUMBERS[name].check(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (with the seed, the run is reproducible)."""
+
+    dataset: str = "mnist"
+    hidden: list[int] = field(default_factory=lambda: [512])  # hidden layer widths
+    activation: str = "relu"
+    output: str = "softmax"  # output activation
+    loss: str = "cross_entropy"
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    lr_decay: float = 0.7  # the learning rate of epoch e (from 0) is lr * lr_decay**e
+    epochs: int = 8
+    batch_size: int = 128
+    l2: float = 0.0  # weight decay: adds l2 * W to each weight gradient
+    dropout: float = 0.2
+    seed: int = 0
+    validation: int = 5000  # samples held out of the training set
+    # BLAS threads the run uses (set when it starts; None: not known). Matrix products can
+    # differ in the last bit with another thread count, so --resume keeps this one.
+    blas_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, check_setting(f.name, getattr(self, f.name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: Path) -> None:
+        from ..atomic import atomic_write
+
+        with atomic_write(path) as f:
+            f.write((json.dumps(self.to_dict(), indent=2) + "\n").encode())
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        """The config saved in ``path``; FileFormatError naming the file and the setting if
+        it is not one. Every setting but ``blas_threads`` must be there."""
+        try:
+            values = json.loads(Path(path).read_text())
+            if not isinstance(values, dict):
+                raise ValueError(f"expected a JSON object, got {type(values).__name__}")
+            names = [f.name for f in dataclasses.fields(cls)]
+            unknown = sorted(set(values) - set(names))
+            if unknown:
+                raise ValueError(f"unknown setting {unknown[0]!r}")
+            missing = [k for k in names if k not in values and k != "blas_threads"]
+            if missing:
+                raise ValueError(f"the setting {missing[0]!r} is missing")
+            return cls(**values)
+        except FileNotFoundError:
+            raise
+        except ValueError as exc:  # also UnicodeDecodeError and json's errors
+            raise FileFormatError(f"{path} is not a numpynn run config: {exc}") from None
+
+
+# Settings that differ from the TrainConfig defaults, per dataset.
+DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mnist": {},
+    "fashion-mnist": {},
+    "digits": {
+        "hidden": [64],
+        "lr": 1e-3,
+        "lr_decay": 1.0,
+        "epochs": 30,
+        "batch_size": 32,
+        "validation": 200,
+    },
+    # The classic 2-4-1 network: tanh hidden layer, one sigmoid output.
+    "planar": {
+        "hidden": [4],
+        "activation": "tanh",
+        "output": "sigmoid",
+        "loss": "binary_cross_entropy",
+        "lr": 0.05,
+        "lr_decay": 1.0,
+        "epochs": 150,
+        "batch_size": 32,
+        "dropout": 0.0,
+        "validation": 40,
+    },
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    # Nielsen's network.py: [784, 30, 10] sigmoid, quadratic cost, SGD, eta 3.0, mini-batch 10.
+    "nielsen": {
+        "hidden": [30],
+        "activation": "sigmoid",
+        "output": "sigmoid",
+        "loss": "mse",
+        "optimizer": "sgd",
+        "lr": 3.0,
+        "lr_decay": 1.0,
+        "epochs": 30,
+        "batch_size": 10,
+        "dropout": 0.0,
+    },
+    # The best plain MLP of this library: two wide ReLU layers, dropout, decaying Adam.
+    "best-mlp": {
+        "hidden": [800, 800],
+        "dropout": 0.3,
+        "lr": 1e-3,
+        "lr_decay": 0.8,
+        "epochs": 15,
+        "batch_size": 128,
+    },
+}
+
+
+def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
+    """The config of a new run: defaults, then the dataset's, the preset's, then ``options``
+    (only the options the user gave)."""
+    dataset = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
+    values = {**DATASET_DEFAULTS[dataset], **PRESETS[preset], **options, "dataset": dataset}
+    return TrainConfig(**values)

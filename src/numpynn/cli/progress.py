@@ -1,0 +1,68 @@
+"""Progress display: a tqdm bar per epoch with the live loss, and one summary line per epoch."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..callbacks import Callback
+
+
+class Progress(Callback):
+    """Shows epoch ``first + e + 1`` of ``epochs``: a bar of ``n_batches`` steps on stderr (only
+    on a terminal), then prints the summary line on stdout. ``quiet`` prints nothing."""
+
+    def __init__(self, epochs: int, n_batches: int, first: int = 0, quiet: bool = False) -> None:
+        self.epochs, self.n_batches, self.first, self.quiet = epochs, n_batches, first, quiet
+        self.bar: Any = None
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self.running_loss = 0.0
+        if self.quiet:
+            return
+        from tqdm import tqdm  # type: ignore[import-untyped]  # lazy: the cli extra
+
+        self.bar = tqdm(
+            total=self.n_batches,
+            desc=f"epoch {self.first + epoch + 1}/{self.epochs}",
+            unit="batch",
+            leave=False,
+            disable=None,  # no bar when stderr is not a terminal
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        # The live loss is a running average over the epoch's batches so far.
+        self.running_loss += (logs["loss"] - self.running_loss) / (batch + 1)
+        if self.bar is not None and not self.bar.disable:
+            self.bar.update(1)
+            if batch % 10 == 0:
+                self.bar.set_postfix_str(f"loss {self.running_loss:.4f}", refresh=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.close()
+        if not self.quiet:
+            print(summary_line(self.first + epoch + 1, self.epochs, logs), flush=True)
+
+    def on_train_end(self, history: dict[str, list[float]]) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def summary_line(epoch: int, epochs: int, logs: dict[str, float]) -> str:
+    """'epoch  3/10  loss 0.0812  acc 97.52%  val_loss 0.0771  val_acc 97.80%  2.13 s'."""
+    width = len(str(epochs))
+    parts = [f"epoch {epoch:>{width}}/{epochs}", f"loss {logs['loss']:.4f}"]
+    if "accuracy" in logs:
+        parts.append(f"acc {logs['accuracy']:.2%}")
+    if "val_loss" in logs:
+        parts.append(f"val_loss {logs['val_loss']:.4f}")
+    if "val_accuracy" in logs:
+        parts.append(f"val_acc {logs['val_accuracy']:.2%}")
+    parts.append(f"{logs.get('seconds', 0.0):.2f} s")
+    return "  ".join(parts)

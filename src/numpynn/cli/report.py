@@ -1,0 +1,229 @@
+"""The files of a run directory: metrics.json, history.csv, report.txt and the PNG plots."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._typing import Array
+from ..atomic import atomic_write
+from ..metrics import confusion_matrix, precision_recall
+from ..model import Sequential
+from .config import TrainConfig
+from .data import Splits
+from .models import class_probabilities, describe, n_parameters, training_targets
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")  # per epoch, in history.csv
+
+
+def evaluate(model: Sequential, X: Array, y: Array, n_classes: int, loss: str) -> dict[str, Any]:
+    """Test-set results: "loss", "accuracy", "y_pred" (n,), "confusion" (n_classes, n_classes)
+    and "per_class" (precision, recall, f1, support arrays)."""
+    scores = class_probabilities(model, X)
+    y_pred = scores.argmax(axis=1)
+    C = confusion_matrix(y, y_pred, n_classes)
+    targets = training_targets(loss, model, n_classes)(y)
+    return {
+        "loss": float(model.evaluate(X, targets, loss=loss)["loss"]),
+        "accuracy": float(np.mean(y_pred == y)),
+        "y_pred": y_pred,
+        "scores": scores,
+        "confusion": C,
+        "per_class": precision_recall(C),
+    }
+
+
+def per_class_table(labels: list[str], per_class: dict[str, Array]) -> str:
+    """A text table: class, precision, recall, F1, support."""
+    width = max(5, *map(len, labels))
+    lines = [f"{'class':<{width}}  precision  recall     f1  support"]
+    for k, label in enumerate(labels):
+        lines.append(
+            f"{label:<{width}}  {per_class['precision'][k]:9.4f}  {per_class['recall'][k]:6.4f}"
+            f"  {per_class['f1'][k]:5.4f}  {per_class['support'][k]:7d}"
+        )
+    return "\n".join(lines)
+
+
+def confusion_table(labels: list[str], C: Array) -> str:
+    """The confusion matrix as text: rows true class, columns predicted class."""
+    width = max(len(str(C.max())), *map(len, labels)) + 1
+    head = " " * width + " " + "".join(f"{label[:width]:>{width}}" for label in labels)
+    rows = [
+        f"{label[:width]:>{width}} " + "".join(f"{v:>{width}d}" for v in C[k])
+        for k, label in enumerate(labels)
+    ]
+    return "\n".join(["true \\ predicted", head, *rows])
+
+
+def write_run(
+    run_dir: Path,
+    cfg: TrainConfig,
+    splits: Splits,
+    model: Sequential,
+    history: dict[str, list[float]],
+    seconds: list[float],
+    test: dict[str, Any],
+    info: dict[str, Any],
+) -> None:
+    """Write metrics.json, history.csv and report.txt into ``run_dir``."""
+    import numpynn
+
+    per_class = test["per_class"]
+    val = history.get("val_accuracy", [])
+    best_epoch = int(np.argmax(val)) + 1 if val else None
+    metrics = {
+        "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+        "config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "model": describe(model),
+        "n_parameters": n_parameters(model),
+        "data": {
+            "dataset": cfg.dataset,
+            "n_train": len(splits.y_train),
+            "n_validation": len(splits.y_val),
+            "n_test": len(splits.y_test),
+            "class_labels": splits.labels,
+        },
+        "epochs": len(seconds),
+        "history": {**history, "seconds": seconds},
+        "best_epoch": best_epoch,
+        "best_val_accuracy": max(val) if val else None,
+        "test": {
+            "loss": test["loss"],
+            "accuracy": test["accuracy"],
+            "per_class": {
+                label: {
+                    "precision": float(per_class["precision"][k]),
+                    "recall": float(per_class["recall"][k]),
+                    "f1": float(per_class["f1"][k]),
+                    "support": int(per_class["support"][k]),
+                }
+                for k, label in enumerate(splits.labels)
+            },
+            "confusion_matrix": test["confusion"].tolist(),
+        },
+        "train_seconds": float(sum(seconds)),
+        **info,
+        "versions": {
+            "numpynn": numpynn.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "blas": thread_pools(),
+    }
+    _write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    _write_text(run_dir / "history.csv", history_csv(history, seconds))
+    _write_text(run_dir / "report.txt", report_text(metrics, splits, test))
+
+
+def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
+    columns = [c for c in HISTORY_KEYS if c in history]
+    lines = [",".join(["epoch", *columns, "seconds"])]
+    for e, s in enumerate(seconds):
+        values = [repr(history[c][e]) for c in columns]
+        lines.append(",".join([str(e + 1), *values, f"{s:.3f}"]))
+    return "\n".join(lines) + "\n"
+
+
+def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -> str:
+    cfg, d = metrics["config"], metrics["data"]
+    history = metrics["history"]
+    lines = [
+        f"numpynn training run, finished {metrics['finished']}",
+        f"dataset: {d['dataset']}: {d['n_train']} training, {d['n_validation']} validation, "
+        f"{d['n_test']} test samples",
+        f"network: {metrics['model']} ({metrics['n_parameters']:,} parameters)",
+        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}"
+        + (f" x {cfg['lr_decay']:g} per epoch" if cfg["lr_decay"] != 1 else "")
+        + f", batch {cfg['batch_size']}, L2 {cfg['l2']:g}, dropout {cfg['dropout']:g}, "
+        f"seed {cfg['seed']}",
+        "",
+        "epoch      loss  accuracy  val_loss  val_accuracy  seconds",
+    ]
+    for e, s in enumerate(history["seconds"]):
+        lines.append(
+            f"{e + 1:>5}  {history['loss'][e]:8.4f}  {history['accuracy'][e]:8.2%}  "
+            f"{history['val_loss'][e]:8.4f}  {history['val_accuracy'][e]:12.2%}  {s:7.2f}"
+        )
+    if metrics["best_epoch"]:
+        lines.append(
+            f"best validation accuracy {metrics['best_val_accuracy']:.2%} "
+            f"at epoch {metrics['best_epoch']} (best.npz)"
+        )
+    lines += [
+        "",
+        f"test accuracy {test['accuracy']:.2%}, test loss {test['loss']:.4f} (model.npz)",
+        "",
+        per_class_table(splits.labels, test["per_class"]),
+        "",
+        confusion_table(splits.labels, test["confusion"]),
+        "",
+        f"wall time {metrics['wall_seconds']:.1f} s (data {metrics['data_seconds']:.1f} s, "
+        f"training {metrics['train_seconds']:.1f} s)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_plots(
+    run_dir: Path,
+    splits: Splits,
+    model: Sequential,
+    history: dict[str, list[float]],
+    test: dict[str, Any],
+) -> None:
+    """curves.png, confusion.png and, for images, misclassified.png; for 2-D points,
+    decision_boundary.png. A missing matplotlib is reported in one line, not an error."""
+    try:
+        from .. import plots
+    except ImportError:  # pragma: no cover - matplotlib is in the cli extra
+        print("numpynn: plots skipped: pip install 'numpynn[cli]' for matplotlib", file=sys.stderr)
+        return
+    try:
+        plots.plot_history(history, run_dir / "curves.png")
+        plots.plot_confusion_matrix(test["confusion"], splits.labels, run_dir / "confusion.png")
+        if splits.image_shape is not None:
+            wrong = np.flatnonzero(test["y_pred"] != splits.y_test)
+            images = splits.X_test[wrong].reshape(-1, *splits.image_shape)
+            plots.plot_misclassified(
+                images,
+                splits.y_test[wrong],
+                test["y_pred"][wrong],
+                splits.labels,
+                run_dir / "misclassified.png",
+            )
+        elif splits.X_test.shape[1] == 2:
+            X = np.vstack([splits.X_train, splits.X_val, splits.X_test])
+            y = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
+            plots.plot_decision_boundary(
+                lambda points: class_probabilities(model, points).argmax(axis=1),
+                X,
+                y,
+                run_dir / "decision_boundary.png",
+                title=f"Decision boundary, test accuracy {test['accuracy']:.1%}",
+            )
+    except ModuleNotFoundError as exc:  # pragma: no cover
+        print(f"numpynn: plots skipped: {exc}; pip install 'numpynn[cli]'", file=sys.stderr)
+
+
+def thread_pools() -> list[dict[str, Any]]:
+    """The BLAS and OpenMP libraries loaded and their thread counts (via threadpoolctl; none
+    without it)."""
+    try:
+        from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+    except ImportError:
+        return []
+    keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture")
+    return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_write(path) as f:
+        f.write(text.encode())

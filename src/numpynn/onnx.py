@@ -1,0 +1,194 @@
+"""ONNX export: a numpynn ``Sequential`` as an ``onnx.ModelProto`` (needs the ``onnx`` extra).
+
+The graph takes ``X`` of shape ``(batch, n_features)`` (the batch dimension is dynamic) and gives
+``Y`` of shape ``(batch, n_outputs)``, in the model's floating type (float32 or float64). Each
+layer becomes the ONNX operator of the same formula, for inference:
+
+==============  ================================================
+numpynn layer   ONNX
+==============  ================================================
+Dense           Gemm(x, W, b): x @ W + b
+Sigmoid         Sigmoid
+Tanh            Tanh
+ReLU            Relu
+LeakyReLU       LeakyRelu(alpha) (float64: PRelu(x, alpha), as the attribute is float32)
+Identity        Identity
+Step            Cast(Greater(x, 0)): 1 where x > 0, else 0
+Softmax         Softmax(axis=-1)
+Dropout         Identity (dropout is the identity at inference)
+==============  ================================================
+
+Any other layer (e.g. a user's own ``Layer`` subclass) raises a TypeError naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .atomic import atomic_write
+from .layers import (
+    Dense,
+    Dropout,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Step,
+    Tanh,
+)
+from .model import Sequential
+
+if TYPE_CHECKING:
+    import onnx
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Softmax(axis=-1) normalises the last axis only from opset 13 on
+
+# What each layer adds to the graph: convert(layer, x, y, prefix, dtype) -> (nodes, initializers)
+Converter = Callable[[Any, str, str, str, np.dtype[Any]], tuple[list[Any], list[Any]]]
+
+
+def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
+    """The ONNX model computing ``model.forward(X)`` at inference (``onnx.checker``-valid).
+
+    ``opset`` is the ONNX operator set version (13 up to the installed onnx's newest).
+    Raises TypeError for a layer with no ONNX equivalent and ValueError for a bad ``opset`` or
+    layers of mixed floating types."""
+    import onnx
+    from onnx import helper
+
+    from . import __version__
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a numpynn Sequential, got {type(model).__name__}")
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"opset must be an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
+    dtype = _model_dtype(model)
+    elem_type = helper.np_dtype_to_tensor_dtype(dtype)
+
+    nodes: list[Any] = []
+    initializers: list[Any] = []
+    width: int | None = model.n_inputs
+    n_inputs = width
+    x = "X"
+    for i, layer in enumerate(model.layers):
+        convert = _CONVERTERS.get(type(layer))
+        if convert is None:
+            raise TypeError(
+                f"layer {i} ({layer!r}) has no ONNX equivalent; exportable layers are "
+                f"{', '.join(sorted(cls.__name__ for cls in _CONVERTERS))}"
+            )
+        y = "Y" if i == len(model.layers) - 1 else f"layer{i}_{type(layer).__name__.lower()}"
+        new_nodes, new_initializers = convert(layer, x, y, f"layer{i}_", dtype)
+        nodes += new_nodes
+        initializers += new_initializers
+        if isinstance(layer, Dense):
+            width = layer.n_out
+        x = y
+    if not model.layers:
+        nodes.append(helper.make_node("Identity", ["X"], ["Y"]))
+
+    graph = helper.make_graph(
+        nodes,
+        "numpynn",
+        [helper.make_tensor_value_info("X", elem_type, ["batch", n_inputs])],
+        [helper.make_tensor_value_info("Y", elem_type, ["batch", width])],
+        initializer=initializers,
+    )
+    proto = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="numpynn",
+        producer_version=__version__,
+        doc_string=repr(model),
+    )
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def save_onnx(
+    model: Sequential, path: str | os.PathLike[str], *, opset: int = DEFAULT_OPSET
+) -> None:
+    """Write ``to_onnx(model, opset=opset)`` to ``path`` atomically (all or nothing)."""
+    data = to_onnx(model, opset=opset).SerializeToString()
+    with atomic_write(path) as f:
+        f.write(data)
+
+
+def _model_dtype(model: Sequential) -> np.dtype[Any]:
+    """The one floating type of the model's parameters (float32 for a model without any)."""
+    dtypes = {layer.W.dtype for layer in model.dense_layers}
+    if len(dtypes) > 1:
+        raise ValueError(
+            f"the model's Dense layers mix floating types {sorted(map(str, dtypes))}: ONNX needs "
+            "one; cast the parameters to float32 or float64 first"
+        )
+    dtype = dtypes.pop() if dtypes else np.dtype(np.float32)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"ONNX export supports float32 and float64 models, got {dtype}")
+    return dtype
+
+
+def _dense(layer: Dense, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple[list, list]:
+    from onnx import helper, numpy_helper
+
+    W, b = prefix + "W", prefix + "b"
+    return (
+        [helper.make_node("Gemm", [x, W, b], [y])],  # x @ W + b (W: (n_in, n_out))
+        [numpy_helper.from_array(layer.W, W), numpy_helper.from_array(layer.b, b)],
+    )
+
+
+def _elementwise(op: str, **attributes: Any) -> Converter:
+    def convert(layer: Layer, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+        from onnx import helper
+
+        return [helper.make_node(op, [x], [y], **attributes)], []
+
+    return convert
+
+
+def _leaky_relu(layer: LeakyReLU, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    if dtype == np.float32:
+        return [helper.make_node("LeakyRelu", [x], [y], alpha=layer.alpha)], []
+    # LeakyRelu's alpha attribute is a float32; PRelu takes the slope as a float64 tensor
+    alpha = prefix + "alpha"
+    return (
+        [helper.make_node("PRelu", [x, alpha], [y])],
+        [numpy_helper.from_array(np.asarray(layer.alpha, dtype=dtype), alpha)],
+    )
+
+
+def _step(layer: Step, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    zero, positive = prefix + "zero", prefix + "positive"
+    return (
+        [
+            helper.make_node("Greater", [x, zero], [positive]),  # x > 0
+            helper.make_node("Cast", [positive], [y], to=helper.np_dtype_to_tensor_dtype(dtype)),
+        ],
+        [numpy_helper.from_array(np.zeros((), dtype=dtype), zero)],
+    )
+
+
+_CONVERTERS: dict[type[Layer], Converter] = {
+    Dense: _dense,
+    Sigmoid: _elementwise("Sigmoid"),
+    Tanh: _elementwise("Tanh"),
+    ReLU: _elementwise("Relu"),
+    LeakyReLU: _leaky_relu,
+    Identity: _elementwise("Identity"),
+    Step: _step,
+    Softmax: _elementwise("Softmax", axis=-1),
+    Dropout: _elementwise("Identity"),
+}

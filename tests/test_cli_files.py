@@ -1,0 +1,215 @@
+"""The files the command line reads back (config.json, the checkpoint's extra data, a model's
+metadata) are checked: a damaged one is one line naming the file and the field, exit code 2."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import numpynn
+from numpynn import io as nn_io
+from numpynn.cli import main
+from numpynn.cli.config import NUMBERS, TrainConfig
+from numpynn.cli.models import class_probabilities
+from numpynn.errors import FileFormatError
+
+
+def run(capsys, *argv):
+    """(exit code, stdout, stderr) of ``numpynn *argv``."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err, *words):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "error:" in lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def planar_run(tmp_path_factory):
+    """A two-epoch run on the planar points: its run directory."""
+    run_dir = tmp_path_factory.mktemp("runs") / "planar"
+    argv = ["train", "--dataset", "planar", "--epochs", "2", "--no-plots", "--quiet"]
+    assert main([*argv, "--threads", "1", "--out", str(run_dir)]) == 0
+    return run_dir
+
+
+@pytest.fixture
+def damaged_run(planar_run, tmp_path):
+    """A copy of ``planar_run`` to damage."""
+    copy = tmp_path / "run"
+    copy.mkdir()
+    for path in planar_run.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+# --- config.json ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("optimizer", "adamw", ["optimizer", "'adamw'", "adam"]),
+        ("loss", 3, ["loss", "cross_entropy"]),
+        ("output", "relu", ["output", "softmax"]),
+        ("hidden", 4, ["hidden", "list of positive integers"]),
+        ("hidden", [4, 0], ["hidden", "positive integer", "got 0"]),
+        ("hidden", [], ["hidden", "list of positive integers"]),
+        ("lr_decay", "x", ["lr_decay", "a number > 0", "'x'"]),
+        ("lr", float("inf"), ["lr", "a number > 0"]),
+        ("epochs", True, ["epochs", "positive integer"]),
+        ("batch_size", 2.5, ["batch_size", "positive integer"]),
+        ("dropout", 1.5, ["dropout", "[0, 1)"]),
+        ("seed", -1, ["seed", "integer >= 0"]),
+        ("blas_threads", "all", ["blas_threads", "positive integer"]),
+    ],
+)
+def test_resume_refuses_a_config_json_with_a_bad_setting(capsys, damaged_run, field, value, words):
+    path = damaged_run / "config.json"
+    config = json.loads(path.read_text())
+    config[field] = value
+    path.write_text(json.dumps(config))
+    code, _, err = run(capsys, "train", "--resume", damaged_run, "--epochs", "3")
+    assert code == 2
+    assert_one_line_error(err, str(path), *words)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[1, 2]", ["JSON object", "list"]),
+        ("{not json", ["config.json"]),
+        ('{"dataset": "planar", "colour": "red"}', ["unknown setting 'colour'"]),
+        ('{"dataset": "planar"}', ["'hidden' is missing"]),
+    ],
+)
+def test_resume_refuses_a_config_json_that_is_not_a_config(capsys, damaged_run, text, words):
+    (damaged_run / "config.json").write_text(text)
+    code, _, err = run(capsys, "train", "--resume", damaged_run, "--epochs", "3")
+    assert code == 2
+    assert_one_line_error(err, "is not a numpynn run config", *words)
+
+
+def test_a_config_json_without_blas_threads_still_resumes(capsys, damaged_run):
+    path = damaged_run / "config.json"
+    config = json.loads(path.read_text())
+    del config["blas_threads"]
+    path.write_text(json.dumps(config))
+    code, _, err = run(capsys, "train", "--resume", damaged_run, "--epochs", "3", "--quiet")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("option", "setting", "text"),
+    [
+        ("--lr", "lr", "0"),
+        ("--lr-decay", "lr_decay", "-0.5"),
+        ("--epochs", "epochs", "0"),
+        ("--l2", "l2", "-1"),
+        ("--dropout", "dropout", "1"),
+        ("--seed", "seed", "-3"),
+        ("--validation", "validation", "0"),
+        ("--hidden", "hidden", "0"),
+    ],
+)
+def test_options_and_config_json_are_checked_by_the_same_rule(capsys, option, setting, text):
+    code, _, err = run(capsys, "train", option, text)
+    assert code == 2
+    assert_one_line_error(err, option, f"expected {NUMBERS[setting].expected}")
+    value = [int(text)] if setting == "hidden" else float(text)
+    with pytest.raises(
+        ValueError, match=re.escape(f"{setting}: expected {NUMBERS[setting].expected}")
+    ):
+        TrainConfig(**{setting: value})
+
+
+def test_load_gives_file_format_error_naming_the_file(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**TrainConfig().to_dict(), "l2": -1}))
+    with pytest.raises(FileFormatError, match=f"{path}.*l2: expected a number >= 0, got -1"):
+        TrainConfig.load(path)
+
+
+# --- the checkpoint's extra data -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [[1, 2], "seconds", {"seconds": "1.5"}, {"seconds": [1, None]}])
+def test_resume_refuses_a_checkpoint_whose_extra_data_is_damaged(capsys, damaged_run, extra):
+    path = damaged_run / "checkpoint.npz"
+    ckpt = nn_io.load_checkpoint(path)
+    nn_io.save_checkpoint(
+        path, ckpt.model, ckpt.optimizer, ckpt.rng, ckpt.epoch, ckpt.history, extra=extra
+    )
+    code, _, err = run(capsys, "train", "--resume", damaged_run, "--epochs", "3")
+    assert code == 2
+    assert_one_line_error(err, str(path), "seconds")
+
+
+# --- a model's metadata --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_model():
+    return numpynn.mlp([64, 8, 10], "relu", "softmax", seed=0)
+
+
+@pytest.mark.parametrize(
+    ("command", "metadata", "words"),
+    [
+        ("evaluate", {"dataset": "digits", "config": [1]}, ["'config'", "JSON object"]),
+        ("evaluate", {"dataset": "digits", "config": {"loss": "hinge"}}, ["loss", "'hinge'"]),
+        ("evaluate", {"dataset": 7}, ["'dataset'", "dataset name"]),
+        ("evaluate", {"dataset": "digits", "class_labels": 10}, ["'class_labels'"]),
+        ("predict", {"image_shape": "8x8"}, ["'image_shape'", "[height, width]"]),
+        ("predict", {"image_shape": [8, -8]}, ["'image_shape'", "[height, width]"]),
+        ("predict", {"class_labels": [0, 1]}, ["'class_labels'", "class names"]),
+    ],
+)
+def test_a_model_with_damaged_metadata_is_one_line(
+    capsys, tmp_path, digits_model, command, metadata, words
+):
+    path = tmp_path / "model.npz"
+    numpynn.save(digits_model, path, metadata=metadata)
+    inputs = [tmp_path / "digit.png"] if command == "predict" else []
+    if inputs:
+        from PIL import Image
+
+        Image.fromarray(np.full((16, 16), 255, np.uint8)).save(inputs[0])
+    code, _, err = run(capsys, command, path, *inputs)
+    assert code == 2
+    assert_one_line_error(err, str(path), *words)
+
+
+# --- class probabilities -------------------------------------------------------------------
+
+
+def test_class_probabilities_are_predict_proba_for_a_softmax_classifier(digits_model):
+    X = np.random.default_rng(0).random((5, 64), dtype=np.float32)
+    np.testing.assert_array_equal(
+        class_probabilities(digits_model, X), digits_model.predict_proba(X)
+    )
+
+
+def test_one_sigmoid_output_p_gives_the_columns_1_minus_p_and_p():
+    model = numpynn.mlp([2, 4, 1], "tanh", "sigmoid", seed=0)
+    X = np.random.default_rng(0).random((6, 2), dtype=np.float32)
+    P = class_probabilities(model, X)
+    p = model.predict_proba(X)[:, 0]
+    np.testing.assert_allclose(P, np.column_stack([1 - p, p]))
+
+
+def test_a_classifier_trained_with_the_quadratic_cost_is_read_by_its_output_layer():
+    # Nielsen's network: sigmoid outputs, quadratic cost on one-hot targets.
+    model = numpynn.mlp([4, 5, 3], "sigmoid", "sigmoid", seed=0)
+    X = np.random.default_rng(1).random((8, 4), dtype=np.float32)
+    T = np.eye(3, dtype=np.float32)[np.arange(8) % 3]
+    model.fit(X, T, loss="mse", optimizer="sgd", epochs=1, batch_size=4, seed=0)
+    P = class_probabilities(model, X)
+    np.testing.assert_array_equal(P, model.forward(X))  # the sigmoid outputs as they are
+    assert P.shape == (8, 3)
