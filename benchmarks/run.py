@@ -1,6 +1,6 @@
 """numpynn against PyTorch, scikit-learn and a per-sample loop, interleaved in one process.
 
-    python -m benchmarks.run                  # the full suite (about 15 minutes, 2 cores)
+    python -m benchmarks.run                  # the full suite (about 8 minutes, 2 cores)
     python -m benchmarks.run --smoke          # tiny sizes, seconds: keeps the suite alive in CI
     python -m benchmarks.run --only headline  # the training ratios and matmul figures only
 
