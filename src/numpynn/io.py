@@ -33,9 +33,7 @@ FORMAT_VERSION = 1
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 _LOSS_TYPES: dict[str, type[Loss]] = {cls.__name__: cls for cls in LOSSES.values()}
-_OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {
-    cls.__name__: cls for cls in OPTIMIZERS.values() if isinstance(cls, type)
-}
+_OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {cls.__name__: cls for cls in OPTIMIZERS.values()}
 _MODEL_KEYS = {"format", "format_version", "numpynn_version", "model", "metadata"}
 _CHECKPOINT_KEYS = {"format", "format_version", "numpynn_version", "model", "optimizer", "rng"}
 _CHECKPOINT_KEYS |= {"epoch", "history", "extra"}

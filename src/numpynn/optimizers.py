@@ -10,14 +10,13 @@ training set of n samples is ``weight_decay = lambda / n``.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ._typing import Array
 from .scratch import scratch
+from .validation import check_fraction, check_non_negative, check_positive
 
 
 class Optimizer:
@@ -25,9 +24,9 @@ class Optimizer:
 
     slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
 
-    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
-        _check_positive("lr", lr)
-        _check_non_negative("weight_decay", weight_decay)
+    def __init__(self, lr: float = 0.01, weight_decay: float = 0.0) -> None:
+        check_positive("lr", lr)
+        check_non_negative("weight_decay", weight_decay)
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.t = 0  # number of steps taken
@@ -73,8 +72,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, weight_decay)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        check_fraction("momentum", momentum)
         if nesterov and momentum == 0.0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0.0")
         self.momentum = float(momentum)
@@ -106,7 +104,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
-        _check_positive("eps", eps)
+        check_positive("eps", eps)
         self.eps = float(eps)
 
     def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
@@ -127,8 +125,8 @@ class RMSProp(Optimizer):
         self, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8, weight_decay: float = 0.0
     ) -> None:
         super().__init__(lr, weight_decay)
-        _check_fraction("rho", rho)
-        _check_positive("eps", eps)
+        check_fraction("rho", rho)
+        check_positive("eps", eps)
         self.rho = float(rho)
         self.eps = float(eps)
 
@@ -160,9 +158,9 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, weight_decay)
-        _check_fraction("beta1", beta1)
-        _check_fraction("beta2", beta2)
-        _check_positive("eps", eps)
+        check_fraction("beta1", beta1)
+        check_fraction("beta2", beta2)
+        check_positive("eps", eps)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
@@ -182,7 +180,7 @@ class Adam(Optimizer):
         return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
 
-OPTIMIZERS: dict[str, Callable[[], Optimizer]] = {
+OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "adagrad": AdaGrad,
     "rmsprop": RMSProp,
@@ -208,22 +206,3 @@ def _scaled_step(p: Array, g: Array, h: Array, lr: float, eps: float, tmp: Array
     np.divide(g, tmp, out=tmp)
     tmp *= lr
     p -= tmp
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_positive(name: str, value: float) -> None:
-    if not (_is_real(value) and np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def _check_non_negative(name: str, value: float) -> None:
-    if not (_is_real(value) and np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-def _check_fraction(name: str, value: float) -> None:
-    if not (_is_real(value) and 0.0 <= value < 1.0):
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")

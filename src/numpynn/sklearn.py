@@ -18,7 +18,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +34,12 @@ from ._typing import Array
 from .callbacks import Callback, EarlyStopping, PrintProgress
 from .model import Sequential, mlp
 from .optimizers import OPTIMIZERS, SGD, Optimizer
-from .validation import check_sample_weight
+from .validation import (
+    check_fraction,
+    check_non_negative,
+    check_positive_int,
+    check_sample_weight,
+)
 
 FLOAT_DTYPES = (np.float64, np.float32)  # float32 X stays float32; anything else -> float64
 
@@ -179,7 +184,7 @@ class _NumpyNNEstimator(BaseEstimator):
         weight_decay = self.alpha / self._batch_size(n_samples)
         if self.optimizer == "sgd":
             return SGD(self.learning_rate, momentum=self.momentum, weight_decay=weight_decay)
-        optimizer_class = cast(type[Optimizer], OPTIMIZERS[self.optimizer])
+        optimizer_class = OPTIMIZERS[self.optimizer]
         return optimizer_class(lr=self.learning_rate, weight_decay=weight_decay)
 
     def _user_callbacks(self) -> list[Callback]:
@@ -218,18 +223,12 @@ class _NumpyNNEstimator(BaseEstimator):
                 f"batch_size must be a positive integer or 'auto', got {self.batch_size!r}"
             )
         for name in ("max_iter", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not (_is_int(value) and value >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         for name in ("alpha", "tol"):
-            value = getattr(self, name)
-            if not (_is_real(value) and value >= 0):
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        if not (_is_real(self.dropout) and 0 <= self.dropout < 1):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        fraction = self.validation_fraction
-        if fraction is not None and not (_is_real(fraction) and 0 <= fraction < 1):
-            raise ValueError(f"validation_fraction must be in [0, 1) or None, got {fraction!r}")
+            check_non_negative(name, getattr(self, name))
+        check_fraction("dropout", self.dropout)
+        if self.validation_fraction is not None:
+            check_fraction("validation_fraction", self.validation_fraction)
         if self.early_stopping and not self._validation_fraction():
             raise ValueError("early_stopping needs validation_fraction > 0, got 0")
         if self.callbacks is not None and not all(isinstance(c, Callback) for c in self.callbacks):
@@ -484,7 +483,3 @@ def _sample_weight(sample_weight: npt.ArrayLike | None, X: Array) -> Array | Non
 
 def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)

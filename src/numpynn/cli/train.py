@@ -57,7 +57,7 @@ def fresh_state(cfg: TrainConfig, n_features: int, n_classes: int) -> State:
         dropout=cfg.dropout,
         seed=np.random.default_rng(init_seed),
     )
-    optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, weight_decay=cfg.l2)  # type: ignore[call-arg]
+    optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, weight_decay=cfg.l2)
     return State(model, optimizer, np.random.default_rng(train_seed), 0, {}, [])
 
 
