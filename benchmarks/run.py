@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from numpynn.atomic import atomic_write
+
 from . import measure
 from .data import load_mnist
 from .frameworks import Numpynn, NumpynnThreads, PerSample, PlainNumpy, Sklearn, Torch, Workload
@@ -493,9 +495,11 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(report, command.strip())
     print(text)
     if args.output:
-        args.output.write_text(text)
+        with atomic_write(args.output) as f:
+            f.write(text.encode())
     if args.json:
-        args.json.write_text(json.dumps(_jsonable(report), indent=1, default=str))
+        with atomic_write(args.json) as f:
+            f.write(json.dumps(_jsonable(report), indent=1, default=str).encode())
     return 0
 
 

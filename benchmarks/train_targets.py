@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from numpynn.atomic import atomic_write
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -100,7 +102,8 @@ def main(names: list[str]) -> None:
             f"| {name} | {command} | {accuracy:.2%} | >= {target:.1%} | {wall:.1f} s | {limit} "
             f"({ok}) | {load:.2f} | {threads} |"
         )
-    (HERE / "TRAIN_TARGETS.md").write_text("\n".join(lines) + "\n")
+    with atomic_write(HERE / "TRAIN_TARGETS.md") as f:
+        f.write(("\n".join(lines) + "\n").encode())
     print("\n".join(lines))
 
 

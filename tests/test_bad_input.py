@@ -131,6 +131,11 @@ CASES = {
         ValueError,
         r"sample_weight must hold finite values >= 0 with a positive sum",
     ),
+    "callback that is not a Callback": (
+        lambda: model().fit(X, y, callbacks=[print]),
+        TypeError,
+        r"callbacks must be numpynn Callback objects, got <built-in function print>",
+    ),
     "unknown activation": (
         lambda: nn.mlp([4, 5, 3], activation="swish"),
         ValueError,

@@ -1,5 +1,7 @@
 """Sequential, mlp, fit, predict, evaluate and callbacks."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -173,8 +175,10 @@ def test_print_progress_prints_one_line_per_epoch(capsys):
 def test_divergence_stops_training_with_a_clear_error():
     X, _ = blobs()
     model = nn.mlp([4, 32, 3], activation="relu", output="identity", seed=0)
-    with pytest.raises(nn.DivergenceError, match=r"epoch \d+, batch \d+.*smaller learning rate"):
-        model.fit(X, X[:, :3] * 1e3, loss="mse", optimizer=nn.SGD(lr=100.0), epochs=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the error alone, no overflow warnings before it
+        with pytest.raises(nn.DivergenceError, match=r"epoch \d+, batch \d+.*smaller learning"):
+            model.fit(X, X[:, :3] * 1e3, loss="mse", optimizer=nn.SGD(lr=100.0), epochs=50)
 
 
 def test_mlp_builds_the_classic_network():
@@ -198,3 +202,24 @@ def test_mlp_builds_the_classic_network():
 def test_initialisers_have_their_textbook_scale(init, std):
     W = nn.Dense(1000, 1000, init=init, seed=0).W
     assert W.std() == pytest.approx(std, rel=0.02)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_binary_predictions_follow_the_loss_the_model_was_fitted_with(from_logits):
+    """Without a Sigmoid layer the outputs are probabilities for BinaryCrossEntropy() and
+    logits for BinaryCrossEntropy(from_logits=True): predict agrees with evaluate either way."""
+    X, y = blobs(n_classes=2)
+    model = nn.Sequential(nn.Dense(4, 1, dtype=np.float64, seed=0))
+    model.fit(X, y, loss=nn.BinaryCrossEntropy(from_logits=from_logits), epochs=1, seed=0)
+    assert np.mean(model.predict(X) == y) == model.evaluate(X, y)["accuracy"]
+    proba = model.predict_proba(X)
+    expected = nn.sigmoid(model.forward(X)) if from_logits else model.forward(X)
+    np.testing.assert_allclose(proba, expected)
+
+
+def test_multiclass_probabilities_from_a_logits_loss_sum_to_one():
+    X, y = blobs()
+    model = nn.Sequential(nn.Dense(4, 3, dtype=np.float64, seed=0))
+    model.fit(X, y, loss=nn.CrossEntropy(from_logits=True), epochs=2, seed=0)
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    assert np.mean(model.predict(X) == y) == model.evaluate(X, y)["accuracy"]

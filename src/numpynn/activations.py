@@ -57,10 +57,3 @@ def softmax(x: npt.ArrayLike) -> Array:
     x = _float_array(x)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def log_softmax(x: npt.ArrayLike) -> Array:
-    """log(softmax(x)) along the last axis, computed without taking log of 0."""
-    x = _float_array(x)
-    shifted = x - x.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))

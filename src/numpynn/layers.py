@@ -4,9 +4,10 @@ Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samp
 ``forward`` keeps on ``self`` what ``backward`` needs; ``backward(dout)`` receives dL/d(output)
 and returns dL/d(input), storing the gradient of each parameter ``P`` as ``dP``.
 
-Speed: in training (``forward(x, training=True)`` and ``backward``) a layer writes its results
-into scratch arrays that it keeps and reuses from batch to batch (:func:`numpynn.scratch.scratch`),
-so the training loop allocates nothing; such a result is valid until the layer's next call.
+Speed: in training (``forward(x, training=True)`` and ``backward``) the layers of the usual
+networks (Dense, Sigmoid, Tanh, ReLU, Dropout) write their results into scratch arrays that they
+keep and reuse from batch to batch (:func:`numpynn.scratch.scratch`), so the training loop
+allocates almost nothing; such a result is valid until the layer's next call.
 Inference (``training=False``) returns new arrays. No layer modifies its input.
 """
 

@@ -100,25 +100,24 @@ class Sequential:
             return forward(layers, self._check_X(X), training=False).argmax(axis=1)
         output = self.forward(X)
         if kind == "binary":
-            threshold = 0.5 if isinstance(self.layers[-1], Sigmoid) else 0.0
+            threshold = 0.0 if self._outputs_are_logits() else 0.5
             labels = (output > threshold).astype(np.int64)
             return labels[:, 0] if labels.shape[1] == 1 else labels
         return output
 
     def predict_proba(self, X: npt.ArrayLike) -> Array:
         """Class probabilities (n_samples, n_outputs) of a classifier."""
-        output = self.forward(X)
         kind = self._output_kind()
-        if kind == "multiclass" and not isinstance(self.layers[-1], Softmax):
-            return np.asarray(activations.softmax(output))
-        if kind == "binary" and not isinstance(self.layers[-1], Sigmoid):
-            return np.asarray(activations.sigmoid(output))
         if kind == "values":
             raise TypeError(
                 "predict_proba needs a classifier: end the model with Softmax or Sigmoid, or "
                 "fit it with a cross-entropy loss"
             )
-        return output
+        output = self.forward(X)
+        if not self._outputs_are_logits():
+            return output
+        squash = activations.softmax if kind == "multiclass" else activations.sigmoid
+        return np.asarray(squash(output))
 
     def evaluate(
         self, X: npt.ArrayLike, y: npt.ArrayLike, loss: Loss | str | None = None
@@ -192,8 +191,14 @@ class Sequential:
             validation = (X_val, T_val)
         if threads is not None:
             threads = check_positive_int("threads", threads)
+        callbacks = list(callbacks)
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"callbacks must be numpynn Callback objects, got {callback!r}")
         self.loss = loss
-        with _blas_threads(threads):
+        # A diverging run overflows on its way to a NaN loss: train reports that as one
+        # DivergenceError instead of a stream of RuntimeWarnings.
+        with _blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
             return train(
                 self,
                 layers,
@@ -207,7 +212,7 @@ class Sequential:
                 validation=validation,
                 shuffle=shuffle,
                 rng=np.random.default_rng(seed),
-                callbacks=list(callbacks),
+                callbacks=callbacks,
             )
 
     # --- helpers -----------------------------------------------------------------------
@@ -225,6 +230,15 @@ class Sequential:
         if isinstance(last, Sigmoid):
             return BinaryCrossEntropy()
         return MeanSquaredError()
+
+    def _outputs_are_logits(self) -> bool:
+        """Whether the outputs are logits (the loss applies softmax/sigmoid itself) rather than
+        probabilities, as the loss the model was fitted with treats them."""
+        loss = self.loss or self._default_loss()
+        if not isinstance(loss, CrossEntropy | BinaryCrossEntropy) or not loss.from_logits:
+            return False
+        squash = Softmax if isinstance(loss, CrossEntropy) else Sigmoid
+        return not isinstance(self.layers[-1], squash)
 
     def _output_kind(self) -> str:
         """ "multiclass", "binary" or "values": what the outputs mean."""
