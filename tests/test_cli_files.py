@@ -213,3 +213,17 @@ def test_a_classifier_trained_with_the_quadratic_cost_is_read_by_its_output_laye
     P = class_probabilities(model, X)
     np.testing.assert_array_equal(P, model.forward(X))  # the sigmoid outputs as they are
     assert P.shape == (8, 3)
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "expected"),
+    [(2, 0.2, None), (2, 0.6, 1), (2, 1.4, 1), (2, 5.0, 1), (8, 2.2, 6), (1, 3.0, 1)],
+)
+def test_auto_threads_uses_the_cores_other_processes_leave_idle(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, expected: int | None
+) -> None:
+    from numpynn.cli import commands
+
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(commands.os, "getloadavg", lambda: (load, load, load))
+    assert commands.auto_threads() == expected

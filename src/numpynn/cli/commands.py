@@ -115,15 +115,16 @@ def datasets_log(quiet: bool) -> Iterator[None]:
 
 
 def auto_threads() -> int | None:
-    """1 when other processes keep the machine's cores busy (1-minute load average at least
-    the number of cores minus one half), else None (the BLAS default). On a busy machine the
-    BLAS threads wait for each other at every matrix product: one thread is faster."""
+    """The cores that other processes leave idle (cores minus the rounded 1-minute load
+    average, at least 1) when any are busy, else None (the BLAS default: every core). BLAS
+    threads that share a core with another process wait for each other at every matrix
+    product: on a 2-core machine with one busy process, 2 threads train 2-4x slower than 1."""
     cores = os.cpu_count() or 1
     try:
-        load = os.getloadavg()[0]
+        busy = round(os.getloadavg()[0])
     except OSError:  # not available on this platform
         return None
-    return 1 if cores > 1 and load >= cores - 0.5 else None
+    return max(1, cores - busy) if busy else None
 
 
 def blas_threads() -> int | None:
