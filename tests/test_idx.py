@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -115,6 +117,13 @@ def test_huge_dimensions_in_a_gzip_are_refused_without_reading(tmp_path: Path) -
         read_idx(path)
 
 
+def test_a_zero_dimension_beside_huge_ones_is_refused() -> None:
+    # Found by tests/fuzz/fuzz_idx.py: 0 bytes of data, but a shape NumPy cannot make.
+    header = bytes([0, 0, 0x0B, 5]) + np.array([9, 2130706435, 0, 2, 3], ">u4").tobytes()
+    with pytest.raises(FileFormatError, match="more than the limit"):
+        read_idx(header)
+
+
 def test_corrupt_gzip_is_a_file_format_error(tmp_path: Path, valid: bytes) -> None:
     data = bytearray(gzip.compress(valid))
     data[-6] ^= 0xFF  # the CRC
@@ -184,3 +193,16 @@ def test_fuzz_mutated_valid_files_are_an_array_or_a_file_format_error(
         else:
             blob[pos:pos] = data.draw(st.binary(min_size=1, max_size=8))
     _read_or_format_error(bytes(blob))
+
+
+def test_the_standalone_idx_fuzzer_runs_clean(tmp_path: Path) -> None:
+    script = Path(__file__).parent / "fuzz" / "fuzz_idx.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--seconds", "2", "--seed", "7"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "FileFormatError" in result.stdout and "read" in result.stdout

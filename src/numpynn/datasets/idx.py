@@ -99,9 +99,12 @@ def _parse(f: io.BufferedIOBase, name: str, size: int | None) -> Array:
     shape = tuple(int(d) for d in np.frombuffer(raw_dims, dtype=">u4"))
     dtype = IDX_DTYPES[code]
     n_bytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if n_bytes > MAX_DATA_BYTES:
+    # The limit also applies with a 0 among the dimensions: NumPy cannot shape an empty array
+    # whose other dimensions multiply past its index range.
+    extent = int(np.prod([max(d, 1) for d in shape], dtype=object)) * dtype.itemsize
+    if extent > MAX_DATA_BYTES:
         raise FileFormatError(
-            f"{name}: IDX dimensions {shape} of {dtype.itemsize}-byte values announce {n_bytes} "
+            f"{name}: IDX dimensions {shape} of {dtype.itemsize}-byte values announce {extent} "
             f"bytes of data, more than the limit of {MAX_DATA_BYTES}; the header is corrupt"
         )
     if size is not None and size != 4 + 4 * ndim + n_bytes:
