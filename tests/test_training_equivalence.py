@@ -90,12 +90,15 @@ def test_shuffled_batches_follow_the_seeded_permutation() -> None:
     X, y = data()
     model = net()
     params = weights(model)
-    model.fit(X, y, optimizer=SGD(0.3), epochs=1, batch_size=3, seed=7)
+    history = model.fit(X, y, optimizer=SGD(0.3), epochs=1, batch_size=3, seed=7)
     order = np.random.default_rng(7).permutation(N)
+    correct = 0
     for start in range(0, N, 3):
         rows = order[start : start + 3]
-        _, grads, _ = ce_gradients(params, X[rows], y[rows])
+        _, grads, a = ce_gradients(params, X[rows], y[rows])
+        correct += int(np.sum(a.argmax(axis=1) == y[rows]))  # each batch's own rows' labels
         params = [p - 0.3 * g for p, g in zip(params, grads, strict=True)]
+    assert history["accuracy"] == [correct / N]
     for got, want in zip(model.parameters(), params, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 

@@ -94,7 +94,7 @@ class Dense(Layer):
                 f"cannot multiply {x.shape} by W of shape {self.W.shape}"
             )
         self.x = x
-        z = np.matmul(x, self.W, out=_out(self, "z", (len(x), self.n_out), x.dtype, training))
+        z = np.matmul(x, self.W, out=_out(self, "z", (len(x), self.W.shape[1]), x.dtype, training))
         z += self.b  # z = x W + b
         return z
 

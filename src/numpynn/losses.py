@@ -181,15 +181,16 @@ class CrossEntropy(Loss):
         columns[...] = output.T
         row_max = np.maximum.reduce(columns, out=scratch(self, "row_max", (m,), output.dtype))
         z = np.subtract(output, row_max[:, None], out=scratch(self, "z", (m, k), output.dtype))
-        a = np.exp(z, out=scratch(self, "a", (m, k), output.dtype))
+        # sum_k t_ik z_ik: over the whole batch (vdot) or per sample (to weight each one)
+        t_dot_z = np.vdot(target, z) if weights is None else np.einsum("ij,ij->i", target, z)
+        a = np.exp(z, out=z)  # z is not needed any more: exp(z) overwrites it
         s = np.matmul(a, scratch(self, "ones", (k,), output.dtype, fill=1), out=row_max)  # row sums
         a /= s[:, None]
         log_s = np.log(s, out=s)
         self.a = a
         if weights is None:
-            return float(np.add.reduce(log_s) - np.vdot(target, z)) / m  # vdot: sum of t * z
-        per_sample = log_s - np.einsum("ij,ij->i", target, z)
-        return float(np.vdot(weights, per_sample)) / m
+            return float(np.add.reduce(log_s) - t_dot_z) / m
+        return float(np.vdot(weights, log_s - t_dot_z)) / m
 
     def backward(self) -> Array:
         if not self.from_logits:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
-from .scratch import scratch
+from .scratch import scratch, scratch_like
 from .validation import check_fraction, check_non_negative, check_positive
 
 
@@ -37,11 +37,12 @@ class Optimizer:
         if not self.state and self.slots:
             self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
         self.t += 1
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        tmps = scratch_like(self, "tmp", params)
+        for i, (p, g, tmp) in enumerate(zip(params, grads, tmps, strict=True)):
             if self.weight_decay and p.ndim > 1:  # g + weight_decay * p, into a scratch array
                 decayed = scratch(self, f"decayed{i}", p.shape, p.dtype)
                 g = np.add(g, np.multiply(self.weight_decay, p, out=decayed), out=decayed)
-            self.update(i, p, g, scratch(self, f"tmp{i}", p.shape, p.dtype))
+            self.update(i, p, g, tmp)
 
     def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
         """Update parameter number ``i``, ``p``, in place from its gradient ``g``; ``tmp`` is a

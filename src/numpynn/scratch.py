@@ -23,3 +23,15 @@ def scratch(
             np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
         )
     return buffer
+
+
+def scratch_like(owner: object, name: str, arrays: list[Array]) -> list[Array]:
+    """One work array per array of ``arrays``, of its shape and dtype, kept in ``owner._scratch``
+    under ``name`` and made anew only when those change (one check for the whole list)."""
+    scratch_arrays: dict[str, Any] = owner.__dict__.setdefault("_scratch", {})
+    buffers: list[Array] | None = scratch_arrays.get(name)
+    if buffers is None or [(b.shape, b.dtype) for b in buffers] != [
+        (a.shape, a.dtype) for a in arrays
+    ]:
+        buffers = scratch_arrays[name] = [np.empty_like(a) for a in arrays]
+    return buffers

@@ -17,7 +17,7 @@ from ._typing import Array
 from .callbacks import Callback
 from .errors import DivergenceError
 from .layers import Dropout, Layer
-from .losses import Loss
+from .losses import CrossEntropy, Loss
 from .optimizers import Optimizer
 from .scratch import scratch
 
@@ -55,6 +55,10 @@ def train(
         callback.on_train_begin(model)
 
     n, n_features = X.shape
+    # CrossEntropy's accuracy compares argmax(output) with each target row's class (argmax):
+    # find the classes once per fit, note the predictions per batch, count them per epoch.
+    labels = T.argmax(axis=1) if isinstance(loss, CrossEntropy) else None
+    predicted = np.empty(n, np.intp)
     work = SimpleNamespace()  # owns the reused batch arrays (see numpynn.scratch)
     for epoch in range(epochs):
         for callback in callbacks:
@@ -68,12 +72,8 @@ def train(
             m = len(rows)
             # Gather the batch into reused contiguous arrays; mode="clip" skips numpy's
             # bounds-check copy (the rows are valid by construction).
-            x = np.take(
-                X, rows, axis=0, out=scratch(work, "x", (m, n_features), X.dtype), mode="clip"
-            )
-            t = np.take(
-                T, rows, axis=0, out=scratch(work, "t", (m, T.shape[1]), T.dtype), mode="clip"
-            )
+            x = X.take(rows, 0, scratch(work, "x", (m, n_features), X.dtype), "clip")
+            t = T.take(rows, 0, scratch(work, "t", (m, T.shape[1]), T.dtype), "clip")
             w = None if weights is None else weights.take(rows, mode="clip")
 
             output = forward(layers, x, training=True)
@@ -87,11 +87,16 @@ def train(
             optimizer.step(params, grads)
 
             total_loss += batch_loss * m
-            if loss.classifies:
+            if labels is not None:
+                output.argmax(axis=1, out=predicted[start : start + m])
+            elif loss.classifies:
                 total_correct += loss.count_correct(output, t)
-            for callback in callbacks:
-                callback.on_batch_end(batch, {"loss": batch_loss})
+            if callbacks:
+                for callback in callbacks:
+                    callback.on_batch_end(batch, {"loss": batch_loss})
 
+        if labels is not None:
+            total_correct = int(np.count_nonzero(predicted == labels[order]))
         logs = {"loss": total_loss / n}
         if loss.classifies:
             logs["accuracy"] = total_correct / n
