@@ -223,3 +223,12 @@ def test_multiclass_probabilities_from_a_logits_loss_sum_to_one():
     model.fit(X, y, loss=nn.CrossEntropy(from_logits=True), epochs=2, seed=0)
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
     assert np.mean(model.predict(X) == y) == model.evaluate(X, y)["accuracy"]
+
+
+def test_nielsens_sigmoid_network_with_the_quadratic_cost_predicts_classes():
+    X, y = blobs()
+    model = nn.mlp([4, 8, 3], activation="sigmoid", output="sigmoid", seed=0)
+    model.fit(X, np.eye(3)[y], loss="mse", optimizer=nn.SGD(lr=3.0), epochs=20, batch_size=10)
+    assert model.predict(X).shape == (120,)
+    assert np.mean(model.predict(X) == y) >= 0.9
+    np.testing.assert_array_equal(model.predict_proba(X), model.forward(X))

@@ -92,8 +92,9 @@ class Sequential:
         return output.copy() if training else output  # training outputs are reused scratch
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """Class labels (n_samples,) for a classifier (softmax or sigmoid output, or trained with
-        a cross-entropy); the output values (n_samples, n_outputs) otherwise."""
+        """Class labels (n_samples,) for a classifier (a Softmax or Sigmoid output layer, or
+        trained with a cross-entropy): the most probable class, or 0/1 per sigmoid output for
+        binary cross-entropy; the output values (n_samples, n_outputs) otherwise."""
         kind = self._output_kind()
         if kind == "multiclass":  # softmax keeps the order within a row: skip it, take the argmax
             layers = self.layers[:-1] if isinstance(self.layers[-1], Softmax) else self.layers
@@ -106,7 +107,8 @@ class Sequential:
         return output
 
     def predict_proba(self, X: npt.ArrayLike) -> Array:
-        """Class probabilities (n_samples, n_outputs) of a classifier."""
+        """Class probabilities (n_samples, n_outputs) of a classifier: softmax rows, or the
+        probability of each sigmoid output."""
         kind = self._output_kind()
         if kind == "values":
             raise TypeError(
@@ -241,12 +243,17 @@ class Sequential:
         return not isinstance(self.layers[-1], squash)
 
     def _output_kind(self) -> str:
-        """ "multiclass", "binary" or "values": what the outputs mean."""
+        """ "multiclass", "binary" or "values": what the outputs mean. A final Softmax or
+        Sigmoid says it (several sigmoid outputs trained with the quadratic cost, as in
+        Nielsen's network, are one class out of many); otherwise the loss does."""
         loss = self.loss or self._default_loss()
-        if isinstance(loss, CrossEntropy):
+        last = self.layers[-1] if self.layers else None
+        if isinstance(loss, CrossEntropy) or isinstance(last, Softmax):
             return "multiclass"
         if isinstance(loss, BinaryCrossEntropy):
             return "binary"
+        if isinstance(last, Sigmoid):
+            return "binary" if self.n_outputs == 1 else "multiclass"
         return "values"
 
 

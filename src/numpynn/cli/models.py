@@ -10,20 +10,15 @@ import numpy as np
 
 from .._typing import Array
 from ..errors import FileFormatError
-from ..losses import MeanSquaredError, one_hot
+from ..losses import one_hot
 from ..model import Sequential
 from .config import check_setting
 
 
 def class_probabilities(model: Sequential, X: Array) -> Array:
     """Class probabilities (n_samples, n_classes) of a classifier on X: (n_samples, n_features),
-    by ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p).
-
-    predict_proba refuses a model trained with the quadratic cost (it may predict values);
-    the command line trains only classifiers, whose output layer (Softmax or Sigmoid) says how
-    to read them, so such a model is read as that output layer says."""
-    classifier = Sequential(*model.layers) if isinstance(model.loss, MeanSquaredError) else model
-    p = classifier.predict_proba(X)
+    by ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p)."""
+    p = model.predict_proba(X)
     return np.column_stack([1 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
 
 
