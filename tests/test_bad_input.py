@@ -14,6 +14,13 @@ def model():
     return nn.mlp([4, 5, 3], seed=0)
 
 
+def _stepped_adam():
+    """An Adam that has trained another model (4-8-3)."""
+    adam = nn.Adam()
+    nn.mlp([4, 8, 3], seed=0).fit(X, y, optimizer=adam, epochs=1)
+    return adam
+
+
 CASES = {
     "X is 1-D": (
         lambda: model().fit(X[0], y[:1]),
@@ -161,6 +168,16 @@ CASES = {
         nn.ShapeError,
         r"layer 2 \(Dense\(n_in=4, n_out=1.*\)\) takes 4 inputs but the layer before it "
         r"outputs 3",
+    ),
+    "one layer object at two positions": (
+        lambda: nn.Sequential(nn.Dense(2, 3), (r := nn.ReLU()), nn.Dense(3, 3), r),
+        ValueError,
+        r"layer 3 is the same object as layer 1 \(ReLU\(\)\); give each position its own",
+    ),
+    "an optimizer reused on another model": (
+        lambda: model().fit(X, y, optimizer=_stepped_adam()),
+        nn.ShapeError,
+        r"optimizer Adam\(.*\) holds 'm' state for parameters of shapes \[\(4, 8\), \(8,\)",
     ),
     "not a layer": (
         lambda: nn.Sequential(nn.Dense(2, 3), np.tanh),

@@ -38,7 +38,8 @@ class Loss:
         return float(np.sum(per_sample) / len(output))
 
     def backward(self) -> Array:
-        """dL/d(output) for the last ``forward``: (n_samples, n_outputs)."""
+        """dL/d(output) for the last ``forward``: (n_samples, n_outputs). Subclasses may return
+        a work array they reuse on the next call: copy it to keep it."""
         grad = self.sample_gradient()
         grad /= len(grad)
         if self.weights is not None:

@@ -35,6 +35,12 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} must be a numpynn Layer, got {type(layer).__name__}")
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first != i:  # one object would keep two layers' inputs: wrong gradients
+                raise ValueError(
+                    f"layer {i} is the same object as layer {first} ({layer!r}); give each "
+                    f"position its own layer, e.g. {type(layer).__name__}() twice"
+                )
         width = None
         for i, layer in enumerate(layers):
             if isinstance(layer, Dense):
@@ -174,6 +180,7 @@ class Sequential:
         """
         loss = losses_module.get(loss) if loss is not None else self._default_loss()
         optimizer = optimizers_module.get(optimizer)
+        self._check_optimizer_state(optimizer)
         epochs = check_positive_int("epochs", epochs)
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
@@ -221,6 +228,17 @@ class Sequential:
 
     def _check_X(self, X: npt.ArrayLike, name: str = "X") -> Array:
         return check_X(X, name=name, n_features=self.n_inputs, dtype=self.dtype)
+
+    def _check_optimizer_state(self, optimizer: Optimizer) -> None:
+        """An optimiser that has already stepped must hold state for this model's parameters."""
+        shapes = [p.shape for p in self.parameters()]
+        for slot, arrays in optimizer.state.items():
+            held = [a.shape for a in arrays]
+            if held != shapes:
+                raise ShapeError(
+                    f"optimizer {optimizer!r} holds {slot!r} state for parameters of shapes "
+                    f"{held}, but this model's are {shapes}: give each model its own optimizer"
+                )
 
     def _n_outputs_of(self, X: Array) -> int:
         return self.n_outputs if self.n_outputs is not None else X.shape[1]

@@ -1,4 +1,4 @@
-"""Scratch arrays reused from batch to batch, so the training loop allocates nothing."""
+"""Scratch arrays reused from batch to batch, so the training loop allocates (almost) nothing."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from ._typing import Array
 def scratch(
     owner: object, name: str, shape: tuple[int, ...], dtype: Any, fill: float | None = None
 ) -> Array:
-    """``owner``'s work array called ``name``, of ``shape`` and ``dtype``, made anew only when the
-    shape or dtype changes (in training: once, and again for the last, smaller batch of an
-    epoch). ``fill`` sets the values of a new array; otherwise they are undefined until written.
-    The arrays live in ``owner._scratch``, apart from anything the owner hands out."""
+    """``owner``'s work array called ``name``, of ``shape`` and ``dtype``, made anew only when
+    the shape or dtype changes (in training: for the first batch, and twice more per epoch when
+    the last batch is smaller: for it and for the next full one). ``fill`` sets the values of a
+    new array; otherwise they are undefined until written. The arrays live in
+    ``owner._scratch``, apart from anything the owner hands out."""
     arrays: dict[str, Array] = owner.__dict__.setdefault("_scratch", {})
     buffer = arrays.get(name)
     if buffer is None or buffer.shape != shape or buffer.dtype != dtype:

@@ -59,6 +59,9 @@ def train(
     # find the classes once per fit, note the predictions per batch, count them per epoch.
     labels = T.argmax(axis=1) if isinstance(loss, CrossEntropy) else None
     predicted = np.empty(n, np.intp)
+    # The validation set gets its own loss object, so the training loss keeps its batch-sized
+    # scratch arrays instead of swapping them for validation-sized ones every epoch.
+    validation_loss = type(loss)(**loss.config())
     work = SimpleNamespace()  # owns the reused batch arrays (see numpynn.scratch)
     for epoch in range(epochs):
         for callback in callbacks:
@@ -103,7 +106,7 @@ def train(
         if validation is not None:
             X_val, T_val = validation
             val_output = forward(layers, X_val, training=False)
-            logs["val_loss"] = loss.forward(val_output, T_val)
+            logs["val_loss"] = validation_loss.forward(val_output, T_val)
             if loss.classifies:
                 logs["val_accuracy"] = loss.count_correct(val_output, T_val) / len(X_val)
         for key, value in logs.items():
