@@ -142,7 +142,7 @@ def test_kill_9_at_random_moments_never_leaves_a_corrupt_checkpoint(tmp_path):
     started = time.monotonic()
     kills = mid_write = 0
     argv = ["--epochs", 1000000, "--hidden", 256, 64, "--out", run_dir]
-    while kills < 25 and time.monotonic() - started < 25:
+    while kills < 15:
         process = start(*argv)
         argv = ["--resume", run_dir]
         wait_for_epoch(process)
@@ -156,8 +156,7 @@ def test_kill_9_at_random_moments_never_leaves_a_corrupt_checkpoint(tmp_path):
         assert checkpoint.epoch == len(checkpoint.history["loss"]) >= 1
         numpynn.load(run_dir / "best.npz")
         json.loads((run_dir / "config.json").read_text())
-    assert kills >= 10
-    print(f"{kills} kills, {mid_write} of them during a file write")
+    print(f"{kills} kills in {time.monotonic() - started:.0f} s, {mid_write} during a file write")
     # The last resume picks up where the killed run checkpointed.
     last = nn_io.load_checkpoint(run_dir / "checkpoint.npz").epoch
     assert main(["train", "--resume", str(run_dir), "--epochs", str(last + 1)]) == 0

@@ -32,6 +32,8 @@ def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(mnist_module, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "no-debian")
     monkeypatch.setattr(mnist_module, "MNIST_MIRRORS", ())
     monkeypatch.setattr(mnist_module, "FASHION_MNIST_MIRRORS", ())
+    for variable in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)  # local test servers, reached directly
     return tmp_path / "cache"
 
 
