@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run
 
 import numpynn
 from numpynn import io as nn_io
@@ -13,21 +14,6 @@ from numpynn.cli import main
 from numpynn.cli.config import NUMBERS, TrainConfig
 from numpynn.cli.models import class_probabilities
 from numpynn.errors import FileFormatError
-
-
-def run(capsys, *argv):
-    """(exit code, stdout, stderr) of ``numpynn *argv``."""
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err, *words):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err and "error:" in lines[0]
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
