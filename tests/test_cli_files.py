@@ -54,6 +54,8 @@ def damaged_run(planar_run, tmp_path):
         ("dropout", 1.5, ["dropout", "[0, 1)"]),
         ("seed", -1, ["seed", "integer >= 0"]),
         ("blas_threads", "all", ["blas_threads", "positive integer"]),
+        ("patience", 0, ["patience", "positive integer", "got 0"]),
+        ("patience", "3", ["patience", "positive integer"]),
     ],
 )
 def test_resume_refuses_a_config_json_with_a_bad_setting(capsys, damaged_run, field, value, words):
@@ -102,6 +104,7 @@ def test_a_config_json_without_blas_threads_still_resumes(capsys, damaged_run):
         ("--seed", "seed", "-3"),
         ("--validation", "validation", "0"),
         ("--hidden", "hidden", "0"),
+        ("--patience", "patience", "0"),
     ],
 )
 def test_options_and_config_json_are_checked_by_the_same_rule(capsys, option, setting, text):

@@ -67,13 +67,34 @@ class EarlyStopping(Callback):
         self.min_delta = check_non_negative("min_delta", min_delta)
         self.restore_best = restore_best
         self.sign = -1.0 if "accuracy" in monitor else 1.0  # accuracy: higher is better
+        self.resumed = False  # set_state was called: the next fit continues from it
 
     def on_train_begin(self, model: Sequential) -> None:
         super().on_train_begin(model)
+        if self.resumed:
+            self.resumed = False
+            return
         self.best = math.inf
         self.best_epoch = -1
         self.best_params: list[Any] = []
         self.wait = 0
+
+    def get_state(self) -> dict[str, Any]:
+        """Where the last ``fit`` stands, as JSON data: ``"best"`` (the best value of
+        ``monitor``, None before one), ``"best_epoch"`` (-1 before one) and ``"wait"`` (epochs
+        since). With ``best_params`` it is what :meth:`set_state` needs to continue."""
+        best = self.sign * self.best if math.isfinite(self.best) else None
+        return {"best": best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def set_state(self, state: dict[str, Any], best_params: list[Any]) -> None:
+        """Make the next ``fit`` continue from ``state`` (a :meth:`get_state`) and the best
+        epoch's parameters instead of starting afresh. Epochs count from the next fit's first:
+        a best epoch of an earlier fit is negative."""
+        self.best = math.inf if state["best"] is None else self.sign * float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+        self.wait = int(state["wait"])
+        self.best_params = [p.copy() for p in best_params]
+        self.resumed = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.monitor not in logs:

@@ -109,6 +109,12 @@ def build_parser() -> Parser:
         metavar="N",
         help="training samples held out (5000)",
     )
+    add(
+        "--patience",
+        type=option("patience"),
+        metavar="N",
+        help="stop when val_loss has not improved for N epochs; keep its best weights (off)",
+    )
     add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
     add(

@@ -58,7 +58,7 @@ NON_NEGATIVE = Numbers(False, lambda v: v >= 0, "a number >= 0")
 FRACTION = Numbers(False, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 # What each setting of TrainConfig accepts: names from a list, or numbers ("hidden" is a
-# list of them; "blas_threads" may also be None).
+# list of them; the OPTIONAL ones may also be None).
 CHOICES: dict[str, list[str]] = {
     "dataset": list(DATASETS),
     "activation": sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"}),
@@ -77,7 +77,10 @@ NUMBERS: dict[str, Numbers] = {
     "seed": NON_NEGATIVE_INT,
     "validation": POSITIVE_INT,
     "blas_threads": POSITIVE_INT,
+    "patience": POSITIVE_INT,
 }
+# Settings that may be None, and may be missing from a config.json (older runs): None then.
+OPTIONAL = ("blas_threads", "patience")
 
 
 def check_setting(name: str, value: object) -> Any:
@@ -91,7 +94,7 @@ def check_setting(name: str, value: object) -> Any:
             if not isinstance(value, list) or not value:
                 raise ValueError(f"expected a list of positive integers, got {value!r}")
             return [NUMBERS[name].check(v) for v in value]
-        if name == "blas_threads" and value is None:
+        if name in OPTIONAL and value is None:
             return None
         return NUMBERS[name].check(value)
     except ValueError as exc:
@@ -116,6 +119,9 @@ class TrainConfig:
     dropout: float = 0.2
     seed: int = 0
     validation: int = 5000  # samples held out of the training set
+    # Early stopping: stop when val_loss has not improved for this many epochs and keep the
+    # weights of its best epoch (None: off).
+    patience: int | None = None
     # BLAS threads the run uses (set when it starts; None: not known). Matrix products can
     # differ in the last bit with another thread count, so --resume keeps this one.
     blas_threads: int | None = None
@@ -136,7 +142,7 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
         """The config saved in ``path``; FileFormatError naming the file and the setting if
-        it is not one. Every setting but ``blas_threads`` must be there."""
+        it is not one. Every setting but the ``OPTIONAL`` ones must be there."""
         try:
             values = json.loads(Path(path).read_text())
             if not isinstance(values, dict):
@@ -145,7 +151,7 @@ class TrainConfig:
             unknown = sorted(set(values) - set(names))
             if unknown:
                 raise ValueError(f"unknown setting {unknown[0]!r}")
-            missing = [k for k in names if k not in values and k != "blas_threads"]
+            missing = [k for k in names if k not in values and k not in OPTIONAL]
             if missing:
                 raise ValueError(f"the setting {missing[0]!r} is missing")
             return cls(**values)

@@ -158,6 +158,19 @@ def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -
             f"best validation accuracy {metrics['best_val_accuracy']:.2%} "
             f"at epoch {metrics['best_epoch']} (best.npz)"
         )
+    early = metrics.get("early_stopping")
+    if early:
+        stopped = (
+            f"stopped early after epoch {early['stopped_after_epoch']} of {cfg['epochs']}"
+            if early["stopped_early"]
+            else "did not stop early"
+        )
+        lines.append(f"early stopping (--patience {early['patience']}): {stopped}")
+        if early["restored_best_weights"]:
+            lines.append(
+                f"lowest validation loss {early['best_val_loss']:.4f} at epoch "
+                f"{early['best_epoch']}: model.npz holds its weights (best_val_loss.npz)"
+            )
     lines += [
         "",
         f"test accuracy {test['accuracy']:.2%}, test loss {test['loss']:.4f} (model.npz)",

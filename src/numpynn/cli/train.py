@@ -5,6 +5,11 @@ random generator and the history (written atomically, so a kill at any moment le
 previous one intact); ``best.npz`` holds the model of the best validation accuracy. Ctrl-C
 finishes the current batch, saves ``interrupted.npz`` and exits with 130. ``--resume`` restarts
 from ``checkpoint.npz`` (the last complete epoch) and continues exactly as an uninterrupted run.
+
+With ``--patience`` the checkpoint also holds the early-stopping state (best val_loss, its
+epoch, epochs since) and ``best_val_loss.npz`` the weights of that best epoch. It is written
+after the checkpoint of a new best epoch, so whenever a checkpoint names an earlier best epoch,
+``best_val_loss.npz`` holds it; a checkpoint of the best epoch holds those weights itself.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -22,14 +27,14 @@ import numpy as np
 
 from .. import io as nn_io
 from .._typing import Array
-from ..callbacks import Callback
+from ..callbacks import Callback, EarlyStopping
 from ..errors import DivergenceError, FileFormatError
 from ..model import Sequential, mlp
 from ..optimizers import OPTIMIZERS, Optimizer
 from . import data, report
 from .config import TrainConfig
 from .errors import CLIError
-from .models import class_probabilities, training_targets
+from .models import class_probabilities, training_targets, user_metadata
 from .progress import Progress
 
 
@@ -43,6 +48,10 @@ class State:
     epoch: int  # number of complete epochs
     history: dict[str, list[float]]
     seconds: list[float]  # wall seconds of each epoch
+    # With --patience: {"best_val_loss", "best_epoch" (from 1; both None before one),
+    # "wait" (epochs since)} and the parameters of that best epoch.
+    early: dict[str, Any] | None = None
+    best_params: list[Array] = field(default_factory=list)
 
 
 def fresh_state(cfg: TrainConfig, n_features: int, n_classes: int) -> State:
@@ -61,7 +70,9 @@ def fresh_state(cfg: TrainConfig, n_features: int, n_classes: int) -> State:
     return State(model, optimizer, np.random.default_rng(train_seed), 0, {}, [])
 
 
-def restore_state(path: Path) -> State:
+def restore_state(path: Path, patience: int | None) -> State:
+    """The state saved in the checkpoint ``path``; with ``patience``, also the early-stopping
+    state and the best epoch's parameters (from ``best_val_loss.npz`` beside it if need be)."""
     ckpt = nn_io.load_checkpoint(path)
     extra = {} if ckpt.extra is None else ckpt.extra
     seconds = extra.get("seconds", []) if isinstance(extra, dict) else None
@@ -74,7 +85,65 @@ def restore_state(path: Path) -> State:
         )
     seconds = [float(s) for s in seconds]
     history = {k: [float(v) for v in values] for k, values in ckpt.history.items()}
-    return State(ckpt.model, ckpt.optimizer, ckpt.rng, int(ckpt.epoch), history, seconds)
+    state = State(ckpt.model, ckpt.optimizer, ckpt.rng, int(ckpt.epoch), history, seconds)
+    if patience is not None:
+        state.early = early_stopping_state(path, extra.get("early_stopping"), state.epoch)
+        best = state.early["best_epoch"]
+        if best == state.epoch:
+            state.best_params = [p.copy() for p in state.model.parameters()]
+        elif best is not None:
+            state.best_params = best_parameters(path.parent / BEST_VAL_LOSS, best, state.model)
+    return state
+
+
+BEST_VAL_LOSS = "best_val_loss.npz"  # with --patience: the weights of the best val_loss
+
+
+def early_stopping_state(path: Path, early: object, epoch: int) -> dict[str, Any]:
+    """``early`` (the checkpoint's "early_stopping") if it is an early-stopping state of a run
+    after ``epoch`` epochs; FileFormatError naming the checkpoint otherwise."""
+
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    ok = isinstance(early, dict) and set(early) == {"best_val_loss", "best_epoch", "wait"}
+    if ok:
+        assert isinstance(early, dict)
+        best, value, wait = early["best_epoch"], early["best_val_loss"], early["wait"]
+        ok = is_int(wait) and 0 <= wait <= epoch
+        if best is None:
+            ok = ok and value is None
+        else:
+            ok = ok and is_int(best) and 1 <= best <= epoch and isinstance(value, int | float)
+    if not ok:
+        raise FileFormatError(
+            f"{path} is not a checkpoint of numpynn train --patience: its extra data must hold "
+            f'"early_stopping": {{"best_val_loss": a number, "best_epoch": an epoch from 1 to '
+            f'{epoch}, "wait": an integer from 0 to {epoch}}}, got {early!r:.80}'
+        )
+    assert isinstance(early, dict)
+    return early
+
+
+def best_parameters(path: Path, epoch: int, model: Sequential) -> list[Array]:
+    """The parameters in ``path`` (best_val_loss.npz), which must be those of ``epoch`` and fit
+    ``model``; FileFormatError naming the file otherwise."""
+    import numpynn
+
+    if not path.exists():
+        raise FileFormatError(
+            f"{path} is missing: it holds the weights of epoch {epoch}, the "
+            "best val_loss so far, which --resume needs with --patience"
+        )
+    saved = user_metadata(path).get("epoch")
+    params = numpynn.load(path).parameters()
+    shapes = [(p.shape, p.dtype) for p in params]
+    if saved != epoch or shapes != [(p.shape, p.dtype) for p in model.parameters()]:
+        raise FileFormatError(
+            f"{path} does not hold the weights of epoch {epoch} of this run's network (the best "
+            f"val_loss so far, which --resume needs with --patience); it holds epoch {saved!r:.20}"
+        )
+    return params
 
 
 # --- callbacks -----------------------------------------------------------------------------
@@ -105,12 +174,20 @@ class ClassAccuracy(Callback):
 
 class Checkpointer(Callback):
     """After each epoch: append to the history, save ``best.npz`` when the validation accuracy
-    is the best so far, then save ``checkpoint.npz`` (both atomic)."""
+    is the best so far, then save ``checkpoint.npz`` (all atomic). With ``stopper`` (which must
+    see the epoch first), the checkpoint also holds its state, and ``best_val_loss.npz`` is
+    saved after the checkpoint of a new best val_loss."""
 
     def __init__(
-        self, run_dir: Path, state: State, extra: dict[str, Any], metadata: dict[str, Any]
+        self,
+        run_dir: Path,
+        state: State,
+        extra: dict[str, Any],
+        metadata: dict[str, Any],
+        stopper: EarlyStopping | None,
     ) -> None:
         self.run_dir, self.state, self.extra, self.metadata = run_dir, state, extra, metadata
+        self.stopper = stopper
         val = state.history.get("val_accuracy", [])
         self.best = max(val) if val else -math.inf
 
@@ -123,6 +200,14 @@ class Checkpointer(Callback):
                 state.history.setdefault(key, []).append(float(logs[key]))
         state.seconds.append(float(logs["seconds"]))
         state.epoch += 1
+        extra = {**self.extra, "seconds": state.seconds}
+        if self.stopper is not None:
+            stopped = self.stopper.get_state()
+            best = stopped["best"]  # best_epoch counts from this fit's first epoch, `epoch` here
+            best_epoch = None if best is None else state.epoch - epoch + stopped["best_epoch"]
+            state.early = {"best_val_loss": best, "best_epoch": best_epoch, "wait": stopped["wait"]}
+            state.best_params = self.stopper.best_params
+            extra["early_stopping"] = state.early
         if logs.get("val_accuracy", -math.inf) > self.best:
             self.best = logs["val_accuracy"]
             best = {**self.metadata, "epoch": state.epoch, "val_accuracy": self.best}
@@ -134,8 +219,25 @@ class Checkpointer(Callback):
             state.rng,
             state.epoch,
             state.history,
-            extra={**self.extra, "seconds": state.seconds},
+            extra=extra,
         )
+        if state.early is not None and state.early["best_epoch"] == state.epoch:
+            save_best_val_loss(self.run_dir, self.model, state, self.metadata)
+
+
+def save_best_val_loss(
+    run_dir: Path, model: Sequential, state: State, metadata: dict[str, Any]
+) -> None:
+    """Save ``model`` (which holds the weights of the best val_loss) as best_val_loss.npz."""
+    import numpynn
+
+    assert state.early is not None
+    best = {
+        **metadata,
+        "epoch": state.early["best_epoch"],
+        "val_loss": state.early["best_val_loss"],
+    }
+    numpynn.save(model, run_dir / BEST_VAL_LOSS, metadata=best)
 
 
 class TrainingInterruptedError(Exception):
@@ -204,14 +306,18 @@ def run(
     checkpoint = run_dir / "checkpoint.npz"
     resumed_from = None
     if resume and checkpoint.exists():
-        state = restore_state(checkpoint)
+        state = restore_state(checkpoint, cfg.patience)
         resumed_from = state.epoch
         if state.epoch > cfg.epochs:
             raise CLIError(
                 f"{run_dir} has trained {state.epoch} epochs already: --epochs must be at least "
                 f"{state.epoch}, got {cfg.epochs}"
             )
-        if state.epoch == cfg.epochs and (run_dir / "metrics.json").exists():
+        finished = (run_dir / "metrics.json").exists()
+        if stopped_early(cfg, state) and finished:
+            print(f"{run_dir} {early_stopping_message(cfg, state)}; nothing to resume")
+            return 0
+        if state.epoch == cfg.epochs and finished:
             print(
                 f"{run_dir} has finished its {cfg.epochs} epochs; train longer with "
                 f"numpynn train --resume {run_dir} --epochs N"
@@ -226,23 +332,32 @@ def run(
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg.save(run_dir / "config.json")  # what --resume reads back
     metadata = model_metadata(cfg, splits)
+    if state.early is not None and state.early["best_epoch"] == state.epoch:
+        save_best_val_loss(run_dir, state.model, state, metadata)  # a kill may have missed it
 
-    first = state.epoch
-    if first < cfg.epochs:
+    if state.epoch < cfg.epochs and not stopped_early(cfg, state):
         train_epochs(cfg, run_dir, state, splits, metadata, quiet, threads)
+    epoch = state.epoch  # the epoch of the final weights
+    if state.early is not None and state.best_params:
+        for p, best in zip(state.model.parameters(), state.best_params, strict=True):
+            p[...] = best  # as EarlyStopping does at the end of fit (also if none was left)
+        epoch = state.early["best_epoch"]
+        if not quiet and (stopped_early(cfg, state) or epoch != state.epoch):
+            print(early_stopping_message(cfg, state))
     test = report.evaluate(state.model, splits.X_test, splits.y_test, n_classes, cfg.loss)
     import numpynn
 
     numpynn.save(
         state.model,
         run_dir / "model.npz",
-        metadata={**metadata, "epoch": state.epoch, "test_accuracy": test["accuracy"]},
+        metadata={**metadata, "epoch": epoch, "test_accuracy": test["accuracy"]},
     )
     info = {
         "wall_seconds": time.perf_counter() - started,
         "data_seconds": data_seconds,
         "resumed_from_epoch": resumed_from,
         "threads": threads,
+        "early_stopping": early_stopping_record(cfg, state),
     }
     report.write_run(run_dir, cfg, splits, state.model, state.history, state.seconds, test, info)
     if plots:
@@ -253,6 +368,43 @@ def run(
         f"{info['wall_seconds']:.1f} s; run directory {run_dir}"
     )
     return 0
+
+
+def stopped_early(cfg: TrainConfig, state: State) -> bool:
+    """Whether --patience stopped the run: val_loss has not improved for that many epochs."""
+    return (
+        cfg.patience is not None
+        and state.early is not None
+        and (state.early["wait"] >= cfg.patience)
+    )
+
+
+def early_stopping_message(cfg: TrainConfig, state: State) -> str:
+    """'stopped early after epoch 12 of 30 ...' or, if it did not stop, which weights it kept."""
+    assert state.early is not None
+    best, value = state.early["best_epoch"], state.early["best_val_loss"]
+    kept = "" if best is None else f"; restored the weights of epoch {best} (val_loss {value:.4f})"
+    if stopped_early(cfg, state):
+        return (
+            f"stopped early after epoch {state.epoch} of {cfg.epochs}: val_loss has not improved "
+            f"for {state.early['wait']} epochs (--patience {cfg.patience}){kept}"
+        )
+    return f"lowest val_loss at epoch {best} (--patience {cfg.patience}){kept}"
+
+
+def early_stopping_record(cfg: TrainConfig, state: State) -> dict[str, Any] | None:
+    """What metrics.json records of early stopping (None without --patience)."""
+    if cfg.patience is None or state.early is None:
+        return None
+    stopped = stopped_early(cfg, state)
+    return {
+        "patience": cfg.patience,
+        "stopped_early": stopped,
+        "stopped_after_epoch": state.epoch if stopped else None,
+        "best_epoch": state.early["best_epoch"],
+        "best_val_loss": state.early["best_val_loss"],
+        "restored_best_weights": bool(state.best_params),
+    }
 
 
 def train_epochs(
@@ -272,11 +424,25 @@ def train_epochs(
     n_batches = -(-len(splits.X_train) // cfg.batch_size)
     guard = InterruptGuard()
     progress = Progress(cfg.epochs, n_batches, first, quiet)
+    stopper = None
+    if cfg.patience is not None:
+        stopper = EarlyStopping("val_loss", patience=cfg.patience, restore_best=True)
+        if state.early is not None:  # resumed: continue from the checkpoint's state
+            best = state.early["best_epoch"]
+            stopper.set_state(
+                {
+                    "best": state.early["best_val_loss"],
+                    "best_epoch": -1 if best is None else best - first - 1,  # from this fit
+                    "wait": state.early["wait"],
+                },
+                state.best_params,
+            )
     callbacks = [  # in this order: each sees the logs the ones before it completed
         LearningRateSchedule(state.optimizer, cfg.lr, cfg.lr_decay, first),
         ClassAccuracy(splits.X_train, splits.y_train, splits.X_val, splits.y_val),
         progress,
-        Checkpointer(run_dir, state, {"config": cfg.to_dict()}, metadata),
+        *([stopper] if stopper else []),
+        Checkpointer(run_dir, state, {"config": cfg.to_dict()}, metadata, stopper),
         guard,
     ]
     try:
