@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from numpynn.atomic import atomic_write
+from numpynn.atomic import atomic_write_text
 
 from . import measure
 from .data import load_mnist
@@ -495,11 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(report, command.strip())
     print(text)
     if args.output:
-        with atomic_write(args.output) as f:
-            f.write(text.encode())
+        atomic_write_text(args.output, text)
     if args.json:
-        with atomic_write(args.json) as f:
-            f.write(json.dumps(_jsonable(report), indent=1, default=str).encode())
+        atomic_write_text(args.json, json.dumps(_jsonable(report), indent=1, default=str))
     return 0
 
 

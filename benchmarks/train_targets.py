@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from numpynn.atomic import atomic_write
+from numpynn.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -102,8 +102,7 @@ def main(names: list[str]) -> None:
             f"| {name} | {command} | {accuracy:.2%} | >= {target:.1%} | {wall:.1f} s | {limit} "
             f"({ok}) | {load:.2f} | {threads} |"
         )
-    with atomic_write(HERE / "TRAIN_TARGETS.md") as f:
-        f.write(("\n".join(lines) + "\n").encode())
+    atomic_write_text(HERE / "TRAIN_TARGETS.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

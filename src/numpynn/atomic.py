@@ -35,6 +35,12 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     _fsync_directory(path.parent)
 
 
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, as :func:`atomic_write` does."""
+    with atomic_write(path) as f:
+        f.write(text.encode())
+
+
 def _umask() -> int:
     """The process's umask (reading it means setting it, so set it straight back)."""
     mask = os.umask(0o022)

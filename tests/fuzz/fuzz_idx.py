@@ -13,14 +13,20 @@ import gzip
 import random
 import sys
 import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fuzz_modelfile import flip_bits, random_bytes, set_bytes, splice, truncate
+from fuzz_modelfile import (
+    flip_bits,
+    random_bytes,
+    save_failure,
+    set_bytes,
+    splice,
+    truncate,
+)
 
 from numpynn.datasets import read_idx
 from numpynn.errors import FileFormatError
@@ -86,11 +92,7 @@ def main() -> int:
         except FileFormatError:
             outcomes["FileFormatError"] += 1
         except Exception:
-            failures = Path("fuzz-failures")
-            failures.mkdir(exist_ok=True)
-            path = failures / f"idx-{len(list(failures.iterdir()))}.bin"
-            path.write_bytes(data)
-            traceback.print_exc()
+            path = save_failure(data, f"idx-seed{args.seed}-{sum(outcomes.values())}.bin")
             print(f"unexpected exception; input saved to {path}", file=sys.stderr)
             return 1
     total = sum(outcomes.values())

@@ -300,6 +300,15 @@ def check(data: bytes, path: Path) -> str:
     return "loaded" if "loaded" in outcomes else "rejected"
 
 
+def save_failure(data: bytes, name: str) -> Path:
+    """Print the current exception and keep the input that raised it in ./fuzz-failures/."""
+    traceback.print_exc()
+    failures = Path("fuzz-failures")
+    failures.mkdir(exist_ok=True)
+    (failures / name).write_bytes(data)
+    return failures / name
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -319,11 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 outcome = check(data, path)
             except Exception:
-                failures = Path("fuzz-failures")
-                failures.mkdir(exist_ok=True)
-                saved = failures / f"seed{args.seed}-input{n}.npz"
-                saved.write_bytes(data)
-                traceback.print_exc()
+                saved = save_failure(data, f"seed{args.seed}-input{n}.npz")
                 print(f"FAILED on input {n} ({base}, {names}); saved to {saved}")
                 return 1
             counts[outcome] += 1

@@ -134,10 +134,9 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     def save(self, path: Path) -> None:
-        from ..atomic import atomic_write
+        from ..atomic import atomic_write_text
 
-        with atomic_write(path) as f:
-            f.write((json.dumps(self.to_dict(), indent=2) + "\n").encode())
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:

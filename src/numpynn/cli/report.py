@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array
-from ..atomic import atomic_write
+from ..atomic import atomic_write_text
 from ..metrics import confusion_matrix, precision_recall
 from ..model import Sequential
 from .config import TrainConfig
@@ -119,9 +119,9 @@ def write_run(
         },
         "blas": thread_pools(),
     }
-    _write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    _write_text(run_dir / "history.csv", history_csv(history, seconds))
-    _write_text(run_dir / "report.txt", report_text(metrics, splits, test))
+    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(run_dir / "history.csv", history_csv(history, seconds))
+    atomic_write_text(run_dir / "report.txt", report_text(metrics, splits, test))
 
 
 def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
@@ -235,8 +235,3 @@ def thread_pools() -> list[dict[str, Any]]:
         return []
     keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture")
     return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
-
-
-def _write_text(path: Path, text: str) -> None:
-    with atomic_write(path) as f:
-        f.write(text.encode())
