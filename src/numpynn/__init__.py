@@ -6,9 +6,10 @@ Rows are samples: ``X`` has shape ``(n_samples, n_features)``; a Dense layer hol
 
 from typing import Any
 
-from . import datasets, gates, initializers
+from . import datasets, gates, initializers, schedules
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
-from .callbacks import Callback, EarlyStopping, PrintProgress
+from .callbacks import Callback, EarlyStopping, LearningRateScheduler, PrintProgress, TrainingRun
+from .checkpoint import ModelCheckpoint
 from .errors import (
     ConvergenceWarning,
     DatasetNotFoundError,
@@ -64,8 +65,10 @@ __all__ = [
     "Identity",
     "Layer",
     "LeakyReLU",
+    "LearningRateScheduler",
     "Loss",
     "MeanSquaredError",
+    "ModelCheckpoint",
     "Optimizer",
     "Perceptron",
     "PrintProgress",
@@ -77,6 +80,7 @@ __all__ = [
     "Softmax",
     "Step",
     "Tanh",
+    "TrainingRun",
     "__version__",
     "datasets",
     "gates",
@@ -90,6 +94,7 @@ __all__ = [
     "numerical_gradient",
     "relu",
     "save",
+    "schedules",
     "sigmoid",
     "softmax",
     "step",

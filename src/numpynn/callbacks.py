@@ -1,27 +1,67 @@
-"""Callbacks: hooks that ``fit`` calls during training (progress display, early stopping...).
+"""Callbacks: hooks that ``fit`` calls during a training run (progress, schedules, early
+stopping, checkpoints).
 
-``fit`` calls, in order: ``on_train_begin(model)``; per epoch ``on_epoch_begin(epoch)``,
-``on_batch_end(batch, logs)`` after each mini-batch (logs: ``{"loss": batch loss}``) and
-``on_epoch_end(epoch, logs)`` (logs: the epoch's ``loss``, ``accuracy``, ``val_loss``,
-``val_accuracy`` and ``seconds``); finally ``on_train_end(history)``. Epochs count from 0.
-A callback stops training by setting ``model.stop_training = True``.
+``fit`` calls, in order: ``on_train_begin(model)``; then, with ``fit(resume=True)``, the
+checkpointing callback restores the run (the model, the optimiser, the generator, the history
+and every callback's state); per epoch ``on_epoch_begin(epoch)``, ``on_batch_end(batch, logs)``
+after each mini-batch (logs: ``{"loss": batch loss}``; only callbacks that override it are
+called) and ``on_epoch_end(epoch, logs)`` (logs: the epoch's ``loss``, ``accuracy``,
+``val_loss``, ``val_accuracy`` and ``seconds``); finally ``on_train_end(history)``.
+
+Epochs count from 0 at the start of the run, also in a fit that continues one
+(``initial_epoch`` or a resume). Callbacks run in the order given, except that those with a
+higher ``order`` run after the others (a checkpoint saves the state the others have updated).
+A callback stops training by setting ``model.stop_training = True``; ``self.run`` is the
+:class:`TrainingRun`. A callback with state returns it from ``get_state`` (JSON data and
+NumPy arrays) and takes it back in ``set_state``: that is what a checkpoint holds.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
+import numpy as np
+
+from ._typing import Array
+from .optimizers import Optimizer
+from .schedules import Schedule
 from .validation import check_non_negative, check_positive_int
 
-if TYPE_CHECKING:
-    from .model import Sequential
+
+class Model(Protocol):
+    """What a callback may use of the model being trained."""
+
+    stop_training: bool
+
+    def parameters(self) -> list[Array]: ...
+
+    def gradients(self) -> list[Array]: ...
+
+
+@dataclass
+class TrainingRun:
+    """One training run, shared by ``fit`` and its callbacks: what a checkpoint saves."""
+
+    model: Model
+    optimizer: Optimizer
+    rng: np.random.Generator  # drives shuffling and dropout
+    epochs: int  # the run ends after this many epochs (counted from its start)
+    callbacks: list[Callback]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epoch: int = 0  # completed epochs
 
 
 class Callback:
     """Base class: every hook does nothing until overridden."""
 
-    def on_train_begin(self, model: Sequential) -> None:
+    order: ClassVar[int] = 0  # fit calls callbacks by order, then in the order given
+    run: TrainingRun
+    model: Model
+
+    def on_train_begin(self, model: Model) -> None:
         self.model = model
 
     def on_epoch_begin(self, epoch: int) -> None:
@@ -36,6 +76,20 @@ class Callback:
     def on_train_end(self, history: dict[str, list[float]]) -> None:
         pass
 
+    def get_state(self) -> dict[str, Any] | None:
+        """What a checkpoint must keep of this callback to continue the run exactly (JSON data
+        and NumPy arrays); None for a callback without state."""
+        return None
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``, a :meth:`get_state` of the same kind of callback."""
+        raise TypeError(f"{type(self).__name__} has no state to set")
+
+    def restore(self) -> bool:
+        """For ``fit(resume=True)``: restore ``self.run`` from this callback's latest saved
+        state and return True, or return False if there is none (checkpointing callbacks)."""
+        return False
+
 
 class PrintProgress(Callback):
     """Print the epoch's metrics on epochs 0, every, 2 * every, ..."""
@@ -49,52 +103,73 @@ class PrintProgress(Callback):
             print(f"epoch {epoch:>6}  {metrics}")
 
 
+class LearningRateScheduler(Callback):
+    """Set the optimiser's learning rate at the start of each epoch: lr = schedule(epoch, lr0),
+    where lr0 is the optimiser's learning rate when the run began (the base rate).
+
+    ``schedule`` is a function of (epoch, lr0) or a named schedule from
+    :mod:`numpynn.schedules` (``StepDecay``, ``ExponentialDecay``, ``CosineDecay``,
+    ``WarmUp``). The state holds the base rate and the named schedule, never only the decayed
+    rate; resuming with another named schedule is refused."""
+
+    def __init__(self, schedule: Callable[[int, float], float]) -> None:
+        if not callable(schedule):
+            raise TypeError(f"schedule must be a function of (epoch, lr0), got {schedule!r}")
+        self.schedule = schedule
+
+    def on_train_begin(self, model: Model) -> None:
+        super().on_train_begin(model)
+        self.base_lr = self.run.optimizer.lr
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        lr = self.schedule(epoch, self.base_lr)
+        if not (isinstance(lr, int | float | np.floating) and math.isfinite(lr) and lr >= 0):
+            raise ValueError(f"the schedule gave the learning rate {lr!r} for epoch {epoch}")
+        self.run.optimizer.lr = float(lr)
+
+    def get_state(self) -> dict[str, Any]:
+        return {"base_lr": self.base_lr, "schedule": self._described()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state["schedule"] != self._described():
+            raise ValueError(
+                f"the run was saved with the schedule {state['schedule']}, this fit has "
+                f"{self._described()}: resume with the run's own schedule"
+            )
+        self.base_lr = float(state["base_lr"])
+
+    def _described(self) -> dict[str, Any] | None:
+        s = self.schedule
+        return s.describe() if isinstance(s, Schedule) else None
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` (default ``val_loss``) has not improved by more than ``min_delta``
-    for ``patience`` epochs; with ``restore_best``, put back the best epoch's weights."""
+    for ``patience`` epochs; with ``restore_best_weights``, end with the best epoch's weights.
+    Names with "accuracy" are better when higher, the others when lower."""
 
     def __init__(
         self,
         monitor: str = "val_loss",
         patience: int = 5,
         min_delta: float = 0.0,
-        restore_best: bool = True,
+        restore_best_weights: bool = True,
     ) -> None:
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be the name of a logged metric, got {monitor!r}")
         self.monitor = monitor
         self.patience = check_positive_int("patience", patience)
         self.min_delta = check_non_negative("min_delta", min_delta)
-        self.restore_best = restore_best
-        self.sign = -1.0 if "accuracy" in monitor else 1.0  # accuracy: higher is better
-        self.resumed = False  # set_state was called: the next fit continues from it
+        self.restore_best_weights = bool(restore_best_weights)
+        self.sign = -1.0 if "accuracy" in monitor else 1.0  # minimise sign * value
 
-    def on_train_begin(self, model: Sequential) -> None:
+    def on_train_begin(self, model: Model) -> None:
         super().on_train_begin(model)
-        if self.resumed:
-            self.resumed = False
-            return
-        self.best = math.inf
-        self.best_epoch = -1
-        self.best_params: list[Any] = []
-        self.wait = 0
-
-    def get_state(self) -> dict[str, Any]:
-        """Where the last ``fit`` stands, as JSON data: ``"best"`` (the best value of
-        ``monitor``, None before one), ``"best_epoch"`` (-1 before one) and ``"wait"`` (epochs
-        since). With ``best_params`` it is what :meth:`set_state` needs to continue."""
-        best = self.sign * self.best if math.isfinite(self.best) else None
-        return {"best": best, "best_epoch": self.best_epoch, "wait": self.wait}
-
-    def set_state(self, state: dict[str, Any], best_params: list[Any]) -> None:
-        """Make the next ``fit`` continue from ``state`` (a :meth:`get_state`) and the best
-        epoch's parameters instead of starting afresh. Epochs count from the next fit's first:
-        a best epoch of an earlier fit is negative."""
-        self.best = math.inf if state["best"] is None else self.sign * float(state["best"])
-        self.best_epoch = int(state["best_epoch"])
-        self.wait = int(state["wait"])
-        self.best_params = [p.copy() for p in best_params]
-        self.resumed = True
+        self.best: float | None = None  # the best value of monitor
+        self.best_epoch: int | None = None
+        self.best_weights: list[Array] = []
+        self.wait = 0  # epochs since the best
+        self.stopped_epoch: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.monitor not in logs:
@@ -102,17 +177,34 @@ class EarlyStopping(Callback):
                 f"EarlyStopping monitors {self.monitor!r}, which fit does not report; it reports "
                 f"{sorted(logs)} (val_* needs validation_data)"
             )
-        value = self.sign * logs[self.monitor]
-        if value < self.best - self.min_delta:
+        value = logs[self.monitor]
+        if self.best is None or self.sign * value < self.sign * self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self.best_params = [p.copy() for p in self.model.parameters()]
+            if self.restore_best_weights:
+                self.best_weights = [p.copy() for p in self.model.parameters()]
         else:
             self.wait += 1
-            if self.wait >= self.patience:
-                self.model.stop_training = True
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
-        if self.restore_best and self.best_params:
-            for p, best in zip(self.model.parameters(), self.best_params, strict=True):
+        if self.restore_best_weights and self.best_weights:
+            for p, best in zip(self.model.parameters(), self.best_weights, strict=True):
                 p[...] = best
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_weights": self.best_weights,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
+        self.best_weights = [np.array(w) for w in state["best_weights"]]
+        if self.stopped_epoch is not None:
+            self.model.stop_training = True  # the run had stopped: nothing more to train

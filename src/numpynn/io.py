@@ -2,7 +2,8 @@
 it back exactly (bit for bit) and safely.
 
 A file is one ``.npz``: the arrays (``layers.{i}.{W,b}``; in a checkpoint also the optimiser's
-``optimizer.{slot}.{k}``) plus a JSON description (the format is in docs/model-files.md).
+``optimizer.{slot}.{k}`` and the callbacks' ``callbacks.{k}``) plus a JSON description (the
+format is in docs/model-files.md).
 Writes are atomic. Loading never unpickles and validates everything before it builds anything;
 any problem raises :class:`~numpynn.errors.FileFormatError` naming the file and what is wrong.
 """
@@ -13,7 +14,7 @@ import math
 import numbers
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,14 +30,17 @@ from .optimizers import OPTIMIZERS, Optimizer
 
 MODEL_FORMAT = "numpynn-model"
 CHECKPOINT_FORMAT = "numpynn-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # of model files
+# Checkpoints: version 1 (numpynn 0.1.0) had no "callbacks"; version 2 adds their states.
+CHECKPOINT_VERSION = 2
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 _LOSS_TYPES: dict[str, type[Loss]] = {cls.__name__: cls for cls in LOSSES.values()}
 _OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {cls.__name__: cls for cls in OPTIMIZERS.values()}
 _MODEL_KEYS = {"format", "format_version", "numpynn_version", "model", "metadata"}
 _CHECKPOINT_KEYS = {"format", "format_version", "numpynn_version", "model", "optimizer", "rng"}
-_CHECKPOINT_KEYS |= {"epoch", "history", "extra"}
+_CHECKPOINT_KEYS |= {"epoch", "history", "extra", "callbacks"}
+ARRAY = "__array__"  # {"__array__": name, "shape": [...], "dtype": ...}: an array in callbacks
 
 PathLike = str | os.PathLike[str]
 T = TypeVar("T")
@@ -94,7 +98,8 @@ class Checkpoint:
     """A training state: continue with ``model.fit(..., optimizer=optimizer, seed=rng)``.
 
     ``epoch`` counts the completed epochs; ``history`` maps metric names to per-epoch values;
-    ``extra`` is the JSON data given to :func:`save_checkpoint`."""
+    ``extra`` is the JSON data given to :func:`save_checkpoint`, ``callbacks`` the callbacks'
+    states by name (JSON data and arrays)."""
 
     model: Sequential
     optimizer: Optimizer
@@ -102,6 +107,7 @@ class Checkpoint:
     epoch: int
     history: dict[str, list[float]]
     extra: Any = None
+    callbacks: dict[str, Any] = field(default_factory=dict)
 
 
 def save_checkpoint(
@@ -112,10 +118,12 @@ def save_checkpoint(
     epoch: int,
     history: dict[str, list[float]],
     extra: Any = None,
+    callbacks: dict[str, Any] | None = None,
 ) -> None:
     """Write a training state to ``path`` as one ``.npz``, atomically: the model, the
     optimiser (hyper-parameters, step count ``t`` and its state arrays), the generator driving
-    shuffling and dropout, the number of completed epochs, the history and ``extra`` (JSON)."""
+    shuffling and dropout, the number of completed epochs, the history, ``extra`` (JSON) and
+    ``callbacks`` (the callbacks' states by name: JSON data and floating-point arrays)."""
     model_description, arrays = _describe_model(model)
     if type(optimizer) not in _OPTIMIZER_TYPES.values():
         raise TypeError(
@@ -142,8 +150,11 @@ def save_checkpoint(
                 )
             _check_finite(state, f"optimizer state {slot!r}[{k}]")
             arrays[f"optimizer.{slot}.{k}"] = state
+    if callbacks is not None and not isinstance(callbacks, dict):
+        raise TypeError(f"callbacks must be a dict of states, got {type(callbacks).__name__}")
+    callback_states = _json_data(_store_arrays(callbacks or {}, arrays, "callbacks"), "callbacks")
     description = {
-        **_header(CHECKPOINT_FORMAT),
+        **_header(CHECKPOINT_FORMAT, CHECKPOINT_VERSION),
         "model": model_description,
         "optimizer": {
             "type": type(optimizer).__name__,
@@ -155,6 +166,7 @@ def save_checkpoint(
         "epoch": int(epoch),
         "history": _json_data(_check_history(history), "history"),
         "extra": _json_data(extra, "extra"),
+        "callbacks": callback_states,
     }
     _archive.write(path, description, arrays)
 
@@ -166,7 +178,9 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
 
 def _load_checkpoint(archive: Archive) -> Checkpoint:
     description = archive.description()
-    _check_format(description, CHECKPOINT_FORMAT, _CHECKPOINT_KEYS)
+    version = _check_format(description, CHECKPOINT_FORMAT, _CHECKPOINT_KEYS, CHECKPOINT_VERSION)
+    if version == 1:
+        description["callbacks"] = {}
     spec = _ModelSpec(description["model"])
     optimizer, slots = _parse_optimizer(description["optimizer"])
     rng = _parse_rng(description["rng"])
@@ -180,21 +194,87 @@ def _load_checkpoint(archive: Archive) -> Checkpoint:
     for slot in slots:
         for k, (_, shape_and_dtype) in enumerate(param_arrays):
             expected[f"optimizer.{slot}.{k}"] = shape_and_dtype
+    if not isinstance(description["callbacks"], dict):
+        raise InvalidFileError(
+            f"callbacks must be a JSON object, got {_kind(description['callbacks'])}"
+        )
+    _expect_arrays(description["callbacks"], expected, "callbacks")
     arrays = archive.arrays(expected)
     model = spec.build(arrays)
     optimizer.state = {
         slot: [arrays[f"optimizer.{slot}.{k}"] for k in range(len(param_arrays))] for slot in slots
     }
-    return Checkpoint(model, optimizer, rng, epoch, history, description["extra"])
+    callbacks = _load_arrays(description["callbacks"], arrays)
+    return Checkpoint(model, optimizer, rng, epoch, history, description["extra"], callbacks)
 
 
 # --- describing a model ------------------------------------------------------------------
 
 
-def _header(file_format: str) -> dict[str, Any]:
+def _header(file_format: str, version: int = FORMAT_VERSION) -> dict[str, Any]:
     from . import __version__
 
-    return {"format": file_format, "format_version": FORMAT_VERSION, "numpynn_version": __version__}
+    return {"format": file_format, "format_version": version, "numpynn_version": __version__}
+
+
+def _store_arrays(value: Any, arrays: dict[str, Array], where: str) -> Any:
+    """``value`` with each NumPy array (not a scalar) put into ``arrays`` as ``callbacks.{k}``
+    and replaced by its reference {ARRAY: name, "shape", "dtype"}."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        if value.dtype.name not in FLOAT_DTYPES:
+            raise TypeError(f"{where} is a {value.dtype} array; checkpoints store {FLOAT_DTYPES}")
+        _check_finite(value, where)
+        name = f"callbacks.{sum(key.startswith('callbacks.') for key in arrays)}"
+        arrays[name] = value
+        return {ARRAY: name, "shape": list(value.shape), "dtype": value.dtype.name}
+    if isinstance(value, dict):
+        return {k: _store_arrays(v, arrays, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_store_arrays(v, arrays, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _array_references(value: Any) -> list[dict[str, Any]]:
+    """The array references in the JSON data ``value``."""
+    if isinstance(value, dict):
+        if ARRAY in value:
+            return [value]
+        return [ref for v in value.values() for ref in _array_references(v)]
+    if isinstance(value, list):
+        return [ref for v in value for ref in _array_references(v)]
+    return []
+
+
+def _expect_arrays(
+    value: Any, expected: dict[str, tuple[tuple[int, ...], str]], where: str
+) -> None:
+    """Add the arrays that ``value``'s references describe to ``expected``."""
+    for ref in _array_references(value):
+        _check_keys(ref, {ARRAY, "shape", "dtype"}, f"{where}: an array reference")
+        name = ref[ARRAY]
+        if not isinstance(name, str) or not name.startswith("callbacks.") or name in expected:
+            raise InvalidFileError(f"{where}: bad or repeated array name {_short(name)}")
+        shape, dtype = ref["shape"], ref["dtype"]
+        if not isinstance(shape, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
+            raise InvalidFileError(
+                f"{where}: {name} shape must list sizes >= 0, got {_short(shape)}"
+            )
+        if dtype not in FLOAT_DTYPES:
+            raise InvalidFileError(f"{where}: {name} dtype must be one of {FLOAT_DTYPES}")
+        expected[name] = (tuple(shape), dtype)
+
+
+def _load_arrays(value: Any, arrays: dict[str, Array]) -> Any:
+    """``value`` with each array reference replaced by its array."""
+    if isinstance(value, dict):
+        if ARRAY in value:
+            return arrays[value[ARRAY]]
+        return {k: _load_arrays(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_load_arrays(v, arrays) for v in value]
+    return value
 
 
 def _describe_model(model: Sequential) -> tuple[dict[str, Any], dict[str, Array]]:
@@ -278,9 +358,12 @@ def _guarded(path: PathLike, read: Callable[[Archive], T]) -> T:
         raise FileFormatError(f"cannot load {os.fspath(path)}: {exc}") from None
 
 
-def _check_format(description: dict[str, Any], file_format: str, keys: set[str]) -> None:
-    """The format name and version first (so a future file gets the clearest message), then
-    exactly the expected top-level keys."""
+def _check_format(
+    description: dict[str, Any], file_format: str, keys: set[str], latest: int = FORMAT_VERSION
+) -> int:
+    """The format name and version (at most ``latest``) first, so a future file gets the
+    clearest message, then exactly the expected top-level keys; returns the version. Version 1
+    checkpoints have no "callbacks"."""
     found = description.get("format")
     if found != file_format:
         if found == CHECKPOINT_FORMAT:
@@ -292,17 +375,18 @@ def _check_format(description: dict[str, Any], file_format: str, keys: set[str])
         raise InvalidFileError(f"format must be {file_format!r}, got {_short(found)}")
     version = _get(description, "format_version", int, "the description")
     written_by = description.get("numpynn_version")
-    if version > FORMAT_VERSION:
+    if version > latest:
         from . import __version__
 
         raise InvalidFileError(
             f"it has format version {version} (written by numpynn {_short(written_by)}); this "
-            f"numpynn ({__version__}) reads format version {FORMAT_VERSION}: upgrade numpynn"
+            f"numpynn ({__version__}) reads format version {latest}: upgrade numpynn"
         )
     if version < 1:
         raise InvalidFileError(f"format_version must be >= 1, got {version}")
     _get(description, "numpynn_version", str, "the description")
-    _check_keys(description, keys, "the description")
+    _check_keys(description, keys - {"callbacks"} if version == 1 else keys, "the description")
+    return version
 
 
 class _ModelSpec:

@@ -105,6 +105,13 @@ class MeanSquaredError(Loss):
         self.diff = output - target
         return 0.5 * np.sum(self.diff * self.diff, axis=1)
 
+    def count_correct(self, output: Array, target: Array) -> int:
+        """On a classifier's outputs (Nielsen's network): the most probable class of several
+        outputs, or one output above 0.5, against the target's."""
+        if output.shape[1] > 1:
+            return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
+        return int(np.count_nonzero((output[:, 0] > 0.5) == (target[:, 0] > 0.5)))
+
     def sample_gradient(self) -> Array:
         return self.diff.copy()
 

@@ -19,7 +19,7 @@ from . import activations
 from . import losses as losses_module
 from . import optimizers as optimizers_module
 from ._typing import Array, Seed
-from .callbacks import Callback
+from .callbacks import Callback, TrainingRun
 from .errors import ShapeError
 from .layers import Dense, Dropout, Layer, Sigmoid, Softmax, activation_layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
@@ -137,10 +137,10 @@ class Sequential:
         X = self._check_X(X)
         check_same_length(X, y)
         layers, fused_loss = losses_module.fuse(self.layers, loss)
-        T = fused_loss.prepare_targets(y, self._n_outputs_of(X), X.dtype)
+        T = self._prepare_targets(fused_loss, y, self._n_outputs_of(X), X.dtype)
         output = forward(layers, X, training=False)
         result = {"loss": fused_loss.forward(output, T)}
-        if fused_loss.classifies:
+        if self._reports_accuracy(loss):
             result["accuracy"] = fused_loss.count_correct(output, T) / len(X)
         return result
 
@@ -161,6 +161,8 @@ class Sequential:
         callbacks: Iterable[Callback] = (),
         sample_weight: npt.ArrayLike | None = None,
         threads: int | None = None,
+        initial_epoch: int = 0,
+        resume: bool = False,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -174,6 +176,14 @@ class Sequential:
         "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data)
         to one value per epoch.
 
+        A run can continue: ``epochs`` is the epoch at which it ends, ``initial_epoch`` the
+        number already done (callbacks see epochs counted from the run's start). With
+        ``resume=True`` a :class:`~numpynn.ModelCheckpoint` among the callbacks restores the
+        last complete epoch it saved (parameters, optimiser, generator, history and every
+        callback's state; without a saved checkpoint the run starts afresh), so a run
+        interrupted by a crash or Ctrl-C and started again with the same call ends
+        bit-identical to an uninterrupted one.
+
         ``threads`` limits the BLAS threads for this call (needs threadpoolctl). Small matrix
         products run much slower on two threads when another process holds a core: on a busy
         machine ``threads=1`` is often faster.
@@ -182,13 +192,21 @@ class Sequential:
         optimizer = optimizers_module.get(optimizer)
         self._check_optimizer_state(optimizer)
         epochs = check_positive_int("epochs", epochs)
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int | np.integer):
+            raise TypeError(f"initial_epoch must be an integer >= 0, got {initial_epoch!r}")
+        if not 0 <= initial_epoch < epochs:
+            raise ValueError(
+                f"initial_epoch must be in [0, epochs) = [0, {epochs}), got {initial_epoch}"
+            )
+        if resume and initial_epoch:
+            raise ValueError("give initial_epoch or resume=True, not both: a resume knows it")
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
         X = self._check_X(X)
         check_same_length(X, y)
         layers, train_loss = losses_module.fuse(self.layers, loss)
         n_outputs = self._n_outputs_of(X)
-        T = train_loss.prepare_targets(y, n_outputs, X.dtype)
+        T = self._prepare_targets(train_loss, y, n_outputs, X.dtype)
         weights = None if sample_weight is None else check_sample_weight(sample_weight, X)
         validation = None
         if validation_data is not None:
@@ -196,7 +214,7 @@ class Sequential:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
             X_val = self._check_X(validation_data[0], name="validation_data[0]")
             check_same_length(X_val, validation_data[1], "validation_data[0]", "validation_data[1]")
-            T_val = train_loss.prepare_targets(validation_data[1], n_outputs, X.dtype)
+            T_val = self._prepare_targets(train_loss, validation_data[1], n_outputs, X.dtype)
             validation = (X_val, T_val)
         if threads is not None:
             threads = check_positive_int("threads", threads)
@@ -205,23 +223,24 @@ class Sequential:
             if not isinstance(callback, Callback):
                 raise TypeError(f"callbacks must be numpynn Callback objects, got {callback!r}")
         self.loss = loss
+        run = TrainingRun(
+            self, optimizer, np.random.default_rng(seed), epochs, callbacks, epoch=initial_epoch
+        )
         # A diverging run overflows on its way to a NaN loss: train reports that as one
         # DivergenceError instead of a stream of RuntimeWarnings.
         with _blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
             return train(
-                self,
+                run,
                 layers,
                 X,
                 T,
                 weights=weights,
                 loss=train_loss,
-                optimizer=optimizer,
-                epochs=epochs,
                 batch_size=batch_size or len(X),
                 validation=validation,
                 shuffle=shuffle,
-                rng=np.random.default_rng(seed),
-                callbacks=callbacks,
+                accuracy=self._reports_accuracy(loss),
+                resume=resume,
             )
 
     # --- helpers -----------------------------------------------------------------------
@@ -243,6 +262,23 @@ class Sequential:
     def _n_outputs_of(self, X: Array) -> int:
         return self.n_outputs if self.n_outputs is not None else X.shape[1]
 
+    def _reports_accuracy(self, loss: Loss) -> bool:
+        """Whether fit and evaluate report accuracy: for a classification loss, or any loss
+        (the quadratic cost of Nielsen's network) on a classifier's outputs."""
+        return loss.classifies or self._output_kind(loss) != "values"
+
+    def _prepare_targets(self, loss: Loss, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        """The targets ``loss`` needs (n_samples, n_outputs); class labels (n_samples,) for a
+        classifier of several outputs trained with the quadratic cost become one-hot rows."""
+        labels = np.ndim(y) == 1 and n_outputs > 1
+        if (
+            isinstance(loss, MeanSquaredError)
+            and labels
+            and self._output_kind(loss) == "multiclass"
+        ):
+            return CrossEntropy().prepare_targets(y, n_outputs, dtype)  # checked, one-hot
+        return loss.prepare_targets(y, n_outputs, dtype)
+
     def _default_loss(self) -> Loss:
         last = self.layers[-1] if self.layers else None
         if isinstance(last, Softmax):
@@ -260,11 +296,12 @@ class Sequential:
         squash = Softmax if isinstance(loss, CrossEntropy) else Sigmoid
         return not isinstance(self.layers[-1], squash)
 
-    def _output_kind(self) -> str:
+    def _output_kind(self, loss: Loss | None = None) -> str:
         """ "multiclass", "binary" or "values": what the outputs mean. A final Softmax or
         Sigmoid says it (several sigmoid outputs trained with the quadratic cost, as in
-        Nielsen's network, are one class out of many); otherwise the loss does."""
-        loss = self.loss or self._default_loss()
+        Nielsen's network, are one class out of many); otherwise the loss (by default the
+        fitted one) does."""
+        loss = loss or self.loss or self._default_loss()
         last = self.layers[-1] if self.layers else None
         if isinstance(loss, CrossEntropy) or isinstance(last, Softmax):
             return "multiclass"

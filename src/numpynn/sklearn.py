@@ -112,7 +112,7 @@ class _NumpyNNEstimator(BaseEstimator):
             monitor="val_loss" if self.early_stopping else "loss",
             patience=self.n_iter_no_change,
             min_delta=self.tol,
-            restore_best=self.early_stopping,
+            restore_best_weights=self.early_stopping,
         )
         history = self.model_.fit(
             X,

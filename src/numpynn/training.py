@@ -8,75 +8,76 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._typing import Array
-from .callbacks import Callback
+from .callbacks import Callback, TrainingRun
 from .errors import DivergenceError
 from .layers import Dropout, Layer
 from .losses import CrossEntropy, Loss
-from .optimizers import Optimizer
-from .scratch import scratch
-
-if TYPE_CHECKING:
-    from .model import Sequential
 
 
 def train(
-    model: Sequential,
+    run: TrainingRun,
     layers: Sequence[Layer],
     X: Array,
     T: Array,
     *,
     weights: Array | None = None,
     loss: Loss,
-    optimizer: Optimizer,
-    epochs: int,
     batch_size: int,
     validation: tuple[Array, Array] | None,
     shuffle: bool,
-    rng: np.random.Generator,
-    callbacks: list[Callback],
+    accuracy: bool,
+    resume: bool = False,
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
     X: (n_samples, n_features) and targets T: (n_samples, n_outputs), each sample's loss
-    weighted by ``weights`` (n_samples,) if given; return the history."""
-    params, grads = model.parameters(), model.gradients()
-    for layer in layers:
-        if isinstance(layer, Dropout):
-            layer.rng = rng  # one generator for shuffling and dropout: one seed fixes both
-    backward_order = _backward_order(layers)
-    history: dict[str, list[float]] = {}
+    weighted by ``weights`` (n_samples,) if given, from epoch ``run.epoch`` to ``run.epochs``
+    (or until a callback stops it); ``accuracy`` adds the fraction of correct classes to the
+    logs. Return the run's history."""
+    model, optimizer = run.model, run.optimizer
+    callbacks = sorted(run.callbacks, key=lambda callback: callback.order)
     model.stop_training = False
     for callback in callbacks:
+        callback.run = run
         callback.on_train_begin(model)
+    if resume:
+        restore(run)
+    for layer in layers:
+        if isinstance(layer, Dropout):
+            layer.rng = run.rng  # one generator for shuffling and dropout: one seed fixes both
+    params, grads = model.parameters(), model.gradients()
+    backward_order = _backward_order(layers)
+    batch_callbacks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
 
     n, n_features = X.shape
+    batch_size = min(batch_size, n)
+    # The batches are gathered into two reused arrays (the last, smaller batch into their
+    # first rows); mode="clip" skips numpy's bounds-check copy (the rows are valid).
+    x_all = np.empty((batch_size, n_features), X.dtype)
+    t_all = np.empty((batch_size, T.shape[1]), T.dtype)
     # CrossEntropy's accuracy compares argmax(output) with each target row's class (argmax):
     # find the classes once per fit, note the predictions per batch, count them per epoch.
-    labels = T.argmax(axis=1) if isinstance(loss, CrossEntropy) else None
+    labels = T.argmax(axis=1) if accuracy and isinstance(loss, CrossEntropy) else None
     predicted = np.empty(n, np.intp)
     # The validation set gets its own loss object, so the training loss keeps its batch-sized
     # scratch arrays instead of swapping them for validation-sized ones every epoch.
     validation_loss = type(loss)(**loss.config())
-    work = SimpleNamespace()  # owns the reused batch arrays (see numpynn.scratch)
-    for epoch in range(epochs):
+    while run.epoch < run.epochs and not model.stop_training:
+        epoch = run.epoch
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         started = time.perf_counter()
-        order = rng.permutation(n) if shuffle else np.arange(n)
+        order = run.rng.permutation(n) if shuffle else np.arange(n)
         total_loss = 0.0
         total_correct = 0
         for batch, start in enumerate(range(0, n, batch_size)):
             rows = order[start : start + batch_size]
             m = len(rows)
-            # Gather the batch into reused contiguous arrays; mode="clip" skips numpy's
-            # bounds-check copy (the rows are valid by construction).
-            x = X.take(rows, 0, scratch(work, "x", (m, n_features), X.dtype), "clip")
-            t = T.take(rows, 0, scratch(work, "t", (m, T.shape[1]), T.dtype), "clip")
+            x = X.take(rows, 0, x_all[:m], "clip")
+            t = T.take(rows, 0, t_all[:m], "clip")
             w = None if weights is None else weights.take(rows, mode="clip")
 
             output = forward(layers, x, training=True)
@@ -92,34 +93,43 @@ def train(
             total_loss += batch_loss * m
             if labels is not None:
                 output.argmax(axis=1, out=predicted[start : start + m])
-            elif loss.classifies:
+            elif accuracy:
                 total_correct += loss.count_correct(output, t)
-            if callbacks:
-                for callback in callbacks:
-                    callback.on_batch_end(batch, {"loss": batch_loss})
+            for callback in batch_callbacks:
+                callback.on_batch_end(batch, {"loss": batch_loss})
 
         if labels is not None:
             total_correct = int(np.count_nonzero(predicted == labels[order]))
         logs = {"loss": total_loss / n}
-        if loss.classifies:
+        if accuracy:
             logs["accuracy"] = total_correct / n
         if validation is not None:
             X_val, T_val = validation
             val_output = forward(layers, X_val, training=False)
             logs["val_loss"] = validation_loss.forward(val_output, T_val)
-            if loss.classifies:
-                logs["val_accuracy"] = loss.count_correct(val_output, T_val) / len(X_val)
+            if accuracy:
+                logs["val_accuracy"] = validation_loss.count_correct(val_output, T_val) / len(X_val)
         for key, value in logs.items():
-            history.setdefault(key, []).append(value)
+            run.history.setdefault(key, []).append(value)
         logs["seconds"] = time.perf_counter() - started
+        run.epoch = epoch + 1
         for callback in callbacks:
             callback.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
 
     for callback in callbacks:
-        callback.on_train_end(history)
-    return history
+        callback.on_train_end(run.history)
+    return run.history
+
+
+def restore(run: TrainingRun) -> None:
+    """Continue ``run`` from the latest state its checkpointing callback saved, if any."""
+    restorers = [c for c in run.callbacks if type(c).restore is not Callback.restore]
+    if not restorers:
+        raise ValueError(
+            "fit(resume=True) continues from the checkpoints of a ModelCheckpoint callback; "
+            "pass one in callbacks (the one the interrupted run had)"
+        )
+    restorers[0].restore()
 
 
 def forward(layers: Sequence[Layer], x: Array, training: bool) -> Array:

@@ -69,6 +69,15 @@ def check_positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def check_non_negative_int(name: str, value: object) -> int:
+    """An integer >= 0; TypeError/ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 0, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
 def check_sample_weight(sample_weight: npt.ArrayLike, X: Array) -> Array:
     """Sample weights (n_samples,) >= 0 with a positive sum, scaled to average 1, in X's dtype."""
     w = np.asarray(sample_weight)
@@ -109,7 +118,10 @@ def check_fraction(name: str, value: object) -> float:
 
 def _check_real(name: str, value: object, requirement: str, ok: Callable[[float], bool]) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float's range
+            number = math.inf
         if math.isfinite(number) and ok(number):
             return number
     raise ValueError(f"{name} must be {requirement}, got {value!r}")

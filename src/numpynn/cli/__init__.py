@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
-from .config import CHOICES, NUMBERS, PRESETS
+from .config import CHOICES, PRESETS, parse_setting
 from .errors import CLIError
 
 EXAMPLES = """examples:
@@ -35,12 +35,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def option(setting: str) -> Callable[[str], Any]:
-    """The argparse type of a TrainConfig setting: its numbers (config.NUMBERS) from text."""
-    numbers = NUMBERS[setting]
+    """The argparse type of a TrainConfig setting: its value from text, checked."""
 
     def parse(text: str) -> Any:
         try:
-            return numbers.parse(text)
+            return parse_setting(setting, text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 

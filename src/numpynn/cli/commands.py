@@ -142,10 +142,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
     with datasets_log(quiet=False):
         X, y = data.load_test(dataset, args.data_dir)
     check_inputs(args.model, model, X.shape[1], f"the {dataset} test set has")
-    loss = metadata.get("config", {}).get("loss", "cross_entropy")
     n_classes = max(len(labels), int(y.max()) + 1)
     labels = labels + [str(k) for k in range(len(labels), n_classes)]
-    test = report.evaluate(model, X.astype(model.dtype), y, n_classes, loss)
+    test = report.evaluate(model, X.astype(model.dtype), y, n_classes)
     print(f"{args.model} on the {dataset} test set ({len(y)} samples)")
     print(f"accuracy {test['accuracy']:.2%}  loss {test['loss']:.4f}")
     print()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,45 +19,17 @@ from ..errors import FileFormatError
 from ..layers import ACTIVATION_LAYERS
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS
+from ..validation import (
+    check_fraction,
+    check_non_negative,
+    check_non_negative_int,
+    check_positive,
+    check_positive_int,
+)
 from .data import DATASETS
 
-
-@dataclass(frozen=True)
-class Numbers:
-    """The numbers a setting accepts: ints (``integer``) or finite floats for which ``ok``
-    holds. The command-line options and config.json are both checked by these."""
-
-    integer: bool
-    ok: Callable[[float], bool]
-    expected: str  # e.g. "a positive integer"
-
-    def check(self, value: object) -> Any:
-        """``value`` (an int, or a float when not ``integer``); ValueError otherwise."""
-        number: float = math.nan  # fails the test below
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value if self.integer or abs(value) < 2**1023 else math.inf
-        elif isinstance(value, float) and not self.integer:
-            number = value
-        if not (number == number and abs(number) != math.inf and self.ok(number)):  # finite
-            raise ValueError(f"expected {self.expected}, got {value!r:.80}")
-        return number if self.integer else float(number)
-
-    def parse(self, text: str) -> Any:
-        """The number written in ``text`` (a command-line option); ValueError otherwise."""
-        try:
-            return self.check(int(text) if self.integer else float(text))
-        except ValueError:
-            raise ValueError(f"expected {self.expected}, got {text!r}") from None
-
-
-POSITIVE_INT = Numbers(True, lambda v: v >= 1, "a positive integer")
-NON_NEGATIVE_INT = Numbers(True, lambda v: v >= 0, "an integer >= 0")
-POSITIVE = Numbers(False, lambda v: v > 0, "a number > 0")
-NON_NEGATIVE = Numbers(False, lambda v: v >= 0, "a number >= 0")
-FRACTION = Numbers(False, lambda v: 0 <= v < 1, "a number in [0, 1)")
-
-# What each setting of TrainConfig accepts: names from a list, or numbers ("hidden" is a
-# list of them; the OPTIONAL ones may also be None).
+# What each setting of TrainConfig accepts: names from a list, or numbers checked by
+# numpynn.validation ("hidden" is a list of them; the OPTIONAL ones may also be None).
 CHOICES: dict[str, list[str]] = {
     "dataset": list(DATASETS),
     "activation": sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"}),
@@ -66,19 +37,20 @@ CHOICES: dict[str, list[str]] = {
     "loss": sorted(LOSSES),
     "optimizer": sorted(OPTIMIZERS),
 }
-NUMBERS: dict[str, Numbers] = {
-    "hidden": POSITIVE_INT,
-    "lr": POSITIVE,
-    "lr_decay": POSITIVE,
-    "epochs": POSITIVE_INT,
-    "batch_size": POSITIVE_INT,
-    "l2": NON_NEGATIVE,
-    "dropout": FRACTION,
-    "seed": NON_NEGATIVE_INT,
-    "validation": POSITIVE_INT,
-    "blas_threads": POSITIVE_INT,
-    "patience": POSITIVE_INT,
+NUMBERS: dict[str, Callable[[str, object], Any]] = {
+    "hidden": check_positive_int,
+    "lr": check_positive,
+    "lr_decay": check_positive,
+    "epochs": check_positive_int,
+    "batch_size": check_positive_int,
+    "l2": check_non_negative,
+    "dropout": check_fraction,
+    "seed": check_non_negative_int,
+    "validation": check_positive_int,
+    "blas_threads": check_positive_int,
+    "patience": check_positive_int,
 }
+INTEGERS = {name for name, check in NUMBERS.items() if "int" in check.__name__}
 # Settings that may be None, and may be missing from a config.json (older runs): None then.
 OPTIONAL = ("blas_threads", "patience")
 
@@ -88,17 +60,29 @@ def check_setting(name: str, value: object) -> Any:
     try:
         if name in CHOICES:
             if value not in CHOICES[name]:
-                raise ValueError(f"expected one of {', '.join(CHOICES[name])}, got {value!r}")
+                raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}, got {value!r}")
             return value
         if name == "hidden":
             if not isinstance(value, list) or not value:
-                raise ValueError(f"expected a list of positive integers, got {value!r}")
-            return [NUMBERS[name].check(v) for v in value]
+                raise ValueError(f"hidden must be a list of positive integers, got {value!r}")
+            return [NUMBERS[name](name, v) for v in value]
         if name in OPTIONAL and value is None:
             return None
-        return NUMBERS[name].check(value)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
+        return NUMBERS[name](name, value)
+    except TypeError as exc:  # a value of the wrong type, e.g. 2.5 for an integer
+        raise ValueError(str(exc)) from None
+
+
+def parse_setting(name: str, text: str) -> Any:
+    """The value of the setting ``name`` written in ``text`` (a command-line option)."""
+    try:
+        value: object = int(text) if name in INTEGERS else float(text)
+    except ValueError:
+        value = text  # check_setting names what it expects
+    try:
+        return check_setting(name, value)
+    except ValueError as exc:  # "... got -1.0": show what was typed
+        raise ValueError(f"{str(exc).rsplit(', got ', 1)[0]}, got {text!r}") from None
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What the commands need to know about a model: class probabilities, targets, metadata."""
+"""What the commands need to know about a model: class probabilities, a description, metadata."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 
 from .._typing import Array
 from ..errors import FileFormatError
-from ..losses import one_hot
 from ..model import Sequential
 from .config import check_setting
 
@@ -20,14 +19,6 @@ def class_probabilities(model: Sequential, X: Array) -> Array:
     by ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p)."""
     p = model.predict_proba(X)
     return np.column_stack([1 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
-
-
-def training_targets(loss: str, model: Sequential, n_classes: int) -> Callable[[Array], Array]:
-    """The target encoding ``loss`` needs: one-hot rows for the quadratic cost with several
-    outputs, class labels (n_samples,) otherwise."""
-    if loss == "mse" and model.n_outputs and model.n_outputs > 1:
-        return lambda y: one_hot(y, n_classes, model.dtype or np.float32)
-    return lambda y: y
 
 
 def n_parameters(model: Sequential) -> int:

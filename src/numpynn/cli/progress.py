@@ -9,12 +9,18 @@ from ..callbacks import Callback
 
 
 class Progress(Callback):
-    """Shows epoch ``first + e + 1`` of ``epochs``: a bar of ``n_batches`` steps on stderr (only
-    on a terminal), then prints the summary line on stdout. ``quiet`` prints nothing."""
+    """Shows epoch e + 1 of ``epochs``: a bar of ``n_batches`` steps on stderr (only on a
+    terminal), then prints the summary line on stdout (``quiet``: nothing). Its state, which
+    a checkpoint keeps, is the wall time of each epoch of the run (``seconds``)."""
 
-    def __init__(self, epochs: int, n_batches: int, first: int = 0, quiet: bool = False) -> None:
-        self.epochs, self.n_batches, self.first, self.quiet = epochs, n_batches, first, quiet
+    def __init__(self, epochs: int, n_batches: int, quiet: bool = False) -> None:
+        self.epochs, self.n_batches, self.quiet = epochs, n_batches, quiet
         self.bar: Any = None
+        self.seconds: list[float] = []
+
+    def on_train_begin(self, model: Any) -> None:
+        super().on_train_begin(model)
+        self.seconds = []
 
     def on_epoch_begin(self, epoch: int) -> None:
         self.running_loss = 0.0
@@ -24,7 +30,7 @@ class Progress(Callback):
 
         self.bar = tqdm(
             total=self.n_batches,
-            desc=f"epoch {self.first + epoch + 1}/{self.epochs}",
+            desc=f"epoch {epoch + 1}/{self.epochs}",
             unit="batch",
             leave=False,
             disable=None,  # no bar when stderr is not a terminal
@@ -42,11 +48,21 @@ class Progress(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.close()
+        self.seconds.append(float(logs["seconds"]))
         if not self.quiet:
-            print(summary_line(self.first + epoch + 1, self.epochs, logs), flush=True)
+            print(summary_line(epoch + 1, self.epochs, logs), flush=True)
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
         self.close()
+
+    def get_state(self) -> dict[str, Any]:
+        return {"seconds": self.seconds}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        seconds = state["seconds"]
+        if not isinstance(seconds, list) or not all(isinstance(s, int | float) for s in seconds):
+            raise TypeError(f"seconds must be a list of numbers, got {seconds!r:.80}")
+        self.seconds = [float(s) for s in seconds]
 
     def close(self) -> None:
         if self.bar is not None:

@@ -17,21 +17,20 @@ from ..metrics import confusion_matrix, precision_recall
 from ..model import Sequential
 from .config import TrainConfig
 from .data import Splits
-from .models import class_probabilities, describe, n_parameters, training_targets
+from .models import class_probabilities, describe, n_parameters
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")  # per epoch, in history.csv
 
 
-def evaluate(model: Sequential, X: Array, y: Array, n_classes: int, loss: str) -> dict[str, Any]:
-    """Test-set results: "loss", "accuracy", "y_pred" (n,), "confusion" (n_classes, n_classes)
-    and "per_class" (precision, recall, f1, support arrays)."""
+def evaluate(model: Sequential, X: Array, y: Array, n_classes: int) -> dict[str, Any]:
+    """Test-set results: "loss" and "accuracy" (``model.evaluate``), "y_pred" (n,), "scores"
+    (n, n_classes), "confusion" (n_classes, n_classes) and "per_class" (precision, recall,
+    f1, support arrays)."""
     scores = class_probabilities(model, X)
     y_pred = scores.argmax(axis=1)
     C = confusion_matrix(y, y_pred, n_classes)
-    targets = training_targets(loss, model, n_classes)(y)
     return {
-        "loss": float(model.evaluate(X, targets, loss=loss)["loss"]),
-        "accuracy": float(np.mean(y_pred == y)),
+        **model.evaluate(X, y),
         "y_pred": y_pred,
         "scores": scores,
         "confusion": C,
