@@ -45,7 +45,7 @@ def test_every_command_has_help(capsys, command):
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["train", "--lr", "-1"], ["--lr", "a number > 0", "'-1'"]),
+        (["train", "--lr", "-1"], ["--lr", "lr must be a finite number > 0", "'-1'"]),
         (["train", "--lr", "abc"], ["--lr", "'abc'"]),
         (["train", "--lr", "nan"], ["--lr", "'nan'"]),
         (["train", "--epochs", "0"], ["--epochs", "positive integer"]),

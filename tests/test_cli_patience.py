@@ -145,14 +145,11 @@ def test_a_resumed_run_with_patience_equals_the_uninterrupted_one(stopped, tmp_p
     assert metrics(run_dir)["early_stopping"] == metrics(pieces)["early_stopping"]
 
 
-def test_resume_after_a_kill_before_best_val_loss_npz_was_written_is_exact(stopped, tmp_path):
-    # A kill between the checkpoint of a new best epoch and best_val_loss.npz: the checkpoint
-    # holds those weights, and the resume writes the file again.
+def test_resume_needs_only_the_checkpoint_which_holds_the_best_weights(stopped, tmp_path):
     run_dir, _ = stopped
     best = metrics(run_dir)["early_stopping"]["best_epoch"]
-    assert train("--epochs", best, "--patience", PATIENCE, "--out", tmp_path) == 0
+    assert train("--epochs", best + 1, "--patience", PATIENCE, "--out", tmp_path) == 0
     (tmp_path / "best_val_loss.npz").unlink()
-    assert train("--resume", tmp_path, "--epochs", best + 1) == 0
     assert train("--resume", tmp_path, "--epochs", 40) == 0
     assert_same_parameters(run_dir / "model.npz", tmp_path / "model.npz")
     assert history(run_dir) == history(tmp_path)
@@ -161,12 +158,13 @@ def test_resume_after_a_kill_before_best_val_loss_npz_was_written_is_exact(stopp
 def test_checkpoint_holds_the_early_stopping_state(stopped):
     run_dir, _ = stopped
     record = metrics(run_dir)["early_stopping"]
-    extra = nn_io.load_checkpoint(run_dir / "checkpoint.npz").extra
-    assert extra["early_stopping"] == {
-        "best_val_loss": record["best_val_loss"],
-        "best_epoch": record["best_epoch"],
-        "wait": PATIENCE,
-    }
+    state = nn_io.load_checkpoint(run_dir / "checkpoint.npz").callbacks["EarlyStopping"]
+    assert state["best"] == record["best_val_loss"]
+    assert state["best_epoch"] == record["best_epoch"] - 1  # callbacks count epochs from 0
+    assert state["wait"] == PATIENCE
+    assert state["stopped_epoch"] == record["stopped_after_epoch"] - 1
+    for saved, p in zip(state["best_weights"], parameters(run_dir / "model.npz"), strict=True):
+        assert np.array_equal(saved, p)
 
 
 def test_resume_of_a_run_that_stopped_early_says_so(capsys, stopped):
@@ -208,39 +206,25 @@ def test_a_bad_patience_is_a_one_line_usage_error(capsys, text):
 
 
 @pytest.mark.parametrize(
-    "early",
+    "damage",
     [
-        None,
-        {"best_val_loss": 0.1, "best_epoch": 99, "wait": 0},
-        {"best_val_loss": "low", "best_epoch": 1, "wait": 0},
-        {"best_val_loss": 0.1, "best_epoch": 1, "wait": -1},
-        {"best_val_loss": 0.1, "best_epoch": 1},
+        lambda state: None,
+        lambda state: {**state, "best_epoch": 99},
+        lambda state: {**state, "best": "low"},
+        lambda state: {**state, "wait": -1},
+        lambda state: {k: v for k, v in state.items() if k != "wait"},
+        lambda state: {**state, "best_weights": state["best_weights"][:1]},
+        lambda state: {**state, "best_weights": [w.T.copy() for w in state["best_weights"]]},
     ],
 )
-def test_resume_refuses_a_damaged_early_stopping_state(capsys, tmp_path, early):
+def test_resume_refuses_a_damaged_early_stopping_state(capsys, tmp_path, damage):
     assert train("--epochs", 2, "--patience", 5, "--out", tmp_path) == 0
     path = tmp_path / "checkpoint.npz"
     ckpt = nn_io.load_checkpoint(path)
-    extra = {**ckpt.extra, "early_stopping": early}
+    callbacks = {**ckpt.callbacks, "EarlyStopping": damage(ckpt.callbacks["EarlyStopping"])}
     nn_io.save_checkpoint(
-        path, ckpt.model, ckpt.optimizer, ckpt.rng, ckpt.epoch, ckpt.history, extra=extra
+        path, ckpt.model, ckpt.optimizer, ckpt.rng, ckpt.epoch, ckpt.history, callbacks=callbacks
     )
     code, _, err = run(capsys, "train", "--resume", tmp_path, "--epochs", "3")
     assert code == 2
-    assert_one_line_error(err, str(path), "early_stopping")
-
-
-def test_resume_needs_best_val_loss_npz_of_an_earlier_best_epoch(capsys, stopped, tmp_path):
-    run_dir, _ = stopped
-    best = metrics(run_dir)["early_stopping"]["best_epoch"]
-    assert train("--epochs", best + 1, "--patience", PATIENCE, "--out", tmp_path) == 0
-    path = tmp_path / "best_val_loss.npz"
-    model = numpynn.load(path)
-    numpynn.save(model, path, metadata={**user_metadata(path), "epoch": best - 1})  # stale
-    code, _, err = run(capsys, "train", "--resume", tmp_path, "--epochs", "40")
-    assert code == 2
-    assert_one_line_error(err, str(path), f"epoch {best}")
-    path.unlink()
-    code, _, err = run(capsys, "train", "--resume", tmp_path, "--epochs", "40")
-    assert code == 2
-    assert_one_line_error(err, str(path), "missing")
+    assert_one_line_error(err, str(path), "EarlyStopping")

@@ -64,7 +64,7 @@ def test_restores_the_best_epochs_weights() -> None:
 
 
 def test_without_restore_keeps_the_last_weights() -> None:
-    model, _, snapshots = train(nn.EarlyStopping(patience=4, restore_best=False))
+    model, _, snapshots = train(nn.EarlyStopping(patience=4, restore_best_weights=False))
     for p, q in zip(model.parameters(), snapshots[-1], strict=True):
         assert np.array_equal(p, q)
 
@@ -92,48 +92,3 @@ def test_monitoring_a_metric_fit_does_not_report() -> None:
     model = nn.mlp([5, 3], seed=0)
     with pytest.raises(ValueError, match=r"monitors 'val_loss'.*needs validation_data"):
         model.fit(X, Y, epochs=2, callbacks=[nn.EarlyStopping()])
-
-
-def test_set_state_continues_a_stopped_fit_exactly() -> None:
-    # One fit of 200 epochs against two fits (k epochs, then the rest) that carry the
-    # stopper's state across: same stopping epoch, same restored weights.
-    model, history, _ = train(nn.EarlyStopping(patience=4))
-    best = int(np.argmin(history["val_loss"]))
-    k = best + 2  # split after the best epoch, before the stop
-
-    def pieces_fit(piece: nn.Sequential, stopper: nn.EarlyStopping, epochs: int) -> dict:
-        return piece.fit(
-            X,
-            Y,
-            optimizer=adam,
-            epochs=epochs,
-            batch_size=20,
-            validation_data=(X_VAL, Y_VAL),
-            seed=generator,
-            callbacks=[recorder, stopper],
-        )
-
-    piece, adam, generator = nn.mlp([5, 64, 3], seed=1), nn.Adam(lr=0.01), np.random.default_rng(2)
-    recorder, first = RecordParameters(), nn.EarlyStopping(patience=4)
-    first_history = pieces_fit(piece, first, k)
-    state = first.get_state()
-    assert state == {"best": history["val_loss"][best], "best_epoch": best, "wait": 1}
-    for p, last in zip(piece.parameters(), recorder.snapshots[-1], strict=True):
-        p[...] = last  # undo the restore at the end of the first fit: continue from epoch k
-    second = nn.EarlyStopping(patience=4)
-    second.set_state({**state, "best_epoch": state["best_epoch"] - k}, first.best_params)
-    second_history = pieces_fit(piece, second, 200 - k)
-
-    assert first_history["val_loss"] + second_history["val_loss"] == history["val_loss"]
-    assert second.best_epoch == best - k
-    for p, q in zip(piece.parameters(), model.parameters(), strict=True):
-        assert np.array_equal(p, q)
-
-
-def test_a_fresh_fit_after_set_state_starts_afresh() -> None:
-    stopper = nn.EarlyStopping(patience=4)
-    stopper.set_state({"best": -1.0, "best_epoch": -3, "wait": 3}, [])
-    train(stopper, epochs=3)  # this fit uses the state: val_loss never beats -1
-    assert stopper.wait == 3 + 1  # stopped after its first epoch
-    train(stopper, epochs=3)  # the next one starts afresh
-    assert stopper.get_state()["best_epoch"] >= 0

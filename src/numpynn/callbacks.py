@@ -203,8 +203,45 @@ class EarlyStopping(Callback):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.best, self.best_epoch = state["best"], state["best_epoch"]
-        self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
-        self.best_weights = [np.array(w) for w in state["best_weights"]]
+        best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
+        stopped_epoch, weights = state["stopped_epoch"], state["best_weights"]
+        done = self.run.epoch  # epochs 0 .. done - 1 have run
+        params = self.model.parameters()
+        valid = (
+            (best is None) == (best_epoch is None)
+            and (best is None or _is_number(best))
+            and (best_epoch is None or _is_count(best_epoch, done - 1))
+            and _is_count(wait, done)
+            and (stopped_epoch is None or _is_count(stopped_epoch, done - 1))
+            and isinstance(weights, list)
+            and bool(weights) == (best is not None and self.restore_best_weights)
+            and (not weights or _same_arrays(weights, params))
+        )
+        if not valid:
+            raise TypeError(
+                f"expected best (a number), best_epoch and stopped_epoch (epochs below {done}), "
+                "wait (a count) and best_weights (arrays of the model's parameters' shapes), got "
+                + ", ".join(f"{k}={v!r:.40}" for k, v in state.items())
+            )
+        self.best, self.best_epoch, self.wait = best, best_epoch, wait
+        self.stopped_epoch = stopped_epoch
+        self.best_weights = [np.array(w) for w in weights]
         if self.stopped_epoch is not None:
             self.model.stop_training = True  # the run had stopped: nothing more to train
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: object, most: int) -> bool:
+    """An integer in [0, most]."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most
+
+
+def _same_arrays(arrays: list[Any], like: list[Array]) -> bool:
+    """Arrays of the shapes and dtypes of ``like``."""
+    return len(arrays) == len(like) and all(
+        isinstance(a, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
+        for a, b in zip(arrays, like, strict=True)
+    )

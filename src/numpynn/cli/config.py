@@ -74,14 +74,15 @@ def check_setting(name: str, value: object) -> Any:
 
 
 def parse_setting(name: str, text: str) -> Any:
-    """The value of the setting ``name`` written in ``text`` (a command-line option)."""
+    """The number of the setting ``name`` (for "hidden": one width) written in ``text`` (a
+    command-line option), checked; ValueError naming the setting and the text otherwise."""
     try:
         value: object = int(text) if name in INTEGERS else float(text)
     except ValueError:
-        value = text  # check_setting names what it expects
+        value = text  # the check names what it expects
     try:
-        return check_setting(name, value)
-    except ValueError as exc:  # "... got -1.0": show what was typed
+        return NUMBERS[name](name, value)
+    except (TypeError, ValueError) as exc:  # "... got -1.0": show what was typed
         raise ValueError(f"{str(exc).rsplit(', got ', 1)[0]}, got {text!r}") from None
 
 

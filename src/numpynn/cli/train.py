@@ -51,8 +51,14 @@ def run(
     checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
     saved = saved_run(checkpoint, cfg) if resume and checkpoint.exists() else None
     finished = (run_dir / "metrics.json").exists()
-    if saved is not None and finished and (saved.epoch == cfg.epochs or stopped(saved)):
-        print(f"{run_dir} has finished ({stopped_text(saved, cfg)}); nothing to resume")
+    if saved is not None and finished and stopped(saved):
+        print(f"{run_dir} stopped early after epoch {saved.epoch} (--patience); nothing to resume")
+        return 0
+    if saved is not None and finished and saved.epoch == cfg.epochs:
+        print(
+            f"{run_dir} has finished its {cfg.epochs} epochs; train longer with "
+            f"numpynn train --resume {run_dir} --epochs N"
+        )
         return 0
     if not quiet:
         print(
@@ -142,12 +148,6 @@ def stopped(saved: nn_io.Checkpoint) -> bool:
     """Whether early stopping ended the run saved in ``saved``."""
     state = saved.callbacks.get("EarlyStopping")
     return isinstance(state, dict) and state.get("stopped_epoch") is not None
-
-
-def stopped_text(saved: nn_io.Checkpoint, cfg: TrainConfig) -> str:
-    if stopped(saved):
-        return f"stopped early after epoch {saved.epoch} of {cfg.epochs} (--patience)"
-    return f"all {cfg.epochs} epochs; train longer with numpynn train --resume RUN_DIR --epochs N"
 
 
 def early_stopping_text(stopper: EarlyStopping, cfg: TrainConfig, epochs_done: int) -> str:
