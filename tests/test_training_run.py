@@ -128,7 +128,7 @@ def test_resume_of_a_finished_run_trains_nothing_and_ends_the_same(straight):
 
 
 def test_resume_without_a_checkpoint_starts_the_run(straight, tmp_path):
-    model, history, _ = straight
+    _, history, _ = straight
     _, fresh_history = fit(tmp_path, resume=True)
     assert fresh_history == history
 
@@ -187,7 +187,7 @@ def test_model_checkpoint_runs_after_the_callbacks_whose_state_it_saves(tmp_path
 
 
 def test_model_checkpoint_names_a_monitor_fit_does_not_report(tmp_path):
-    with pytest.raises(ValueError, match="monitors 'val_loss'.*monitor=None"):
+    with pytest.raises(ValueError, match=r"monitors 'val_loss'.*monitor=None"):
         nn.mlp([6, 3]).fit(X, Y, epochs=1, callbacks=[nn.ModelCheckpoint(tmp_path)])
     nn.mlp([6, 3]).fit(X, Y, epochs=1, callbacks=[nn.ModelCheckpoint(tmp_path, monitor=None)])
     assert (tmp_path / "checkpoint.npz").exists() and not (tmp_path / "best.npz").exists()
