@@ -121,11 +121,13 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resume_finishes_exactly(tmp_pat
     assert "interrupted" in message
     assert f"numpynn train --resume {run_dir}" in message
     assert (run_dir / "checkpoint.npz").exists()
+    assert nn_io.load_checkpoint(run_dir / "interrupted.npz").extra["stopped_at"] in message
 
     stopped = nn_io.load_checkpoint(run_dir / "checkpoint.npz").epoch
     assert stopped >= 1
     total = stopped + 2
     assert main(["train", "--resume", str(run_dir), "--epochs", str(total)]) == 0
+    assert not (run_dir / "interrupted.npz").exists()  # the finished run supersedes it
     straight = ["--dataset", "planar", "--threads", "1", "--epochs", str(total)]
     straight += ["--out", str(tmp_path / "s")]
     assert main(["train", "--no-plots", *straight]) == 0

@@ -16,6 +16,7 @@ from .errors import (
     DivergenceError,
     FileFormatError,
     ShapeError,
+    TrainingInterrupted,
 )
 from .gradcheck import gradient_check, numerical_gradient
 from .io import load, load_metadata, save
@@ -80,6 +81,7 @@ __all__ = [
     "Softmax",
     "Step",
     "Tanh",
+    "TrainingInterrupted",
     "TrainingRun",
     "__version__",
     "datasets",

@@ -52,6 +52,7 @@ class TrainingRun:
     callbacks: list[Callback]
     history: dict[str, list[float]] = field(default_factory=dict)
     epoch: int = 0  # completed epochs
+    interrupted: bool = False  # Ctrl-C was pressed: stop after the current batch
 
 
 class Callback:

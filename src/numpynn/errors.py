@@ -6,13 +6,32 @@ subclasses below), with a message naming the argument, the expected and the actu
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ShapeError(ValueError):
     """An array has the wrong shape, e.g. features that do not match a layer's inputs."""
 
 
 class DivergenceError(ArithmeticError):
-    """Training produced a NaN or infinite loss; the message names the epoch and batch."""
+    """Training produced a NaN or infinite loss; the message names the epoch and batch (from
+    0, also ``epoch`` and ``batch``) and the learning rate. The parameters are those after the
+    last good batch; ``run`` is the :class:`~numpynn.TrainingRun`."""
+
+    def __init__(self, message: str, run: Any = None, epoch: int = 0, batch: int = 0) -> None:
+        super().__init__(message)
+        self.run, self.epoch, self.batch = run, epoch, batch
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped ``fit`` at the end of a batch, so the parameters are never left
+    half-updated (a second Ctrl-C stops at once, with a plain KeyboardInterrupt). ``run`` is
+    the :class:`~numpynn.TrainingRun`, ``epoch`` and ``batch`` (from 0) the last batch done;
+    the epochs before ``epoch`` are complete (and checkpointed by a ModelCheckpoint)."""
+
+    def __init__(self, run: Any, epoch: int, batch: int) -> None:
+        super().__init__(f"training interrupted after epoch {epoch}, batch {batch}")
+        self.run, self.epoch, self.batch = run, epoch, batch
 
 
 class ConvergenceWarning(UserWarning):

@@ -24,7 +24,7 @@ from .errors import ShapeError
 from .layers import Dense, Dropout, Layer, Sigmoid, Softmax, activation_layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
-from .training import forward, train
+from .training import forward, interrupt_after_batch, train
 from .validation import check_positive_int, check_same_length, check_sample_weight, check_X
 
 
@@ -182,7 +182,8 @@ class Sequential:
         last complete epoch it saved (parameters, optimiser, generator, history and every
         callback's state; without a saved checkpoint the run starts afresh), so a run
         interrupted by a crash or Ctrl-C and started again with the same call ends
-        bit-identical to an uninterrupted one.
+        bit-identical to an uninterrupted one. Ctrl-C stops training at the end of the current
+        batch, raising :class:`~numpynn.errors.TrainingInterrupted` (a KeyboardInterrupt).
 
         ``threads`` limits the BLAS threads for this call (needs threadpoolctl). Small matrix
         products run much slower on two threads when another process holds a core: on a busy
@@ -227,8 +228,12 @@ class Sequential:
             self, optimizer, np.random.default_rng(seed), epochs, callbacks, epoch=initial_epoch
         )
         # A diverging run overflows on its way to a NaN loss: train reports that as one
-        # DivergenceError instead of a stream of RuntimeWarnings.
-        with _blas_threads(threads), np.errstate(over="ignore", invalid="ignore"):
+        # DivergenceError instead of a stream of RuntimeWarnings. Ctrl-C stops after a batch.
+        with (
+            _blas_threads(threads),
+            np.errstate(over="ignore", invalid="ignore"),
+            interrupt_after_batch(run),
+        ):
             return train(
                 run,
                 layers,

@@ -5,15 +5,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 import numpy as np
 
 from ._typing import Array
 from .callbacks import Callback, TrainingRun
-from .errors import DivergenceError
+from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .losses import CrossEntropy, Loss
 
@@ -85,7 +89,10 @@ def train(
             if not math.isfinite(batch_loss):
                 raise DivergenceError(
                     f"the loss became {batch_loss} at epoch {epoch}, batch {batch}: training "
-                    f"diverged; try a smaller learning rate (now {optimizer.lr:g})"
+                    f"diverged; try a smaller learning rate (now {optimizer.lr:g})",
+                    run,
+                    epoch,
+                    batch,
                 )
             backward(backward_order, loss.backward())
             optimizer.step(params, grads)
@@ -97,6 +104,8 @@ def train(
                 total_correct += loss.count_correct(output, t)
             for callback in batch_callbacks:
                 callback.on_batch_end(batch, {"loss": batch_loss})
+            if run.interrupted:  # Ctrl-C: stop here, between two updates
+                raise TrainingInterrupted(run, epoch, batch)
 
         if labels is not None:
             total_correct = int(np.count_nonzero(predicted == labels[order]))
@@ -130,6 +139,26 @@ def restore(run: TrainingRun) -> None:
             "pass one in callbacks (the one the interrupted run had)"
         )
     restorers[0].restore()
+
+
+@contextlib.contextmanager
+def interrupt_after_batch(run: TrainingRun) -> Iterator[None]:
+    """Within it (in the main thread), the first Ctrl-C only sets ``run.interrupted``, so
+    that :func:`train` stops at the end of the batch; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if run.interrupted:
+            raise KeyboardInterrupt
+        run.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def forward(layers: Sequence[Layer], x: Array, training: bool) -> Array:

@@ -9,19 +9,16 @@ current batch, saves ``interrupted.npz`` and exits with 130; ``--resume`` contin
 
 from __future__ import annotations
 
-import signal
-import sys
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import numpy as np
 
 from .. import io as nn_io
-from ..callbacks import Callback, EarlyStopping, LearningRateScheduler, TrainingRun
+from ..callbacks import Callback, EarlyStopping, LearningRateScheduler
 from ..checkpoint import ModelCheckpoint, callback_states
-from ..errors import DivergenceError
+from ..errors import DivergenceError, TrainingInterrupted
 from ..model import Sequential, mlp
 from ..optimizers import OPTIMIZERS
 from ..schedules import ExponentialDecay
@@ -78,12 +75,14 @@ def run(
         progress,
         *([stopper] if stopper else []),
         ModelCheckpoint(run_dir, monitor="val_accuracy", metadata=metadata),
-        InterruptGuard(run_dir, cfg),
     ]
-    history = train_epochs(cfg, run_dir, model, splits, callbacks, resume, threads)
+    try:
+        history = train_epochs(cfg, run_dir, model, splits, callbacks, resume, threads)
+    finally:
+        progress.close()
     (run_dir / INTERRUPTED).unlink(missing_ok=True)  # superseded by the finished run
 
-    epoch = len(progress.seconds)  # the epoch of the final weights
+    epoch = len(history["loss"])  # the epoch of the final weights
     if stopper is not None:
         if stopper.best_epoch is not None:
             epoch = stopper.best_epoch + 1
@@ -179,80 +178,6 @@ def early_stopping_record(stopper: EarlyStopping | None, cfg: TrainConfig) -> di
     }
 
 
-class TrainingInterruptedError(Exception):
-    """Raised between batches after a Ctrl-C, to leave ``fit``."""
-
-
-class InterruptGuard(Callback):
-    """Turns the first Ctrl-C (SIGINT) into a stop after the current batch (a second one
-    aborts at once): saves ``interrupted.npz`` and leaves ``fit``. It runs last, after the
-    epoch's checkpoint."""
-
-    order = 2
-
-    def __init__(self, run_dir: Path, cfg: TrainConfig) -> None:
-        self.run_dir, self.cfg = run_dir, cfg
-        self.requested = False
-        self.batch = -1  # the last finished batch of the current epoch
-
-    def __enter__(self) -> InterruptGuard:
-        self.previous = signal.signal(signal.SIGINT, self.handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self.previous)
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print(
-            "\nnumpynn: interrupted: stopping after the current batch (Ctrl-C again to abort)",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def on_epoch_begin(self, epoch: int) -> None:
-        self.batch = -1
-
-    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
-        self.batch = batch
-        if self.requested:
-            self.stop(f"epoch {self.run.epoch + 1}, batch {batch + 1}")
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.requested:
-            raise CLIError(
-                f"interrupted after epoch {self.run.epoch} (saved in "
-                f"{self.run_dir / ModelCheckpoint.CHECKPOINT}); resume with: numpynn train "
-                f"--resume {self.run_dir}",
-                130,
-            )
-
-    def stop(self, where: str) -> None:
-        """Save the state after the last batch as interrupted.npz and leave fit."""
-        run: TrainingRun = self.run
-        model = run.model
-        assert isinstance(model, Sequential)
-        path = self.run_dir / INTERRUPTED
-        nn_io.save_checkpoint(
-            path,
-            model,
-            run.optimizer,
-            run.rng,
-            run.epoch,
-            run.history,
-            extra={"config": self.cfg.to_dict(), "stopped_at": where},
-            callbacks=callback_states(run.callbacks),
-        )
-        last = f"after epoch {run.epoch}" if run.epoch else "from the start (no epoch finished)"
-        raise CLIError(
-            f"interrupted at {where}; saved {path}; resume {last} with: numpynn train --resume "
-            f"{self.run_dir}",
-            130,
-        )
-
-
 def train_epochs(
     cfg: TrainConfig,
     run_dir: Path,
@@ -263,13 +188,13 @@ def train_epochs(
     threads: int | None,
 ) -> dict[str, list[float]]:
     """``model.fit`` with the run's settings and callbacks, with ``threads`` BLAS threads
-    (None: the BLAS default); returns the history. Errors become one-line CLIErrors."""
+    (None: the BLAS default); returns the history. Ctrl-C and a divergence become one-line
+    CLIErrors (after Ctrl-C, the state after the last batch is saved as interrupted.npz)."""
     train_seed = np.random.SeedSequence(cfg.seed).spawn(2)[1]
     optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, weight_decay=cfg.l2)
-    guard = next(c for c in callbacks if isinstance(c, InterruptGuard))
-    progress = next(c for c in callbacks if isinstance(c, Progress))
+    checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
     try:
-        with guard, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return model.fit(
                 splits.X_train,
                 splits.y_train,
@@ -283,24 +208,34 @@ def train_epochs(
                 threads=threads,
                 resume=resume,
             )
-    except DivergenceError:
-        run = guard.run
-        where = f"epoch {run.epoch + 1}, batch {guard.batch + 2}"
+    except TrainingInterrupted as stop:
+        run, where = stop.run, f"epoch {stop.epoch + 1}, batch {stop.batch + 1}"
+        path = run_dir / INTERRUPTED
+        nn_io.save_checkpoint(
+            path, model, optimizer, run.rng, run.epoch, run.history,
+            extra={"config": cfg.to_dict(), "stopped_at": where},
+            callbacks=callback_states(run.callbacks),
+        )  # fmt: skip
+        last = f"after epoch {run.epoch}" if run.epoch else "from the start (no epoch finished)"
+        raise CLIError(
+            f"interrupted at {where}; saved {path}; resume {last} with: numpynn train --resume "
+            f"{run_dir}",
+            130,
+        ) from None
+    except DivergenceError as diverged:
+        done = diverged.run.epoch
         kept = (
-            f"the last good checkpoint, {run_dir / ModelCheckpoint.CHECKPOINT} (epoch "
-            f"{run.epoch}), is intact"
-            if run.epoch
+            f"the last good checkpoint, {checkpoint} (epoch {done}), is intact"
+            if done
             else "no epoch finished, so there is no checkpoint"
         )
-        lr = optimizer.lr
-        now = f", {lr:g} in this epoch" if lr != cfg.lr else ""
+        now = f", {optimizer.lr:g} in this epoch" if optimizer.lr != cfg.lr else ""
         raise CLIError(
-            f"training diverged at {where} (the loss became NaN or infinite); try a smaller "
-            f"learning rate, e.g. --lr {cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
+            f"training diverged at epoch {diverged.epoch + 1}, batch {diverged.batch + 1} (the "
+            f"loss became NaN or infinite); try a smaller learning rate, e.g. --lr "
+            f"{cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
             1,
         ) from None
-    finally:
-        progress.close()
 
 
 def model_metadata(cfg: TrainConfig, splits: data.Splits) -> dict[str, Any]:
