@@ -267,13 +267,13 @@ run_dir, resume = sys.argv[1], sys.argv[2] == "resume"
 data = np.random.default_rng(0)
 X = data.standard_normal((3000, 20)).astype(np.float32)
 y = (X[:, 0] + X[:, 1] > 0).astype(np.int64) + (X[:, 2] > 0.5)
-model = nn.mlp([20, 64, 3], dropout=0.2, seed=0)
+model = nn.mlp([20, 128, 3], dropout=0.2, seed=0)
 print("training", flush=True)
 history = model.fit(
-    X, y, validation_data=(X[:500] + 0.1, y[:500]), optimizer=nn.Adam(lr=0.01), epochs=12,
+    X, y, validation_data=(X[:500] + 0.1, y[:500]), optimizer=nn.Adam(lr=0.01), epochs=40,
     batch_size=32, seed=1, resume=resume,
-    callbacks=[nn.LearningRateScheduler(nn.schedules.CosineDecay(12)),
-               nn.EarlyStopping(patience=20), nn.ModelCheckpoint(run_dir)],
+    callbacks=[nn.LearningRateScheduler(nn.schedules.CosineDecay(40)),
+               nn.EarlyStopping(patience=50), nn.ModelCheckpoint(run_dir)],
 )
 nn.save(model, run_dir + "/final.npz", metadata={"history": history})
 """
@@ -316,14 +316,43 @@ def test_a_run_killed_at_random_moments_resumes_bit_identical(tmp_path, sig):
         child = trainer(pieces, resume=attempt > 0)
         assert child.stdout is not None
         child.stdout.readline()  # "training": imports done
-        time.sleep(rnd.uniform(0.05, 0.6))
+        time.sleep(rnd.uniform(0.05, 0.8))
         child.send_signal(sig)
         _, err = child.communicate(timeout=120)
         if child.returncode == 0:  # it finished before the signal
             break
-        # A Ctrl-C stops fit with KeyboardInterrupt (or, at the very end, Python's shutdown).
-        kills += sig == signal.SIGKILL or b"KeyboardInterrupt" in err
+        # Ctrl-C stops fit at the end of a batch (or, after fit, Python as usual).
+        kills += sig == signal.SIGKILL or b"TrainingInterrupted" in err
     else:
         pytest.fail("the run never finished")
     assert kills >= 3, f"only {kills} interruptions: the test did not exercise the resume"
     assert_same_run(reference, pieces)
+
+
+class CtrlC(nn.Callback):
+    """Presses Ctrl-C (sends SIGINT to this process) ``times`` times after batch 3 of epoch 1."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        if self.run.epoch == 1 and batch == 3:
+            for _ in range(self.times):
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_stops_fit_at_the_end_of_the_batch():
+    model, adam = nn.mlp([6, 3], seed=0), nn.Adam()
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(nn.TrainingInterrupted) as stopped:
+        model.fit(X, Y, optimizer=adam, epochs=5, batch_size=16, callbacks=[CtrlC(1)])
+    assert (stopped.value.epoch, stopped.value.batch) == (1, 3)
+    assert adam.t == 10 + 4  # epoch 0's ten batches and batches 0-3: no update half-done
+    assert stopped.value.run.epoch == 1
+    assert signal.getsignal(signal.SIGINT) is before  # fit put its handler back
+
+
+def test_a_second_ctrl_c_interrupts_at_once():
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        nn.mlp([6, 3]).fit(X, Y, epochs=5, batch_size=16, callbacks=[CtrlC(2)])
+    assert not isinstance(stopped.value, nn.TrainingInterrupted)
