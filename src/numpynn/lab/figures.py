@@ -525,7 +525,7 @@ def _draw_planar(out: Path) -> tuple[list[Path], str]:
     result = hidden_sizes()
     plot_hidden_sizes(result, out / "planar.png")
     text = "\n".join(
-        f"{size:>3} hidden units: training accuracy {m['accuracy']:.2%}"
+        f"{size:>3} hidden unit{'s' * (size > 1):<1}: training accuracy {m['accuracy']:.2%}"
         for size, m in result["models"].items()
     )
     return [out / "planar.png"], text
@@ -539,9 +539,10 @@ def _draw_optimizers(out: Path) -> tuple[list[Path], str]:
     lines = []
     for name, p in paths.items():
         reached = steps_to_reach(p, 0.5)
+        within = "not within 0.5" if reached is None else f"within 0.5 from step {reached}"
         lines.append(
             f"{name:<9} distance to (0, 0) after {len(p) - 1} steps {np.linalg.norm(p[-1]):.3f}; "
-            f"within 0.5 from step {reached}; MNIST: last 50 mini-batches' loss "
+            f"{within}; MNIST: last 50 mini-batches' loss "
             f"{mnist['losses'][name][-50:].mean():.3f}, test accuracy "
             f"{mnist['test_accuracy'][name]:.2%}"
         )
