@@ -307,6 +307,12 @@ def test_lab_list_names_every_experiment(capsys):
     assert [line.split()[0] for line in out.splitlines()] == list(EXPERIMENTS)
 
 
+def test_lab_is_listed_in_the_programs_help_and_has_its_own(capsys):
+    assert "lab" in run(capsys, "--help")[1]
+    code, out, _ = run(capsys, "lab", "--help")
+    assert code == 0 and out.startswith("usage: numpynn lab")
+
+
 def test_lab_forward_prints_the_steps_and_writes_its_figure(capsys, tmp_path):
     code, out, _ = run(capsys, "lab", "forward", "--out", tmp_path / "figures")
     assert code == 0
