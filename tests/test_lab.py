@@ -1,6 +1,7 @@
 """numpynn.lab: each experiment of the learning path shows what its chapter says, and draws
 a readable figure. Small settings keep these fast; the chapters' own runs are `numpynn lab`."""
 
+import importlib.util
 import subprocess
 import sys
 
@@ -330,8 +331,20 @@ def test_lab_unknown_name_or_none_is_one_line(capsys):
     assert_one_line_error(err, "--list")
 
 
-def test_importing_numpynn_and_the_lab_does_not_import_matplotlib():
-    code = "import sys, numpynn, numpynn.lab; assert 'matplotlib' not in sys.modules"
+def test_lab_without_matplotlib_is_one_line(capsys, tmp_path, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a),
+    )
+    code, _, err = run(capsys, "lab", "forward", "--out", tmp_path)
+    assert code == 1
+    assert_one_line_error(err, "pip install 'numpynn[cli]'")
+
+
+def test_importing_numpynn_the_lab_and_the_cli_does_not_import_matplotlib():
+    code = "import sys, numpynn, numpynn.lab, numpynn.cli; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -1,29 +1,21 @@
 """The learning path's figures, drawn from the experiments' results (matplotlib, headless).
 
 Each ``plot_*`` function takes what its experiment returned, writes one PNG atomically and
-returns the matplotlib ``Figure`` (to inspect or restyle). :func:`draw` runs an experiment
-with its default settings and writes its figures: what ``numpynn lab NAME`` does.
+returns the matplotlib ``Figure`` (to inspect or restyle). matplotlib is imported on the first
+drawing, never by importing this module.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._typing import Array
 from ..plots import _figure, _save
-from . import EXPERIMENTS
-from .activations import activation_curves, sigmoid_saturation
-from .backprop import format_table, gradient_errors
-from .forward_pass import forward_steps
-from .initial_weights import activation_histograms
-from .optimizers import f, mnist_losses, optimizer_paths, steps_to_reach
-from .perceptrons import gate_lines, learning_rule
-from .planar import hidden_sizes
+from .activations import activation_curves
+from .optimizers import f, steps_to_reach
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -464,112 +456,3 @@ def plot_activation_histograms(
 
 def _init_color(row: int) -> str:
     return ("tab:red", "tab:gray", "tab:blue", "tab:green", "tab:purple")[row % 5]
-
-
-# --- running an experiment -------------------------------------------------------------
-
-
-def draw(name: str, out_dir: PathLike) -> tuple[list[Path], str]:
-    """Run experiment ``name`` (see ``numpynn.lab.EXPERIMENTS``) with its default settings,
-    write its figures into ``out_dir`` (created if needed); return their paths and a text
-    summary of the results."""
-    if name not in DRAW:
-        raise ValueError(f"experiment must be one of {list(EXPERIMENTS)}, got {name!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return DRAW[name](out)
-
-
-def _draw_perceptron(out: Path) -> tuple[list[Path], str]:
-    learning = learning_rule()
-    plot_perceptrons(gate_lines(), learning, out / "perceptron.png")
-    text = "\n".join(
-        f"{gate.upper():<5} learning rule: "
-        + (
-            f"no mistakes after epoch {t['converged_epoch']}"
-            if t["converged_epoch"]
-            else f"still {t['mistakes'][-1]} mistakes after {len(t['mistakes']) - 1} epochs"
-        )
-        for gate, t in learning.items()
-    )
-    return [out / "perceptron.png"], text
-
-
-def _draw_activations(out: Path) -> tuple[list[Path], str]:
-    saturation = sigmoid_saturation()
-    plot_activation_curves(activation_curves(), saturation, out / "activations.png")
-    text = (
-        f"sigmoid: largest slope {saturation['max_slope']:g}; slope below "
-        f"{saturation['threshold']:g} for |x| > {saturation['saturates_beyond']:.2f}; "
-        f"{saturation['depth']} sigmoid layers scale a gradient by at most "
-        f"{saturation['max_gradient_factor']:.2g}"
-    )
-    return [out / "activations.png"], text
-
-
-def _draw_forward(out: Path) -> tuple[list[Path], str]:
-    from .forward_pass import format_steps
-
-    steps = forward_steps()
-    plot_forward_pass(steps, out / "forward.png")
-    return [out / "forward.png"], format_steps(steps)
-
-
-def _draw_backprop(out: Path) -> tuple[list[Path], str]:
-    rows = gradient_errors()
-    plot_gradient_errors(rows, out / "backprop.png")
-    return [out / "backprop.png"], format_table(rows)
-
-
-def _draw_planar(out: Path) -> tuple[list[Path], str]:
-    result = hidden_sizes()
-    plot_hidden_sizes(result, out / "planar.png")
-    text = "\n".join(
-        f"{size:>3} hidden unit{'s' * (size > 1):<1}: training accuracy {m['accuracy']:.2%}"
-        for size, m in result["models"].items()
-    )
-    return [out / "planar.png"], text
-
-
-def _draw_optimizers(out: Path) -> tuple[list[Path], str]:
-    paths = optimizer_paths()
-    plot_optimizer_paths(paths, out / "optimizers-paths.png")
-    mnist = mnist_losses()
-    plot_mnist_losses(mnist, out / "optimizers-mnist.png")
-    lines = []
-    for name, p in paths.items():
-        reached = steps_to_reach(p, 0.5)
-        within = "not within 0.5" if reached is None else f"within 0.5 from step {reached}"
-        lines.append(
-            f"{name:<9} distance to (0, 0) after {len(p) - 1} steps {np.linalg.norm(p[-1]):.3f}; "
-            f"{within}; MNIST: last 50 mini-batches' loss "
-            f"{mnist['losses'][name][-50:].mean():.3f}, test accuracy "
-            f"{mnist['test_accuracy'][name]:.2%}"
-        )
-    return [out / "optimizers-paths.png", out / "optimizers-mnist.png"], "\n".join(lines)
-
-
-def _draw_init(out: Path) -> tuple[list[Path], str]:
-    written, lines = [], []
-    for activation in ("sigmoid", "tanh", "relu"):
-        histograms = activation_histograms(activation)
-        path = out / f"init-{activation}.png"
-        plot_activation_histograms(histograms, activation, path)
-        written.append(path)
-        for init, layers in histograms.items():
-            lines.append(
-                f"{activation:<8}{init:<9} std of each layer's activations: "
-                + " ".join(f"{a.std():.2g}" for a in layers)
-            )
-    return written, "\n".join(lines)
-
-
-DRAW: dict[str, Callable[[Path], tuple[list[Path], str]]] = {
-    "perceptron": _draw_perceptron,
-    "activations": _draw_activations,
-    "forward": _draw_forward,
-    "backprop": _draw_backprop,
-    "planar": _draw_planar,
-    "optimizers": _draw_optimizers,
-    "init": _draw_init,
-}
