@@ -2,8 +2,10 @@
 a readable figure. Small settings keep these fast; the chapters' own runs are `numpynn lab`."""
 
 import importlib.util
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +21,18 @@ pytest.importorskip("matplotlib")
 from numpynn.lab import figures
 
 PNG = b"\x89PNG\r\n\x1a\n"
+FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
+    "perceptron.png",
+    "activations.png",
+    "forward.png",
+    "backprop.png",
+    "planar.png",
+    "optimizers-paths.png",
+    "optimizers-mnist.png",
+    "init-sigmoid.png",
+    "init-tanh.png",
+    "init-relu.png",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -348,21 +362,18 @@ def test_importing_numpynn_the_lab_and_the_cli_does_not_import_matplotlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_every_figure_the_learning_path_shows_is_committed():
+    docs = Path(__file__).resolve().parent.parent / "docs" / "learn"
+    shown = set()
+    for page in docs.glob("*.md"):
+        shown |= set(re.findall(r"\(figures/([\w-]+\.png)\)", page.read_text()))
+    assert shown == FIGURES
+    assert all((docs / "figures" / name).stat().st_size > 10_000 for name in shown)
+
+
 @pytest.mark.slow
 def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path):
     code, out, _ = run(capsys, "lab", "all", "--out", tmp_path)
     assert code == 0
-    names = {p.name for p in tmp_path.glob("*.png")}
-    assert names == {
-        "perceptron.png",
-        "activations.png",
-        "forward.png",
-        "backprop.png",
-        "planar.png",
-        "optimizers-paths.png",
-        "optimizers-mnist.png",
-        "init-sigmoid.png",
-        "init-tanh.png",
-        "init-relu.png",
-    }
+    assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
     assert out.count("== ") == len(EXPERIMENTS)
