@@ -12,6 +12,7 @@ import pytest
 from cli_helpers import assert_one_line_error, run
 
 from numpynn import lab, layers
+from numpynn.cli.lab import one_blas_thread
 from numpynn.lab import EXPERIMENTS
 from numpynn.lab.backprop import format_table
 from numpynn.lab.forward_pass import format_steps
@@ -36,10 +37,9 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
 
 
 @pytest.fixture(autouse=True)
-def one_blas_thread():
+def single_blas_thread():
     """Small matrices: one BLAS thread is several times faster on a busy machine."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         yield
 
 
@@ -175,8 +175,7 @@ def test_backprop_figure(tmp_path):
 
 @pytest.fixture(scope="module")
 def planar():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return lab.hidden_sizes(sizes=(1, 5), iterations=1000, grid_points=60)
 
 
@@ -250,8 +249,7 @@ def test_optimizer_paths_figure(tmp_path):
 
 @pytest.fixture(scope="module")
 def mnist_curves():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return lab.mnist_losses(iterations=40, n_train=640, hidden=(30, 30))
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._typing import Array
+from ..gates import AND_PERCEPTRON, NAND_PERCEPTRON, OR_PERCEPTRON
 from ..plots import _figure, _save
 from .activations import activation_curves
 from .optimizers import f, steps_to_reach
@@ -91,10 +92,8 @@ def plot_perceptrons(
         _shade(ax, (gx * w[0] + gy * w[1] + b > 0).astype(int))
         _gate_points(ax, X, lines[gate]["outputs"])
         done = trace["converged_epoch"]
-        _square(
-            ax,
-            f"{gate.upper()} learned: {_linear_text(w, b)} > 0\n(no mistakes after epoch {done})",
-        )
+        status = f"no mistakes after epoch {done}" if done else f"not converged in {last} epochs"
+        _square(ax, f"{gate.upper()} learned: {_linear_text(w, b)} > 0\n({status})")
         ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
     ax = fig.add_subplot(2, 4, 8)
     for gate, trace in learning.items():
@@ -124,8 +123,6 @@ def _linear_text(w: Array, b: float) -> str:
 
 def _xor_regions(gx: Array, gy: Array) -> Array:
     """XOR of the two-layer perceptron network on a grid of real-valued inputs."""
-    from ..gates import AND_PERCEPTRON, NAND_PERCEPTRON, OR_PERCEPTRON
-
     points = np.column_stack([gx.ravel(), gy.ravel()])
     hidden = np.column_stack([NAND_PERCEPTRON.predict(points), OR_PERCEPTRON.predict(points)])
     return AND_PERCEPTRON.predict(hidden).reshape(gx.shape)
@@ -289,7 +286,9 @@ def plot_gradient_errors(rows: list[dict[str, Any]], path: PathLike) -> Figure:
         ax.bar(x, [errors[p] for p in params], width, label=act, color=ACTIVATION_COLORS.get(act))
     ax.axhline(1e-7, color="darkred", linestyle="--", label="1e-7: backprop is right below")
     ax.set_yscale("log")
-    ax.set_ylim(1e-13, 1e-5)
+    lowest = max(min(r["relative_error"] for r in rows), 1e-16)  # an exact 0 has no log
+    highest = max(r["relative_error"] for r in rows)
+    ax.set_ylim(min(1e-13, lowest / 10), max(1e-5, highest * 10))  # a wrong gradient shows too
     ax.set_xticks(range(len(params)), params)
     ax.set_xlabel("gradient of (layer's weights W, biases b, or the input X)")
     ax.set_ylabel("relative error (analytic vs numerical)")
