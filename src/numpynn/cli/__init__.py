@@ -1,4 +1,4 @@
-"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export.
+"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export, lab.
 
 ``main(argv)`` returns the exit code: 0 success, 1 a failed run (e.g. diverged training),
 2 bad usage or input (one line on stderr, never a traceback), 130 interrupted by Ctrl-C.
@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
 from .config import CHOICES, PRESETS, parse_setting
 from .errors import CLIError
+from .lab import add_parser as add_lab_parser
+from .lab import lab_command
 
 EXAMPLES = """examples:
   numpynn train                         the default MNIST classifier (about 98% in 30 s)
@@ -167,6 +169,8 @@ def build_parser() -> Parser:
     )
     export.add_argument("model", metavar="MODEL.npz")
     export.add_argument("output", metavar="MODEL.onnx")
+
+    add_lab_parser(commands)
     return parser
 
 
@@ -186,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gates": commands.gates_command,
         "plot": commands.plot_command,
         "export": commands.export_command,
+        "lab": lab_command,
     }
     try:
         return run[args.command](args)

@@ -1,0 +1,166 @@
+"""``numpynn lab``: run the learning path's experiments and write their figures."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import lab
+from ..lab import EXPERIMENTS, figures
+from ..lab.backprop import format_table
+from ..lab.forward_pass import format_steps
+from .errors import CLIError
+
+
+def add_parser(commands: Any) -> None:
+    """Add the ``lab`` subcommand to the ``commands`` subparsers."""
+    parser = commands.add_parser(
+        "lab",
+        help="run an experiment of the learning path and write its figures (docs/learn)",
+        description="Run an experiment of the classic texts with its default settings, print "
+        "its numbers and write its figures as PNG. NAME 'all' runs every one.",
+    )
+    parser.add_argument("name", nargs="?", metavar="NAME", help="an experiment (see --list) or all")
+    parser.add_argument("--out", default=".", metavar="DIR", help="where to write (default: here)")
+    parser.add_argument("--list", action="store_true", help="list the experiments")
+
+
+def lab_command(args: argparse.Namespace) -> int:
+    if args.list:
+        for name, what in EXPERIMENTS.items():
+            print(f"{name:<12} {what}")
+        return 0
+    if args.name is None:
+        raise CLIError("give an experiment NAME, all, or --list")
+    if args.name != "all" and args.name not in EXPERIMENTS:
+        raise CLIError(f"no experiment {args.name!r}; choose one of {', '.join(EXPERIMENTS)}, all")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CLIError("numpynn lab draws with matplotlib: pip install 'numpynn[cli]'", 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    with one_blas_thread():
+        for name in names:
+            started = time.perf_counter()
+            paths, text = RUN[name](out)
+            print(f"== {name}: {EXPERIMENTS[name]}")
+            print(text)
+            for path in paths:
+                print(f"wrote {path}")
+            print(f"({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """One BLAS thread (when threadpoolctl is installed): the experiments' matrices are small,
+    and two threads sharing a busy core run them several times slower."""
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+# Each runner: the experiment with its default settings, its figures written into the
+# directory, and the numbers to print.
+
+
+def run_perceptron(out: Path) -> tuple[list[Path], str]:
+    learning = lab.learning_rule()
+    figures.plot_perceptrons(lab.gate_lines(), learning, out / "perceptron.png")
+    text = "\n".join(
+        f"{gate.upper():<5} learning rule: "
+        + (
+            f"no mistakes after epoch {t['converged_epoch']}"
+            if t["converged_epoch"]
+            else f"still {t['mistakes'][-1]} mistakes after {len(t['mistakes']) - 1} epochs"
+        )
+        for gate, t in learning.items()
+    )
+    return [out / "perceptron.png"], text
+
+
+def run_activations(out: Path) -> tuple[list[Path], str]:
+    saturation = lab.sigmoid_saturation()
+    figures.plot_activation_curves(lab.activation_curves(), saturation, out / "activations.png")
+    text = (
+        f"sigmoid: largest slope {saturation['max_slope']:g}; slope below "
+        f"{saturation['threshold']:g} for |x| > {saturation['saturates_beyond']:.2f}; "
+        f"{saturation['depth']} sigmoid layers scale a gradient by at most "
+        f"{saturation['max_gradient_factor']:.2g}"
+    )
+    return [out / "activations.png"], text
+
+
+def run_forward(out: Path) -> tuple[list[Path], str]:
+    steps = lab.forward_steps()
+    figures.plot_forward_pass(steps, out / "forward.png")
+    return [out / "forward.png"], format_steps(steps)
+
+
+def run_backprop(out: Path) -> tuple[list[Path], str]:
+    rows = lab.gradient_errors()
+    figures.plot_gradient_errors(rows, out / "backprop.png")
+    return [out / "backprop.png"], format_table(rows)
+
+
+def run_planar(out: Path) -> tuple[list[Path], str]:
+    result = lab.hidden_sizes()
+    figures.plot_hidden_sizes(result, out / "planar.png")
+    text = "\n".join(
+        f"{size:>3} hidden {'unit' if size == 1 else 'units'}: training accuracy "
+        f"{m['accuracy']:.2%}"
+        for size, m in result["models"].items()
+    )
+    return [out / "planar.png"], text
+
+
+def run_optimizers(out: Path) -> tuple[list[Path], str]:
+    paths = lab.optimizer_paths()
+    figures.plot_optimizer_paths(paths, out / "optimizers-paths.png")
+    mnist = lab.mnist_losses()
+    figures.plot_mnist_losses(mnist, out / "optimizers-mnist.png")
+    lines = []
+    for name, p in paths.items():
+        reached = lab.steps_to_reach(p, 0.5)
+        within = "not within 0.5" if reached is None else f"within 0.5 from step {reached}"
+        lines.append(
+            f"{name:<9} distance to (0, 0) after {len(p) - 1} steps {np.linalg.norm(p[-1]):.3f}; "
+            f"{within}; MNIST: last 50 mini-batches' loss "
+            f"{mnist['losses'][name][-50:].mean():.3f}, test accuracy "
+            f"{mnist['test_accuracy'][name]:.2%}"
+        )
+    return [out / "optimizers-paths.png", out / "optimizers-mnist.png"], "\n".join(lines)
+
+
+def run_init(out: Path) -> tuple[list[Path], str]:
+    written, lines = [], []
+    for activation in ("sigmoid", "tanh", "relu"):
+        histograms = lab.activation_histograms(activation)
+        path = out / f"init-{activation}.png"
+        figures.plot_activation_histograms(histograms, activation, path)
+        written.append(path)
+        for init, layers in histograms.items():
+            lines.append(
+                f"{activation:<8}{init:<9} std of each layer's activations: "
+                + " ".join(f"{a.std():.2g}" for a in layers)
+            )
+    return written, "\n".join(lines)
+
+
+RUN: dict[str, Callable[[Path], tuple[list[Path], str]]] = {
+    "perceptron": run_perceptron,
+    "activations": run_activations,
+    "forward": run_forward,
+    "backprop": run_backprop,
+    "planar": run_planar,
+    "optimizers": run_optimizers,
+    "init": run_init,
+}

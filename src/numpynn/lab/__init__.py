@@ -1,0 +1,52 @@
+"""The learning path: the experiments of the classic texts, each a function that returns its
+results as arrays and dicts (see docs/learn/). The figures are drawn from those results by
+:mod:`numpynn.lab.figures` (matplotlib); ``numpynn lab NAME`` runs one and writes its figure.
+
+=============  =========================================================================
+name           experiment
+=============  =========================================================================
+perceptron     the gates' decision lines, XOR in two layers, the perceptron learning rule
+activations    activation functions and their derivatives; the sigmoid's saturation
+forward        the 3-layer network's forward pass as matrix products, with its shapes
+backprop       analytic against numerical gradients, per layer
+planar         the flower's decision boundary for 1 to 50 hidden units
+optimizers     optimiser paths on x^2/20 + y^2; their MNIST loss curves
+init           hidden-layer activations for weights of std 1, 0.01, Xavier's and He's
+=============  =========================================================================
+"""
+
+from .activations import activation_curves, sigmoid_saturation
+from .backprop import gradient_errors
+from .forward_pass import book_network, forward_steps
+from .initial_weights import activation_histograms
+from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
+from .perceptrons import gate_lines, learning_rule
+from .planar import hidden_sizes, planar_network
+
+# name -> one line; the order of the chapters in docs/learn.
+EXPERIMENTS = {
+    "perceptron": "perceptrons: AND/OR/NAND decision lines, XOR in two layers, the learning rule",
+    "activations": "activation functions and their derivatives; the saturation of the sigmoid",
+    "forward": "the 3-layer network's forward pass as matrix products, step by step",
+    "backprop": "backpropagation checked: numerical vs analytic gradients per layer",
+    "planar": "planar data: the decision boundary for 1, 2, 3, 4, 5, 20 and 50 hidden units",
+    "optimizers": "optimisers: paths on x^2/20 + y^2 and loss curves on an MNIST subset",
+    "init": "initial weights: activation histograms of a 5-layer net (std 1, 0.01, Xavier, He)",
+}
+
+__all__ = [
+    "EXPERIMENTS",
+    "activation_curves",
+    "activation_histograms",
+    "book_network",
+    "forward_steps",
+    "gate_lines",
+    "gradient_errors",
+    "hidden_sizes",
+    "learning_rule",
+    "mnist_losses",
+    "optimizer_paths",
+    "planar_network",
+    "sigmoid_saturation",
+    "steps_to_reach",
+]

@@ -1,0 +1,377 @@
+"""numpynn.lab: each experiment of the learning path shows what its chapter says, and draws
+a readable figure. Small settings keep these fast; the chapters' own runs are `numpynn lab`."""
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import assert_one_line_error, run
+
+from numpynn import lab, layers
+from numpynn.cli.lab import one_blas_thread
+from numpynn.lab import EXPERIMENTS
+from numpynn.lab.backprop import format_table
+from numpynn.lab.forward_pass import format_steps
+from numpynn.lab.optimizers import f
+
+pytest.importorskip("matplotlib")
+from numpynn.lab import figures
+
+PNG = b"\x89PNG\r\n\x1a\n"
+FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
+    "perceptron.png",
+    "activations.png",
+    "forward.png",
+    "backprop.png",
+    "planar.png",
+    "optimizers-paths.png",
+    "optimizers-mnist.png",
+    "init-sigmoid.png",
+    "init-tanh.png",
+    "init-relu.png",
+}
+
+
+@pytest.fixture(autouse=True)
+def single_blas_thread():
+    """Small matrices: one BLAS thread is several times faster on a busy machine."""
+    with one_blas_thread():
+        yield
+
+
+def assert_figure(fig, path):
+    """A PNG was written, and every panel that shows axes has a title or labelled axes."""
+    assert path.read_bytes()[:8] == PNG
+    assert path.stat().st_size > 10_000
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert shown
+    for ax in shown:
+        assert ax.get_title() or ax.get_xlabel() or ax.get_ylabel()
+    return shown
+
+
+# --- 1. perceptrons ---------------------------------------------------------------------
+
+
+def test_hand_set_perceptrons_compute_the_gates_and_xor_takes_two_layers():
+    lines = lab.gate_lines()
+    assert lines["and"]["outputs"].tolist() == [0, 0, 0, 1]
+    assert lines["or"]["outputs"].tolist() == [0, 1, 1, 1]
+    assert lines["nand"]["outputs"].tolist() == [1, 1, 1, 0]
+    assert lines["xor"]["outputs"].tolist() == [0, 1, 1, 0]
+    assert lines["and"]["w"].tolist() == [0.5, 0.5] and lines["and"]["b"] == -0.7
+
+
+def test_learning_rule_converges_on_and_or_nand_in_a_few_epochs_and_never_on_xor():
+    result = lab.learning_rule(epochs=50)
+    for gate in ("and", "or", "nand"):
+        assert result[gate]["converged_epoch"] is not None
+        assert result[gate]["converged_epoch"] <= 10
+        assert result[gate]["mistakes"][result[gate]["converged_epoch"] :].max() == 0
+    assert result["xor"]["converged_epoch"] is None
+    assert result["xor"]["mistakes"].min() >= 1
+    assert result["and"]["w"].shape == (51, 2) and result["and"]["b"].shape == (51,)
+
+
+def test_perceptron_figure(tmp_path):
+    fig = figures.plot_perceptrons(lab.gate_lines(), lab.learning_rule(), tmp_path / "p.png")
+    shown = assert_figure(fig, tmp_path / "p.png")
+    assert len(shown) == 8
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in shown)
+
+
+# --- 2. activation functions -------------------------------------------------------------
+
+
+def test_activation_derivatives_are_the_slopes_of_the_functions():
+    x = np.array([-3.0, -1.0, -0.5, 0.5, 1.0, 3.0])
+    eps = 1e-6
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu"):
+        c = lab.activation_curves(x, (name,))[name]
+        above = lab.activation_curves(x + eps, (name,))[name]["h"]
+        below = lab.activation_curves(x - eps, (name,))[name]["h"]
+        np.testing.assert_allclose(c["dh"], (above - below) / (2 * eps), atol=1e-8)
+
+
+def test_sigmoid_saturates_its_slope_is_at_most_a_quarter():
+    s = lab.sigmoid_saturation(threshold=0.01, depth=5)
+    assert s["max_slope"] == 0.25
+    assert 4.5 < s["saturates_beyond"] < 4.7  # sigmoid'(4.6) = 0.0099
+    assert s["max_gradient_factor"] == 0.25**5
+
+
+def test_activation_figure(tmp_path):
+    curves = lab.activation_curves()
+    fig = figures.plot_activation_curves(curves, lab.sigmoid_saturation(), tmp_path / "a.png")
+    shown = assert_figure(fig, tmp_path / "a.png")
+    assert [ax.get_ylabel() for ax in shown] == ["h(x)", "h'(x)", "h(x), h'(x)"]
+    assert all(ax.get_xlabel() == "input x" and ax.get_legend() for ax in shown)
+
+
+# --- 3. the forward pass -----------------------------------------------------------------
+
+
+def test_forward_pass_gives_the_books_numbers_with_their_shapes():
+    steps = {s["name"]: s for s in lab.forward_steps((1.0, 0.5))}
+    np.testing.assert_allclose(steps["a1"]["value"], [[0.3, 0.7, 1.1]], rtol=1e-7)
+    np.testing.assert_allclose(steps["z1"]["value"], [[0.57444252, 0.66818777, 0.75026011]])
+    np.testing.assert_allclose(steps["z2"]["value"], [[0.62624937, 0.7710107]], rtol=1e-7)
+    np.testing.assert_allclose(steps["y"]["value"], [[0.31682708, 0.69627909]], rtol=1e-7)
+    assert steps["a1"]["shapes"] == "(1, 2) @ (2, 3) + (3,) -> (1, 3)"
+    assert steps["a2"]["formula"] == "a2 = z1 @ W2 + b2"
+    assert "0.31682708, 0.69627909" in format_steps(list(steps.values()))
+
+
+def test_forward_pass_softmax_output_and_a_batch_of_two_rows():
+    steps = lab.forward_steps([[1.0, 0.5], [2.0, 1.0]], output="softmax")
+    np.testing.assert_allclose(
+        steps[-1]["value"], [[0.40625907, 0.59374093], [0.40442364, 0.59557636]], rtol=1e-7
+    )
+    assert steps[-1]["formula"] == "y = softmax(a3)"
+
+
+def test_forward_pass_figure(tmp_path):
+    fig = figures.plot_forward_pass(lab.forward_steps(), tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:8] == PNG
+    (ax,) = fig.axes  # a diagram: no axes to label, the numbers are in the title and nodes
+    assert "0.31682708" in ax.get_title()
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "a1 = x @ W1 + b1" in texts and "0.57444252" in texts
+
+
+# --- 4. backpropagation checked ----------------------------------------------------------
+
+
+def test_backprop_agrees_with_numerical_gradients_for_every_layer():
+    rows = lab.gradient_errors()
+    assert {r["parameter"] for r in rows} == {"W1", "b1", "W2", "b2", "W3", "b3", "X"}
+    assert {r["activation"] for r in rows} == {"sigmoid", "tanh", "relu"}
+    assert max(r["relative_error"] for r in rows) < 1e-7
+    assert "W1" in format_table(rows)
+
+
+def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
+    right = layers.Tanh.backward
+    monkeypatch.setattr(layers.Tanh, "backward", lambda self, dout: 1.1 * right(self, dout))
+    rows = lab.gradient_errors(activations=("tanh",))
+    errors = {r["parameter"]: r["relative_error"] for r in rows}
+    assert errors["W1"] > 1e-2  # below the wrong Tanh: caught
+    assert errors["W3"] < 1e-7  # above it: still right
+
+
+def test_backprop_figure(tmp_path):
+    fig = figures.plot_gradient_errors(lab.gradient_errors(), tmp_path / "b.png")
+    (ax,) = assert_figure(fig, tmp_path / "b.png")
+    assert ax.get_yscale() == "log" and "relative error" in ax.get_ylabel()
+    assert "2-5-4-2" in ax.get_title()
+
+
+# --- 5. planar data ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planar():
+    with one_blas_thread():
+        return lab.hidden_sizes(sizes=(1, 5), iterations=1000, grid_points=60)
+
+
+def test_planar_accuracy_grows_with_hidden_units_and_five_reach_90_percent(planar):
+    accuracy = {k: m["accuracy"] for k, m in planar["models"].items()}
+    assert accuracy[1] < 0.8  # one hidden unit: a line cannot separate the petals
+    assert accuracy[5] >= 0.9
+
+
+def test_planar_boundary_of_one_hidden_unit_is_a_line(planar):
+    """With one tanh unit the output is a monotone function of w . x + b: the two regions on
+    the grid are the two sides of a line."""
+    model = planar["models"][1]["model"]
+    dense = model.dense_layers[0]
+    grid = np.column_stack([planar["xx"].ravel(), planar["yy"].ravel()])
+    z = (grid @ dense.W + dense.b).ravel()
+    regions = planar["models"][1]["regions"].ravel()
+    ones, zeros = z[regions == 1], z[regions == 0]
+    assert ones.size and zeros.size
+    assert ones.min() > zeros.max() or ones.max() < zeros.min()
+
+
+def test_planar_figure(planar, tmp_path):
+    fig = figures.plot_hidden_sizes(planar, tmp_path / "planar.png")
+    shown = assert_figure(fig, tmp_path / "planar.png")
+    assert len(shown) == 3  # two boundaries and the accuracy bars
+    assert "1 hidden unit:" in shown[0].get_title()
+    assert shown[-1].get_ylabel() == "training accuracy (%)"
+
+
+# --- 6. optimisers -----------------------------------------------------------------------
+
+
+def test_optimizer_paths_start_together_and_descend():
+    paths = lab.optimizer_paths(steps=30)
+    assert list(paths) == ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
+    for path in paths.values():
+        assert path.shape == (31, 2)
+        assert path[0].tolist() == [-7.0, 2.0]
+        assert f(*path[-1]) < f(*path[0]) / 10
+
+
+def test_sgd_zigzags_across_the_steep_direction_and_adaptive_steps_arrive_sooner():
+    """DLFS 6.1: SGD's y flips sign at every step (the bowl is 20x steeper along y); AdaGrad,
+    RMSProp and Adam come within 0.5 of the minimum sooner, AdaGrad and RMSProp end closer.
+    With the book's rates momentum overshoots: after 30 steps it is farther than SGD."""
+    paths = lab.optimizer_paths(steps=30)
+    sgd_y = paths["SGD"][:, 1]
+    assert np.all(np.sign(sgd_y[1:]) != np.sign(sgd_y[:-1]))
+    reach = {name: lab.steps_to_reach(p, 0.5) for name, p in paths.items()}
+    for name in ("AdaGrad", "RMSProp", "Adam"):
+        assert reach[name] < reach["SGD"], reach
+    distance = {name: np.linalg.norm(p[-1]) for name, p in paths.items()}
+    assert distance["AdaGrad"] < distance["SGD"] and distance["RMSProp"] < distance["SGD"]
+    assert paths["Momentum"][:, 0].max() > 0  # overshoots past x = 0
+    assert distance["Momentum"] > distance["SGD"]
+
+
+def test_steps_to_reach_is_the_first_step_that_stays_inside():
+    path = np.array([[3.0, 0.0], [0.1, 0.0], [2.0, 0.0], [0.2, 0.0], [0.1, 0.0]])
+    assert lab.steps_to_reach(path, 0.5) == 3
+    assert lab.steps_to_reach(path[:3], 0.5) is None
+
+
+def test_optimizer_paths_figure(tmp_path):
+    fig = figures.plot_optimizer_paths(lab.optimizer_paths(), tmp_path / "o.png")
+    shown = assert_figure(fig, tmp_path / "o.png")
+    assert len(shown) == 6
+    assert all(ax.get_xlabel() == "x" and ax.get_ylabel() == "y" for ax in shown)
+
+
+@pytest.fixture(scope="module")
+def mnist_curves():
+    with one_blas_thread():
+        return lab.mnist_losses(iterations=40, n_train=640, hidden=(30, 30))
+
+
+def test_mnist_losses_one_per_mini_batch_adaptive_optimisers_ahead_of_sgd(mnist_curves):
+    losses = mnist_curves["losses"]
+    assert all(curve.shape == (40,) for curve in losses.values())
+    late = {name: curve[-10:].mean() for name, curve in losses.items()}
+    for name in ("AdaGrad", "RMSProp", "Adam", "Momentum"):
+        assert late[name] < late["SGD"], late
+    assert late["SGD"] < losses["SGD"][:5].mean()  # SGD learns too, only slower
+    assert set(mnist_curves["test_accuracy"]) == set(losses)
+
+
+def test_mnist_losses_figure(mnist_curves, tmp_path):
+    fig = figures.plot_mnist_losses(mnist_curves, tmp_path / "m.png")
+    (ax,) = assert_figure(fig, tmp_path / "m.png")
+    assert "iteration" in ax.get_xlabel() and "loss" in ax.get_ylabel()
+    assert len(ax.get_legend().get_texts()) == 6
+
+
+# --- 7. initial weights ------------------------------------------------------------------
+
+
+def histograms(activation):
+    return lab.activation_histograms(activation, n_samples=200)
+
+
+def test_sigmoid_activations_pile_at_0_and_1_with_std_1_and_at_one_half_with_std_001():
+    h = histograms("sigmoid")
+    for a in h["std 1"]:
+        assert np.mean((a < 0.1) | (a > 0.9)) > 0.6
+    for a in h["std 0.01"]:
+        assert np.quantile(np.abs(a - 0.5), 0.99) < 0.07 and a.std() < 0.03
+    last = h["xavier"][-1]
+    assert last.std() > 0.08 and np.mean((last < 0.1) | (last > 0.9)) < 0.05
+
+
+def test_relu_keeps_its_scale_with_he_and_vanishes_with_std_001():
+    h = histograms("relu")
+    assert all(0.3 < a.std() < 3 for a in h["he"])  # every layer, the last included
+    assert h["std 0.01"][-1].std() < 1e-4
+    assert h["std 1"][-1].std() > 1e3  # explodes instead
+    assert h["xavier"][-1].std() < h["he"][-1].std() / 2  # Xavier halves ReLU's variance
+
+
+def test_tanh_activations_vanish_with_std_001():
+    h = histograms("tanh")
+    assert h["std 0.01"][-1].std() < 1e-3
+    assert h["xavier"][-1].std() > 0.2
+
+
+def test_activation_histogram_figure(tmp_path):
+    inits = ("std 0.01", "he")
+    h = lab.activation_histograms("relu", inits, n_layers=3, width=20, n_samples=50)
+    fig = figures.plot_activation_histograms(h, "relu", tmp_path / "r.png")
+    shown = assert_figure(fig, tmp_path / "r.png")
+    assert len(shown) == 6  # one row per initialisation, one column per layer
+    assert [ax.get_ylabel() for ax in shown[::3]] == ["std 0.01\ncount", "he\ncount"]
+    assert all(ax.get_xlabel() for ax in shown[-3:]) and shown[0].get_xscale() == "log"
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_lab_list_names_every_experiment(capsys):
+    code, out, _ = run(capsys, "lab", "--list")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == list(EXPERIMENTS)
+
+
+def test_lab_is_listed_in_the_programs_help_and_has_its_own(capsys):
+    assert "lab" in run(capsys, "--help")[1]
+    code, out, _ = run(capsys, "lab", "--help")
+    assert code == 0 and out.startswith("usage: numpynn lab")
+
+
+def test_lab_forward_prints_the_steps_and_writes_its_figure(capsys, tmp_path):
+    code, out, _ = run(capsys, "lab", "forward", "--out", tmp_path / "figures")
+    assert code == 0
+    assert "[[0.31682708, 0.69627909]]" in out
+    assert (tmp_path / "figures" / "forward.png").read_bytes()[:8] == PNG
+    assert not list((tmp_path / "figures").glob(".*.tmp"))  # written atomically
+
+
+def test_lab_unknown_name_or_none_is_one_line(capsys):
+    code, _, err = run(capsys, "lab", "adamw")
+    assert code == 2
+    assert_one_line_error(err, "adamw", "perceptron", "all")
+    code, _, err = run(capsys, "lab")
+    assert code == 2
+    assert_one_line_error(err, "--list")
+
+
+def test_lab_without_matplotlib_is_one_line(capsys, tmp_path, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a),
+    )
+    code, _, err = run(capsys, "lab", "forward", "--out", tmp_path)
+    assert code == 1
+    assert_one_line_error(err, "pip install 'numpynn[cli]'")
+
+
+def test_importing_numpynn_the_lab_and_the_cli_does_not_import_matplotlib():
+    code = "import sys, numpynn, numpynn.lab, numpynn.cli; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_figure_the_learning_path_shows_is_committed():
+    docs = Path(__file__).resolve().parent.parent / "docs" / "learn"
+    shown = set()
+    for page in docs.glob("*.md"):
+        shown |= set(re.findall(r"\(figures/([\w-]+\.png)\)", page.read_text()))
+    assert shown == FIGURES
+    assert all((docs / "figures" / name).stat().st_size > 10_000 for name in shown)
+
+
+@pytest.mark.slow
+def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path):
+    code, out, _ = run(capsys, "lab", "all", "--out", tmp_path)
+    assert code == 0
+    assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
+    assert out.count("== ") == len(EXPERIMENTS)
