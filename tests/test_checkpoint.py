@@ -263,3 +263,22 @@ def test_history_that_is_not_numbers(tmp_path: Path) -> None:
     description["history"]["loss"] = ["1.0"]
     with pytest.raises(FileFormatError, match=r"history\['loss'\] must be a list of numbers"):
         load_checkpoint(rewrite(tmp_path / "bad.npz", description, arrays))
+
+
+def test_a_version_1_checkpoint_of_numpynn_0_1_loads_without_callback_states(tmp_path):
+    from numpynn import _archive
+
+    path = tmp_path / "ckpt.npz"
+    model, optimizer = nn.mlp([3, 4, 2], seed=0), nn.Adam()
+    model.fit(np.eye(3), [0, 1, 1], optimizer=optimizer, epochs=2, seed=0)
+    save_checkpoint(path, model, optimizer, np.random.default_rng(1), 2, {"loss": [1.0, 0.5]})
+    with _archive.Archive(path) as archive:
+        description = archive.description()
+        names = [n for n in archive.members if n != _archive.DESCRIPTION]
+        arrays = {n: np.load(archive.zip.open(archive.members[n])) for n in names}
+    del description["callbacks"]
+    description["format_version"] = 1  # exactly what numpynn 0.1.0 wrote
+    _archive.write(path, description, arrays)
+    ckpt = load_checkpoint(path)
+    assert ckpt.epoch == 2 and ckpt.callbacks == {}
+    assert all(np.array_equal(p, q) for p, q in zip(ckpt.model.parameters(), model.parameters()))

@@ -145,7 +145,7 @@ def test_resume_of_a_checkpoint_of_numpynn_0_1_says_what_to_do(capsys, damaged_r
     nn_io.save_checkpoint(path, ckpt.model, ckpt.optimizer, ckpt.rng, ckpt.epoch, ckpt.history)
     code, _, err = run(capsys, "train", "--resume", damaged_run, "--epochs", "3")
     assert code == 2
-    assert_one_line_error(err, str(path), "numpynn 0.1.0", "train anew")
+    assert_one_line_error(err, str(path), "no state", "numpynn 0.1.0", "train anew")
 
 
 # --- a model's metadata --------------------------------------------------------------------

@@ -131,9 +131,9 @@ def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
     saved = nn_io.load_checkpoint(path)
     if "ModelCheckpoint" not in saved.callbacks:
         raise CLIError(
-            f"{path} was written by numpynn 0.1.0, whose checkpoints this version cannot "
-            f"continue: train anew (its model.npz and best.npz still load), or resume it with "
-            "numpynn 0.1.0"
+            f"{path} holds no state of numpynn train's callbacks (numpynn 0.1.0 wrote such "
+            "checkpoints): this version cannot continue it; train anew (its model.npz and "
+            "best.npz still load), or resume it with numpynn 0.1.0"
         )
     if saved.epoch > cfg.epochs:
         raise CLIError(
