@@ -281,4 +281,5 @@ def test_a_version_1_checkpoint_of_numpynn_0_1_loads_without_callback_states(tmp
     _archive.write(path, description, arrays)
     ckpt = load_checkpoint(path)
     assert ckpt.epoch == 2 and ckpt.callbacks == {}
-    assert all(np.array_equal(p, q) for p, q in zip(ckpt.model.parameters(), model.parameters()))
+    for p, q in zip(ckpt.model.parameters(), model.parameters(), strict=True):
+        assert np.array_equal(p, q)
