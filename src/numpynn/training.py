@@ -37,7 +37,7 @@ def train(
     resume: bool = False,
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
-    X: (n_samples, n_features) and targets T: (n_samples, n_outputs), each sample's loss
+    X: (n_samples, ...) and targets T: (n_samples, n_outputs), each sample's loss
     weighted by ``weights`` (n_samples,) if given, from epoch ``run.epoch`` to ``run.epochs``
     (or until a callback stops it); ``accuracy`` adds the fraction of correct classes to the
     logs. Return the run's history."""
@@ -56,11 +56,11 @@ def train(
     backward_order = _backward_order(layers)
     batch_callbacks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
 
-    n, n_features = X.shape
+    n = len(X)
     batch_size = min(batch_size, n)
     # The batches are gathered into two reused arrays (the last, smaller batch into their
     # first rows); mode="clip" skips numpy's bounds-check copy (the rows are valid).
-    x_all = np.empty((batch_size, n_features), X.dtype)
+    x_all = np.empty((batch_size, *X.shape[1:]), X.dtype)
     t_all = np.empty((batch_size, T.shape[1]), T.dtype)
     # CrossEntropy's accuracy compares argmax(output) with each target row's class (argmax):
     # find the classes once per fit, note the predictions per batch, count them per epoch.
