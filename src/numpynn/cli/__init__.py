@@ -1,4 +1,4 @@
-"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export.
+"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export, serve.
 
 ``main(argv)`` returns the exit code: 0 success, 1 a failed run (e.g. diverged training),
 2 bad usage or input (one line on stderr, never a traceback), 130 interrupted by Ctrl-C.
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
+from . import serve
 from .config import CHOICES, NUMBERS, PRESETS
 from .errors import CLIError
 
@@ -24,6 +25,7 @@ EXAMPLES = """examples:
   numpynn train --resume runs/digits    continue an interrupted run
   numpynn evaluate runs/digits/model.npz
   numpynn predict runs/mnist/model.npz my_digit.png
+  numpynn serve runs/mnist/model.npz    draw digits at http://127.0.0.1:8000
 """
 
 
@@ -168,6 +170,8 @@ def build_parser() -> Parser:
     )
     export.add_argument("model", metavar="MODEL.npz")
     export.add_argument("output", metavar="MODEL.onnx")
+
+    serve.add_parser(commands)
     return parser
 
 
@@ -187,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gates": commands.gates_command,
         "plot": commands.plot_command,
         "export": commands.export_command,
+        "serve": serve.serve_command,
     }
     try:
         return run[args.command](args)

@@ -1,0 +1,96 @@
+"""Model inputs from a request: an uploaded image, or pixel rows sent as JSON.
+
+``image_to_input`` is the one seam to the digit preprocessing: today it reads the bytes with
+Pillow and calls ``numpynn.cli.images.preprocess``; it switches to the shared
+``numpynn.imaging`` (``read_image`` + ``preprocess_digit``, which raises
+``numpynn.errors.NoDigitError``) when that module lands.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+from .._typing import Array
+
+MAX_IMAGE_PIXELS = 4096 * 4096  # width * height of an upload we agree to decode
+
+
+class BadInputError(ValueError):
+    """A request body that cannot be a model input; ``status`` is the HTTP answer (4xx)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NoDigitError(BadInputError):
+    """A blank image: there is no digit to read (numpynn.errors.NoDigitError once it exists)."""
+
+    def __init__(self) -> None:
+        super().__init__("no digit found: the image is blank", 422)
+
+
+def image_to_input(data: bytes, shape: tuple[int, int] = (28, 28)) -> Array:
+    """PNG/JPEG bytes -> (height, width) float32 in [0, 1], light digit on black, centred as
+    in MNIST. BadInputError (400) if the bytes are no image; NoDigitError if it is blank."""
+    from PIL import Image, UnidentifiedImageError  # lazy: the serve extra
+
+    from ..cli.images import preprocess  # to become numpynn.imaging.preprocess_digit
+
+    if not data:
+        raise BadInputError("the body is empty: send a PNG or JPEG image", 400)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise BadInputError(
+                    f"the image is {image.width} x {image.height} pixels; the limit is "
+                    f"{MAX_IMAGE_PIXELS} pixels",
+                    413,
+                )
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                rgba = image.convert("RGBA")  # transparent pixels count as white paper
+                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(background, rgba)
+            grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    except BadInputError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise BadInputError(
+            f"the body is not a PNG or JPEG image Pillow can read ({exc})", 400
+        ) from None
+    digit = preprocess(grey, shape)
+    if not digit.any():
+        raise NoDigitError()
+    return digit
+
+
+def pixels_to_inputs(body: Any, n_inputs: int, max_items: int) -> tuple[Array, bool]:
+    """JSON {"pixels": [n_inputs numbers in 0..1]} or a list of such -> (n, n_inputs) float64
+    rows, and whether the body was a list. BadInputError (422) naming what is wrong."""
+    many = isinstance(body, list)
+    items = body if many else [body]
+    if many and not items:
+        raise BadInputError('the list is empty: send at least one {"pixels": [...]}')
+    if len(items) > max_items:
+        raise BadInputError(f"the list has {len(items)} items; the limit is {max_items}", 413)
+    rows = np.empty((len(items), n_inputs))
+    for k, item in enumerate(items):
+        where = f"item {k}" if many else "the body"
+        if not isinstance(item, dict) or set(item) != {"pixels"}:
+            raise BadInputError(f'{where} must be a JSON object {{"pixels": [{n_inputs} numbers]}}')
+        pixels = item["pixels"]
+        if not isinstance(pixels, list) or len(pixels) != n_inputs:
+            got = f"{len(pixels)} values" if isinstance(pixels, list) else type(pixels).__name__
+            raise BadInputError(f"{where}: pixels must be a list of {n_inputs} numbers, got {got}")
+        for j, v in enumerate(pixels):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise BadInputError(f"{where}: pixel {j} is {v!r:.40}, not a number")
+            if not math.isfinite(v) or not 0 <= v <= 1:
+                raise BadInputError(f"{where}: pixel {j} is {v!r}; pixels must be numbers in 0..1")
+        rows[k] = pixels
+    return rows, many
