@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -158,7 +157,7 @@ def create_app(
         if kind in IMAGE_TYPES:
             image = await run_in_threadpool(image_to_input, body, served.image_shape)
             p = (await batcher.predict(image.reshape(1, -1)))[0]
-            return JSONResponse({**answer(p), "input": np.round(image, 4).tolist()})
+            return JSONResponse({**answer(p), "input": image.tolist()})  # exactly what it got
         try:
             data = json.loads(body)
         except ValueError as exc:  # also bad UTF-8
