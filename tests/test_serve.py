@@ -232,6 +232,7 @@ BAD_REQUESTS = {
         "pixel 1 is inf",
     ),
     "out of range": ({"json": {"pixels": [0.0] * 783 + [1.5]}}, 422, "pixel 783 is 1.5"),
+    "a huge integer": ({"json": {"pixels": [0] * 783 + [10**400]}}, 422, "pixel 783 is 1000"),
     "negative": ({"json": {"pixels": [-0.1] + [0.0] * 783}}, 422, "in 0..1"),
     "a string": ({"json": {"pixels": ["0.5"] * 784}}, 422, "not a number"),
     "a boolean": ({"json": {"pixels": [True] * 784}}, 422, "not a number"),

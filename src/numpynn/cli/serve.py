@@ -61,6 +61,7 @@ def number(kind: type, low: float) -> Any:
 def serve_command(args: argparse.Namespace) -> int:
     try:
         import uvicorn
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
         from ..serve import create_app, load_served
     except ModuleNotFoundError as exc:
@@ -71,12 +72,33 @@ def serve_command(args: argparse.Namespace) -> int:
     served = load_served(args.model)
     app = create_app(served, args.batch_window_ms / 1000, args.max_batch, args.max_queue)
     try:
-        sock = socket.create_server((args.host, args.port))
+        sock = listen(args.host, args.port)
     except OSError as exc:
         raise CLIError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {served.name} at http://{shown}:{port} (API: /docs; Ctrl-C stops)", flush=True)
+    # One BLAS thread: a forward pass of a few dozen rows is too small to split, and a second
+    # thread waiting for a busy core (the event loop's, or another process's) slows it down.
+    threadpool_limits(1, user_api="blas")
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on (host, port); port 0 takes a free one. Its protocol is set
+    to TCP explicitly: asyncio turns Nagle's algorithm off only on such sockets, and with it
+    on, each keep-alive response waits 40 ms for the client's delayed ACK."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -70,7 +70,8 @@ class Batcher:
         self.stats = Stats()
         self._waiting: collections.deque[_Request] = collections.deque()
         self._rows_waiting = 0
-        self._arrived: asyncio.Event | None = None
+        self._arrived: asyncio.Event | None = None  # a request arrived
+        self._full: asyncio.Event | None = None  # max_batch rows wait, or the window is over
         self._worker: asyncio.Task[None] | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="forward")
 
@@ -80,7 +81,7 @@ class Batcher:
         return len(self._waiting)
 
     def start(self) -> None:
-        self._arrived = asyncio.Event()
+        self._arrived, self._full = asyncio.Event(), asyncio.Event()
         self._worker = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -96,7 +97,7 @@ class Batcher:
 
     async def predict(self, X: Array) -> Array:
         """forward(X) for X: (n_rows, n_features), computed with other requests' rows."""
-        if self._arrived is None:
+        if self._arrived is None or self._full is None:
             raise RuntimeError("Batcher.start() was not called")
         if len(self._waiting) >= self.max_queue:
             self.stats.rejected += 1
@@ -105,22 +106,23 @@ class Batcher:
         self._waiting.append(request)
         self._rows_waiting += len(X)
         self._arrived.set()
+        if self._rows_waiting >= self.max_batch:
+            self._full.set()
         return await request.answer
 
     async def _run(self) -> None:
-        assert self._arrived is not None
+        assert self._arrived is not None and self._full is not None
         loop = asyncio.get_running_loop()
         while True:
             while not self._waiting:
                 self._arrived.clear()
                 await self._arrived.wait()
-            deadline = self._waiting[0].arrived + self.window
-            while self._rows_waiting < self.max_batch and (left := deadline - time.monotonic()) > 0:
-                self._arrived.clear()
-                try:
-                    await asyncio.wait_for(self._arrived.wait(), left)
-                except asyncio.TimeoutError:  # TimeoutError from Python 3.11
-                    break
+            left = self._waiting[0].arrived + self.window - time.monotonic()
+            if left > 0 and self._rows_waiting < self.max_batch:
+                self._full.clear()  # set by predict at max_batch rows, or by the timer
+                timer = loop.call_later(left, self._full.set)
+                await self._full.wait()
+                timer.cancel()
             batch = self._take_batch()
             X = batch[0].X if len(batch) == 1 else np.concatenate([r.X for r in batch])
             try:

@@ -9,7 +9,6 @@ Pillow and calls ``numpynn.cli.images.preprocess``; it switches to the shared
 from __future__ import annotations
 
 import io
-import math
 from typing import Any
 
 import numpy as np
@@ -87,10 +86,18 @@ def pixels_to_inputs(body: Any, n_inputs: int, max_items: int) -> tuple[Array, b
         if not isinstance(pixels, list) or len(pixels) != n_inputs:
             got = f"{len(pixels)} values" if isinstance(pixels, list) else type(pixels).__name__
             raise BadInputError(f"{where}: pixels must be a list of {n_inputs} numbers, got {got}")
-        for j, v in enumerate(pixels):
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise BadInputError(f"{where}: pixel {j} is {v!r:.40}, not a number")
-            if not math.isfinite(v) or not 0 <= v <= 1:
-                raise BadInputError(f"{where}: pixel {j} is {v!r}; pixels must be numbers in 0..1")
-        rows[k] = pixels
+        if not set(map(type, pixels)) <= {int, float}:  # no bool, str, list, null
+            j = next(j for j, v in enumerate(pixels) if type(v) not in (int, float))
+            raise BadInputError(f"{where}: pixel {j} is {pixels[j]!r:.40}, not a number")
+        try:
+            row = np.array(pixels, dtype=np.float64)
+        except OverflowError:  # an integer beyond float64: out of range anyway
+            row = np.array([v if type(v) is float else max(-1, min(v, 2)) for v in pixels])
+        bad = np.flatnonzero(~((row >= 0) & (row <= 1)))  # also NaN
+        if len(bad):
+            j = int(bad[0])
+            raise BadInputError(
+                f"{where}: pixel {j} is {pixels[j]!r:.40}; pixels must be numbers in 0..1"
+            )
+        rows[k] = row
     return rows, many
