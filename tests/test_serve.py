@@ -284,7 +284,10 @@ def test_the_openapi_page_documents_the_api(client):
     assert {"/api/predict", "/api/model", "/api/health"} <= set(schema["paths"])
     body = schema["paths"]["/api/predict"]["post"]["requestBody"]["content"]
     assert {"image/png", "image/jpeg", "application/json"} == set(body)
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text  # Swagger UI comes from the server: the page works offline
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
 
 
 def test_the_page_and_its_files_are_served(client):
@@ -466,6 +469,15 @@ def test_the_batcher_refuses_past_max_queue():
 # ---- the command -------------------------------------------------------------------------------
 
 
+def test_serve_is_a_command_with_help(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "serve" in out
+    code, out, _ = run(capsys, "serve", "--help")
+    assert code == 0
+    for option in ("--host", "--port", "--batch-window-ms", "--max-batch", "--max-queue"):
+        assert option in out
+
+
 def test_serve_names_a_missing_model_file_in_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "serve", tmp_path / "missing.npz")
     assert code == 2
@@ -622,3 +634,12 @@ def test_a_fashion_mnist_model_gets_an_upload_and_class_names(
     assert page.locator("#prediction").text_content() in names
     assert preview_ink(page) > 20
     page.screenshot(path=tmp_path / "fashion.png")
+
+
+@pytest.mark.slow
+def test_the_openapi_page_renders_without_a_network(serve_command, browser, model_file, tmp_path):
+    page = browser.new_page()
+    page.goto(serve_command(model_file) + "/docs")
+    page.get_by_text("/api/predict", exact=True).wait_for(timeout=15_000)
+    assert page.get_by_text("/api/model", exact=True).count() == 1
+    page.screenshot(path=tmp_path / "docs.png")

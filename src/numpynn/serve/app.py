@@ -3,7 +3,7 @@
 POST /api/predict   a PNG/JPEG image, or JSON {"pixels": [...]} or a list of such
 GET  /api/model     the model: name, layers, input shape, classes, test accuracy
 GET  /api/health    liveness, queue length and batching counters
-GET  /docs          the OpenAPI page (the schema at /openapi.json)
+GET  /docs          the OpenAPI page, Swagger UI (the schema at /openapi.json; also /redoc)
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -70,7 +71,7 @@ def create_app(
         yield
         await batcher.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI whose /docs page needs no CDN (Swagger UI in the package)
         title="numpynn serve",
         summary=f"Draw a digit, or call the prediction API of {served.name}.",
         version="1",
@@ -139,7 +140,7 @@ def create_app(
         description=PREDICT_DESCRIPTION,
         response_class=JSONResponse,
         responses={
-            200: {"model": Prediction, "description": "the class and probabilities"},
+            200: {"model": Prediction | Predictions, "description": "the class and probabilities"},
             400: {"model": Error, "description": "undecodable image, empty body, bad JSON"},
             413: {"model": Error, "description": "body, image or list too large"},
             415: {"model": Error, "description": "not PNG, JPEG or JSON"},
