@@ -85,6 +85,12 @@ def png(grey, side=280):
     return out.getvalue()
 
 
+def gif():
+    out = io.BytesIO()
+    Image.new("L", (28, 28), 255).save(out, format="GIF")
+    return out.getvalue()
+
+
 def post_image(client, data, kind="image/png"):
     return client.post("/api/predict", content=data, headers={"content-type": kind})
 
@@ -214,6 +220,16 @@ BAD_REQUESTS = {
         400,
         "JSON",
     ),
+    "deeply nested JSON": (
+        {"content": b"[" * 100_000, "headers": {"content-type": "application/json"}},
+        400,
+        "not valid JSON",
+    ),
+    "a GIF sent as PNG": (
+        {"content": gif(), "headers": {"content-type": "image/png"}},
+        400,
+        "not a PNG or JPEG",
+    ),
     "wrong length": ({"json": {"pixels": [0.5] * 783}}, 422, "784 numbers, got 783"),
     "NaN": (
         {
@@ -314,6 +330,24 @@ json_values = st.recursive(
 )
 def test_fuzz_random_bodies_never_get_a_5xx(client, body, kind):
     response = client.post("/api/predict", content=body, headers={"content-type": kind})
+    assert response.status_code < 500, response.text
+    if response.status_code != 200:
+        assert set(response.json()) == {"error"}
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), kind=st.sampled_from(["PNG", "JPEG"]))
+def test_fuzz_corrupted_images_never_get_a_5xx(client, mnist, data, kind):
+    _, (X_test, _) = mnist
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png(X_test[0].reshape(28, 28), side=56))).save(out, format=kind)
+    body = bytearray(out.getvalue())
+    for _ in range(data.draw(st.integers(1, 8))):
+        body[data.draw(st.integers(0, len(body) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(body)))
+    response = post_image(client, bytes(body[:cut]), f"image/{kind.lower()}")
     assert response.status_code < 500, response.text
     if response.status_code != 200:
         assert set(response.json()) == {"error"}

@@ -161,7 +161,7 @@ def create_app(
             return JSONResponse({**answer(p), "input": image.tolist()})  # exactly what it got
         try:
             data = json.loads(body)
-        except ValueError as exc:  # also bad UTF-8
+        except (ValueError, RecursionError) as exc:  # also bad UTF-8, or nesting too deep
             raise BadInputError(f"the body is not valid JSON ({exc})", 400) from None
         X, many = pixels_to_inputs(data, n_inputs, max_items)
         P = await batcher.predict(X)
