@@ -512,6 +512,13 @@ def test_serve_is_a_command_with_help(capsys):
         assert option in out
 
 
+def test_serve_without_its_extra_says_how_to_install_it(capsys, monkeypatch, model_file):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn raises ImportError
+    code, _, err = run(capsys, "serve", model_file)
+    assert code == 1
+    assert_one_line_error(err, "pip install 'numpynn[serve]'")
+
+
 def test_serve_names_a_missing_model_file_in_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "serve", tmp_path / "missing.npz")
     assert code == 2

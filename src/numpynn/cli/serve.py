@@ -67,7 +67,8 @@ def serve_command(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         raise CLIError(
             f"numpynn serve needs the serve extra ({exc.name} is not installed): "
-            "pip install 'numpynn[serve]'"
+            "pip install 'numpynn[serve]'",
+            1,
         ) from None
     served = load_served(args.model)
     app = create_app(served, args.batch_window_ms / 1000, args.max_batch, args.max_queue)
