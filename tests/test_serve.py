@@ -231,24 +231,21 @@ BAD_REQUESTS = {
         "not a PNG or JPEG",
     ),
     "wrong length": ({"json": {"pixels": [0.5] * 783}}, 422, "784 numbers, got 783"),
-    "NaN": (
+    "NaN": (  # not JSON: json.dumps writes it, JSON parsers refuse it
         {
             "content": b'{"pixels": [NaN' + b", 0" * 783 + b"]}",
             "headers": {"content-type": "application/json"},
         },
-        422,
-        "pixel 0 is nan",
+        400,
+        "not valid JSON",
     ),
     "Infinity": (
-        {
-            "content": b'{"pixels": [0' + b", Infinity" * 783 + b"]}",
-            "headers": {"content-type": "application/json"},
-        },
-        422,
-        "pixel 1 is inf",
+        {"content": b'{"pixels": [1e999]}', "headers": {"content-type": "application/json"}},
+        400,
+        "not valid JSON",
     ),
     "out of range": ({"json": {"pixels": [0.0] * 783 + [1.5]}}, 422, "pixel 783 is 1.5"),
-    "a huge integer": ({"json": {"pixels": [0] * 783 + [10**400]}}, 422, "pixel 783 is 1000"),
+    "a huge integer": ({"json": {"pixels": [0] * 783 + [10**30]}}, 422, "pixel 783 is 1e+30"),
     "negative": ({"json": {"pixels": [-0.1] + [0.0] * 783}}, 422, "in 0..1"),
     "a string": ({"json": {"pixels": ["0.5"] * 784}}, 422, "not a number"),
     "a boolean": ({"json": {"pixels": [True] * 784}}, 422, "not a number"),

@@ -9,11 +9,11 @@ GET  /docs          the OpenAPI page, Swagger UI (the schema at /openapi.json; a
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -30,6 +30,14 @@ from .served import ServedModel
 STATIC = Path(__file__).parent / "static"
 IMAGE_TYPES = ("image/png", "image/jpeg")
 RETRY_AFTER_SECONDS = 1
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON by orjson: NumPy arrays and scalars written directly, float32 as float32 (the
+    shortest digits that read back to the same float32), ten times faster than json."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 class Prediction(BaseModel):
@@ -158,24 +166,24 @@ def create_app(
         if kind in IMAGE_TYPES:
             image = await run_in_threadpool(image_to_input, body, served.image_shape)
             p = (await batcher.predict(image.reshape(1, -1)))[0]
-            return JSONResponse({**answer(p), "input": image.tolist()})  # exactly what it got
+            return FastJSONResponse({**answer(p), "input": image})  # exactly what it got
         try:
-            data = json.loads(body)
-        except (ValueError, RecursionError) as exc:  # also bad UTF-8, or nesting too deep
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:  # also NaN, bad UTF-8, nesting too deep
             raise BadInputError(f"the body is not valid JSON ({exc})", 400) from None
         X, many = pixels_to_inputs(data, n_inputs, max_items)
         P = await batcher.predict(X)
         if many:
-            return JSONResponse({"predictions": [answer(p) for p in P], "model": served.name})
-        return JSONResponse(answer(P[0]))
+            return FastJSONResponse({"predictions": [answer(p) for p in P], "model": served.name})
+        return FastJSONResponse(answer(P[0]))
 
     def answer(p: Array) -> dict[str, Any]:
         k = int(p.argmax())
         return {
             "class": k,
             "label": served.labels[k],
-            "probability": float(p[k]),
-            "probabilities": p.tolist(),
+            "probability": p[k],
+            "probabilities": p,
             "model": served.name,
         }
 

@@ -90,10 +90,7 @@ def pixels_to_inputs(body: Any, n_inputs: int, max_items: int) -> tuple[Array, b
         if not set(map(type, pixels)) <= {int, float}:  # no bool, str, list, null
             j = next(j for j, v in enumerate(pixels) if type(v) not in (int, float))
             raise BadInputError(f"{where}: pixel {j} is {pixels[j]!r:.40}, not a number")
-        try:
-            row = np.array(pixels, dtype=np.float64)
-        except OverflowError:  # an integer beyond float64: out of range anyway
-            row = np.array([v if type(v) is float else max(-1, min(v, 2)) for v in pixels])
+        row = np.array(pixels, dtype=np.float64)
         bad = np.flatnonzero(~((row >= 0) & (row <= 1)))  # also NaN
         if len(bad):
             j = int(bad[0])
