@@ -73,7 +73,7 @@ class Batcher:
         self._arrived: asyncio.Event | None = None  # a request arrived
         self._full: asyncio.Event | None = None  # max_batch rows wait, or the window is over
         self._worker: asyncio.Task[None] | None = None
-        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="forward")
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
 
     @property
     def queued(self) -> int:
@@ -82,6 +82,7 @@ class Batcher:
 
     def start(self) -> None:
         self._arrived, self._full = asyncio.Event(), asyncio.Event()
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="forward")
         self._worker = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -93,7 +94,10 @@ class Batcher:
             request.answer.cancel()
         self._waiting.clear()
         self._rows_waiting = 0
-        self._thread.shutdown(wait=False)
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
+        self._arrived = self._full = None
 
     async def predict(self, X: Array) -> Array:
         """forward(X) for X: (n_rows, n_features), computed with other requests' rows."""
@@ -124,8 +128,8 @@ class Batcher:
                 await self._full.wait()
                 timer.cancel()
             batch = self._take_batch()
-            X = batch[0].X if len(batch) == 1 else np.concatenate([r.X for r in batch])
             try:
+                X = batch[0].X if len(batch) == 1 else np.concatenate([r.X for r in batch])
                 Y = await loop.run_in_executor(self._thread, self.forward, X)
             except Exception as exc:  # a bug in forward: fail these requests, keep serving
                 for request in batch:
