@@ -58,7 +58,7 @@ def model_file(mnist, tmp_path_factory):
     """A [784, 32, 10] ReLU classifier (about 90% on MNIST) saved as a run's model.npz."""
     (X, y), (X_test, y_test) = mnist
     model = nn.mlp([784, 32, 10], activation="relu")
-    model.fit(X, y, epochs=2, batch_size=64, seed=0)
+    model.fit(X, y, epochs=2, batch_size=64, seed=0, threads=1)  # small matrices: 1 is faster
     accuracy = float((model.predict(X_test) == y_test).mean())
     path = tmp_path_factory.mktemp("run") / "model.npz"
     metadata = {"class_labels": LABELS, "dataset": "mnist", "test_accuracy": accuracy}
@@ -481,17 +481,23 @@ def test_a_failing_forward_fails_its_requests_and_the_batcher_goes_on():
     np.testing.assert_array_equal(asyncio.run(main()), np.ones((1, 2)))
 
 
-def test_the_batcher_refuses_past_max_queue():
+def test_the_queue_is_bounded_in_inputs_and_a_larger_list_waits_for_an_empty_queue():
     async def main():
-        batcher = Batcher(lambda X: X, window=1.0, max_batch=100, max_queue=2)
+        batcher = Batcher(lambda X: X, window=0.1, max_batch=100, max_queue=4)
         batcher.start()
         try:
-            waiting = [asyncio.ensure_future(batcher.predict(np.zeros((1, 1)))) for _ in range(2)]
+            big = asyncio.ensure_future(batcher.predict(np.zeros((6, 1))))  # nothing waits
             await asyncio.sleep(0)
             with pytest.raises(QueueFullError):
                 await batcher.predict(np.zeros((1, 1)))
-            for task in waiting:
-                task.cancel()
+            await big
+            waiting = asyncio.ensure_future(batcher.predict(np.zeros((3, 1))))
+            await asyncio.sleep(0)
+            with pytest.raises(QueueFullError):
+                await batcher.predict(np.zeros((2, 1)))  # 3 + 2 > 4
+            one = asyncio.ensure_future(batcher.predict(np.zeros((1, 1))))  # 3 + 1 fit
+            await asyncio.gather(waiting, one)
+            assert batcher.stats.rejected == 2
         finally:
             await batcher.stop()
 

@@ -40,7 +40,7 @@ def add_parser(commands: Any) -> None:
         type=number(int, 1),
         default=1024,
         metavar="N",
-        help="requests waiting before the server answers 503 (default 1024)",
+        help="inputs waiting before the server answers 503 (default 1024)",
     )
 
 

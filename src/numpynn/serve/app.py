@@ -69,7 +69,7 @@ def create_app(
     max_items: int = 256,
 ) -> FastAPI:
     """The app serving ``served``: batching ``window`` (seconds), ``max_batch`` rows per
-    forward pass, ``max_queue`` waiting requests, ``max_body`` bytes per request body and
+    forward pass, ``max_queue`` waiting inputs, ``max_body`` bytes per request body and
     ``max_items`` inputs per JSON list."""
     batcher = Batcher(served.probabilities, window, max_batch, max_queue)
 

@@ -1,12 +1,13 @@
 """Dynamic batching: requests that arrive close together share one forward pass.
 
-A request's rows wait in a bounded queue. One worker takes the oldest request, waits until
-``window`` seconds have passed since it arrived (or until ``max_batch`` rows are waiting),
-stacks the waiting requests' rows into one array of at most ``max_batch`` rows (a request is
-never split; one larger than ``max_batch`` goes alone), runs the forward pass in a thread so
-that the server keeps accepting requests meanwhile, and hands each request its own rows of
-the result. While a forward pass runs the next batch gathers, so under load batches fill
-without waiting. ``max_batch=1`` gives one forward pass per request (no batching).
+A request's rows wait in a queue of at most ``max_queue`` rows. One worker takes the oldest
+request, waits until ``window`` seconds have passed since it arrived (or until ``max_batch``
+rows are waiting), stacks the waiting requests' rows into one array of at most ``max_batch``
+rows (a request is never split; one larger than ``max_batch`` goes alone), runs the forward
+pass in a thread so that the server keeps accepting requests meanwhile, and hands each
+request its own rows of the result. While a forward pass runs the next batch gathers, so
+under load batches fill without waiting. ``max_batch=1`` gives one forward pass per request
+(no batching); a request larger than ``max_queue`` is taken only when nothing waits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .._typing import Array
 
 
 class QueueFullError(Exception):
-    """The queue holds ``max_queue`` requests: come back later (HTTP 503 + Retry-After)."""
+    """The queue holds ``max_queue`` rows: come back later (HTTP 503 + Retry-After)."""
 
 
 @dataclasses.dataclass
@@ -47,7 +48,8 @@ class Batcher:
     """Run ``forward`` (X: (n, n_features) -> (n, n_outputs)) on batches of waiting requests.
 
     window: seconds the oldest waiting request may wait for others (0: no waiting);
-    max_batch: rows per forward pass; max_queue: requests waiting before QueueFullError.
+    max_batch: rows per forward pass; max_queue: rows waiting before QueueFullError (a
+    request larger than max_queue is taken when nothing waits).
     Start it with ``start()`` inside the event loop that calls ``predict``; ``stop()`` ends it.
     """
 
@@ -77,8 +79,8 @@ class Batcher:
 
     @property
     def queued(self) -> int:
-        """Requests waiting for a forward pass."""
-        return len(self._waiting)
+        """Rows waiting for a forward pass."""
+        return self._rows_waiting
 
     def start(self) -> None:
         self._arrived, self._full = asyncio.Event(), asyncio.Event()
@@ -103,9 +105,9 @@ class Batcher:
         """forward(X) for X: (n_rows, n_features), computed with other requests' rows."""
         if self._arrived is None or self._full is None:
             raise RuntimeError("Batcher.start() was not called")
-        if len(self._waiting) >= self.max_queue:
+        if self._rows_waiting and self._rows_waiting + len(X) > self.max_queue:
             self.stats.rejected += 1
-            raise QueueFullError(f"{len(self._waiting)} requests are waiting")
+            raise QueueFullError(f"{self._rows_waiting} inputs are waiting")
         request = _Request(X, asyncio.get_running_loop().create_future(), time.monotonic())
         self._waiting.append(request)
         self._rows_waiting += len(X)
