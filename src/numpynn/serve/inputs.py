@@ -1,9 +1,9 @@
 """Model inputs from a request: an uploaded image, or pixel rows sent as JSON.
 
 ``image_to_input`` is the one seam to the digit preprocessing: today it reads the bytes with
-Pillow and calls ``numpynn.cli.images.preprocess``; it switches to the shared
+Pillow (``read_grey``) and calls ``numpynn.cli.images.preprocess``; it switches to the shared
 ``numpynn.imaging`` (``read_image`` + ``preprocess_digit``, which raises
-``numpynn.errors.NoDigitError``) when that module lands.
+``numpynn.errors.NoDigitError``) when that module lands: the comment in it shows how.
 """
 
 from __future__ import annotations
@@ -35,38 +35,63 @@ class NoDigitError(BadInputError):
 
 def image_to_input(data: bytes, shape: tuple[int, int] = (28, 28)) -> Array:
     """PNG/JPEG bytes -> (height, width) float32 in [0, 1], light digit on black, centred as
-    in MNIST. BadInputError (400) if the bytes are no image; NoDigitError if it is blank."""
-    from PIL import Image  # lazy: the serve extra
+    in MNIST. BadInputError: 400 if the bytes are no PNG or JPEG image, 413 if it has too many
+    pixels; NoDigitError (422) if it is blank."""
+    check_image_header(data)
+    # The seam to the shared preprocessing. When numpynn.imaging lands, the rest becomes:
+    #     try:
+    #         return imaging.preprocess_digit(imaging.read_image(data), shape)
+    #     except errors.NoDigitError:
+    #         raise NoDigitError() from None
+    #     except ValueError as exc:  # what read_image raises for undecodable bytes
+    #         raise BadInputError(f"the body is not a PNG or JPEG image ({exc})", 400) from None
+    from ..cli.images import preprocess
 
-    from ..cli.images import preprocess  # to become numpynn.imaging.preprocess_digit
+    digit = preprocess(read_grey(data), shape)
+    if not digit.any():  # preprocess answers zeros for a blank image
+        raise NoDigitError()
+    return digit
+
+
+def check_image_header(data: bytes) -> None:
+    """BadInputError unless ``data`` starts as a PNG or JPEG image of at most
+    MAX_IMAGE_PIXELS pixels (read from its header: nothing is decoded)."""
+    from PIL import Image  # lazy: the serve extra
 
     if not data:
         raise BadInputError("the body is empty: send a PNG or JPEG image", 400)
     try:
         with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise BadInputError(
-                    f"the image is {image.width} x {image.height} pixels; the limit is "
-                    f"{MAX_IMAGE_PIXELS} pixels",
-                    413,
-                )
-            image.load()
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                rgba = image.convert("RGBA")  # transparent pixels count as white paper
-                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(background, rgba)
-            grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
-    except BadInputError:
-        raise
+            width, height = image.size
     except Exception as exc:  # a decoder fed untrusted bytes raises many kinds of errors
         raise BadInputError(
             f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {exc})",
             400,
         ) from None
-    digit = preprocess(grey, shape)
-    if not digit.any():
-        raise NoDigitError()
-    return digit
+    if width * height > MAX_IMAGE_PIXELS:
+        raise BadInputError(
+            f"the image is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS} pixels", 413
+        )
+
+
+def read_grey(data: bytes) -> Array:
+    """PNG/JPEG bytes -> (height, width) float32 grey levels in [0, 1]; transparent pixels
+    count as white paper. (Goes with the switch to numpynn.imaging.read_image.)"""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                rgba = image.convert("RGBA")
+                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(background, rgba)
+            return np.asarray(image.convert("L"), dtype=np.float32) / 255
+    except Exception as exc:  # a truncated or corrupt image body
+        raise BadInputError(
+            f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {exc})",
+            400,
+        ) from None
 
 
 def pixels_to_inputs(body: Any, n_inputs: int, max_items: int) -> tuple[Array, bool]:
