@@ -655,6 +655,18 @@ def test_the_page_reads_digits_drawn_with_the_mouse(
     assert page.locator("#prediction").text_content() == "\u2013"
     assert max(bars(page).values()) == 0
 
+    # live: the page predicts while the pen is still down (debounced, at least every 350 ms)
+    count = "Number(document.body.dataset.predictions || 0)"
+    before = page.evaluate(count)
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40)
+    page.mouse.down()
+    for k in range(1, 13):
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40 + 18 * k)
+        page.wait_for_timeout(80)
+    page.wait_for_function(f"{count} > {before}")
+    page.mouse.up()
+
 
 @pytest.mark.slow
 def test_a_fashion_mnist_model_gets_an_upload_and_class_names(
