@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
-from . import serve
 from .config import CHOICES, NUMBERS, PRESETS
 from .errors import CLIError
+from .serve import add_parser as add_serve_parser
+from .serve import serve_command
 
 EXAMPLES = """examples:
   numpynn train                         the default MNIST classifier (about 98% in 30 s)
@@ -171,7 +172,7 @@ def build_parser() -> Parser:
     export.add_argument("model", metavar="MODEL.npz")
     export.add_argument("output", metavar="MODEL.onnx")
 
-    serve.add_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 
@@ -191,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gates": commands.gates_command,
         "plot": commands.plot_command,
         "export": commands.export_command,
-        "serve": serve.serve_command,
+        "serve": serve_command,
     }
     try:
         return run[args.command](args)
