@@ -676,8 +676,17 @@ def test_a_fashion_mnist_model_gets_an_upload_and_class_names(
     path = tmp_path / "fashion.npz"
     nn.save(served.model, path, metadata={"class_labels": list(names), "dataset": "fashion-mnist"})
     _, (X_test, _) = mnist
+    photo = (
+        1
+        - np.asarray(  # a 1500 x 1500 "photo": a digit on grainy paper, over 1 MiB
+            Image.fromarray(np.uint8(255 * X_test[0].reshape(28, 28))).resize((1500, 1500))
+        )
+        / 255
+    )
+    photo = np.clip(photo + np.random.default_rng(0).normal(0, 0.04, photo.shape), 0, 1)
     image = tmp_path / "upload.png"
-    image.write_bytes(png(X_test[0].reshape(28, 28)))
+    Image.fromarray(np.uint8(255 * photo)).save(image)
+    assert image.stat().st_size > 1 << 20  # over the API's body limit: the page scales it down
 
     page = browser.new_page(viewport={"width": 1100, "height": 640})
     page.goto(serve_command(path))
@@ -689,6 +698,7 @@ def test_a_fashion_mnist_model_gets_an_upload_and_class_names(
     page.wait_for_function("Number(document.body.dataset.predictions || 0) >= 1")
     assert page.locator("#prediction").text_content() in names
     assert preview_ink(page) > 20
+    page.wait_for_timeout(300)  # the bars' 120 ms transition
     page.screenshot(path=tmp_path / "fashion.png")
 
 

@@ -147,14 +147,33 @@ $("clear").addEventListener("click", () => {
 
 // ---- upload (Fashion-MNIST models) ---------------------------------------------------------
 
-$("file").addEventListener("change", () => {
+const UPLOAD_SIDE = 560;     // uploads are scaled down to this side first: a phone photo is
+                            // megabytes, the model sees 28 x 28
+
+$("file").addEventListener("change", async () => {
   const file = $("file").files[0];
   if (!file) return;
   const image = $("upload-image");
   if (image.src) URL.revokeObjectURL(image.src);
   image.src = URL.createObjectURL(file);
   $("upload-hint").hidden = true;
-  predict(file, file.type || "application/octet-stream");
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch (error) {
+    showNothing("");
+    setStatus(`cannot read ${file.name} as an image`, true);
+    return;
+  }
+  const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
+  const small = document.createElement("canvas");
+  small.width = Math.max(1, Math.round(bitmap.width * scale));
+  small.height = Math.max(1, Math.round(bitmap.height * scale));
+  const smallCtx = small.getContext("2d");
+  smallCtx.fillStyle = "#fff";  // transparent pixels count as white paper, as on the server
+  smallCtx.fillRect(0, 0, small.width, small.height);
+  smallCtx.drawImage(bitmap, 0, 0, small.width, small.height);
+  small.toBlob((blob) => predict(blob, "image/png"), "image/png");
 });
 
 // ---- prediction -------------------------------------------------------------------------------
@@ -174,6 +193,10 @@ async function predict(body, type) {
       setStatus("");
     } else if (response.status === 422 && answer.error.startsWith("no digit found")) {
       showNothing("no digit found");
+    } else if (response.status === 503 && model.input_mode === "draw") {
+      setStatus("the server is busy; trying again\u2026");
+      dirty = true;  // sent again when this request is over...
+      await new Promise((resolve) => setTimeout(resolve, 1000));  // ...after Retry-After
     } else {
       setStatus(answer.error || `error ${response.status}`, true);
     }
