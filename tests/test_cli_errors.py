@@ -139,3 +139,32 @@ def test_the_printed_time_is_the_whole_command_with_training_apart(capsys, tmp_p
     assert code == 0
     last = out.splitlines()[-1]
     assert " s in all (" in last and " s training); run directory " in last
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (
+            ["--loss", "binary_cross_entropy"],
+            ["--loss binary_cross_entropy needs one sigmoid output for two classes",
+             "the mnist network ends with softmax", "use --loss cross_entropy or mse"],
+        ),
+        (
+            ["--dataset", "planar", "--loss", "cross_entropy"],
+            ["--loss cross_entropy needs a softmax output",
+             "the planar network ends with sigmoid", "use --loss mse or binary_cross_entropy"],
+        ),
+        (
+            ["--preset", "nielsen", "--loss", "cross_entropy"],
+            ["the --preset nielsen network ends with sigmoid", "use --loss mse"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_loss_that_does_not_fit_the_output_is_refused_before_loading(
+    capsys, tmp_path, argv, words
+):
+    code, out, err = run(capsys, "train", *argv, "--out", tmp_path / "r")
+    assert code == 2
+    assert_one_line_error(err, *words)
+    assert out == ""  # refused before the threads, the data and the run directory
+    assert not (tmp_path / "r").exists()
