@@ -206,7 +206,7 @@ def test_initialisers_have_their_textbook_scale(init, std):
 
 def test_binary_predictions_of_a_logits_model_follow_its_loss():
     """Without a Sigmoid layer the outputs are logits for BinaryCrossEntropy(from_logits=True):
-    predict agrees with evaluate. (BinaryCrossEntropy() there is refused: tests/test_bad_input.py.)"""
+    predict agrees with evaluate (BinaryCrossEntropy() there is refused: test_bad_input.py)."""
     X, y = blobs(n_classes=2)
     model = nn.Sequential(nn.Dense(4, 1, dtype=np.float64, seed=0))
     model.fit(X, y, loss=nn.BinaryCrossEntropy(from_logits=True), epochs=1, seed=0)

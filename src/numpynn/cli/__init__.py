@@ -186,11 +186,14 @@ def build_parser() -> Parser:
 
     plot = commands.add_parser(
         "plot",
-        help="draw figures",
-        description="Draw the activation functions and their derivatives in one figure.",
+        help="draw figures: activation functions, learning curves of runs",
+        description="plot activations: the activation functions and their derivatives. plot "
+        "curves RUN_DIR: redraw a run's learning curves (into RUN_DIR/curves.png); with several "
+        "run directories, overlay their curves for comparison (into curves.png).",
     )
-    plot.add_argument("what", choices=["activations"], help="what to draw")
-    plot.add_argument("--out", default="activations.png", help="PNG file (default %(default)s)")
+    plot.add_argument("what", choices=["activations", "curves"], help="what to draw")
+    plot.add_argument("runs", metavar="RUN_DIR", nargs="*", help="run directories (curves)")
+    plot.add_argument("--out", help="PNG file (default: see above)")
 
     export = commands.add_parser(
         "export",

@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -248,9 +249,64 @@ def gates_command(args: argparse.Namespace) -> int:
 def plot_command(args: argparse.Namespace) -> int:
     from .. import plots
 
-    path = plots.plot_activations(args.out)
+    if args.what == "activations":
+        if args.runs:
+            raise CLIError("plot activations takes no RUN_DIR (plot curves RUN_DIR draws a run)")
+        path = plots.plot_activations(args.out or "activations.png")
+    elif not args.runs:
+        raise CLIError("plot curves needs at least one RUN_DIR: numpynn plot curves runs/mnist")
+    elif len(args.runs) == 1:
+        run_dir = Path(args.runs[0])
+        history, metrics = run_history(run_dir)
+        path = plots.plot_history(
+            history,
+            args.out or run_dir / "curves.png",
+            title=f"{metrics['config']['dataset']}, run {run_dir.name}",
+            loss_name=metrics["config"]["loss"],
+            best_epoch=report.final_epoch(metrics) if "test" in metrics else None,
+            test_accuracy=metrics["test"]["accuracy"] if "test" in metrics else None,
+        )
+    else:
+        runs = {}
+        for name in args.runs:
+            history, metrics = run_history(Path(name))
+            runs[f"{Path(name).name} ({metrics['config']['dataset']})"] = history
+        path = plots.plot_histories(
+            runs, args.out or "curves.png", title=f"Learning curves of {len(runs)} runs"
+        )
     print(f"wrote {path}")
     return 0
+
+
+def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """(history, metrics) of a run directory: a finished run's metrics.json, or the history in
+    the checkpoint of a run still going or interrupted (metrics then hold only its config)."""
+    from .. import io as nn_io
+
+    if not run_dir.is_dir():
+        raise CLIError(
+            f"{run_dir} is not a run directory"
+            + ("" if run_dir.exists() else " (it does not exist)")
+        )
+    metrics_path = run_dir / "metrics.json"
+    if metrics_path.exists():
+        try:
+            metrics = json.loads(metrics_path.read_text())
+            history = {k: v for k, v in metrics["history"].items() if k in report.HISTORY_KEYS}
+            config = metrics["config"]
+            if not isinstance(config["dataset"], str) or not isinstance(config["loss"], str):
+                raise TypeError("config.dataset and config.loss must be names")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FileFormatError(f"{metrics_path} is not a numpynn run's metrics: {exc}") from None
+        return history, metrics
+    checkpoint = run_dir / "checkpoint.npz"
+    if checkpoint.exists():
+        return nn_io.load_checkpoint(checkpoint).history, {
+            "config": load_run_config(run_dir).to_dict()
+        }
+    raise CLIError(
+        f"{run_dir} is not a numpynn run directory: it has no metrics.json or checkpoint.npz"
+    )
 
 
 def export_command(args: argparse.Namespace) -> int:

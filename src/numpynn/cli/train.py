@@ -102,7 +102,7 @@ def run(
         "early_stopping": early_stopping_record(stopper, cfg),
     }
     if plots:
-        report.write_plots(run_dir, splits, model, history, test)
+        report.write_plots(run_dir, cfg, splits, model, history, test, epoch)
     info["wall_seconds"] = time.perf_counter() - started
     report.write_run(run_dir, cfg, splits, model, history, progress.seconds, test, info)
     print(
