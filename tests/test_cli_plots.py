@@ -98,7 +98,7 @@ def test_plot_curves_of_a_damaged_metrics_json(capsys, tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps({"history": {}}))
     code, _, err = run(capsys, "plot", "curves", tmp_path)
     assert code == 2
-    assert_one_line_error(err, "metrics.json is not a numpynn run's metrics")
+    assert_one_line_error(err, "metrics.json is not a numpynn run's metrics: it has no 'config'")
 
 
 def test_plot_activations_takes_no_run_directory(capsys, runs):

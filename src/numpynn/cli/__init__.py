@@ -27,7 +27,8 @@ EXAMPLES = """examples:
   numpynn train --preset nielsen        Nielsen's [784, 30, 10] sigmoid network
   numpynn train --dataset digits --epochs 20 --out runs/digits
   numpynn train --resume runs/digits    continue an interrupted run
-  numpynn evaluate runs/digits/model.npz
+  numpynn evaluate runs/digits          the run's model.npz
+  numpynn plot curves runs/digits runs/mnist   overlay the learning curves of two runs
   numpynn predict runs/mnist/model.npz my_digit.png
 """
 

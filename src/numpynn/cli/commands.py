@@ -296,7 +296,11 @@ def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:
             config = metrics["config"]
             if not isinstance(config["dataset"], str) or not isinstance(config["loss"], str):
                 raise TypeError("config.dataset and config.loss must be names")
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise FileFormatError(
+                f"{metrics_path} is not a numpynn run's metrics: it has no {exc.args[0]!r}"
+            ) from None
+        except (ValueError, TypeError) as exc:
             raise FileFormatError(f"{metrics_path} is not a numpynn run's metrics: {exc}") from None
         return history, metrics
     checkpoint = run_dir / "checkpoint.npz"
