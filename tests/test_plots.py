@@ -179,3 +179,9 @@ def test_activations_have_axis_labels_and_show_the_leaky_slope():
     assert inset.get_title() == "x < 0, enlarged: slope 0.01"
     low, high = inset.get_ylim()
     assert high - low < 0.1  # zoomed in enough to see h(x) = 0.01 x
+
+
+def test_a_two_class_confusion_matrix_is_large_enough_for_its_title():
+    fig = plots.confusion_figure([[40, 6], [1, 53]], ["red", "blue"], title="planar test set")
+    width, height = fig.get_size_inches()
+    assert width >= 5.5 and height >= 4

@@ -177,7 +177,7 @@ def confusion_figure(C: npt.ArrayLike, labels: Sequence[str], *, title: str = ""
     n = len(C)
     diagonal = np.eye(n, dtype=bool)
     errors = np.ma.masked_array(C, mask=diagonal)
-    fig = _figure(figsize=(2.2 + 0.62 * n, 1.4 + 0.55 * n))
+    fig = _figure(figsize=(max(5.6, 2.2 + 0.62 * n), max(4.4, 1.4 + 0.55 * n)))
     ax = fig.add_subplot(1, 1, 1)
     most = int(errors.max()) if errors.count() and errors.max() > 0 else 1
     image = ax.imshow(errors, cmap="Reds", vmin=0, vmax=most)
