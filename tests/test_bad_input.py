@@ -81,7 +81,8 @@ CASES = {
     "fractional labels": (
         lambda: model().fit(X, y + 0.5),
         TypeError,
-        r"class labels y must be integers, got dtype float64",
+        r"class labels y must be integers, got dtype float64 with fractional values: for "
+        r"real-valued targets use MeanSquaredError",
     ),
     "one-hot y of the wrong width": (
         lambda: model().fit(X, np.eye(4)[y]),
@@ -244,7 +245,123 @@ CASES = {
         nn.ShapeError,
         r"X and y must have the same number of samples, got 10 rows in X and 5 in y",
     ),
+    # A loss that does not match the model's output: refused before training starts.
+    "BinaryCrossEntropy on raw scores": (
+        lambda: nn.mlp([4, 5, 1], output="identity", seed=0).fit(
+            X, y % 2, loss=nn.BinaryCrossEntropy(), epochs=1
+        ),
+        ValueError,
+        r"BinaryCrossEntropy\(\) expects probabilities from a final Sigmoid, but the model ends "
+        r"with Identity \(raw scores\): add Sigmoid\(\) at the end, or use "
+        r"BinaryCrossEntropy\(from_logits=True\)",
+    ),
+    "BinaryCrossEntropy(from_logits=True) on sigmoid outputs": (
+        lambda: nn.mlp([4, 5, 1], output="sigmoid", seed=0).fit(
+            X, y % 2, loss=nn.BinaryCrossEntropy(from_logits=True), epochs=1
+        ),
+        ValueError,
+        r"BinaryCrossEntropy\(from_logits=True\) expects raw scores \(logits\), but the model "
+        r"ends with Sigmoid, which makes them probabilities",
+    ),
+    "BinaryCrossEntropy on softmax outputs": (
+        lambda: model().fit(X, np.eye(3)[y], loss="binary_cross_entropy", epochs=1),
+        ValueError,
+        r"BinaryCrossEntropy\(from_logits=False\) treats each output as its own yes/no "
+        r"probability, but the model ends with Softmax",
+    ),
+    "BinaryCrossEntropy with class labels for several outputs": (
+        lambda: nn.mlp([4, 5, 3], output="sigmoid", seed=0).fit(
+            X, y, loss="binary_cross_entropy", epochs=1
+        ),
+        nn.ShapeError,
+        r"BinaryCrossEntropy on 3 outputs needs a 0/1 target per output, y of shape "
+        r"\(n_samples, 3\), got one value per sample, shape \(10,\): for one class out of 3 "
+        r"use Softmax with CrossEntropy",
+    ),
+    "CrossEntropy on sigmoid outputs": (
+        lambda: nn.mlp([4, 5, 3], output="sigmoid", seed=0).fit(
+            X, y, loss="cross_entropy", epochs=1
+        ),
+        ValueError,
+        r"CrossEntropy\(\) expects probabilities that sum to 1 over the outputs \(a final "
+        r"Softmax\), but the model ends with Sigmoid",
+    ),
+    "CrossEntropy on raw scores": (
+        lambda: nn.mlp([4, 5, 3], output="identity", seed=0).fit(
+            X, y, loss="cross_entropy", epochs=1
+        ),
+        ValueError,
+        r"CrossEntropy\(\) expects probabilities from a final Softmax, but the model ends with "
+        r"Identity \(raw scores\): add Softmax\(\) at the end, or use "
+        r"CrossEntropy\(from_logits=True\)",
+    ),
+    "CrossEntropy(from_logits=True) on softmax outputs": (
+        lambda: model().fit(X, y, loss=nn.CrossEntropy(from_logits=True), epochs=1),
+        ValueError,
+        r"CrossEntropy\(from_logits=True\) expects raw scores \(logits\), but the model ends "
+        r"with Softmax",
+    ),
+    "CrossEntropy on one output": (
+        lambda: nn.mlp([4, 5, 1], output="sigmoid", seed=0).fit(
+            X, y % 2, loss="cross_entropy", epochs=1
+        ),
+        ValueError,
+        r"CrossEntropy\(from_logits=False\) needs one output per class \(at least 2\), but the "
+        r"model has 1 output: for two classes end with Dense\(n, 1\) and Sigmoid\(\) and use "
+        r"BinaryCrossEntropy\(\)",
+    ),
+    "CrossEntropy with real-valued targets": (
+        lambda: model().fit(X, X[:, :3], epochs=1),
+        ValueError,
+        r"y for CrossEntropy must be class labels \(n_samples,\) or one-hot rows "
+        r"\(probabilities summing to 1\), got rows with values in .* for other targets use "
+        r"MeanSquaredError",
+    ),
 }
+
+
+# The losses that do fit their outputs keep training: (model, y, loss).
+FITTING_LOSSES = {
+    "Nielsen: sigmoid outputs, quadratic cost, class labels": (
+        lambda: nn.mlp([4, 5, 3], "sigmoid", "sigmoid", seed=0),
+        y,
+        "mse",
+    ),
+    "softmax and cross-entropy": (lambda: model(), y, "cross_entropy"),
+    "logits and CrossEntropy(from_logits=True)": (
+        lambda: nn.mlp([4, 5, 3], output="identity", seed=0),
+        y,
+        nn.CrossEntropy(from_logits=True),
+    ),
+    "a logit and BinaryCrossEntropy(from_logits=True)": (
+        lambda: nn.mlp([4, 5, 1], output="identity", seed=0),
+        y % 2,
+        nn.BinaryCrossEntropy(from_logits=True),
+    ),
+    "sigmoid and binary cross-entropy": (
+        lambda: nn.mlp([4, 5, 1], output="sigmoid", seed=0),
+        y % 2,
+        "binary_cross_entropy",
+    ),
+    "multi-label sigmoid outputs, binary cross-entropy on one-hot rows": (
+        lambda: nn.mlp([4, 5, 3], output="sigmoid", seed=0),
+        np.eye(3)[y],
+        "binary_cross_entropy",
+    ),
+    "regression: identity and the quadratic cost": (
+        lambda: nn.mlp([4, 5, 2], output="identity", seed=0),
+        X[:, :2],
+        "mse",
+    ),
+    "softmax with soft targets": (lambda: model(), np.full((10, 3), 1 / 3), "cross_entropy"),
+}
+
+
+@pytest.mark.parametrize("case", FITTING_LOSSES)
+def test_a_loss_that_fits_the_output_trains(case):
+    make, targets, loss = FITTING_LOSSES[case]
+    history = make().fit(X, targets, loss=loss, epochs=2, batch_size=5, seed=0)
+    assert np.isfinite(history["loss"]).all()
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -2,6 +2,7 @@
 metadata) are checked: a damaged one is one line naming the file and the field, exit code 2."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -213,14 +214,33 @@ def test_a_classifier_trained_with_the_quadratic_cost_is_read_by_its_output_laye
 
 
 @pytest.mark.parametrize(
-    ("cores", "load", "expected"),
-    [(2, 0.2, None), (2, 0.6, 1), (2, 1.4, 1), (2, 5.0, 1), (8, 2.2, 6), (1, 3.0, 1)],
+    ("cores", "idle", "expected"),
+    [(2, 1.8, None), (2, 1.4, 1), (2, 0.6, 1), (2, 0.0, 1), (8, 5.8, 6), (1, 0.0, 1)],
 )
-def test_auto_threads_uses_the_cores_other_processes_leave_idle(
-    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, expected: int | None
+def test_auto_threads_uses_the_cores_measured_idle_now(
+    monkeypatch: pytest.MonkeyPatch, cores: int, idle: float, expected: int | None
 ) -> None:
     from numpynn.cli import commands
 
     monkeypatch.setattr(commands.os, "cpu_count", lambda: cores)
-    monkeypatch.setattr(commands.os, "getloadavg", lambda: (load, load, load))
-    assert commands.auto_threads() == expected
+    monkeypatch.setattr(commands, "idle_cores", lambda seconds: idle)
+    monkeypatch.setattr(commands.os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # stale: not used
+    threads, why = commands.auto_threads()
+    assert threads == expected
+    assert why == f"{min(idle, cores):.1f} of {cores} cores idle over the last 0.2 s"
+
+
+def test_auto_threads_falls_back_to_the_load_average_without_proc_stat(monkeypatch):
+    from numpynn.cli import commands
+
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(commands, "idle_cores", lambda seconds: None)
+    monkeypatch.setattr(commands.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert commands.auto_threads() == (1, "0.8 of 2 cores idle by the 1-minute load average")
+
+
+def test_idle_cores_measures_this_machine():
+    from numpynn.cli import commands
+
+    idle = commands.idle_cores(0.05)
+    assert idle is None or 0 <= idle <= (os.cpu_count() or 1) + 0.5

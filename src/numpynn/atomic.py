@@ -20,7 +20,16 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     ...     f.write(data)
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except (FileNotFoundError, NotADirectoryError):  # name the directory, not the temporary file
+        raise FileNotFoundError(
+            f"cannot write {path}: the directory {path.parent} does not exist"
+        ) from None
+    except PermissionError:
+        raise PermissionError(
+            f"cannot write {path}: no permission to create files in {path.parent}"
+        ) from None
     try:
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
         with os.fdopen(fd, "wb") as f:

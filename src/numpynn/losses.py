@@ -150,6 +150,13 @@ class BinaryCrossEntropy(Loss):
         return int(np.all((output > threshold) == (target > 0.5), axis=1).sum())
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        if np.ndim(y) == 1 and n_outputs > 1:
+            raise ShapeError(
+                f"BinaryCrossEntropy on {n_outputs} outputs needs a 0/1 target per output, y of "
+                f"shape (n_samples, {n_outputs}), got one value per sample, shape "
+                f"{np.shape(y)}: for one class out of {n_outputs} use Softmax with "
+                "CrossEntropy, or give one-hot rows (numpynn.losses.one_hot)"
+            )
         t = super().prepare_targets(y, n_outputs, dtype)
         if t.size and (t.min() < 0 or t.max() > 1):
             raise ValueError(
@@ -225,9 +232,21 @@ class CrossEntropy(Loss):
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         y = np.asarray(y)
         if y.ndim != 1:
-            return super().prepare_targets(y, n_outputs, dtype)
+            t = super().prepare_targets(y, n_outputs, dtype)
+            sums = t.sum(axis=1)
+            if t.size and (t.min() < 0 or not np.allclose(sums, 1, atol=1e-3)):
+                raise ValueError(
+                    "y for CrossEntropy must be class labels (n_samples,) or one-hot rows "
+                    f"(probabilities summing to 1), got rows with values in [{t.min():g}, "
+                    f"{t.max():g}] summing to [{sums.min():g}, {sums.max():g}]: for other "
+                    "targets use MeanSquaredError or BinaryCrossEntropy"
+                )
+            return t
         if not (np.issubdtype(y.dtype, np.integer) or _holds_integers(y)):
-            raise TypeError(f"class labels y must be integers, got dtype {y.dtype}")
+            raise TypeError(
+                f"class labels y must be integers, got dtype {y.dtype} with fractional values: "
+                "for real-valued targets use MeanSquaredError"
+            )
         if y.size and (y.min() < 0 or y.max() >= n_outputs):
             raise ValueError(
                 f"class labels y must lie in [0, {n_outputs - 1}] for a model with {n_outputs} "
@@ -254,6 +273,57 @@ def fuse(layers: list[Layer], loss: Loss) -> tuple[list[Layer], Loss]:
         if isinstance(layers[-1], output_layer):
             return layers[:-1], type(loss)(from_logits=True)
     return layers, loss
+
+
+def check_loss(layers: list[Layer], loss: Loss, n_outputs: int) -> None:
+    """Refuse, before training, a loss that does not fit the model's output: ValueError naming
+    the mismatch and the fix. What fits: a final Softmax with CrossEntropy() and a final Sigmoid
+    with BinaryCrossEntropy() (probabilities); no squashing output with from_logits=True (raw
+    scores); MeanSquaredError on any output (regression, or Nielsen's sigmoid outputs)."""
+    last = layers[-1] if layers else None
+    ends = f"the model ends with {type(last).__name__}" if last else "the model has no layers"
+    if isinstance(loss, CrossEntropy):
+        if n_outputs < 2:
+            raise ValueError(
+                f"{loss!r} needs one output per class (at least 2), but the model has "
+                f"{n_outputs} output: for two classes end with Dense(n, 1) and Sigmoid() and use "
+                "BinaryCrossEntropy(), or end with Dense(n, 2) and Softmax()"
+            )
+        if loss.from_logits and isinstance(last, Softmax):
+            raise ValueError(
+                f"CrossEntropy(from_logits=True) expects raw scores (logits), but {ends}, which "
+                "makes them probabilities: use CrossEntropy(), or remove the final Softmax"
+            )
+        if not loss.from_logits and isinstance(last, Sigmoid):
+            raise ValueError(
+                f"CrossEntropy() expects probabilities that sum to 1 over the outputs (a final "
+                f"Softmax), but {ends} (independent probabilities): end it with Softmax(), or "
+                "use BinaryCrossEntropy() for independent yes/no outputs"
+            )
+        if not loss.from_logits and not isinstance(last, Softmax):
+            raise ValueError(
+                f"CrossEntropy() expects probabilities from a final Softmax, but {ends} (raw "
+                "scores): add Softmax() at the end, or use CrossEntropy(from_logits=True)"
+            )
+    if isinstance(loss, BinaryCrossEntropy):
+        if isinstance(last, Softmax):
+            raise ValueError(
+                f"{loss!r} treats each output as its own yes/no probability, but {ends}, which "
+                "makes the outputs one distribution over classes: use CrossEntropy() with "
+                "Softmax, or end with Sigmoid() for independent yes/no outputs"
+            )
+        if loss.from_logits and isinstance(last, Sigmoid):
+            raise ValueError(
+                f"BinaryCrossEntropy(from_logits=True) expects raw scores (logits), but {ends}, "
+                "which makes them probabilities: use BinaryCrossEntropy(), or remove the final "
+                "Sigmoid"
+            )
+        if not loss.from_logits and not isinstance(last, Sigmoid):
+            raise ValueError(
+                f"BinaryCrossEntropy() expects probabilities from a final Sigmoid, but {ends} "
+                "(raw scores): add Sigmoid() at the end, or use "
+                "BinaryCrossEntropy(from_logits=True)"
+            )
 
 
 LOSSES: dict[str, type[Loss]] = {

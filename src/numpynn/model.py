@@ -205,8 +205,9 @@ class Sequential:
             batch_size = check_positive_int("batch_size", batch_size)
         X = self._check_X(X)
         check_same_length(X, y)
-        layers, train_loss = losses_module.fuse(self.layers, loss)
         n_outputs = self._n_outputs_of(X)
+        losses_module.check_loss(self.layers, loss, n_outputs)  # before any training
+        layers, train_loss = losses_module.fuse(self.layers, loss)
         T = self._prepare_targets(train_loss, y, n_outputs, X.dtype)
         weights = None if sample_weight is None else check_sample_weight(sample_weight, X)
         validation = None

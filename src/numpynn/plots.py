@@ -1,7 +1,8 @@
 """PNG figures of a training run and of the activation functions (matplotlib, headless).
 
 Uses matplotlib's object API (``Figure``), never pyplot: no display, no global state, safe in
-scripts and tests. Every function writes one PNG atomically and returns its path.
+scripts and tests. Each ``*_figure`` function returns the ``Figure`` (tests inspect its axes);
+each ``plot_*`` function writes it as one PNG atomically and returns its path.
 """
 
 from __future__ import annotations
@@ -23,50 +24,250 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
-def plot_history(history: Mapping[str, Sequence[float]], path: PathLike) -> Path:
-    """Loss (left) and accuracy (right) per epoch, training and validation.
+MARKERS_UP_TO = 40  # epochs: more than this, and the curves are lines without markers
+
+
+def history_figure(
+    history: Mapping[str, Sequence[float]],
+    *,
+    title: str = "",
+    loss_name: str = "",
+    best_epoch: int | None = None,
+    test_accuracy: float | None = None,
+) -> Figure:
+    """Loss (left) and accuracy in % (right) per epoch, training and validation.
 
     ``history`` maps "loss", "accuracy", "val_loss", "val_accuracy" to one value per epoch
-    (the accuracy panel is left out when there is no accuracy)."""
-    has_accuracy = "accuracy" in history or "val_accuracy" in history
-    fig = _figure(figsize=(10 if has_accuracy else 5.5, 4))
-    panels = [("loss", "Loss")] + ([("accuracy", "Accuracy")] if has_accuracy else [])
-    for i, (key, title) in enumerate(panels):
+    (the accuracy panel is left out when there is no accuracy). ``best_epoch`` (from 1), the
+    epoch whose weights the final model holds, is marked on the validation curves, with
+    ``test_accuracy`` (a fraction) beside it. Epochs beyond 40 are drawn without markers."""
+    return histories_figure(
+        {"": history},
+        title=title,
+        loss_name=loss_name,
+        best_epoch=best_epoch,
+        test_accuracy=test_accuracy,
+    )
+
+
+def histories_figure(
+    runs: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    title: str = "",
+    loss_name: str = "",
+    best_epoch: int | None = None,
+    test_accuracy: float | None = None,
+) -> Figure:
+    """The curves of several runs ({name: history}) overlaid, one colour per run: training
+    solid, validation dashed. One run named "" is drawn as :func:`history_figure` says."""
+    has_accuracy = any("accuracy" in h or "val_accuracy" in h for h in runs.values())
+    fig = _figure(figsize=(11 if has_accuracy else 6, 4.3))
+    panels = [("loss", "loss" + (f" ({loss_name})" if loss_name else ""), 1.0)]
+    if has_accuracy:
+        panels.append(("accuracy", "accuracy (%)", 100.0))
+    colours = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
+    for i, (key, ylabel, scale) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
-        for name, label, style in ((key, "training", "o-"), ("val_" + key, "validation", "s--")):
-            values = history.get(name)
-            if values:
-                ax.plot(range(1, len(values) + 1), values, style, label=label, markersize=4)
+        for r, (run, history) in enumerate(runs.items()):
+            n_epochs = max((len(history.get(k, [])) for k in (key, "val_" + key)), default=0)
+            marker = n_epochs <= MARKERS_UP_TO
+            for name, kind, style, point in (
+                (key, "training", "-", "o"),
+                ("val_" + key, "validation", "--", "s"),
+            ):
+                values = history.get(name)
+                if not values:
+                    continue
+                colour = (
+                    colours[r % len(colours)] if run else ("C0" if kind == "training" else "C1")
+                )
+                ax.plot(
+                    range(1, len(values) + 1),
+                    np.asarray(values, dtype=float) * scale,
+                    style,
+                    color=colour,
+                    marker=point if marker else None,
+                    markersize=3.5,
+                    linewidth=1.5,
+                    label=f"{run}: {kind}" if run else kind,
+                )
+        if best_epoch is not None and len(runs) == 1:
+            _mark_best(ax, next(iter(runs.values())), key, scale, best_epoch, test_accuracy)
         ax.set_xlabel("epoch")
-        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.set_title("Accuracy" if key == "accuracy" else "Loss")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def plot_confusion_matrix(C: npt.ArrayLike, labels: Sequence[str], path: PathLike) -> Path:
-    """The confusion matrix C: (n_classes, n_classes) (rows true class, columns predicted) as a
-    heat map with the counts written in each cell."""
+def _mark_best(
+    ax: Any,
+    history: Mapping[str, Sequence[float]],
+    key: str,
+    scale: float,
+    best_epoch: int,
+    test_accuracy: float | None,
+) -> None:
+    """A star at ``best_epoch`` on the validation curve and, on the accuracy panel, the test
+    accuracy of the final model at that epoch."""
+    values = history.get("val_" + key) or history.get(key)
+    if not values or not 1 <= best_epoch <= len(values):
+        return
+    y = values[best_epoch - 1] * scale
+    ax.plot(
+        [best_epoch],
+        [y],
+        "*",
+        color="C3",
+        markersize=13,
+        zorder=5,
+        label=f"final weights: epoch {best_epoch}",
+    )
+    if key == "accuracy" and test_accuracy is not None:
+        ax.plot(
+            [best_epoch],
+            [test_accuracy * scale],
+            "D",
+            color="k",
+            markersize=6,
+            zorder=5,
+            label=f"test accuracy {test_accuracy:.2%}",
+        )
+
+
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    path: PathLike,
+    *,
+    title: str = "",
+    loss_name: str = "",
+    best_epoch: int | None = None,
+    test_accuracy: float | None = None,
+) -> Path:
+    """:func:`history_figure` as a PNG at ``path``."""
+    figure = history_figure(
+        history,
+        title=title,
+        loss_name=loss_name,
+        best_epoch=best_epoch,
+        test_accuracy=test_accuracy,
+    )
+    return _save(figure, path)
+
+
+def plot_histories(
+    runs: Mapping[str, Mapping[str, Sequence[float]]], path: PathLike, *, title: str = ""
+) -> Path:
+    """:func:`histories_figure` (several runs overlaid) as a PNG at ``path``."""
+    return _save(histories_figure(runs, title=title), path)
+
+
+def confusion_figure(C: npt.ArrayLike, labels: Sequence[str], *, title: str = "") -> Figure:
+    """The confusion matrix C: (n_classes, n_classes) (rows true class, columns predicted) with
+    the counts in each cell. The errors (off the diagonal) are coloured on their own scale, so
+    a few confusions stand out beside the large diagonal; the diagonal is drawn in grey."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.ticker import MaxNLocator
+
     C = np.asarray(C)
     n = len(C)
-    fig = _figure(figsize=(1.5 + 0.6 * n, 1.0 + 0.55 * n))
+    diagonal = np.eye(n, dtype=bool)
+    errors = np.ma.masked_array(C, mask=diagonal)
+    fig = _figure(figsize=(max(5.6, 2.2 + 0.62 * n), max(4.4, 1.4 + 0.55 * n)))
     ax = fig.add_subplot(1, 1, 1)
-    image = ax.imshow(C, cmap="Blues")
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    threshold = C.max() / 2 if C.size else 0
+    most = int(errors.max()) if errors.count() and errors.max() > 0 else 1
+    image = ax.imshow(errors, cmap="Reds", vmin=0, vmax=most)
+    ax.imshow(np.ma.masked_array(C, mask=~diagonal), cmap=ListedColormap(["#d9d9d9"]))
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="errors (off-diagonal counts)")
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
     for i in range(n):
         for j in range(n):
-            color = "white" if C[i, j] > threshold else "black"
-            ax.text(j, i, str(C[i, j]), ha="center", va="center", color=color, fontsize=8)
+            value = int(C[i, j])
+            if i == j:
+                color, weight = "black", "bold"
+            else:
+                color = "white" if value > most / 2 else ("black" if value else "#aaaaaa")
+                weight = "normal"
+            ax.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                color=color,
+                fontsize=8,
+                fontweight=weight,
+            )
     ax.set_xticks(range(n), labels, rotation=45 if max(map(len, labels)) > 2 else 0, ha="right")
     ax.set_yticks(range(n), labels)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = np.trace(C) / max(C.sum(), 1)
-    ax.set_title(f"Confusion matrix ({C.sum()} samples, accuracy {accuracy:.2%})")
+    heading = f"{title}: " if title else ""
+    ax.set_title(
+        f"{heading}confusion matrix\n{C.sum()} samples, accuracy {accuracy:.2%}; "
+        "errors coloured, diagonal grey",
+        fontsize=10,
+    )
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def plot_confusion_matrix(
+    C: npt.ArrayLike, labels: Sequence[str], path: PathLike, *, title: str = ""
+) -> Path:
+    """:func:`confusion_figure` as a PNG at ``path``."""
+    return _save(confusion_figure(C, labels, title=title), path)
+
+
+def misclassified_figure(
+    images: npt.ArrayLike,
+    y_true: npt.ArrayLike,
+    y_pred: npt.ArrayLike,
+    labels: Sequence[str],
+    *,
+    probabilities: npt.ArrayLike | None = None,
+    max_images: int = 36,
+    title: str = "",
+) -> Figure:
+    """A grid of up to ``max_images`` images: (n, height, width) greyscale in [0, 1], each
+    titled with its predicted class (and its predicted probability, ``probabilities``: (n,))
+    above the true class, e.g. the misclassified test digits."""
+    images = np.asarray(images)
+    n_total = len(images)
+    images = images[:max_images]
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    p = None if probabilities is None else np.asarray(probabilities)
+    n = len(images)
+    columns = min(max(n, 1), 9)
+    rows = max(1, -(-n // columns))
+    fig = _figure(figsize=(1.55 * columns, 1.95 * rows + 0.6))
+    for k in range(n):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
+        said = f"{labels[y_pred[k]]}" + ("" if p is None else f" ({p[k]:.2f})")
+        ax.set_title(f"{said}\ntrue {labels[y_true[k]]}", fontsize=11, color="darkred")
+        ax.axis("off")
+    shown = f" (first {n} of {n_total})" if n < n_total else ""
+    what = (
+        "predicted class (its probability) above the true one"
+        if p is not None
+        else ("predicted class above the true one")
+    )
+    heading = f"{title}: " if title else ""
+    fig.suptitle(
+        f"{heading}misclassified test images{shown}: {what}"
+        if n
+        else f"{heading}no misclassified test images",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
 
 
 def plot_misclassified(
@@ -76,46 +277,37 @@ def plot_misclassified(
     labels: Sequence[str],
     path: PathLike,
     max_images: int = 36,
+    *,
+    probabilities: npt.ArrayLike | None = None,
+    title: str = "",
 ) -> Path:
-    """A grid of up to ``max_images`` images: (n, height, width) greyscale in [0, 1], each
-    titled with its predicted and true class, e.g. the misclassified test digits."""
-    images = np.asarray(images)
-    n_total = len(images)
-    images = images[:max_images]
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    n = len(images)
-    columns = min(max(n, 1), 9)
-    rows = max(1, -(-n // columns))
-    fig = _figure(figsize=(1.3 * columns, 1.6 * rows + 0.5))
-    for k in range(n):
-        ax = fig.add_subplot(rows, columns, k + 1)
-        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
-        ax.set_title(f"{labels[y_pred[k]]}\ntrue: {labels[y_true[k]]}", fontsize=8, color="darkred")
-        ax.axis("off")
-    shown = f" (first {n} of {n_total})" if n < n_total else ""
-    fig.suptitle(
-        f"Misclassified test images{shown}: the predicted class above the true one"
-        if n
-        else "No misclassified test images",
-        fontsize=10,
+    """:func:`misclassified_figure` as a PNG at ``path``."""
+    figure = misclassified_figure(
+        images,
+        y_true,
+        y_pred,
+        labels,
+        probabilities=probabilities,
+        max_images=max_images,
+        title=title,
     )
-    fig.tight_layout()
-    return _save(fig, path)
+    return _save(figure, path)
 
 
-def plot_activations(path: PathLike) -> Path:
+def activations_figure() -> Figure:
     """Every activation function of :mod:`numpynn.layers` and its derivative on [-5, 5].
 
     Derivatives are the layers' own ``backward`` applied to ones, so the figure shows exactly
     what backpropagation uses. Softmax, a function of a whole row, is drawn for the row (x, 0),
-    where its first output is the sigmoid of x."""
-    from .layers import ACTIVATION_LAYERS, activation_layer
+    where its first output is the sigmoid of x. Leaky ReLU's small slope for x < 0 is shown
+    enlarged in an inset."""
+    from .layers import ACTIVATION_LAYERS, LeakyReLU, activation_layer
 
     x = np.linspace(-5, 5, 1001).reshape(-1, 1)
     names = list(ACTIVATION_LAYERS)
     columns = 4
     rows = -(-len(names) // columns)
-    fig = _figure(figsize=(3.4 * columns, 2.9 * rows))
+    fig = _figure(figsize=(3.6 * columns, 3.2 * rows))
     for k, name in enumerate(names):
         layer = activation_layer(name)
         if name == "softmax":
@@ -133,32 +325,113 @@ def plot_activations(path: PathLike) -> Path:
         ax.axhline(0, color="grey", linewidth=0.5)
         ax.axvline(0, color="grey", linewidth=0.5)
         ax.set_title(title, fontsize=10)
+        ax.set_xlabel("x", fontsize=9)
+        ax.set_ylabel("h(x), h'(x)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
+        if isinstance(layer, LeakyReLU):
+            _leaky_inset(ax, x, y, dy, layer.alpha)
     fig.suptitle("Activation functions h(x) and their derivatives h'(x)")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def plot_decision_boundary(
-    predict: Any, X: npt.ArrayLike, y: npt.ArrayLike, path: PathLike, title: str = ""
-) -> Path:
-    """The regions a 2-D classifier assigns to each class, with the samples on top.
+def _leaky_inset(ax: Any, x: Any, y: Any, dy: Any, alpha: float) -> None:
+    """Leaky ReLU for x < 0, enlarged: the slope alpha that keeps its gradient alive."""
+    left = x[:, 0] <= 0
+    inset = ax.inset_axes([0.12, 0.3, 0.36, 0.34])  # the empty upper left: x < 0, h(x) > 1
+    inset.plot(x[left, 0], y[left, 0], linewidth=1.5)
+    inset.plot(x[left, 0], dy[left, 0], "--", linewidth=1.2)
+    inset.axhline(0, color="grey", linewidth=0.5)
+    inset.set_ylim(-6 * alpha, 2 * alpha)
+    inset.set_title(f"x < 0, enlarged: slope {alpha:g}", fontsize=7)
+    inset.tick_params(labelsize=6)
 
-    ``predict`` maps points (n, 2) to labels (n,); X: (n_samples, 2), y: (n_samples,)."""
+
+def plot_activations(path: PathLike) -> Path:
+    """:func:`activations_figure` as a PNG at ``path``."""
+    return _save(activations_figure(), path)
+
+
+def decision_boundary_figure(
+    predict: Any,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    X_test: npt.ArrayLike | None = None,
+    y_test: npt.ArrayLike | None = None,
+    labels: Sequence[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """The regions a 2-D classifier assigns to each class, with the samples on top: the
+    training samples X: (n, 2), y: (n,) as circles, the test samples as triangles.
+
+    ``predict`` maps points (m, 2) to labels (m,); ``labels`` names the classes."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
     X, y = np.asarray(X), np.asarray(y)
+    points = X if X_test is None else np.vstack([X, np.asarray(X_test)])
+    classes = np.unique(np.concatenate([y, [] if y_test is None else np.asarray(y_test)]))
+    n_classes = max(int(classes.max()) + 1 if classes.size else 1, 2)
+    names = list(labels) if labels is not None else [str(k) for k in range(n_classes)]
+    region_colours = ["#fcae91", "#9ecae1", "#a1d99b", "#dadaeb", "#fdd0a2"]  # class 0 red, 1 blue
+    point_colours = ["#a50f15", "#08519c", "#006d2c", "#54278f", "#a63603"]
     margin = 0.5
-    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    (x0, y0), (x1, y1) = points.min(axis=0) - margin, points.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(X.dtype)
     regions = np.asarray(predict(grid)).reshape(gx.shape)
-    fig = _figure(figsize=(5.5, 5))
+    fig = _figure(figsize=(6.2, 5.4))
     ax = fig.add_subplot(1, 1, 1)
-    ax.contourf(gx, gy, regions, alpha=0.3, cmap="coolwarm")
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3)
-    ax.set_title(title or "Decision boundary")
+    cmap = ListedColormap([region_colours[k % 5] for k in range(n_classes)])
+    ax.contourf(gx, gy, regions, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.8)
+    handles: list[Any] = []
+    for k in range(n_classes):
+        handles.append(Patch(color=region_colours[k % 5], label=f"region of {names[k]}"))
+    for data_X, data_y, marker, kind in ((X, y, "o", "training"), (X_test, y_test, "^", "test")):
+        if data_X is None or data_y is None:
+            continue
+        data_X, data_y = np.asarray(data_X), np.asarray(data_y)
+        for k in range(n_classes):
+            mine = data_y == k
+            if mine.any():
+                handles.append(
+                    ax.scatter(
+                        data_X[mine, 0],
+                        data_X[mine, 1],
+                        color=point_colours[k % 5],
+                        marker=marker,
+                        s=22 if kind == "test" else 12,
+                        edgecolors="k",
+                        linewidths=0.4,
+                        label=f"{names[k]} ({kind})",
+                    )
+                )
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title or "Decision boundary", fontsize=10)
+    ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.85)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def plot_decision_boundary(
+    predict: Any,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    path: PathLike,
+    title: str = "",
+    *,
+    X_test: npt.ArrayLike | None = None,
+    y_test: npt.ArrayLike | None = None,
+    labels: Sequence[str] | None = None,
+) -> Path:
+    """:func:`decision_boundary_figure` as a PNG at ``path``."""
+    figure = decision_boundary_figure(
+        predict, X, y, X_test=X_test, y_test=y_test, labels=labels, title=title
+    )
+    return _save(figure, path)
 
 
 def _figure(figsize: tuple[float, float]) -> Figure:

@@ -8,8 +8,11 @@ Set NUMPYNN_DEBUG=1 to see the traceback of an error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -22,21 +25,42 @@ from .serve import add_parser as add_serve_parser
 from .serve import serve_command
 
 EXAMPLES = """examples:
-  numpynn train                         the default MNIST classifier (about 98% in 30 s)
+  numpynn train                         the default MNIST classifier (784-512-10, 8 epochs)
   numpynn train --preset nielsen        Nielsen's [784, 30, 10] sigmoid network
   numpynn train --dataset digits --epochs 20 --out runs/digits
   numpynn train --resume runs/digits    continue an interrupted run
-  numpynn evaluate runs/digits/model.npz
+  numpynn evaluate runs/digits          the run's model.npz
+  numpynn plot curves runs/digits runs/mnist   overlay the learning curves of two runs
   numpynn predict runs/mnist/model.npz my_digit.png
   numpynn serve runs/mnist/model.npz    draw digits at http://127.0.0.1:8000
 """
+
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for a Unix tool whose reader stopped
 
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line: 'numpynn train: error: ...'."""
 
     def error(self, message: str) -> NoReturn:
+        choice = re.match(r"argument .*: invalid choice: '(.*)' \(choose from (.*)\)$", message)
+        if choice:
+            message += did_you_mean(choice[1], re.findall(r"'([^']*)'", choice[2]))
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def unrecognized(self, extras: list[str]) -> NoReturn:
+        """Refuse arguments this (sub)command does not take, suggesting a close option."""
+        options = [s for action in self._actions for s in action.option_strings]
+        hints = [
+            did_you_mean(word.split("=")[0], options) for word in extras if word.startswith("--")
+        ]
+        self.error(f"unrecognized arguments: {' '.join(extras)}{''.join(hints)}")
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """'; did you mean --optimizer?' for a close candidate, else ''."""
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.7)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def option(setting: str) -> Callable[[str], Any]:
@@ -53,7 +77,14 @@ def option(setting: str) -> Callable[[str], Any]:
 
 
 def threads(text: str) -> int | str:
-    return text if text == "auto" else option("blas_threads")(text)
+    if text == "auto":
+        return text
+    try:
+        return parse_setting("blas_threads", text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or auto, got {text!r}"
+        ) from None
 
 
 def build_parser() -> Parser:
@@ -126,7 +157,7 @@ def build_parser() -> Parser:
         type=threads,
         default="auto",
         metavar="N",
-        help="BLAS threads; default auto: 1 when other processes load the cores, else all",
+        help="BLAS threads, or auto (default): the cores measured idle now, and says why",
     )
     add("--no-plots", action="store_true", help="do not draw the PNG plots")
     add("--quiet", action="store_true", help="print only the final result")
@@ -159,11 +190,14 @@ def build_parser() -> Parser:
 
     plot = commands.add_parser(
         "plot",
-        help="draw figures",
-        description="Draw the activation functions and their derivatives in one figure.",
+        help="draw figures: activation functions, learning curves of runs",
+        description="plot activations: the activation functions and their derivatives. plot "
+        "curves RUN_DIR: redraw a run's learning curves (into RUN_DIR/curves.png); with several "
+        "run directories, overlay their curves for comparison (into curves.png).",
     )
-    plot.add_argument("what", choices=["activations"], help="what to draw")
-    plot.add_argument("--out", default="activations.png", help="PNG file (default %(default)s)")
+    plot.add_argument("what", choices=["activations", "curves"], help="what to draw")
+    plot.add_argument("runs", metavar="RUN_DIR", nargs="*", help="run directories (curves)")
+    plot.add_argument("--out", help="PNG file (default: see above)")
 
     export = commands.add_parser(
         "export",
@@ -182,11 +216,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default sys.argv[1:]); return the exit code."""
     from . import commands
 
+    started = time.perf_counter()  # the wall time numpynn train prints counts from here
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            subcommands = next(
+                a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+            )
+            subcommands.choices[args.command].unrecognized(extras)
     except SystemExit as exc:  # --help, --version or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else 2
+    args.started = started
     run: dict[str, Callable[[Any], int]] = {
         "train": commands.train_command,
         "evaluate": commands.evaluate_command,
@@ -198,7 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": serve_command,
     }
     try:
-        return run[args.command](args)
+        status = run[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # the reader stopped (numpynn gates | head -1): quietly, as Unix tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return BROKEN_PIPE
     except Exception as exc:
         if os.environ.get("NUMPYNN_DEBUG"):
             raise

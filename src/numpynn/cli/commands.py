@@ -8,15 +8,18 @@ import dataclasses
 import datetime
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..errors import FileFormatError
 from . import config, data, report, train
 from .errors import CLIError
 from .models import class_probabilities, user_metadata
@@ -48,13 +51,19 @@ def train_command(args: argparse.Namespace) -> int:
     else:
         cfg = config.resolve(args.preset or "default", given)
         run_dir = new_run_dir(args.out, cfg.dataset)
-    threads = args.threads
-    if threads == "auto":
-        threads = cfg.blas_threads if args.resume and cfg.blas_threads else auto_threads()
+    threads, why = args.threads, f"--threads {args.threads}"
+    if threads == "auto" and args.resume and cfg.blas_threads:
+        threads, why = cfg.blas_threads, "the run's own; --threads N to change it"
+    elif threads == "auto":
+        threads, measured = auto_threads()
+        why = f"--threads auto: {measured}"
     if threads is not None and importlib.util.find_spec("threadpoolctl") is None:
         raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1)
-    if threads is not None and not args.quiet:
-        print(f"using {threads} BLAS thread{'s' * (threads > 1)} (--threads)")
+    if not args.quiet:
+        n = threads or blas_threads()
+        count = f"{n} BLAS thread{'s' * (n != 1)}" if n else "the BLAS default threads"
+        count += "" if threads else " (the BLAS default)"
+        print(f"using {count} ({why})")
     cfg.blas_threads = threads or blas_threads()
     with datasets_log(quiet=args.quiet):
         return train.run(
@@ -65,6 +74,7 @@ def train_command(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             plots=not args.no_plots,
             threads=threads,
+            started=args.started,
         )
 
 
@@ -114,17 +124,49 @@ def datasets_log(quiet: bool) -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def auto_threads() -> int | None:
-    """The cores that other processes leave idle (cores minus the rounded 1-minute load
-    average, at least 1) when any are busy, else None (the BLAS default: every core). BLAS
-    threads that share a core with another process wait for each other at every matrix
-    product: on a 2-core machine with one busy process, 2 threads train 2-4x slower than 1."""
+def auto_threads() -> tuple[int | None, str]:
+    """The BLAS threads for the cores other processes leave idle now, and why: (None, why) on
+    an idle machine (the BLAS default: every core), else (the idle cores rounded, at least 1,
+    why). BLAS threads that share a core with another process wait for each other at every
+    matrix product, so on a busy machine fewer threads train faster (measured in docs/cli.md).
+    The idle time is measured over 0.2 s (/proc/stat); the 1-minute load average,
+    used only where /proc/stat is missing, still counts runs that ended a minute ago."""
     cores = os.cpu_count() or 1
+    measured = idle_cores(0.2)
+    if measured is not None:
+        idle, how = min(measured, cores), "idle over the last 0.2 s"
+    else:
+        try:
+            idle, how = max(0.0, cores - os.getloadavg()[0]), "idle by the 1-minute load average"
+        except OSError:  # not available on this platform
+            return None, "no measure of the load on this platform: the BLAS default"
+    why = f"{idle:.1f} of {cores} cores {how}"
+    if idle > cores - 0.5:
+        return None, why
+    return max(1, round(idle)), why
+
+
+def idle_cores(seconds: float) -> float | None:
+    """How many cores were idle, on average, over the next ``seconds`` (from the kernel's CPU
+    time counters in /proc/stat; None where there is none)."""
+
+    def counters() -> tuple[int, int, int]:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+        # cpu  user nice system idle iowait irq softirq steal ...  (in clock ticks)
+        ticks = [int(v) for v in lines[0].split()[1:9]]
+        n_cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
+        return ticks[3] + ticks[4], sum(ticks), n_cpus
+
     try:
-        busy = round(os.getloadavg()[0])
-    except OSError:  # not available on this platform
+        idle0, total0, n_cpus = counters()
+        time.sleep(seconds)
+        idle1, total1, _ = counters()
+    except (OSError, ValueError, IndexError):
         return None
-    return max(1, cores - busy) if busy else None
+    if total1 <= total0:
+        return None
+    return n_cpus * (idle1 - idle0) / (total1 - total0)
 
 
 def blas_threads() -> int | None:
@@ -207,9 +249,68 @@ def gates_command(args: argparse.Namespace) -> int:
 def plot_command(args: argparse.Namespace) -> int:
     from .. import plots
 
-    path = plots.plot_activations(args.out)
+    if args.what == "activations":
+        if args.runs:
+            raise CLIError("plot activations takes no RUN_DIR (plot curves RUN_DIR draws a run)")
+        path = plots.plot_activations(args.out or "activations.png")
+    elif not args.runs:
+        raise CLIError("plot curves needs at least one RUN_DIR: numpynn plot curves runs/mnist")
+    elif len(args.runs) == 1:
+        run_dir = Path(args.runs[0])
+        history, metrics = run_history(run_dir)
+        path = plots.plot_history(
+            history,
+            args.out or run_dir / "curves.png",
+            title=f"{metrics['config']['dataset']}, run {run_dir.name}",
+            loss_name=metrics["config"]["loss"],
+            best_epoch=report.final_epoch(metrics) if "test" in metrics else None,
+            test_accuracy=metrics["test"]["accuracy"] if "test" in metrics else None,
+        )
+    else:
+        runs = {}
+        for name in args.runs:
+            history, metrics = run_history(Path(name))
+            runs[f"{Path(name).name} ({metrics['config']['dataset']})"] = history
+        path = plots.plot_histories(
+            runs, args.out or "curves.png", title=f"Learning curves of {len(runs)} runs"
+        )
     print(f"wrote {path}")
     return 0
+
+
+def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """(history, metrics) of a run directory: a finished run's metrics.json, or the history in
+    the checkpoint of a run still going or interrupted (metrics then hold only its config)."""
+    from .. import io as nn_io
+
+    if not run_dir.is_dir():
+        raise CLIError(
+            f"{run_dir} is not a run directory"
+            + ("" if run_dir.exists() else " (it does not exist)")
+        )
+    metrics_path = run_dir / "metrics.json"
+    if metrics_path.exists():
+        try:
+            metrics = json.loads(metrics_path.read_text())
+            history = {k: v for k, v in metrics["history"].items() if k in report.HISTORY_KEYS}
+            config = metrics["config"]
+            if not isinstance(config["dataset"], str) or not isinstance(config["loss"], str):
+                raise TypeError("config.dataset and config.loss must be names")
+        except KeyError as exc:
+            raise FileFormatError(
+                f"{metrics_path} is not a numpynn run's metrics: it has no {exc.args[0]!r}"
+            ) from None
+        except (ValueError, TypeError) as exc:
+            raise FileFormatError(f"{metrics_path} is not a numpynn run's metrics: {exc}") from None
+        return history, metrics
+    checkpoint = run_dir / "checkpoint.npz"
+    if checkpoint.exists():
+        return nn_io.load_checkpoint(checkpoint).history, {
+            "config": load_run_config(run_dir).to_dict()
+        }
+    raise CLIError(
+        f"{run_dir} is not a numpynn run directory: it has no metrics.json or checkpoint.npz"
+    )
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -230,13 +331,35 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def load_model(path: str) -> tuple[Any, dict[str, Any]]:
-    """The model in ``path`` and the metadata the command line saved with it."""
+    """The model in ``path`` and the metadata the command line saved with it. ``path`` may be
+    a model file, a checkpoint (its model, with the metadata of the run's best.npz) or a run
+    directory (its model.npz)."""
     import numpynn
 
-    if not Path(path).exists():
+    from .. import io as nn_io
+
+    given = Path(path)
+    if not given.exists():
         raise CLIError(f"model file {path} does not exist")
-    model = numpynn.load(path)
-    return model, user_metadata(Path(path))
+    if given.is_dir():
+        if (given / "model.npz").exists():
+            given = given / "model.npz"
+        elif (given / "checkpoint.npz").exists():  # an interrupted run: its last epoch
+            given = given / "checkpoint.npz"
+        else:
+            raise CLIError(
+                f"{path} is a directory without model.npz or checkpoint.npz: give a model file "
+                "or a run directory of numpynn train"
+            )
+    try:
+        return numpynn.load(given), user_metadata(given)
+    except FileFormatError as not_a_model:
+        try:
+            checkpoint = nn_io.load_checkpoint(given)
+        except (FileFormatError, OSError):
+            raise not_a_model from None
+    best = given.parent / "best.npz"  # the same run's model file carries its metadata
+    return checkpoint.model, user_metadata(best) if best.exists() else {}
 
 
 def check_inputs(model_path: str, model: Any, n_features: int, what: str) -> None:

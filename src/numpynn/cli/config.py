@@ -188,7 +188,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dropout": 0.0,
     },
     # The best plain MLP of this library: two wide ReLU layers, dropout, decaying Adam.
-    # Chosen on validation accuracy (benchmarks/TRAIN_TARGETS.md); about 2 minutes on 1 core.
+    # Chosen on validation accuracy; timed in benchmarks/TRAIN_TARGETS.md.
     "best-mlp": {
         "hidden": [1024, 1024],
         "dropout": 0.5,
@@ -205,4 +205,24 @@ def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
     (only the options the user gave)."""
     dataset = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
     values = {**DATASET_DEFAULTS[dataset], **PRESETS[preset], **options, "dataset": dataset}
-    return TrainConfig(**values)
+    cfg = TrainConfig(**values)
+    check_loss_fits_output(cfg, f"--preset {preset}" if "output" in PRESETS[preset] else dataset)
+    return cfg
+
+
+def check_loss_fits_output(cfg: TrainConfig, source: str) -> None:
+    """Refuse a --loss that does not fit the network's output (the library's check,
+    numpynn.losses.check_loss, in the command line's words), before anything is loaded."""
+    n_classes = 2 if cfg.dataset == "planar" else 10
+    ends = f"the {source} network ends with {cfg.output}"
+    if cfg.loss == "cross_entropy" and cfg.output != "softmax":
+        raise ValueError(
+            f"--loss cross_entropy needs a softmax output, but {ends}: use --loss mse"
+            + (" or binary_cross_entropy" if n_classes == 2 else "")
+        )
+    if cfg.loss == "binary_cross_entropy" and (cfg.output != "sigmoid" or n_classes != 2):
+        raise ValueError(
+            "--loss binary_cross_entropy needs one sigmoid output for two classes (--dataset "
+            f"planar), but {ends} for {cfg.dataset}'s {n_classes} classes: use --loss "
+            + ("mse" if cfg.output == "sigmoid" else "cross_entropy or mse")
+        )

@@ -11,6 +11,7 @@ from .. import datasets
 from .._typing import Array
 
 DATASETS = ("mnist", "fashion-mnist", "digits", "planar")
+DATA_DIR_DATASETS = ("mnist", "fashion-mnist")  # the ones that read --data-dir
 
 
 @dataclass
@@ -48,6 +49,12 @@ def load_test(name: str, data_dir: str | None = None) -> tuple[Array, Array]:
 def _load(name: str, data_dir: str | None) -> tuple[Any, Any, list[str], tuple[int, int] | None]:
     """(train, test, class labels, image shape) of the dataset ``name``."""
     labels = [str(k) for k in range(10)]
+    if data_dir is not None and name not in DATA_DIR_DATASETS:
+        source = "scikit-learn's 8x8 digits" if name == "digits" else "points numpynn generates"
+        raise ValueError(
+            f"--data-dir {data_dir}: the {name} dataset does not read a data directory (it is "
+            f"{source}); --data-dir is for {' and '.join(DATA_DIR_DATASETS)}"
+        )
     if name == "mnist":
         return (*datasets.load_mnist(data_dir), labels, (28, 28))
     if name == "fashion-mnist":

@@ -186,43 +186,70 @@ def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -
 
 def write_plots(
     run_dir: Path,
+    cfg: TrainConfig,
     splits: Splits,
     model: Sequential,
     history: dict[str, list[float]],
     test: dict[str, Any],
+    epoch: int,
 ) -> None:
     """curves.png, confusion.png and, for images, misclassified.png; for 2-D points,
-    decision_boundary.png. A missing matplotlib is reported in one line, not an error."""
+    decision_boundary.png. ``epoch`` (from 1) is the epoch whose weights the final model holds.
+    A missing matplotlib is reported in one line, not an error."""
     try:
         from .. import plots
     except ImportError:  # pragma: no cover - matplotlib is in the cli extra
         print("numpynn: plots skipped: pip install 'numpynn[cli]' for matplotlib", file=sys.stderr)
         return
+    title = f"{cfg.dataset}, run {run_dir.name}"
     try:
-        plots.plot_history(history, run_dir / "curves.png")
-        plots.plot_confusion_matrix(test["confusion"], splits.labels, run_dir / "confusion.png")
+        plots.plot_history(
+            history,
+            run_dir / "curves.png",
+            title=title,
+            loss_name=cfg.loss,
+            best_epoch=epoch,
+            test_accuracy=test["accuracy"],
+        )
+        plots.plot_confusion_matrix(
+            test["confusion"],
+            splits.labels,
+            run_dir / "confusion.png",
+            title=f"{cfg.dataset} test set",
+        )
+        wrong = np.flatnonzero(test["y_pred"] != splits.y_test)
         if splits.image_shape is not None:
-            wrong = np.flatnonzero(test["y_pred"] != splits.y_test)
-            images = splits.X_test[wrong].reshape(-1, *splits.image_shape)
             plots.plot_misclassified(
-                images,
+                splits.X_test[wrong].reshape(-1, *splits.image_shape),
                 splits.y_test[wrong],
                 test["y_pred"][wrong],
                 splits.labels,
                 run_dir / "misclassified.png",
+                probabilities=test["scores"][wrong, test["y_pred"][wrong]],
+                title=cfg.dataset,
             )
         elif splits.X_test.shape[1] == 2:
-            X = np.vstack([splits.X_train, splits.X_val, splits.X_test])
-            y = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
             plots.plot_decision_boundary(
                 lambda points: class_probabilities(model, points).argmax(axis=1),
-                X,
-                y,
+                np.vstack([splits.X_train, splits.X_val]),
+                np.concatenate([splits.y_train, splits.y_val]),
                 run_dir / "decision_boundary.png",
-                title=f"Decision boundary, test accuracy {test['accuracy']:.1%}",
+                title=f"{title}: decision boundary\ntest accuracy {test['accuracy']:.1%} "
+                f"({len(wrong)} of {len(splits.y_test)} test points wrong)",
+                X_test=splits.X_test,
+                y_test=splits.y_test,
+                labels=splits.labels,
             )
     except ModuleNotFoundError as exc:  # pragma: no cover
         print(f"numpynn: plots skipped: {exc}; pip install 'numpynn[cli]'", file=sys.stderr)
+
+
+def final_epoch(metrics: dict[str, Any]) -> int:
+    """The epoch (from 1) whose weights a finished run's model.npz holds."""
+    early = metrics.get("early_stopping") or {}
+    if early.get("restored_best_weights") and early.get("best_epoch"):
+        return int(early["best_epoch"])
+    return int(metrics["epochs"])
 
 
 def thread_pools() -> list[dict[str, Any]]:

@@ -40,11 +40,13 @@ def run(
     quiet: bool,
     plots: bool,
     threads: int | None,
+    started: float,
 ) -> int:
-    """Train (or continue training) the run in ``run_dir``; return the exit code."""
-    started = time.perf_counter()
+    """Train (or continue training) the run in ``run_dir``; return the exit code. ``started``
+    is the ``time.perf_counter()`` of the command's start: the wall time printed counts from it."""
+    loading = time.perf_counter()
     splits = data.load(cfg.dataset, cfg.validation, cfg.seed, data_dir)
-    data_seconds = time.perf_counter() - started
+    data_seconds = time.perf_counter() - loading
     checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
     saved = saved_run(checkpoint, cfg) if resume and checkpoint.exists() else None
     finished = (run_dir / "metrics.json").exists()
@@ -100,13 +102,14 @@ def run(
         "early_stopping": early_stopping_record(stopper, cfg),
     }
     if plots:
-        report.write_plots(run_dir, splits, model, history, test)
+        report.write_plots(run_dir, cfg, splits, model, history, test, epoch)
     info["wall_seconds"] = time.perf_counter() - started
     report.write_run(run_dir, cfg, splits, model, history, progress.seconds, test, info)
     print(
         f"test accuracy {test['accuracy']:.2%} (loss {test['loss']:.4f}) on "
         f"{len(splits.y_test)} {cfg.dataset} test samples; "
-        f"{info['wall_seconds']:.1f} s; run directory {run_dir}"
+        f"{info['wall_seconds']:.1f} s in all ({sum(progress.seconds):.1f} s training); "
+        f"run directory {run_dir}"
     )
     return 0
 
