@@ -14,6 +14,7 @@ from .errors import (
     DatasetNotFoundError,
     DivergenceError,
     FileFormatError,
+    NoDigitError,
     ShapeError,
 )
 from .gradcheck import gradient_check, numerical_gradient
@@ -66,6 +67,7 @@ __all__ = [
     "LeakyReLU",
     "Loss",
     "MeanSquaredError",
+    "NoDigitError",
     "Optimizer",
     "Perceptron",
     "PrintProgress",
