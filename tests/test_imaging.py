@@ -66,6 +66,14 @@ def on_paper(digit, rng, size=160, where=None, stroke=1.0, noise=0.04, shade=0.5
     return np.clip(photo, 0, 1).astype(np.float32)
 
 
+def on_table(digit, rng, **options):
+    """A photo of ``digit`` on paper (as ``on_paper``) lying on a darker, grainy table that
+    shows all round it."""
+    table = np.clip(rng.normal(0.3, 0.05, (360, 480)), 0, 1).astype(np.float32)
+    table[30:330, 40:440] = on_paper(digit, rng, **options)
+    return table
+
+
 def on_canvas(digit, size=160, where=None, stroke=1.0, light_ink=True):
     """``digit`` drawn on a clean 240x240 canvas: light on black or dark on white."""
     canvas = np.zeros((240, 240), np.float32)
@@ -81,6 +89,7 @@ STYLES = {
     "thick": lambda d, rng: on_paper(d, rng, stroke=2.0),
     "thin": lambda d, rng: on_paper(d, rng, stroke=0.5),
     "small": lambda d, rng: on_paper(d, rng, size=50),
+    "paper on a table": lambda d, rng: on_table(d, rng),
     "light on black": lambda d, rng: on_canvas(d, light_ink=True),
     "dark on white, thin, off-centre": lambda d, rng: on_canvas(
         d, size=120, where=(0, 110), stroke=0.6, light_ink=False

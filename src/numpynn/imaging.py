@@ -41,6 +41,7 @@ WORK = 320  # the longer side, in pixels, at which a picture is cleaned
 SMOOTH = 1.5  # sigma of the Gaussian that denoises the ink, in working pixels
 NOISE_SIGMAS = 6.0  # ink must stand this many noise levels above the paper
 MIN_INK = 0.1  # ... and differ from the paper by at least this fraction of the possible contrast
+EDGE = 0.1  # ink along more than this fraction of the picture's edge is not the digit
 SPECK = 0.03  # a piece of ink with less than this fraction of the digit's mass is a speck
 NEAR = 0.25  # pieces within this fraction of the digit's size belong to it
 MIN_DIGIT = 0.04  # the digit's longer side is at least this fraction of the picture's
@@ -168,29 +169,47 @@ def _ink(
 
 def _lighting(work: Array, terms: Array) -> Lighting:
     """The paper's lighting: a quadratic surface (coefficients of ``terms``) fitted to the
-    pixels that are not ink, starting from the picture's border (where the paper is), then
-    refitted on every pixel close to it; and whether the ink is darker than the paper (the
-    ink is the minority that differs from the paper)."""
+    pixels that are not ink; and whether the ink is darker than the paper (the ink is what
+    differs from it, on the side where it differs most).
+
+    Each common grey level (a peak of the histogram: the paper, the ink, a table around the
+    paper) seeds a robust fit; the paper's is the surface that explains the most pixels."""
     h, w = work.shape
     step = max(1, max(h, w) // 80)  # fit on a grid of about 80 x 80 pixels
     A, v = terms[::step, ::step].reshape(-1, 6), work[::step, ::step].ravel()
-    keep = (np.abs(A[:, 1]) > 0.8) | (np.abs(A[:, 2]) > 0.8)
-    spread = 0.0
-    for _ in range(8):
-        Ak = A[keep]
-        coef = np.linalg.solve(Ak.T @ Ak + 1e-6 * np.eye(6), Ak.T @ v[keep])  # least squares
-        r = v - A @ coef
-        centre = np.median(r[keep])
-        spread = 1.4826 * float(np.median(np.abs(r[keep] - centre)))
-        now = np.abs(r - centre) < max(3 * spread, 0.03)
-        if now.sum() < 6 or (now == keep).all():
-            break
-        keep = now
+    counts = np.convolve(np.histogram(v, bins=50, range=(0, 1))[0], np.ones(3), mode="same")
+    peaks = [
+        k
+        for k in np.argsort(counts)[::-1][:10]
+        if counts[k] >= 0.1 * counts.max() and counts[k] == counts[max(0, k - 2) : k + 3].max()
+    ][:3]
+    fits = [_surface(A, v, np.abs(v - (k + 0.5) / 50) < 0.1) for k in peaks]
+    coef, spread, _ = max(fits, key=lambda fit: fit[2])
     residual = work - terms @ coef
     smooth = _gaussian(residual)
     floor = max(NOISE_SIGMAS * _noise(smooth, np.abs(residual) < 3 * spread), 0.02)
     dark = np.clip(-smooth - floor, 0, None).sum() > np.clip(smooth - floor, 0, None).sum()
     return coef, bool(dark)
+
+
+def _surface(A: Array, v: Array, keep: Array) -> tuple[Array, float, int]:
+    """Least squares ``A @ coef ~ v`` on the pixels ``keep``, refitted on the pixels within 3
+    spreads of the surface until they settle: (coef, spread, how many pixels it explains)."""
+    spread = 0.0
+    coef = np.zeros(A.shape[1])
+    for _ in range(8):
+        if keep.sum() < 6:
+            break
+        Ak = A[keep]
+        coef = np.linalg.solve(Ak.T @ Ak + 1e-6 * np.eye(6), Ak.T @ v[keep])
+        r = v - A @ coef
+        centre = np.median(r[keep])
+        spread = 1.4826 * float(np.median(np.abs(r[keep] - centre)))
+        now = np.abs(r - centre) < min(max(3 * spread, 0.03), 0.15)
+        if (now == keep).all():
+            break
+        keep = now
+    return coef, spread, int(keep.sum())
 
 
 def _noise(a: Array, where: Array) -> float:
@@ -210,12 +229,20 @@ def _digit(ink: Array) -> Array:
     from scipy import ndimage
 
     smooth = _gaussian(ink)
-    paper = smooth < MIN_INK
-    threshold = max(_otsu(smooth), NOISE_SIGMAS * _noise(smooth, paper), MIN_INK)
-    mask = smooth > threshold
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    floor = max(NOISE_SIGMAS * _noise(smooth, smooth < MIN_INK), MIN_INK)
+    # Ink along a long stretch of the picture's edge is the table beyond the paper, or a
+    # shadow: set aside before the threshold is chosen.
+    labels, n = ndimage.label(smooth > floor, structure=np.ones((3, 3)))
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    beyond = np.flatnonzero(np.bincount(edge, minlength=n + 1)[1:] > EDGE * edge.size) + 1
+    if len(beyond):
+        smooth[np.isin(labels, beyond)] = 0
+    labels, n = ndimage.label(smooth > max(_otsu(smooth), floor), structure=np.ones((3, 3)))
     if n == 0:
-        raise NoDigitError("no digit found: the image holds no ink that stands out from its paper")
+        raise NoDigitError(
+            "no digit found: the image holds no ink that stands out from its paper"
+            + " (only along its edge: a table or a shadow beyond the paper?)" * bool(len(beyond))
+        )
     index = np.arange(1, n + 1)
     mass = ndimage.sum_labels(smooth, labels, index)
     boxes = ndimage.find_objects(labels)
@@ -226,8 +253,8 @@ def _digit(ink: Array) -> Array:
     size = max(bottom - top, right - left)
     if size < MIN_DIGIT * max(ink.shape):
         raise NoDigitError(
-            "no digit found: the image holds only specks "
-            f"(the largest is {size} of {max(ink.shape)} pixels across)"
+            "no digit found: the image holds only specks of ink (the largest spans "
+            f"{size / max(ink.shape):.0%} of the image; a digit spans at least {MIN_DIGIT:.0%})"
         )
     kept = [main + 1]
     for k in order[1:]:
