@@ -11,15 +11,19 @@ mass at pixel (14, 14). ``preprocess_digit`` first recovers that black-and-white
 real picture, then frames it the same way:
 
 1. The picture is resampled so its longer side is ``WORK`` pixels.
-2. Lighting: a smooth surface (a quadratic in x and y) is fitted to the paper, robustly, so
-   the ink does not pull it; the ink is what differs from it, as a fraction of what the paper
-   allows (dark ink on light paper or light ink on dark, whichever the picture holds).
+2. Lighting: a smooth surface (a quadratic in x and y) is fitted robustly to the paper, the
+   surface that explains the most pixels (so neither the ink nor a table around the paper
+   pulls it). The ink is what differs from it, as a fraction of the contrast the paper allows
+   there: dark ink on light paper or light ink on dark, whichever the picture holds.
 3. Noise: the ink image is smoothed (Gaussian) and thresholded by Otsu's method, never below
-   ``NOISE_SIGMAS`` times the paper's own noise level nor below ``MIN_INK``.
+   ``NOISE_SIGMAS`` times the paper's own noise level nor below ``MIN_INK``. Ink along more
+   than ``EDGE`` of the picture's edge (a table, a shadow) is set aside first.
 4. Connected ink: the piece of ink with the most mass, and the pieces near it that are not
    specks, make the digit. Nothing left, or a digit smaller than ``MIN_DIGIT`` of the picture:
-   :class:`~numpynn.errors.NoDigitError`.
-5. Strokes thinner than ``MIN_STROKE`` of the box are thickened to it (MNIST's pen was broad).
+   :class:`~numpynn.errors.NoDigitError`. A digit small in its picture is looked at again,
+   closer (steps 1, 3 and 4 on the digit and the paper around it).
+5. Strokes are made between ``MIN_STROKE`` and about ``MAX_STROKE`` of the box wide (MNIST's
+   pen was broad, and it hardly varied).
 6. MNIST framing as above. (Other sizes, e.g. the 8x8 digits: scaled to fill the box and
    centred by the bounding box, as that set was made.)
 
@@ -80,7 +84,9 @@ def read_image(source: str | os.PathLike[str] | bytes) -> Array:
                 return np.asarray(image, dtype=np.float32) / 65535
             return np.asarray(image.convert("L"), dtype=np.float32) / 255
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        why = str(exc).replace("cannot identify image file <_io.BytesIO object>", "unknown format")
+        why = str(exc)
+        if isinstance(exc, UnidentifiedImageError):  # its message names our in-memory copy
+            why = "unknown format" if data else "empty"
         raise FileFormatError(
             f"{name} is not an image Pillow can read (PNG or JPEG): {why}"
         ) from None
