@@ -266,7 +266,7 @@ def test_unreadable_files_name_the_file_and_the_cause(tmp_path):
     (tmp_path / "x.png").write_bytes(b"\x89PNG broken")
     with pytest.raises(FileFormatError, match=r"x\.png is not an image Pillow can read"):
         read_image(tmp_path / "x.png")
-    with pytest.raises(FileFormatError, match="the image data is not an image .*: empty"):
+    with pytest.raises(FileFormatError, match=r"the image data is not an image .*: empty"):
         read_image(b"")
     truncated = png_bytes(Image.fromarray(np.uint8(255 * drawn_one())))[:100]
     with pytest.raises(FileFormatError, match="image file is truncated"):
