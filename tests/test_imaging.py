@@ -229,6 +229,11 @@ def test_preprocess_digit_names_what_is_wrong_with_its_input(grey, message):
         preprocess_digit(grey)
 
 
+def test_preprocess_digit_names_a_bad_shape():
+    with pytest.raises(ValueError, match=r"shape must be \(height, width\), two positive"):
+        preprocess_digit(drawn_one(), (28, 0))
+
+
 # --- reading files -------------------------------------------------------------------------
 
 

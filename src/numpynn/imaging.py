@@ -99,6 +99,9 @@ def preprocess_digit(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
     Raises :class:`NoDigitError` when the picture holds no ink above its noise, or only specks.
     """
     grey = _check_grey(grey)
+    if len(shape) != 2 or not all(isinstance(n, int | np.integer) and n > 0 for n in shape):
+        raise ValueError(f"shape must be (height, width), two positive integers, got {shape!r}")
+    shape = (int(shape[0]), int(shape[1]))
     height, width = grey.shape
     ink, light = _ink(grey, (0, 0, height, width))
     digit = _digit(ink)
