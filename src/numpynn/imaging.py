@@ -311,7 +311,7 @@ def _crop(mask: Array) -> Array:
 
 def _stroke(mask: Array, thinnest: float, widest: float) -> Array:
     """The mask with its strokes made about ``thinnest`` pixels wide if thinner, or thinned
-    towards ``widest`` (by at most a quarter of their width) if wider. The stroke width is
+    towards ``widest`` (by at most half their width) if wider. The stroke width is
     estimated as 4 x the mean distance of a stroke pixel to the paper."""
     from scipy import ndimage
 
