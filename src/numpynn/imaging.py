@@ -72,7 +72,10 @@ def read_image(source: str | os.PathLike[str] | bytes) -> Array:
             raise FileNotFoundError(f"image file {name} does not exist")
         if path.is_dir():
             raise IsADirectoryError(f"{name} is a directory, not an image file")
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # no permission, a device error: say so without errno's form
+            raise type(exc)(f"cannot read image file {name}: {exc.strerror or exc}") from None
     try:
         with Image.open(io.BytesIO(data)) as opened:
             image = ImageOps.exif_transpose(opened)
