@@ -185,7 +185,8 @@ def _lighting(work: Array, terms: Array) -> Lighting:
     differs from it, on the side where it differs most).
 
     Each common grey level (a peak of the histogram: the paper, the ink, a table around the
-    paper) seeds a robust fit; the paper's is the surface that explains the most pixels."""
+    paper) seeds a robust fit; the paper's is the surface that explains the most pixels
+    closely."""
     h, w = work.shape
     step = max(1, max(h, w) // 80)  # fit on a grid of about 80 x 80 pixels
     A, v = terms[::step, ::step].reshape(-1, 6), work[::step, ::step].ravel()
@@ -196,17 +197,21 @@ def _lighting(work: Array, terms: Array) -> Lighting:
         if counts[k] >= 0.1 * counts.max() and counts[k] == counts[max(0, k - 2) : k + 3].max()
     ][:3]
     fits = [_surface(A, v, np.abs(v - (k + 0.5) / 50) < 0.1) for k in peaks]
-    coef, spread, _ = max(fits, key=lambda fit: fit[2])
+    # Count the pixels each explains within the same, tightest tolerance: a surface that
+    # straddles the paper and a table explains many pixels, but loosely.
+    tolerance = max(3 * min(spread for _, spread in fits), 0.03)
+    coef = max(fits, key=lambda fit: np.sum(np.abs(v - A @ fit[0]) < tolerance))[0]
     residual = work - terms @ coef
     smooth = _gaussian(residual)
-    floor = max(NOISE_SIGMAS * _noise(smooth, np.abs(residual) < 3 * spread), 0.02)
+    floor = max(NOISE_SIGMAS * _noise(smooth), 0.02)
     dark = np.clip(-smooth - floor, 0, None).sum() > np.clip(smooth - floor, 0, None).sum()
     return coef, bool(dark)
 
 
-def _surface(A: Array, v: Array, keep: Array) -> tuple[Array, float, int]:
+def _surface(A: Array, v: Array, keep: Array) -> tuple[Array, float]:
     """Least squares ``A @ coef ~ v`` on the pixels ``keep``, refitted on the pixels within 3
-    spreads of the surface until they settle: (coef, spread, how many pixels it explains)."""
+    spreads of the surface until they settle: (coef, spread), the spread a robust standard
+    deviation (1.4826 x the median absolute deviation) of the pixels it keeps."""
     spread = 0.0
     coef = np.zeros(A.shape[1])
     for _ in range(8):
@@ -215,19 +220,28 @@ def _surface(A: Array, v: Array, keep: Array) -> tuple[Array, float, int]:
         Ak = A[keep]
         coef = np.linalg.solve(Ak.T @ Ak + 1e-6 * np.eye(6), Ak.T @ v[keep])
         r = v - A @ coef
-        centre = np.median(r[keep])
-        spread = 1.4826 * float(np.median(np.abs(r[keep] - centre)))
-        now = np.abs(r - centre) < min(max(3 * spread, 0.03), 0.15)
+        spread = 1.4826 * float(np.median(np.abs(r[keep])))
+        now = np.abs(r) < min(max(3 * spread, 0.03), 0.1)
         if (now == keep).all():
             break
         keep = now
-    return coef, spread, int(keep.sum())
+    return coef, spread
 
 
-def _noise(a: Array, where: Array) -> float:
-    """The noise level (a robust standard deviation) of ``a`` at the pixels ``where``."""
-    values = a[::2, ::2][where[::2, ::2]] if where[::2, ::2].any() else a.ravel()
-    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+def _noise(a: Array) -> float:
+    """The noise level of the paper in ``a`` (h, w): a robust standard deviation (1.4826 x the
+    median absolute deviation) of its pixels, recomputed on those within 3 of them until only
+    the commonest population is left (the paper, not the ink or a table around it)."""
+    values = a[::2, ::2].ravel()
+    sigma = 0.0
+    for _ in range(5):
+        centre = np.median(values)
+        sigma = 1.4826 * float(np.median(np.abs(values - centre)))
+        inside = np.abs(values - centre) < 3 * sigma
+        if sigma == 0 or inside.all():
+            break
+        values = values[inside]
+    return sigma
 
 
 def _gaussian(a: Array) -> Array:
@@ -241,11 +255,7 @@ def _digit(ink: Array) -> Array:
     from scipy import ndimage
 
     smooth = _gaussian(ink)
-    # The paper's noise, from the pixels on the side away from the ink (ink only adds): the
-    # spread of those, as if the noise were Gaussian (1.4826 x the median absolute value).
-    below = smooth[::2, ::2][smooth[::2, ::2] < 0]
-    noise = 1.4826 * float(np.median(-below)) if below.size else 0.0
-    floor = max(NOISE_SIGMAS * noise, MIN_INK)
+    floor = max(NOISE_SIGMAS * _noise(smooth), MIN_INK)
     # Ink along a long stretch of the picture's edge is the table beyond the paper, or a
     # shadow: set aside before the threshold is chosen.
     labels, n = ndimage.label(smooth > floor, structure=np.ones((3, 3)))
