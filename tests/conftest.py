@@ -2,6 +2,32 @@
 
 import os
 
+import pytest
+
 # scikit-learn's estimator checks test array-API input only when SciPy's array-API support is
 # on, and SciPy reads this once, at import: set it before anything imports SciPy.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+
+@pytest.fixture(scope="session")
+def digit_model_file(tmp_path_factory):
+    """A small MNIST classifier (784-128-10, 3 epochs on 12,000 training images), saved: its
+    path. About 96% test accuracy, trained once per test session for the image tests."""
+    import numpynn as nn
+
+    (X, y), _ = nn.datasets.load_mnist()
+    model = nn.Sequential(
+        nn.Dense(784, 128, seed=0), nn.ReLU(), nn.Dense(128, 10, seed=1), nn.Softmax()
+    )
+    model.fit(
+        X[:12000],
+        y[:12000],
+        loss=nn.CrossEntropy(),
+        optimizer=nn.Adam(lr=0.002),
+        epochs=3,
+        batch_size=128,
+        seed=0,
+    )
+    path = tmp_path_factory.mktemp("models") / "mnist.npz"
+    nn.save(model, path)
+    return path

@@ -1,85 +1,114 @@
-"""Image preprocessing for ``numpynn predict``: any photo or drawing -> an MNIST-style input."""
+"""``numpynn predict`` on pictures, as a user runs it: photos of paper, blank pages, unsure
+readings, and ``--show-input`` to see what the model saw."""
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from cli_helpers import assert_one_line_error, run
+from PIL import Image
+from test_imaging import on_paper
 
 from numpynn import datasets
-from numpynn.cli.errors import CLIError
-from numpynn.cli.images import load_image, preprocess
+from numpynn.imaging import preprocess_digit
 
 
-def drawn_one(size=(300, 200), background=255, ink=0):
-    """A thick vertical stroke off-centre on a canvas: a handwritten 1."""
-    image = Image.new("L", size[::-1], background)
-    ImageDraw.Draw(image).line([(50, 40), (50, 250)], fill=ink, width=20)
-    return image
-
-
-def test_output_is_a_float_image_in_0_1(tmp_path):
-    drawn_one().save(tmp_path / "one.png")
-    x = load_image(tmp_path / "one.png")
-    assert x.shape == (784,) and x.dtype == np.float32
-    assert x.min() == 0 and x.max() == 1
-
-
-def test_dark_ink_on_white_paper_is_inverted_to_light_on_black(tmp_path):
-    drawn_one().save(tmp_path / "one.png")
-    x = load_image(tmp_path / "one.png").reshape(28, 28)
-    assert x[0, 0] == 0 and x[-1, -1] == 0  # background black
-    assert x[14, 14] > 0.5  # the stroke passes through the centre
-
-
-def test_light_ink_on_black_is_kept(tmp_path):
-    drawn_one(background=0, ink=255).save(tmp_path / "one.png")
-    dark = load_image(tmp_path / "one.png")
-    drawn_one().save(tmp_path / "paper.png")
-    np.testing.assert_allclose(dark, load_image(tmp_path / "paper.png"), atol=1e-6)
-
-
-def test_the_digit_is_scaled_to_20_pixels_and_centred_by_mass(tmp_path):
-    drawn_one(size=(900, 600)).save(tmp_path / "big.png")
-    x = load_image(tmp_path / "big.png").reshape(28, 28)
-    rows = np.flatnonzero(x.max(axis=1) > 0.1)
-    assert 19 <= rows[-1] - rows[0] + 1 <= 21
-    centre = np.array([np.arange(28) @ x.sum(axis=1), np.arange(28) @ x.sum(axis=0)]) / x.sum()
-    np.testing.assert_allclose(centre, [14, 14], atol=0.5)  # where MNIST has it
-
-
-def test_an_mnist_digit_photographed_large_comes_back_close_to_itself(tmp_path):
-    _, (X_test, _) = datasets.load_mnist()
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Photos (JPEG) of the first five MNIST test digits written on shaded, noisy paper."""
+    _, (X_test, y_test) = datasets.load_mnist()
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    paths = []
     for k in range(5):
-        digit = X_test[k].reshape(28, 28)
-        paper = 255 * (1 - np.kron(digit, np.ones((7, 7))))
-        paper = np.pad(paper, 40, constant_values=255).astype(np.uint8)
-        Image.fromarray(paper).convert("RGB").save(tmp_path / "d.jpg", quality=90)
-        x = load_image(tmp_path / "d.jpg")
-        assert np.corrcoef(x, X_test[k])[0, 1] > 0.95
+        photo = on_paper(X_test[k].reshape(28, 28), rng)
+        paths.append(folder / f"digit{k}.jpg")
+        Image.fromarray(np.uint8(255 * photo)).save(paths[-1], quality=90)
+    return paths, y_test[:5]
 
 
-def test_transparent_background_counts_as_white_paper(tmp_path):
-    image = Image.new("RGBA", (100, 120), (0, 0, 0, 0))  # transparent black
-    ImageDraw.Draw(image).line([(50, 10), (50, 110)], fill=(0, 0, 0, 255), width=10)
-    image.save(tmp_path / "t.png")
-    x = load_image(tmp_path / "t.png").reshape(28, 28)
-    assert x[0, 0] == 0 and x.max() == 1
+def blank_page(path):
+    rng = np.random.default_rng(1)
+    page = np.clip(0.85 + rng.normal(0, 0.03, (300, 400)), 0, 1)
+    Image.fromarray(np.uint8(255 * page)).save(path)
+    return path
 
 
-def test_a_blank_image_gives_zeros():
-    assert not preprocess(np.ones((50, 50), dtype=np.float32)).any()
+def test_predict_reads_photos_of_digits_on_paper(capsys, digit_model_file, photos):
+    paths, labels = photos
+    code, out, _ = run(capsys, "predict", digit_model_file, *paths)
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == [str(p) for p in paths]
+    assert [int(line.split()[1]) for line in lines] == list(labels)
 
 
-def test_other_target_sizes_fill_the_canvas():
-    grey = np.zeros((64, 64), dtype=np.float32)
-    grey[8:56, 20:44] = 1
-    x = preprocess(grey, (8, 8))
-    assert x.shape == (8, 8)
-    assert x[:, 4].min() > 0  # the bar spans every row
+def test_predict_says_no_digit_found_in_a_blank_page(capsys, tmp_path, digit_model_file):
+    page = blank_page(tmp_path / "blank.png")
+    code, out, err = run(capsys, "predict", digit_model_file, page)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"no digit found in {page}")
 
 
-def test_unreadable_files_are_one_clear_error(tmp_path):
-    (tmp_path / "x.png").write_bytes(b"\x89PNG broken")
-    with pytest.raises(CLIError, match=r"x\.png is not an image"):
-        load_image(tmp_path / "x.png")
-    with pytest.raises(CLIError, match="does not exist"):
-        load_image(tmp_path / "missing.png")
+def test_predict_warns_when_the_model_is_unsure(capsys, tmp_path, digit_model_file):
+    # A 7 (the first test digit) drawn over another digit: some of these read as neither.
+    _, (X_test, _) = datasets.load_mnist()
+    scores = []
+    for k in range(10):
+        mixed = np.maximum(X_test[0], X_test[k]).reshape(28, 28)
+        Image.fromarray(np.uint8(255 * mixed)).save(tmp_path / f"mixed{k}.png")
+        code, out, err = run(capsys, "predict", digit_model_file, tmp_path / f"mixed{k}.png")
+        assert code == 0
+        probability = float(out.split("probability ")[1].rstrip(")\n"))
+        scores.append(probability)
+        warned = "warning:" in err
+        assert warned == (probability < 0.5), (out, err)
+        if warned:
+            assert f"mixed{k}.png: the model is unsure (top probability" in err
+            assert len(err.strip().splitlines()) == 1
+    assert min(scores) < 0.5  # the warning was seen
+
+
+def test_show_input_saves_the_28x28_image_the_model_saw(capsys, tmp_path, digit_model_file, photos):
+    paths, _ = photos
+    out_png = tmp_path / "seen.png"
+    code, out, _ = run(capsys, "predict", digit_model_file, paths[0], "--show-input", out_png)
+    assert code == 0
+    assert f"is in {out_png}" in out.splitlines()[-1]
+    with Image.open(out_png) as image:
+        assert image.size == (280, 280) and image.mode == "L"
+        seen = np.asarray(image)[::10, ::10] / 255  # each model pixel is a 10x10 square
+    expected = preprocess_digit(np.asarray(Image.open(paths[0]).convert("L")) / 255)
+    np.testing.assert_allclose(seen, expected, atol=1 / 255 + 1e-6)
+
+
+def test_show_input_into_a_directory_saves_one_png_per_image(
+    capsys, tmp_path, digit_model_file, photos
+):
+    paths, _ = photos
+    code, out, _ = run(capsys, "predict", digit_model_file, *paths, "--show-input", tmp_path / "in")
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [
+        f"digit{k}-input.png" for k in range(5)
+    ]
+    assert out.count("input the model saw is in") == 5
+
+
+def test_show_input_one_png_for_several_images_is_an_error(
+    capsys, tmp_path, digit_model_file, photos
+):
+    paths, _ = photos
+    code, _, err = run(capsys, "predict", digit_model_file, *paths, "--show-input", "x.png")
+    assert code == 2
+    assert_one_line_error(err, "--show-input x.png names one file but 5 images")
+
+
+def test_predict_a_file_that_is_not_an_image(capsys, tmp_path, digit_model_file):
+    (tmp_path / "notes.png").write_text("hello")
+    code, _, err = run(capsys, "predict", digit_model_file, tmp_path / "notes.png")
+    assert code == 2
+    assert_one_line_error(err, "notes.png is not an image")
+
+
+def test_predict_a_missing_image(capsys, tmp_path, digit_model_file):
+    code, _, err = run(capsys, "predict", digit_model_file, tmp_path / "gone.png")
+    assert code == 2
+    assert_one_line_error(err, "gone.png", "does not exist")

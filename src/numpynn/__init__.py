@@ -15,6 +15,7 @@ from .errors import (
     DatasetNotFoundError,
     DivergenceError,
     FileFormatError,
+    NoDigitError,
     ShapeError,
     TrainingInterrupted,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "Loss",
     "MeanSquaredError",
     "ModelCheckpoint",
+    "NoDigitError",
     "Optimizer",
     "Perceptron",
     "PrintProgress",

@@ -43,5 +43,10 @@ class FileFormatError(ValueError):
     version; the message names the file and what is wrong."""
 
 
+class NoDigitError(ValueError):
+    """An image holds no digit to read: it is blank, or holds only noise or specks. The
+    message starts with "no digit found: " and says which."""
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """No source of a dataset could be found; the message says how to get the data."""

@@ -175,12 +175,21 @@ def build_parser() -> Parser:
 
     predict = commands.add_parser(
         "predict",
-        help="classify digit images (PNG/JPEG of any size)",
-        description="Classify images: each is made greyscale, inverted if its background is "
-        "light, cropped to the digit, scaled and centred like MNIST.",
+        help="classify digit images (PNG/JPEG of any size, photos of paper or drawings)",
+        description="Classify images of digits. Each is cleaned as a photo of paper needs "
+        "(lighting flattened, noise and specks removed, dark or light ink), then cropped, "
+        "scaled into 20x20 and centred by its centre of mass in 28x28, as MNIST's digits were. "
+        "A blank image is an error (no digit found); a top probability below 0.5 gets a "
+        "warning.",
     )
     predict.add_argument("model", metavar="MODEL", help="a model file trained on images")
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
+    predict.add_argument(
+        "--show-input",
+        metavar="PATH",
+        help="save the image the model saw, enlarged: as PATH if it ends in .png (one IMAGE), "
+        "else as NAME-input.png in the directory PATH",
+    )
 
     commands.add_parser(
         "gates",

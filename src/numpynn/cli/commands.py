@@ -196,8 +196,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+UNSURE = 0.5  # predict warns when the top class probability is below this
+
+
 def predict_command(args: argparse.Namespace) -> int:
-    from .images import load_image
+    from ..errors import NoDigitError
+    from ..imaging import preprocess_digit, read_image
 
     model, metadata = load_model(args.model)
     shape = metadata.get("image_shape")
@@ -209,16 +213,72 @@ def predict_command(args: argparse.Namespace) -> int:
                 "with image models (mnist, fashion-mnist, digits)"
             )
         shape = [side, side]
+    shape = (int(shape[0]), int(shape[1]))
+    outputs = show_input_paths(args.show_input, args.images) if args.show_input else []
     labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
-    X = np.stack([load_image(path, (int(shape[0]), int(shape[1]))) for path in args.images])
+    inputs = []
+    for path in args.images:
+        try:
+            inputs.append(preprocess_digit(read_image(path), shape))
+        except NoDigitError as exc:
+            reason = str(exc).removeprefix("no digit found: ")
+            raise CLIError(f"no digit found in {path}: {reason}") from None
+    X = np.stack([x.ravel() for x in inputs])
     check_inputs(args.model, model, X.shape[1], "the images have")
     scores = class_probabilities(model, X.astype(model.dtype))
     width = max(len(str(p)) for p in args.images)
     for path, row in zip(args.images, scores, strict=True):
-        k = int(row.argmax())
-        label = labels[k] if k < len(labels) else str(k)
-        print(f"{path!s:<{width}}  {label}  (probability {row[k]:.3f})")
+        k, runner_up = (int(i) for i in np.argsort(row)[::-1][:2])
+        print(f"{path!s:<{width}}  {labels[k]}  (probability {row[k]:.3f})", flush=True)
+        if row[k] < UNSURE:
+            print(
+                f"numpynn predict: warning: {path}: the model is unsure (top probability "
+                f"{row[k]:.3f} < {UNSURE}; next {labels[runner_up]} at {row[runner_up]:.3f})",
+                file=sys.stderr,
+                flush=True,
+            )
+    for path, x, out in zip(args.images, inputs, outputs, strict=False):
+        save_input_png(x, out)
+        print(f"{path}: the {shape[0]}x{shape[1]} input the model saw is in {out}")
     return 0
+
+
+def show_input_paths(where: str, images: list[str]) -> list[Path]:
+    """Where ``--show-input`` saves each image's model input: the file ``where`` if it ends in
+    .png (one image only), else ``NAME-input.png`` in the directory ``where`` (made if need be)."""
+    target = Path(where)
+    if target.suffix.lower() == ".png":
+        if len(images) > 1:
+            raise CLIError(
+                f"--show-input {where} names one file but {len(images)} images were given; "
+                "give a directory instead"
+            )
+        if not target.parent.is_dir():
+            raise CLIError(f"--show-input {where}: directory {target.parent} does not exist")
+        return [target]
+    if target.exists() and not target.is_dir():
+        raise CLIError(f"--show-input {where} is a file: give a directory or a .png file")
+    target.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for image in images:
+        out, n = target / f"{Path(image).stem}-input.png", 2
+        while out in paths:  # two images of the same name in different directories
+            out, n = target / f"{Path(image).stem}-input-{n}.png", n + 1
+        paths.append(out)
+    return paths
+
+
+def save_input_png(x: np.ndarray, path: Path) -> None:
+    """x: (height, width) in [0, 1] saved as a grey PNG, each pixel a square of about 10 x 10
+    screen pixels (28x28 -> 280x280), light digit on black as the model sees it."""
+    from PIL import Image
+
+    from ..atomic import atomic_write
+
+    scale = max(1, 280 // max(x.shape))
+    pixels = np.kron(np.round(255 * x).astype(np.uint8), np.ones((scale, scale), np.uint8))
+    with atomic_write(path) as f:
+        Image.fromarray(pixels, mode="L").save(f, format="PNG")
 
 
 def gates_command(args: argparse.Namespace) -> int:

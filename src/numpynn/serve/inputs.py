@@ -1,9 +1,7 @@
 """Model inputs from a request: an uploaded image, or pixel rows sent as JSON.
 
-``image_to_input`` is the one seam to the digit preprocessing: today it reads the bytes with
-Pillow (``read_grey``) and calls ``numpynn.cli.images.preprocess``; it switches to the shared
-``numpynn.imaging`` (``read_image`` + ``preprocess_digit``, which raises
-``numpynn.errors.NoDigitError``) when that module lands: the comment in it shows how.
+``image_to_input`` is the one seam to the digit preprocessing, which ``numpynn predict``
+shares: ``numpynn.imaging`` (``read_image`` + ``preprocess_digit``).
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import errors, imaging
 from .._typing import Array
 
 MAX_IMAGE_PIXELS = 4096 * 4096  # width * height of an upload we agree to decode
@@ -26,31 +25,17 @@ class BadInputError(ValueError):
         self.status = status
 
 
-class NoDigitError(BadInputError):
-    """A blank image: there is no digit to read (numpynn.errors.NoDigitError once it exists)."""
-
-    def __init__(self) -> None:
-        super().__init__("no digit found: the image is blank", 422)
-
-
 def image_to_input(data: bytes, shape: tuple[int, int] = (28, 28)) -> Array:
     """PNG/JPEG bytes -> (height, width) float32 in [0, 1], light digit on black, centred as
     in MNIST. BadInputError: 400 if the bytes are no PNG or JPEG image, 413 if it has too many
-    pixels; NoDigitError (422) if it is blank."""
+    pixels, 422 if it holds no digit (numpynn.errors.NoDigitError's reason)."""
     check_image_header(data)
-    # The seam to the shared preprocessing. When numpynn.imaging lands, the rest becomes:
-    #     try:
-    #         return imaging.preprocess_digit(imaging.read_image(data), shape)
-    #     except errors.NoDigitError:
-    #         raise NoDigitError() from None
-    #     except ValueError as exc:  # what read_image raises for undecodable bytes
-    #         raise BadInputError(f"the body is not a PNG or JPEG image ({exc})", 400) from None
-    from ..cli.images import preprocess
-
-    digit = preprocess(read_grey(data), shape)
-    if not digit.any():  # preprocess answers zeros for a blank image
-        raise NoDigitError()
-    return digit
+    try:
+        return imaging.preprocess_digit(imaging.read_image(data), shape)
+    except errors.NoDigitError as exc:
+        raise BadInputError(str(exc), 422) from None
+    except errors.FileFormatError as exc:  # bytes that start as an image but do not decode
+        raise BadInputError(f"the body is not a PNG or JPEG image ({exc})", 400) from None
 
 
 def check_image_header(data: bytes) -> None:
@@ -72,26 +57,6 @@ def check_image_header(data: bytes) -> None:
         raise BadInputError(
             f"the image is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS} pixels", 413
         )
-
-
-def read_grey(data: bytes) -> Array:
-    """PNG/JPEG bytes -> (height, width) float32 grey levels in [0, 1]; transparent pixels
-    count as white paper. (Goes with the switch to numpynn.imaging.read_image.)"""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
-            image.load()
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                rgba = image.convert("RGBA")
-                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(background, rgba)
-            return np.asarray(image.convert("L"), dtype=np.float32) / 255
-    except Exception as exc:  # a truncated or corrupt image body
-        raise BadInputError(
-            f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {exc})",
-            400,
-        ) from None
 
 
 def pixels_to_inputs(body: Any, n_inputs: int, max_items: int) -> tuple[Array, bool]:
