@@ -98,3 +98,29 @@ def test_activation_functions_keep_the_shape_of_any_array():
     x = np.linspace(-3, 3, 24).reshape(2, 3, 4)
     for f in (nn.step, nn.sigmoid, nn.tanh, nn.relu, nn.leaky_relu, nn.identity, nn.softmax):
         assert f(x).shape == x.shape
+
+
+FLOAT_ACTIVATIONS = [nn.sigmoid, nn.tanh, nn.relu, nn.leaky_relu, nn.identity, nn.softmax]
+
+
+@pytest.mark.parametrize("f", FLOAT_ACTIVATIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_activation_functions_keep_a_floating_type(f, dtype):
+    x = np.array([[-1.5, 0.0, 2.0]], dtype=dtype)
+    assert f(x).dtype == dtype
+
+
+@pytest.mark.parametrize("f", FLOAT_ACTIVATIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("x", [[[-2, 0, 3]], [[True, False, True]]], ids=["int", "bool"])
+def test_activation_functions_give_float64_for_integer_or_boolean_input(f, x):
+    """relu(-2) is 0.0 and identity(3) is 3.0: floats, so the next layer's arithmetic (a
+    gradient, alpha * x, exp) is never integer arithmetic."""
+    y = f(np.array(x))
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, f(np.array(x, dtype=np.float64)))
+
+
+def test_step_gives_integers_for_integer_input_and_floats_for_float_input():
+    assert nn.step(np.array([-1, 0, 2])).dtype == np.int64
+    assert nn.step(np.array([-1.0, 0.0, 2.0], np.float32)).dtype == np.float32
+    np.testing.assert_array_equal(nn.step(np.array([-1, 0, 2])), [0, 0, 1])
