@@ -147,6 +147,28 @@ def test_rejects_an_optimizer_of_another_model(tmp_path: Path) -> None:
     assert not (tmp_path / "c.npz").exists()
 
 
+def test_rejects_optimizer_state_of_another_dtype(tmp_path: Path) -> None:
+    """State in float64 for float32 parameters: a file load_checkpoint would refuse."""
+    optimizer = nn.Adam()
+    model, rng, history = trained(optimizer)
+    optimizer.state["m"][2] = optimizer.state["m"][2].astype(np.float64)
+    with pytest.raises(
+        ValueError, match=r"optimizer state 'm'\[2\] is float64 \(6, 3\), its parameter is float32"
+    ):
+        save_checkpoint(tmp_path / "c.npz", model, optimizer, rng, 2, history)
+    assert not (tmp_path / "c.npz").exists()
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_rejects_non_finite_optimizer_state(tmp_path: Path, value: float) -> None:
+    optimizer = nn.Adam()
+    model, rng, history = trained(optimizer)
+    optimizer.state["v"][1][0] = value
+    with pytest.raises(ValueError, match=r"optimizer state 'v'\[1\] contains NaN or infinite"):
+        save_checkpoint(tmp_path / "c.npz", model, optimizer, rng, 2, history)
+    assert not (tmp_path / "c.npz").exists()
+
+
 def test_failed_save_leaves_the_previous_checkpoint_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,8 +247,8 @@ def test_missing_state_array(tmp_path: Path) -> None:
 
 def test_negative_step_count(tmp_path: Path) -> None:
     description, arrays = parts(checkpoint_file(tmp_path))
-    description["optimizer"]["t"] = -3
-    with pytest.raises(FileFormatError, match=r"optimizer.t must be >= 0"):
+    description["optimizer"]["t"] = -1  # Adam would divide by 1 - beta**0 = 0
+    with pytest.raises(FileFormatError, match=r"optimizer.t must be >= 0, got -1"):
         load_checkpoint(rewrite(tmp_path / "bad.npz", description, arrays))
 
 
