@@ -120,7 +120,18 @@ def test_activation_functions_give_float64_for_integer_or_boolean_input(f, x):
     np.testing.assert_allclose(y, f(np.array(x, dtype=np.float64)))
 
 
-def test_step_gives_integers_for_integer_input_and_floats_for_float_input():
-    assert nn.step(np.array([-1, 0, 2])).dtype == np.int64
-    assert nn.step(np.array([-1.0, 0.0, 2.0], np.float32)).dtype == np.float32
-    np.testing.assert_array_equal(nn.step(np.array([-1, 0, 2])), [0, 0, 1])
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.bool_])
+def test_step_gives_int64_for_integer_or_boolean_input(dtype):
+    y = nn.step(np.array([0, 1, 1], dtype=dtype))
+    assert y.dtype == np.int64
+    np.testing.assert_array_equal(y, [0, 1, 1])
+
+
+def test_step_is_1_exactly_where_x_is_above_0_and_keeps_a_floating_type():
+    y = nn.step(np.array([-1.0, 0.0, 1e-9, 0.5, 2.0], np.float32))
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, [0, 0, 1, 1, 1])
+
+
+def test_leaky_relu_default_alpha_is_0_01():
+    np.testing.assert_array_equal(nn.leaky_relu(np.array([-100.0, 0.0, 0.5])), [-1.0, 0.0, 0.5])

@@ -42,7 +42,12 @@ def test_leaky_relu_uses_its_own_alpha_forward_and_backward(alpha: float) -> Non
 
 
 def test_leaky_relu_function_uses_its_alpha() -> None:
-    np.testing.assert_array_equal(nn.leaky_relu(np.array([-2.0, 4.0]), alpha=0.25), [-0.5, 4.0])
+    x = np.array([-2.0, 0.5, 4.0])
+    np.testing.assert_array_equal(nn.leaky_relu(x, alpha=0.25), [-0.5, 0.5, 4.0])
+
+
+def test_leaky_relu_layer_default_alpha_is_0_01() -> None:
+    np.testing.assert_array_equal(nn.LeakyReLU().forward(np.array([[-100.0, 0.5]])), [[-1, 0.5]])
 
 
 @settings(max_examples=60, deadline=None)
