@@ -165,6 +165,12 @@ CASES = {
         r"activation must be one name or a list of 2 names \(one per hidden layer\), got "
         r"\['relu'\]",
     ),
+    "predict_proba of a regression model": (
+        lambda: nn.mlp([4, 5, 1], output="identity").predict_proba(X),
+        TypeError,
+        r"predict_proba needs a classifier: end the model with Softmax or Sigmoid, or fit it "
+        r"with a cross-entropy loss",
+    ),
     "unknown loss": (
         lambda: model().fit(X, y, loss="hinge"),
         ValueError,

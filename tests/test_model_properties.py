@@ -149,3 +149,33 @@ def test_a_logit_between_0_and_one_half_is_class_1() -> None:
     model.layers[0].W[...] = 1.0
     model.layers[0].b[...] = 0.0
     np.testing.assert_array_equal(model.predict([[-0.2], [0.2], [0.7]]), [0, 1, 1])
+
+
+def test_evaluate_uses_the_loss_it_is_given() -> None:
+    """A softmax classifier scored with the quadratic cost: the loss of its probabilities, and no
+    accuracy (the quadratic cost does not classify)."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Dense(3, 2, dtype=np.float64, seed=0), nn.Softmax())
+    X, t = rng.normal(size=(5, 3)), np.eye(2)[rng.integers(0, 2, 5)]
+    a = model.forward(X)
+    result = model.evaluate(X, t, loss="mse")
+    assert result == {"loss": pytest.approx(0.5 * np.sum((a - t) ** 2) / 5, rel=1e-12)}
+
+
+def test_evaluate_runs_in_inference_mode() -> None:
+    """Dropout is off: evaluate gives the loss of forward's (inference) output, every time."""
+    rng = np.random.default_rng(0)
+    model = nn.mlp([3, 16, 2], dropout=0.5, dtype=np.float64, seed=0)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20)
+    a = model.forward(X)
+    expected = -np.mean(np.log(a[np.arange(20), y]))
+    assert model.evaluate(X, y)["loss"] == pytest.approx(expected, rel=1e-12)
+    assert model.evaluate(X, y) == model.evaluate(X, y)
+
+
+def test_a_model_without_parameters_evaluates() -> None:
+    model = nn.Sequential(nn.Softmax())
+    X = np.log(np.array([[0.25, 0.75], [0.5, 0.5]]))
+    result = model.evaluate(X, [1, 0])
+    assert result["loss"] == pytest.approx(-(np.log(0.75) + np.log(0.5)) / 2)
+    assert result["accuracy"] == 1.0
