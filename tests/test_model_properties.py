@@ -47,16 +47,18 @@ CLASSIFIERS = {
     n_train=st.integers(1, 40),
     n_val=st.integers(1, 40),
     batch_size=st.sampled_from([None, 1, 7]),
+    dtype=st.sampled_from([np.float32, np.float64]),
     seed=st.integers(0, 2**16),
 )
 def test_validation_metrics_are_evaluate_on_the_validation_set(
-    kind: str, n_train: int, n_val: int, batch_size: int | None, seed: int
+    kind: str, n_train: int, n_val: int, batch_size: int | None, dtype: type, seed: int
 ) -> None:
-    """After the last epoch, val_loss and val_accuracy are evaluate(X_val, y_val): averaged
-    over the validation set's own size, whatever the training set's size."""
+    """After the last epoch, val_loss and val_accuracy are evaluate(X_val, y_val), in the
+    model's own float type: averaged over the validation set's own size, whatever the
+    training set's size."""
     output_layers, make_loss, targets = CLASSIFIERS[kind]
     rng = np.random.default_rng(seed)
-    model = nn.Sequential(nn.Dense(4, 3, dtype=np.float64, seed=seed), *output_layers())
+    model = nn.Sequential(nn.Dense(4, 3, dtype=dtype, seed=seed), *output_layers())
     X, X_val = rng.normal(size=(n_train, 4)), rng.normal(size=(n_val, 4))
     y, y_val = targets(rng, n_train), targets(rng, n_val)
     history = model.fit(

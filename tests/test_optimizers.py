@@ -137,3 +137,13 @@ def test_optimizers_show_their_settings():
     assert repr(nn.SGD(lr=0.5, momentum=0.9)) == (
         "SGD(lr=0.5, weight_decay=0.0, momentum=0.9, nesterov=False)"
     )
+
+
+def test_only_optimizers_with_memory_keep_state():
+    """Plain SGD keeps nothing between steps; momentum keeps a velocity per parameter."""
+    params, grads = [np.ones((2, 2))], [np.ones((2, 2))]
+    plain, momentum = nn.SGD(lr=0.1), nn.SGD(lr=0.1, momentum=0.9)
+    plain.step(params, grads)
+    momentum.step(params, grads)
+    assert plain.state == {}
+    assert list(momentum.state) == ["velocity"]
