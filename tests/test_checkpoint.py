@@ -417,8 +417,7 @@ def test_save_checkpoint_names_what_it_refuses(
 ) -> None:
     optimizer = nn.Adam()
     model, rng, history = trained(optimizer)
-    if "optimizer_t" in change:
-        optimizer.t = change.pop("optimizer_t")
+    optimizer.t = change.get("optimizer_t", optimizer.t)
     args = {"optimizer": optimizer, "rng": rng, "history": history, **change}
     path = tmp_path / "c.npz"
     with pytest.raises(error, match=message):
