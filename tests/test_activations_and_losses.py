@@ -226,3 +226,10 @@ def test_losses_show_their_settings():
     assert repr(nn.CrossEntropy(from_logits=True)) == "CrossEntropy(from_logits=True)"
     assert repr(nn.BinaryCrossEntropy()) == "BinaryCrossEntropy(from_logits=False)"
     assert repr(nn.MeanSquaredError()) == "MeanSquaredError()"
+
+
+def test_binary_accuracy_thresholds_probabilities_at_one_half_and_logits_at_0():
+    t = np.array([[0.0], [1.0], [0.0]])
+    assert nn.BinaryCrossEntropy().count_correct(np.array([[0.3], [0.7], [0.4]]), t) == 3
+    logits = np.array([[-0.3], [0.2], [-0.4]])
+    assert nn.BinaryCrossEntropy(from_logits=True).count_correct(logits, t) == 3

@@ -234,3 +234,8 @@ def test_model_file_metadata_that_save_refuses_load_refuses(tmp_path: Path, meta
 def saved_model(path: Path) -> Path:
     nn.save(nn.mlp([2, 2]), path)
     return path
+
+
+def test_save_names_the_type_of_metadata_it_refuses(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"^metadata must be a dict \(JSON object\), got list$"):
+        nn.save(nn.mlp([2, 2]), tmp_path / "m.npz", metadata=[1])
