@@ -181,3 +181,10 @@ def test_a_model_without_parameters_evaluates() -> None:
     result = model.evaluate(X, [1, 0])
     assert result["loss"] == pytest.approx(-(np.log(0.75) + np.log(0.5)) / 2)
     assert result["accuracy"] == 1.0
+
+
+def test_a_model_shows_its_layers_and_their_settings() -> None:
+    model = nn.Sequential(nn.Dense(2, 3, init="he"), nn.LeakyReLU(0.2), nn.Dropout(0.1))
+    assert repr(model) == (
+        "Sequential(Dense(n_in=2, n_out=3, init='he'), LeakyReLU(alpha=0.2), Dropout(rate=0.1))"
+    )
