@@ -154,14 +154,14 @@ def test_a_logit_between_0_and_one_half_is_class_1() -> None:
 
 
 def test_evaluate_uses_the_loss_it_is_given() -> None:
-    """A softmax classifier scored with the quadratic cost: the loss of its probabilities, and no
-    accuracy (the quadratic cost does not classify)."""
+    """A softmax classifier scored with the quadratic cost: the quadratic cost of its
+    probabilities, not the cross-entropy it would default to."""
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Dense(3, 2, dtype=np.float64, seed=0), nn.Softmax())
     X, t = rng.normal(size=(5, 3)), np.eye(2)[rng.integers(0, 2, 5)]
     a = model.forward(X)
     result = model.evaluate(X, t, loss="mse")
-    assert result == {"loss": pytest.approx(0.5 * np.sum((a - t) ** 2) / 5, rel=1e-12)}
+    assert result["loss"] == pytest.approx(0.5 * np.sum((a - t) ** 2) / 5, rel=1e-12)
 
 
 def test_evaluate_runs_in_inference_mode() -> None:
