@@ -124,6 +124,11 @@ CASES = {
         TypeError,
         r"validation_data must be a pair \(X_val, y_val\)",
     ),
+    "validation_data of three items": (
+        lambda: model().fit(X, y, validation_data=(X, y, np.ones(10))),
+        TypeError,
+        r"validation_data must be a pair \(X_val, y_val\)",
+    ),
     "validation X with the wrong features": (
         lambda: model().fit(X, y, validation_data=(X[:, :3], y)),
         nn.ShapeError,
@@ -148,6 +153,24 @@ CASES = {
         lambda: nn.mlp([4, 5, 3], activation="swish"),
         ValueError,
         r"activation must be one of \['identity', 'leaky_relu', .*\], got 'swish'",
+    ),
+    "more activation names than hidden layers": (
+        lambda: nn.mlp([4, 5, 3], activation=["relu", "tanh"]),
+        ValueError,
+        r"activation must be one name or a list of 1 names \(one per hidden layer\), got "
+        r"\['relu', 'tanh'\]",
+    ),
+    "fewer activation names than hidden layers": (
+        lambda: nn.mlp([4, 5, 5, 3], activation=["relu"]),
+        ValueError,
+        r"activation must be one name or a list of 2 names \(one per hidden layer\), got "
+        r"\['relu'\]",
+    ),
+    "predict_proba of a regression model": (
+        lambda: nn.mlp([4, 5, 1], output="identity").predict_proba(X),
+        TypeError,
+        r"predict_proba needs a classifier: end the model with Softmax or Sigmoid, or fit it "
+        r"with a cross-entropy loss",
     ),
     "unknown loss": (
         lambda: model().fit(X, y, loss="hinge"),

@@ -147,6 +147,28 @@ def test_rejects_an_optimizer_of_another_model(tmp_path: Path) -> None:
     assert not (tmp_path / "c.npz").exists()
 
 
+def test_rejects_optimizer_state_of_another_dtype(tmp_path: Path) -> None:
+    """State in float64 for float32 parameters: a file load_checkpoint would refuse."""
+    optimizer = nn.Adam()
+    model, rng, history = trained(optimizer)
+    optimizer.state["m"][2] = optimizer.state["m"][2].astype(np.float64)
+    with pytest.raises(
+        ValueError, match=r"optimizer state 'm'\[2\] is float64 \(6, 3\), its parameter is float32"
+    ):
+        save_checkpoint(tmp_path / "c.npz", model, optimizer, rng, 2, history)
+    assert not (tmp_path / "c.npz").exists()
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_rejects_non_finite_optimizer_state(tmp_path: Path, value: float) -> None:
+    optimizer = nn.Adam()
+    model, rng, history = trained(optimizer)
+    optimizer.state["v"][1][0] = value
+    with pytest.raises(ValueError, match=r"optimizer state 'v'\[1\] contains NaN or infinite"):
+        save_checkpoint(tmp_path / "c.npz", model, optimizer, rng, 2, history)
+    assert not (tmp_path / "c.npz").exists()
+
+
 def test_failed_save_leaves_the_previous_checkpoint_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,8 +247,8 @@ def test_missing_state_array(tmp_path: Path) -> None:
 
 def test_negative_step_count(tmp_path: Path) -> None:
     description, arrays = parts(checkpoint_file(tmp_path))
-    description["optimizer"]["t"] = -3
-    with pytest.raises(FileFormatError, match=r"optimizer.t must be >= 0"):
+    description["optimizer"]["t"] = -1  # Adam would divide by 1 - beta**0 = 0
+    with pytest.raises(FileFormatError, match=r"optimizer.t must be >= 0, got -1"):
         load_checkpoint(rewrite(tmp_path / "bad.npz", description, arrays))
 
 
@@ -283,3 +305,141 @@ def test_a_version_1_checkpoint_of_numpynn_0_1_loads_without_callback_states(tmp
     assert ckpt.epoch == 2 and ckpt.callbacks == {}
     for p, q in zip(ckpt.model.parameters(), model.parameters(), strict=True):
         assert np.array_equal(p, q)
+
+
+# --- the exact messages: each names the field, what it must be and what the file holds ------
+
+
+def _set(*path: Any) -> Any:
+    def tamper(description: dict[str, Any], value: Any) -> None:
+        for key in path[:-1]:
+            description = description[key]
+        description[path[-1]] = value
+
+    return tamper
+
+
+BAD_FIELDS = {
+    "optimizer not an object": (
+        _set("optimizer"),
+        [],
+        "optimizer must be a JSON object, got list []",
+    ),
+    "unknown optimizer": (
+        _set("optimizer", "type"),
+        "Lion",
+        "optimizer.type: unknown optimizer 'Lion' (known: ['AdaGrad', 'Adam', 'RMSProp', 'SGD'])",
+    ),
+    "optimizer name of 78 letters, shown whole": (
+        _set("optimizer", "type"),
+        "L" * 78,
+        f"optimizer.type: unknown optimizer '{'L' * 78}' (known: "
+        "['AdaGrad', 'Adam', 'RMSProp', 'SGD'])",
+    ),
+    "optimizer name of 79 letters, shortened": (
+        _set("optimizer", "type"),
+        "L" * 79,
+        f"optimizer.type: unknown optimizer '{'L' * 76}... (known: "
+        "['AdaGrad', 'Adam', 'RMSProp', 'SGD'])",
+    ),
+    "optimizer config not an object": (
+        _set("optimizer", "config"),
+        [0.1],
+        "optimizer.config must be a JSON dict, got list [0.1]",
+    ),
+    "optimizer setting out of range": (
+        _set("optimizer", "config", "lr"),
+        -1,
+        "optimizer.config {'lr': -1, 'weight_decay': 0.0, 'beta1': 0.9, 'beta2': 0.999, "
+        "'eps': 1e-08} is not valid for Adam: lr must be a finite number > 0, got -1",
+    ),
+    "step count not a number": (
+        _set("optimizer", "t"),
+        "x",
+        "optimizer.t must be a JSON int, got str 'x'",
+    ),
+    "state slots not a list": (
+        _set("optimizer", "state"),
+        "m",
+        "optimizer.state must be a JSON list, got str 'm'",
+    ),
+    "state slots of another optimizer": (
+        _set("optimizer", "state"),
+        ["velocity"],
+        "optimizer.state must list ['m', 'v'] (or nothing) for Adam, got ['velocity']",
+    ),
+    "generator state not an object": (_set("rng"), 5, "rng must be a JSON object, got int 5"),
+    "unknown bit generator": (
+        _set("rng", "bit_generator"),
+        "X",
+        "rng.bit_generator must be one of ('PCG64', 'PCG64DXSM', 'MT19937', 'Philox', 'SFC64'), "
+        "got 'X'",
+    ),
+    "epoch not a number": (
+        _set("epoch"),
+        "2",
+        "the description.epoch must be a JSON int, got str '2'",
+    ),
+    "history not an object": (_set("history"), [], "history must be a JSON object, got list []"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FIELDS)
+def test_a_bad_field_gets_a_message_naming_it_and_its_value(tmp_path: Path, case: str) -> None:
+    tamper, value, message = BAD_FIELDS[case]
+    description, arrays = parts(checkpoint_file(tmp_path))
+    tamper(description, value)
+    path = rewrite(tmp_path / "bad.npz", description, arrays)
+    with pytest.raises(FileFormatError) as error:
+        load_checkpoint(path)
+    assert str(error.value) == f"cannot load {path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (
+            {"optimizer": object()},
+            TypeError,
+            r"^optimizer must be one of \['AdaGrad', 'Adam', 'RMSProp', 'SGD'\], got object$",
+        ),
+        (
+            {"history": "loss"},
+            TypeError,
+            r"^history must be a dict mapping metric names to lists of numbers$",
+        ),
+        (
+            {"history": {"loss": [1.0, "2"]}},
+            TypeError,
+            r"^history must be a dict .* numbers; history\['loss'\] is \[1.0, '2'\]$",
+        ),
+        (
+            {"history": {"loss": [0.5, float("nan")]}},
+            ValueError,
+            r"^history\['loss'\]\[1\] holds nan, which JSON cannot store$",
+        ),
+        (
+            {"optimizer_t": -1},
+            ValueError,
+            r"^optimizer.t must be an integer >= 0 \(steps taken\), got -1$",
+        ),
+    ],
+    ids=[
+        "not an optimizer",
+        "history a string",
+        "history of a string",
+        "history with NaN",
+        "negative step count",
+    ],
+)
+def test_save_checkpoint_names_what_it_refuses(
+    tmp_path: Path, change: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    optimizer = nn.Adam()
+    model, rng, history = trained(optimizer)
+    optimizer.t = change.get("optimizer_t", optimizer.t)
+    args = {"optimizer": optimizer, "rng": rng, "history": history, **change}
+    path = tmp_path / "c.npz"
+    with pytest.raises(error, match=message):
+        save_checkpoint(path, model, args["optimizer"], args["rng"], 2, args["history"])
+    assert not path.exists()

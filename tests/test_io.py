@@ -311,6 +311,14 @@ def test_future_format_version(tmp_path: Path) -> None:
         nn.load(rewrite(tmp_path / "bad.npz", description, arrays))
 
 
+@pytest.mark.parametrize("version", [0, -1])
+def test_format_version_below_1(tmp_path: Path, version: int) -> None:
+    description, arrays = parts(saved(tmp_path))
+    description["format_version"] = version
+    with pytest.raises(FileFormatError, match=rf"format_version must be >= 1, got {version}"):
+        nn.load(rewrite(tmp_path / "bad.npz", description, arrays))
+
+
 def test_unknown_top_level_field(tmp_path: Path) -> None:
     description, arrays = parts(saved(tmp_path))
     description["code"] = "import os"
@@ -364,6 +372,17 @@ def test_described_shape_disagrees_with_config(tmp_path: Path) -> None:
     description, arrays = parts(saved(tmp_path))
     description["model"]["layers"][0]["config"]["n_out"] = 9
     with pytest.raises(FileFormatError, match=r"Dense\(4, 9\), so W must be \(4, 9\)"):
+        nn.load(rewrite(tmp_path / "bad.npz", description, arrays))
+
+
+def test_bias_that_would_broadcast_over_the_outputs(tmp_path: Path) -> None:
+    """A bias of shape (1,) would add one number to all 8 outputs of Dense(4, 8) silently."""
+    description, arrays = parts(saved(tmp_path))
+    description["model"]["layers"][0]["params"]["b"]["shape"] = [1]
+    arrays["layers.0.b"] = np.zeros(1, np.float32)
+    with pytest.raises(
+        FileFormatError, match=r"Dense\(4, 8\), so W must be \(4, 8\) and b \(8,\).* b \(1,\)"
+    ):
         nn.load(rewrite(tmp_path / "bad.npz", description, arrays))
 
 

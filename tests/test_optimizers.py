@@ -89,9 +89,61 @@ def test_state_is_kept_per_parameter():
         (lambda: nn.SGD(nesterov=True), "nesterov=True needs a momentum > 0"),
         (lambda: nn.Adam(beta1=1.5), r"beta1 must be in \[0, 1\), got 1.5"),
         (lambda: nn.RMSProp(weight_decay=-1), "weight_decay must be a finite number >= 0"),
+        (lambda: nn.RMSProp(rho=1.0), r"rho must be in \[0, 1\), got 1.0"),
+        (lambda: nn.RMSProp(eps=0.0), "eps must be a finite number > 0, got 0.0"),
+        (lambda: nn.AdaGrad(eps=-1e-8), "eps must be a finite number > 0, got -1e-08"),
+        (lambda: nn.Adam(beta2=-0.1), r"beta2 must be in \[0, 1\), got -0.1"),
+        (lambda: nn.Adam(eps=float("inf")), "eps must be a finite number > 0, got inf"),
         (lambda: nn.optimizers.get("adamw"), "optimizer must be an Optimizer or one of"),
     ],
 )
 def test_bad_hyper_parameters_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+OPTIMIZERS = [nn.SGD, nn.AdaGrad, nn.RMSProp, nn.Adam]
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_every_optimizer_adds_its_weight_decay_to_the_weights_gradient(cls):
+    """With weight_decay the step is the one for the gradient g + weight_decay * W."""
+    W, g = np.array([[2.0, -1.0]]), np.array([[0.5, 0.25]])
+    decayed, plain = W.copy(), W.copy()
+    cls(lr=0.1, weight_decay=0.5).step([decayed], [g])
+    cls(lr=0.1).step([plain], [g + 0.5 * W])
+    assert_allclose(decayed, plain, rtol=1e-15)
+    assert not np.allclose(decayed, W - 0.1 * g)  # the decay made a difference
+
+
+@pytest.mark.parametrize(
+    ("cls", "defaults"),
+    [
+        (nn.SGD, {"lr": 0.01, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0}),
+        (nn.AdaGrad, {"lr": 0.01, "eps": 1e-8, "weight_decay": 0.0}),
+        (nn.RMSProp, {"lr": 0.001, "rho": 0.9, "eps": 1e-8, "weight_decay": 0.0}),
+        (
+            nn.Adam,
+            {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+        ),
+    ],
+    ids=lambda x: getattr(x, "__name__", ""),
+)
+def test_default_hyper_parameters_are_the_textbook_ones(cls, defaults):
+    assert cls().config() == defaults
+
+
+def test_optimizers_show_their_settings():
+    assert repr(nn.SGD(lr=0.5, momentum=0.9)) == (
+        "SGD(lr=0.5, weight_decay=0.0, momentum=0.9, nesterov=False)"
+    )
+
+
+def test_only_optimizers_with_memory_keep_state():
+    """Plain SGD keeps nothing between steps; momentum keeps a velocity per parameter."""
+    params, grads = [np.ones((2, 2))], [np.ones((2, 2))]
+    plain, momentum = nn.SGD(lr=0.1), nn.SGD(lr=0.1, momentum=0.9)
+    plain.step(params, grads)
+    momentum.step(params, grads)
+    assert plain.state == {}
+    assert list(momentum.state) == ["velocity"]

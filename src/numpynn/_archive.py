@@ -102,40 +102,15 @@ class Archive:
         """The parsed JSON description (a dict); InvalidFileError if missing or not JSON."""
         if DESCRIPTION not in self.members:
             raise InvalidFileError(f"no {DESCRIPTION!r} array: this is not a numpynn model file")
-        raw = self._read(DESCRIPTION, np.dtype(np.uint8), None)
-        try:
-            description = json.loads(
-                raw.tobytes().decode("utf-8"), parse_constant=_reject, parse_float=_finite_float
-            )
-        except (ValueError, RecursionError) as exc:
-            raise InvalidFileError(
-                f"the description is not valid UTF-8 JSON ({_describe(exc)})"
-            ) from None
-        if not isinstance(description, dict):
-            raise InvalidFileError(
-                f"the description must be a JSON object, got {type(description).__name__}"
-            )
-        return description
+        return _parse_description(self._read(DESCRIPTION, np.dtype(np.uint8), None).tobytes())
 
     def arrays(self, expected: dict[str, tuple[tuple[int, ...], str]]) -> dict[str, Array]:
         """Read exactly the arrays named in ``expected`` (name -> (shape, dtype name)), each
         checked for shape, dtype and finite values; InvalidFileError on any difference."""
-        present = set(self.members) - {DESCRIPTION}
-        missing = sorted(set(expected) - present)
-        extra = sorted(present - set(expected))
-        if missing:
-            raise InvalidFileError(f"array(s) {_some(missing)} described but missing from the file")
-        if extra:
-            raise InvalidFileError(
-                f"array(s) {_some(extra)} in the file but not in the description"
-            )
+        _check_names(expected, set(self.members) - {DESCRIPTION})
         arrays = {}
         for name, (shape, dtype) in expected.items():
-            array = self._read(name, np.dtype(dtype), shape)
-            if not np.isfinite(array).all():
-                bad = int(array.size - np.isfinite(array).sum())
-                raise InvalidFileError(f"array {name!r} contains {bad} NaN or infinite value(s)")
-            arrays[name] = array
+            arrays[name] = _check_finite(name, self._read(name, np.dtype(dtype), shape))
         return arrays
 
     def _read(self, name: str, dtype: np.dtype[Any], shape: tuple[int, ...] | None) -> Array:
@@ -175,6 +150,68 @@ class Archive:
                 f"array {name!r} holds {len(data)} bytes of data, its header says {nbytes}"
             )
         return np.frombuffer(bytearray(data), dtype=dtype).reshape(shape)
+
+
+class Unwritten:
+    """A file about to be written, read as :class:`Archive` reads one: the description
+    through JSON, exactly the expected arrays, each of the expected shape and dtype and finite.
+    The savers validate with it, by their loader's own checks, before writing anything."""
+
+    def __init__(self, description: Mapping[str, Any], arrays: dict[str, Array]) -> None:
+        self.text = json.dumps(description, separators=(",", ":"))  # NaN as the loader sees it
+        self.arrays_to_write = arrays
+
+    def description(self) -> dict[str, Any]:
+        return _parse_description(self.text.encode("utf-8"))
+
+    def arrays(self, expected: dict[str, tuple[tuple[int, ...], str]]) -> dict[str, Array]:
+        _check_names(expected, set(self.arrays_to_write))
+        for name, (shape, dtype) in expected.items():
+            array = self.arrays_to_write[name]
+            if array.dtype != np.dtype(dtype):
+                raise InvalidFileError(
+                    f"array {name!r} has dtype {_dtype_name(array.dtype)}, expected {dtype}"
+                )
+            if array.shape != shape:
+                raise InvalidFileError(
+                    f"array {name!r} has shape {array.shape}, the description says {shape}"
+                )
+            _check_finite(name, array)
+        return {name: self.arrays_to_write[name] for name in expected}
+
+
+def _parse_description(raw: bytes) -> dict[str, Any]:
+    """The description's JSON object: no NaN or infinity, nothing but an object at the top."""
+    try:
+        description = json.loads(
+            raw.decode("utf-8"), parse_constant=_reject, parse_float=_finite_float
+        )
+    except (ValueError, RecursionError) as exc:
+        raise InvalidFileError(
+            f"the description is not valid UTF-8 JSON ({_describe(exc)})"
+        ) from None
+    if not isinstance(description, dict):
+        raise InvalidFileError(
+            f"the description must be a JSON object, got {type(description).__name__}"
+        )
+    return description
+
+
+def _check_names(expected: Mapping[str, Any], present: set[str]) -> None:
+    missing = sorted(set(expected) - present)
+    extra = sorted(present - set(expected))
+    if missing:
+        raise InvalidFileError(f"array(s) {_some(missing)} described but missing from the file")
+    if extra:
+        raise InvalidFileError(f"array(s) {_some(extra)} in the file but not in the description")
+
+
+def _check_finite(name: str, array: Array) -> Array:
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = int(array.size - finite.sum())
+        raise InvalidFileError(f"array {name!r} contains {bad} NaN or infinite value(s)")
+    return array
 
 
 def _members(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:

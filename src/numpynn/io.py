@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import _archive
-from ._archive import FLOAT_DTYPES, Archive, InvalidFileError
+from ._archive import FLOAT_DTYPES, Archive, InvalidFileError, Unwritten
 from ._typing import Array
 from .errors import FileFormatError
 from .layers import LAYER_TYPES, Dense, Layer
@@ -54,7 +54,8 @@ def save(model: Sequential, path: PathLike, *, metadata: dict[str, Any] | None =
 
     ``metadata`` is JSON data kept with the model (class labels, training settings...): a
     dict with string keys holding dicts, lists, strings, finite numbers, booleans or None.
-    Raises TypeError for a model or metadata that cannot be saved.
+    Raises TypeError or ValueError for a model or metadata that cannot be saved, and
+    ValueError for anything :func:`load` would refuse (e.g. a layer setting out of range).
     """
     model_description, arrays = _describe_model(model)
     if metadata is not None and not isinstance(metadata, dict):
@@ -64,7 +65,7 @@ def save(model: Sequential, path: PathLike, *, metadata: dict[str, Any] | None =
         "model": model_description,
         "metadata": _json_data({} if metadata is None else metadata, "metadata"),
     }
-    _archive.write(path, description, arrays)
+    _write(path, description, arrays, _load_model)
 
 
 def load(path: PathLike) -> Sequential:
@@ -78,7 +79,7 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
     return _guarded(path, lambda archive: _load_model(archive)[1])
 
 
-def _load_model(archive: Archive) -> tuple[Sequential, dict[str, Any]]:
+def _load_model(archive: Archive | Unwritten) -> tuple[Sequential, dict[str, Any]]:
     description = archive.description()
     _check_format(description, MODEL_FORMAT, _MODEL_KEYS)
     spec = _ModelSpec(description["model"])
@@ -123,7 +124,9 @@ def save_checkpoint(
     """Write a training state to ``path`` as one ``.npz``, atomically: the model, the
     optimiser (hyper-parameters, step count ``t`` and its state arrays), the generator driving
     shuffling and dropout, the number of completed epochs, the history, ``extra`` (JSON) and
-    ``callbacks`` (the callbacks' states by name: JSON data and floating-point arrays)."""
+    ``callbacks`` (the callbacks' states by name: JSON data and floating-point arrays).
+    Raises TypeError or ValueError, writing nothing, for anything :func:`load_checkpoint`
+    would refuse."""
     model_description, arrays = _describe_model(model)
     if type(optimizer) not in _OPTIMIZER_TYPES.values():
         raise TypeError(
@@ -135,6 +138,9 @@ def save_checkpoint(
         raise TypeError(f"rng's bit generator must be one of {BIT_GENERATORS}")
     if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
         raise ValueError(f"epoch must be an integer >= 0 (completed epochs), got {epoch!r}")
+    t = optimizer.t
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+        raise ValueError(f"optimizer.t must be an integer >= 0 (steps taken), got {t!r}")
     params = model.parameters()
     for slot, states in optimizer.state.items():
         if len(states) != len(params):
@@ -168,7 +174,7 @@ def save_checkpoint(
         "extra": _json_data(extra, "extra"),
         "callbacks": callback_states,
     }
-    _archive.write(path, description, arrays)
+    _write(path, description, arrays, _load_checkpoint)
 
 
 def load_checkpoint(path: PathLike) -> Checkpoint:
@@ -176,7 +182,7 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
     return _guarded(path, _load_checkpoint)
 
 
-def _load_checkpoint(archive: Archive) -> Checkpoint:
+def _load_checkpoint(archive: Archive | Unwritten) -> Checkpoint:
     description = archive.description()
     version = _check_format(description, CHECKPOINT_FORMAT, _CHECKPOINT_KEYS, CHECKPOINT_VERSION)
     if version == 1:
@@ -307,6 +313,21 @@ def _describe_model(model: Sequential) -> tuple[dict[str, Any], dict[str, Array]
     return {"dtype": dtype, "layers": layers, "loss": loss}, arrays
 
 
+def _write(
+    path: PathLike,
+    description: dict[str, Any],
+    arrays: dict[str, Array],
+    read: Callable[[Unwritten], object],
+) -> None:
+    """Write the file atomically, once ``read``, its loader, accepts it in memory: a save
+    refuses (ValueError) whatever the load would refuse, and never writes a file it cannot read."""
+    try:
+        read(Unwritten(description, arrays))
+    except InvalidFileError as exc:
+        raise ValueError(f"cannot save {os.fspath(path)}: load would refuse it: {exc}") from None
+    _archive.write(path, description, arrays)
+
+
 def _check_finite(array: Array, what: str) -> None:
     if not np.isfinite(array).all():
         raise ValueError(f"{what} contains NaN or infinite values; such a file could not be loaded")
@@ -316,10 +337,12 @@ def _check_history(history: Any) -> dict[str, list[float]]:
     message = "history must be a dict mapping metric names to lists of numbers"
     if not isinstance(history, dict) or not all(isinstance(k, str) for k in history):
         raise TypeError(message)
-    try:
-        return {k: [float(v) for v in values] for k, values in history.items()}
-    except (TypeError, ValueError):
-        raise TypeError(message) from None
+    for key, values in history.items():
+        if not isinstance(values, list | tuple | np.ndarray) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in values
+        ):
+            raise TypeError(f"{message}; history[{key!r}] is {_short(values)}")
+    return {k: [float(v) for v in values] for k, values in history.items()}
 
 
 def _json_data(value: Any, where: str) -> Any:
