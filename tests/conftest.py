@@ -32,6 +32,8 @@ def digit_model_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "mnist.npz"
     nn.save(model, path)
     return path
+
+
 # Hypothesis: local runs explore new random examples and replay the failures they found from
 # .hypothesis/; CI runs the same derandomized examples every time and keeps no database, so a
 # result depends only on the commit. `.ci/run` sets HYPOTHESIS_PROFILE=ci; so does any CI env.
