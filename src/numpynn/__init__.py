@@ -9,6 +9,7 @@ from typing import Any
 from . import datasets, gates, initializers
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, PrintProgress
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import (
     ConvergenceWarning,
     DatasetNotFoundError,
@@ -21,6 +22,7 @@ from .io import load, load_metadata, save
 from .layers import (
     Dense,
     Dropout,
+    Flatten,
     Identity,
     Layer,
     LeakyReLU,
@@ -32,6 +34,7 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, mlp
+from .normalization import BatchNorm
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
 
@@ -51,8 +54,11 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "AvgPool2D",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
+    "Conv2D",
     "ConvergenceWarning",
     "CrossEntropy",
     "DatasetNotFoundError",
@@ -61,10 +67,13 @@ __all__ = [
     "Dropout",
     "EarlyStopping",
     "FileFormatError",
+    "Flatten",
+    "GlobalAvgPool2D",
     "Identity",
     "Layer",
     "LeakyReLU",
     "Loss",
+    "MaxPool2D",
     "MeanSquaredError",
     "Optimizer",
     "Perceptron",
