@@ -73,43 +73,42 @@ class BatchNorm(Layer):
                 f"{self!r} expects input of shape (n_samples, {C}) or (n_samples, {C}, height, "
                 f"width), got {x.shape}"
             )
-        self.axes = (0,) if x.ndim == 2 else (0, 2, 3)  # all but the feature (channel) axis
-        per_feature = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> broadcastable against x
-        xhat = scratch(self, "xhat", x.shape, x.dtype)
+        # Work on x as (n, C, m / n): feature c's values are x3[:, c, :] (m / n = H W, or 1).
+        # Sums per feature are einsums: 5-10x faster than np.sum over axes (0, 2, 3).
+        x3 = x.reshape(len(x), self.num_features, -1)
+        self.m = x3.shape[0] * x3.shape[2]  # values per feature
+        xhat = scratch(self, "xhat", x3.shape, x.dtype)
         if training:
-            mean = np.mean(x, axis=self.axes)
-            np.subtract(x, mean.reshape(per_feature), out=xhat)
-            var = np.mean(np.square(xhat, out=scratch(self, "sq", x.shape, x.dtype)), self.axes)
+            mean = np.einsum("ncp->c", x3) / self.m
+            np.subtract(x3, mean[:, None], out=xhat)
+            var = np.einsum("ncp,ncp->c", xhat, xhat) / self.m
             self.running_mean *= self.momentum
             self.running_mean += (1 - self.momentum) * mean
             self.running_var *= self.momentum
             self.running_var += (1 - self.momentum) * var
         else:
             var = self.running_var
-            np.subtract(x, self.running_mean.reshape(per_feature), out=xhat)
+            np.subtract(x3, self.running_mean[:, None].astype(x.dtype), out=xhat)
         self.training = training
-        self.std = np.sqrt(var + self.eps).reshape(per_feature).astype(x.dtype)
+        self.std = np.sqrt(var + self.eps).astype(x.dtype)[:, None]  # (C, 1)
         self.xhat = np.divide(xhat, self.std, out=xhat)
-        y = np.multiply(
-            xhat, self.gamma.reshape(per_feature), out=_out(self, "y", x.shape, x.dtype, training)
-        )
-        y += self.beta.reshape(per_feature)
-        return y
+        y = np.multiply(xhat, self.gamma[:, None], out=_out(self, "y", x3.shape, x.dtype, training))
+        y += self.beta[:, None]  # y = gamma xhat + beta
+        return y.reshape(x.shape)
 
     def backward(self, dout: Array) -> Array:
-        np.sum(dout, axis=self.axes, out=self.dbeta)
-        dx = np.multiply(dout, self.xhat, out=scratch(self, "dx", dout.shape, dout.dtype))
-        np.sum(dx, axis=self.axes, out=self.dgamma)
-        per_feature = self.std.shape
-        scale = (self.gamma.reshape(per_feature) / self.std).astype(dout.dtype)
+        dout3 = dout.reshape(self.xhat.shape)
+        np.einsum("ncp->c", dout3, out=self.dbeta, casting="same_kind")
+        np.einsum("ncp,ncp->c", dout3, self.xhat, out=self.dgamma, casting="same_kind")
+        scale = (self.gamma[:, None] / self.std).astype(dout.dtype)
+        dx = scratch(self, "dx", dout3.shape, dout.dtype)
         if not self.training:
-            return np.multiply(dout, scale, out=dx)
-        m = dout.size // self.num_features
-        np.multiply(self.xhat, (self.dgamma / m).reshape(per_feature).astype(dout.dtype), out=dx)
-        np.subtract(dout, dx, out=dx)
-        dx -= (self.dbeta / m).reshape(per_feature).astype(dout.dtype)
+            return np.multiply(dout3, scale, out=dx).reshape(dout.shape)
+        np.multiply(self.xhat, (self.dgamma / self.m)[:, None].astype(dout.dtype), out=dx)
+        np.subtract(dout3, dx, out=dx)
+        dx -= (self.dbeta / self.m)[:, None].astype(dout.dtype)
         dx *= scale  # gamma / std (dout - dbeta / m - xhat dgamma / m)
-        return dx
+        return dx.reshape(dout.shape)
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
