@@ -188,7 +188,7 @@ class Conv2D(Layer):
         )
         np.matmul(dy, self.cols.transpose(0, 2, 1), out=per_sample)  # dy_n @ cols_n^T
         np.sum(per_sample, axis=0, out=self.dW.reshape(per_sample.shape[1:]))
-        np.sum(dy, axis=(0, 2), out=self.db)
+        np.einsum("nop->o", dy, out=self.db, casting="same_kind")  # sum over n, i, j
 
     def config(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,8 @@
 """Layers: small classes with ``forward`` and ``backward`` that read like the math.
 
-Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samples, n_out)``.
+Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samples, n_out)``;
+the activations and Dropout work elementwise on any shape, e.g. images ``(n, C, H, W)``
+(convolution and pooling: :mod:`numpynn.conv`; batch normalization: :mod:`numpynn.normalization`).
 ``forward`` keeps on ``self`` what ``backward`` needs; ``backward(dout)`` receives dL/d(output)
 and returns dL/d(input), storing the gradient of each parameter ``P`` as ``dP``.
 
