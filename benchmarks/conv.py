@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import numpynn as nn
 from numpynn import losses
 
+from . import dlfs
 from .measure import LoadWatch
 
 
@@ -107,6 +108,20 @@ def timed(step: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def book_layer(layer: nn.Layer) -> Any:
+    """DLFS's way of computing ``layer`` (float64), for convolutions and max pools; or None."""
+    if isinstance(layer, nn.Conv2D):
+        return dlfs.Convolution(layer.W, layer.b, layer.stride, layer.padding)
+    if isinstance(layer, nn.MaxPool2D):
+        return dlfs.Pooling(layer.size, layer.stride)
+    return None
+
+
+def book_step(book: Any, x: np.ndarray, dout: np.ndarray | None) -> None:
+    book.forward(x)
+    book.backward(dout)
+
+
 def compare(
     name: str,
     layers: list[nn.Layer],
@@ -115,7 +130,8 @@ def compare(
     repeats: int,
     input_grad: bool = True,
 ) -> dict[str, Any]:
-    """Median seconds of numpynn and PyTorch on one case, and their outputs' largest gap."""
+    """Median seconds of numpynn, PyTorch (and for one conv or pool layer, DLFS's float64
+    im2col) on one case, and the largest gap between numpynn's and PyTorch's outputs."""
     module = torch.nn.Sequential(*[torch_layer(layer) for layer in layers])
     tx = torch.from_numpy(x).requires_grad_(input_grad)
     out = x
@@ -128,13 +144,21 @@ def compare(
     dout = None if y is not None else np.random.default_rng(1).standard_normal(out.shape)
     dout = None if dout is None else dout.astype(np.float32)
     tdout = None if dout is None else torch.from_numpy(dout)
+    book = book_layer(layers[0]) if len(layers) == 1 else None
+    x64, dout64 = x.astype(np.float64), None if dout is None else dout.astype(np.float64)
     runs: dict[str, list[tuple[float, float]]] = {"numpynn": [], "pytorch": []}
+    if book is not None:
+        runs["dlfs"] = []
     for i in range(repeats + 2):  # two warm-up runs each
-        a = timed(lambda: numpynn_step(layers, x, T, dout, input_grad))
-        b = timed(lambda: torch_step(module, tx, ty, tdout))
+        times = {
+            "numpynn": timed(lambda: numpynn_step(layers, x, T, dout, input_grad)),
+            "pytorch": timed(lambda: torch_step(module, tx, ty, tdout)),
+        }
+        if book is not None:
+            times["dlfs"] = timed(lambda: book_step(book, x64, dout64))
         if i >= 2:
-            runs["numpynn"].append(a)
-            runs["pytorch"].append(b)
+            for lib, t in times.items():
+                runs[lib].append(t)
     medians = {
         f"{lib} {clock}": statistics.median(run[i] for run in runs[lib])
         for lib in runs
@@ -186,20 +210,26 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, background: 
     lines = [
         f"Batch {args.batch}, float32, {args.threads} thread(s) each (BLAS and PyTorch), median "
         f"of {args.repeats} runs; NumPy {np.__version__} with {', '.join(blas)}; PyTorch "
-        f"{torch.__version__}; background load {background:.2f} cores during the run. Speed "
-        "ratio = PyTorch time / numpynn time (above 1: numpynn is faster); CPU time is that "
-        "of all the process's threads, less sensitive to other processes than wall time.",
+        f"{torch.__version__}; background load {background:.2f} cores during the run. 'vs X' "
+        "= X's time / numpynn's (above 1: numpynn is faster); CPU time is that of all the "
+        "process's threads, less sensitive to other processes than wall time. DLFS: the "
+        "book's im2col layers in float64 (benchmarks/dlfs.py), which always compute dx.",
         "",
-        "| forward + backward | numpynn ms | PyTorch ms | ratio | CPU ms numpynn | CPU ms "
-        "PyTorch | CPU ratio | max output gap |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| forward + backward | numpynn ms | PyTorch ms | vs PyTorch | CPU ms numpynn | CPU ms "
+        "PyTorch | CPU vs PyTorch | DLFS float64 ms | vs DLFS | max output gap |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        book = (
+            f"{r['dlfs wall'] * 1e3:.1f} | {r['dlfs wall'] / r['numpynn wall']:.1f}x"
+            if "dlfs wall" in r
+            else "| "
+        )
         lines.append(
             f"| {r['name']} | {r['numpynn wall'] * 1e3:.1f} | {r['pytorch wall'] * 1e3:.1f} | "
             f"{r['pytorch wall'] / r['numpynn wall']:.2f}x | {r['numpynn cpu'] * 1e3:.1f} | "
             f"{r['pytorch cpu'] * 1e3:.1f} | {r['pytorch cpu'] / r['numpynn cpu']:.2f}x | "
-            f"{r['gap']:.1e} |"
+            f"{book} | {r['gap']:.1e} |"
         )
     return "\n".join(lines)
 
