@@ -170,17 +170,17 @@ def test_pool_forward_is_the_window_max_or_mean(s):
             np.testing.assert_allclose(y[:, :, r, c], reduce(window, axis=(2, 3)), rtol=1e-12)
 
 
-def test_global_avg_pool_gradients_match_central_differences():
-    x = np.random.default_rng(0).standard_normal((3, 4, 5, 2))
-    assert_backward_matches_numerical(nn.GlobalAvgPool2D(), x)
+@settings(max_examples=25, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 5)),
+    seed=st.integers(0, 2**16),
+)
+def test_global_avg_pool_and_flatten_gradients_match_central_differences(shape, seed):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    assert_backward_matches_numerical(nn.GlobalAvgPool2D(), x, seed=seed)
+    assert_backward_matches_numerical(nn.Flatten(), x, seed=seed)
     np.testing.assert_allclose(nn.GlobalAvgPool2D().forward(x), x.mean(axis=(2, 3)))
-
-
-def test_flatten_gradient_is_the_reshaped_output_gradient():
-    x = np.random.default_rng(0).standard_normal((3, 2, 4, 5))
-    assert_backward_matches_numerical(nn.Flatten(), x)
-    flat = nn.Flatten()
-    assert flat.backward(flat.forward(x)).shape == x.shape
+    np.testing.assert_array_equal(nn.Flatten().forward(x), x.reshape(shape[0], -1))
 
 
 def test_max_pool_routes_a_tie_to_the_first_maximum_in_row_major_order():
@@ -275,6 +275,17 @@ def test_kernel_larger_than_the_padded_input_is_a_shape_error():
         nn.Conv2D(1, 1, 5, padding=1).forward(np.zeros((1, 1, 2, 2), np.float32))
     with pytest.raises(nn.ShapeError, match=r"MaxPool2D\(size=3, stride=3\).*larger.*2x2"):
         nn.MaxPool2D(3).forward(np.zeros((1, 1, 2, 2), np.float32))
+
+
+@pytest.mark.parametrize(
+    "layer", [nn.MaxPool2D(2), nn.AvgPool2D(2), nn.GlobalAvgPool2D()], ids=repr
+)
+def test_pools_on_flat_rows_name_the_layer_and_the_shape(layer):
+    with pytest.raises(
+        nn.ShapeError,
+        match=rf"{type(layer).__name__}\(.*\(n_samples, C, height, width\), got \(5, 784\)",
+    ):
+        layer.forward(np.zeros((5, 784), np.float32))
 
 
 def test_dense_after_conv2d_without_flatten_names_both_shapes():
