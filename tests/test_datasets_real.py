@@ -50,9 +50,9 @@ def test_fashion_mnist_loads_from_debian_then_from_the_cache(
         assert np.bincount(y_test).tolist() == [1000] * 10
         assert y[:5].tolist() == [9, 0, 0, 3, 0]  # ankle boot, T-shirt, T-shirt, dress, T-shirt
         caplog.clear()
-        (X2, y2), _ = load_fashion_mnist(cache_dir=cache, flatten=False, download=False)
+        (X2, y2), _ = load_fashion_mnist(cache_dir=cache, shape="images", download=False)
         assert f"Fashion-MNIST: loaded from cache {cache / 'fashion-mnist.npz'}" in caplog.messages
-    assert X2.shape == (60000, 28, 28)
+    assert X2.shape == (60000, 1, 28, 28)
     np.testing.assert_array_equal(X2.reshape(-1, 784), X)
     np.testing.assert_array_equal(y2, y)
     assert len(FASHION_MNIST_CLASSES) == 10 and FASHION_MNIST_CLASSES[9] == "Ankle boot"

@@ -71,10 +71,17 @@ def test_data_dir_with_idx_files(cache: Path, tmp_path: Path, gz: bool) -> None:
     assert_loaded(load_mnist(data, cache_dir=cache), arrays)
 
 
-def test_flatten_false_gives_images(cache: Path, tmp_path: Path) -> None:
-    data = write_idx_files(tmp_path / "data", make_arrays())
-    (X, _), (X_test, _) = load_fashion_mnist(data, flatten=False, cache_dir=cache)
-    assert X.shape == (20, 28, 28) and X_test.shape == (10, 28, 28)
+def test_shape_images_gives_one_channel_images(cache: Path, tmp_path: Path) -> None:
+    arrays = make_arrays()
+    data = write_idx_files(tmp_path / "data", arrays)
+    (X, _), (X_test, _) = load_fashion_mnist(data, shape="images", cache_dir=cache)
+    assert X.shape == (20, 1, 28, 28) and X_test.shape == (10, 1, 28, 28)
+    np.testing.assert_array_equal(X[:, 0] * 255, arrays["x_train"])
+
+
+def test_an_unknown_shape_is_a_value_error_before_any_loading(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"shape must be one of \['flat', 'images'\], got 'grid'"):
+        load_mnist(tmp_path / "nothing-here", shape="grid")
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])

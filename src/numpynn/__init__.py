@@ -10,6 +10,7 @@ from . import datasets, gates, initializers, schedules
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, PrintProgress, TrainingRun
 from .checkpoint import ModelCheckpoint
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import (
     ConvergenceWarning,
     DatasetNotFoundError,
@@ -24,6 +25,7 @@ from .io import load, load_metadata, save
 from .layers import (
     Dense,
     Dropout,
+    Flatten,
     Identity,
     Layer,
     LeakyReLU,
@@ -35,6 +37,7 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, mlp
+from .normalization import BatchNorm
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
 
@@ -54,8 +57,11 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "AvgPool2D",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
+    "Conv2D",
     "ConvergenceWarning",
     "CrossEntropy",
     "DatasetNotFoundError",
@@ -64,11 +70,14 @@ __all__ = [
     "Dropout",
     "EarlyStopping",
     "FileFormatError",
+    "Flatten",
+    "GlobalAvgPool2D",
     "Identity",
     "Layer",
     "LeakyReLU",
     "LearningRateScheduler",
     "Loss",
+    "MaxPool2D",
     "MeanSquaredError",
     "ModelCheckpoint",
     "NoDigitError",

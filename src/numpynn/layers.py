@@ -1,6 +1,8 @@
 """Layers: small classes with ``forward`` and ``backward`` that read like the math.
 
-Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samples, n_out)``.
+Rows are samples: a layer maps ``x`` of shape ``(n_samples, n_in)`` to ``(n_samples, n_out)``;
+the activations and Dropout work elementwise on any shape, e.g. images ``(n, C, H, W)``
+(convolution and pooling: :mod:`numpynn.conv`; batch normalization: :mod:`numpynn.normalization`).
 ``forward`` keeps on ``self`` what ``backward`` needs; ``backward(dout)`` receives dL/d(output)
 and returns dL/d(input), storing the gradient of each parameter ``P`` as ``dP``.
 
@@ -24,9 +26,12 @@ from .scratch import scratch
 
 
 class Layer:
-    """Base class. ``params`` names the trainable arrays; their gradients are ``d`` + name."""
+    """Base class. ``params`` names the trainable arrays; their gradients are ``d`` + name.
+    ``buffers`` names the arrays of state that is not trained but must be saved with the model
+    (BatchNorm's running statistics); like parameters, they are updated in place."""
 
     params: ClassVar[tuple[str, ...]] = ()
+    buffers: ClassVar[tuple[str, ...]] = ()
 
     def forward(self, x: Array, training: bool = False) -> Array:
         """x: (n_samples, n_in) -> output: (n_samples, n_out)."""
@@ -196,7 +201,7 @@ class Step(Layer):
 
 
 class Softmax(Layer):
-    """y = softmax(x) row-wise; dL/dx = y * (dout - sum(dout * y, axis=1)).
+    """y = softmax(x) on the last axis; dL/dx = y * (dout - sum(dout * y, axis=-1)).
 
     Followed by :class:`~numpynn.losses.CrossEntropy`, training fuses the two and uses the
     simpler, stabler gradient (y - t) / n_samples instead of this backward.
@@ -207,7 +212,7 @@ class Softmax(Layer):
         return self.y
 
     def backward(self, dout: Array) -> Array:
-        return self.y * (dout - np.sum(dout * self.y, axis=1, keepdims=True))
+        return self.y * (dout - np.sum(dout * self.y, axis=-1, keepdims=True))
 
 
 class Dropout(Layer):
@@ -239,6 +244,18 @@ class Dropout(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}
+
+
+class Flatten(Layer):
+    """x: (n_samples, d1, d2, ...) -> (n_samples, d1 * d2 * ...), e.g. a convolution's
+    (n, C, H, W) feature maps into the rows a Dense layer takes; backward reshapes back."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, dout: Array) -> Array:
+        return dout.reshape(self.shape)
 
 
 ACTIVATION_LAYERS: dict[str, type[Layer]] = {

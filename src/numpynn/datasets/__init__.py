@@ -1,6 +1,7 @@
-"""Datasets: MNIST and Fashion-MNIST (with their IDX format), scikit-learn's 8x8 digits, and
-small generated sets for demos and tests."""
+"""Datasets: MNIST and Fashion-MNIST (with their IDX format), scikit-learn's 8x8 digits,
+small generated sets for demos and tests, and random shifts to augment images."""
 
+from .augment import random_shift
 from .digits import load_digits
 from .idx import read_idx, write_idx
 from .mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
@@ -13,6 +14,7 @@ __all__ = [
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
+    "random_shift",
     "read_idx",
     "split_validation",
     "truth_table",

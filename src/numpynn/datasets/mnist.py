@@ -49,6 +49,8 @@ IDX_NAMES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 CACHE_FORMAT = 1
+# The loaders' ``shape`` option: the shape of one image.
+SHAPES = {"flat": (784,), "images": (1, 28, 28)}
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -91,30 +93,31 @@ DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 def load_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     *,
-    flatten: bool = True,
+    shape: str = "flat",
     cache_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
 ) -> Split:
     """MNIST handwritten digits: ((X_train, y_train), (X_test, y_test)), 60000/10000 samples.
 
-    X is float32 in [0, 1] of shape (n, 784), or (n, 28, 28) with ``flatten=False``; y is
-    int64 in 0..9. See the module docstring for the sources; raises DatasetNotFoundError,
-    saying how to get the data, when none has it, and FileFormatError for a corrupt file.
-    Hold out a validation set with :func:`numpynn.datasets.split_validation`.
+    X is float32 in [0, 1] of shape (n, 784) (``shape="flat"``, rows for Dense layers) or
+    (n, 1, 28, 28) (``shape="images"``, one channel first, for Conv2D); y is int64 in 0..9.
+    See the module docstring for the sources; raises DatasetNotFoundError, saying how to get
+    the data, when none has it, and FileFormatError for a corrupt file. Hold out a
+    validation set with :func:`numpynn.datasets.split_validation`.
     """
-    return _load(_MNIST, data_dir, flatten=flatten, cache_dir=cache_dir, download=download)
+    return _load(_MNIST, data_dir, shape=shape, cache_dir=cache_dir, download=download)
 
 
 def load_fashion_mnist(
     data_dir: str | os.PathLike[str] | None = None,
     *,
-    flatten: bool = True,
+    shape: str = "flat",
     cache_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
 ) -> Split:
     """Fashion-MNIST (Zalando's clothing images, same shapes as MNIST); class names in
     FASHION_MNIST_CLASSES. Arguments and sources as in :func:`load_mnist`."""
-    return _load(_FASHION, data_dir, flatten=flatten, cache_dir=cache_dir, download=download)
+    return _load(_FASHION, data_dir, shape=shape, cache_dir=cache_dir, download=download)
 
 
 @dataclass(frozen=True)
@@ -131,10 +134,12 @@ def _load(
     ds: _Dataset,
     data_dir: str | os.PathLike[str] | None,
     *,
-    flatten: bool,
+    shape: str,
     cache_dir: str | os.PathLike[str] | None,
     download: bool,
 ) -> Split:
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {sorted(SHAPES)}, got {shape!r}")
     tried: list[str] = []
     arrays = None
     if data_dir is not None:
@@ -156,7 +161,7 @@ def _load(
     if arrays is None:
         cached = _from_cache(ds, cache)
         if cached is not None:
-            return _finish(cached, flatten)
+            return _finish(cached, shape)
         tried.append(f"cache {cache}")
     if arrays is None:
         arrays = ds.local()
@@ -169,7 +174,7 @@ def _load(
     if arrays is None:
         raise DatasetNotFoundError(_not_found_message(ds, tried))
     _write_cache(cache, arrays)
-    return _finish(arrays, flatten)
+    return _finish(arrays, shape)
 
 
 def _from_data_dir(ds: _Dataset, root: Path) -> Arrays | None:
@@ -266,13 +271,13 @@ def _validate(arrays: Arrays, name: str) -> Arrays:
     return out
 
 
-def _finish(arrays: Arrays, flatten: bool) -> Split:
+def _finish(arrays: Arrays, shape: str) -> Split:
     def images(X: Array) -> Array:
         if X.dtype == np.uint8:
             X = X.astype(np.float32) / np.float32(arrays["scale"])
         else:
             X = X.astype(np.float32)
-        return X.reshape(len(X), 784) if flatten else X.reshape(len(X), 28, 28)
+        return X.reshape(len(X), *SHAPES[shape])
 
     return (
         (images(arrays["x_train"]), arrays["y_train"]),

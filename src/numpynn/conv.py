@@ -1,0 +1,322 @@
+"""Convolution and pooling on images, channels first: x has shape (n, C, H, W).
+
+im2col (Deep Learning from Scratch, ch. 7) turns a convolution into one matrix product. Pad
+x to xp: (n, C, H + 2p, W + 2p); every k x k window of xp, taken every ``s`` pixels, is an
+output pixel (i, j) with H_out = (H + 2p - k) // s + 1 (likewise W_out). Lay each window out
+as a column:
+
+    cols = im2col(xp): (n, C k k, H_out W_out),
+    cols[n, (c, u, v), (i, j)] = xp[n, c, i s + u, j s + v]
+
+and the convolution with W: (C_out, C, k, k) is W.reshape(C_out, C k k) @ cols, one matrix
+product per sample, already in the (n, C_out, H_out W_out) layout of the output. col2im is
+its adjoint: it adds each column back onto the window it came from (a loop over the k k
+kernel offsets, never over pixels). Both are built on
+``numpy.lib.stride_tricks.sliding_window_view`` or on the k k strided slices
+``xp[:, :, u : u + s H_out : s, v : v + s W_out : s]`` that hold offset (u, v) of every window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from . import initializers
+from ._typing import Array, Seed
+from .errors import ShapeError
+from .layers import Layer, _out
+from .scratch import scratch
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int = 0) -> int:
+    """Pixels along one axis of a convolution's or pool's output: (size + 2p - k) // s + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def im2col(xp: Array, k: int, stride: int, out: Array | None = None) -> Array:
+    """xp: (n, C, Hp, Wp) -> cols: (n, C k k, H_out W_out), each column one k x k window.
+
+    ``out`` (optional) receives the result. One strided copy of the window view."""
+    windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+    n, C, H_out, W_out = windows.shape[:4]
+    cols = np.empty((n, C * k * k, H_out * W_out), xp.dtype) if out is None else out
+    np.copyto(cols.reshape(n, C, k, k, H_out, W_out), windows.transpose(0, 1, 4, 5, 2, 3))
+    return cols
+
+
+def col2im(cols: Array, shape: tuple[int, ...], k: int, stride: int, out: Array) -> Array:
+    """The adjoint of im2col: add each column of cols: (n, C k k, H_out W_out) onto its window
+    of ``out``, a zeroed (n, C, Hp, Wp) = ``shape`` array, which is returned."""
+    n, C, Hp, Wp = shape
+    H_out, W_out = output_size(Hp, k, stride), output_size(Wp, k, stride)
+    offsets = cols.reshape(n, C, k, k, H_out, W_out)
+    out.fill(0)
+    for u in range(k):
+        for v in range(k):
+            out[:, :, _span(u, stride, H_out), _span(v, stride, W_out)] += offsets[:, :, u, v]
+    return out
+
+
+def _span(start: int, stride: int, count: int) -> slice:
+    """The indices start, start + stride, ... (count of them): one kernel offset's pixels."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+def _positive(layer: str, **sizes: int) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{layer} {name} must be a positive integer, got {value!r}")
+
+
+def _check_images(layer: Layer, x: Array, channels: int | None, k: int, padding: int) -> None:
+    """ShapeError naming ``layer`` unless x is (n, channels, H, W) with the padded H and W at
+    least k (``channels`` None: any count)."""
+    C = "C" if channels is None else channels
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        raise ShapeError(
+            f"{layer!r} expects images of shape (n_samples, {C}, height, width), got "
+            f"{x.shape}" + (": reshape flat rows to images first" if x.ndim == 2 else "")
+        )
+    if min(x.shape[2:]) + 2 * padding < k:
+        raise ShapeError(
+            f"{layer!r}: the {k}x{k} window is larger than the padded input "
+            f"{x.shape[2] + 2 * padding}x{x.shape[3] + 2 * padding} (input {x.shape}, "
+            f"padding {padding})"
+        )
+
+
+class Conv2D(Layer):
+    """2-D convolution (a cross-correlation, as in DLFS, PyTorch and Keras).
+
+    y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] xp[n, c, i s + u, j s + v]
+
+    x: (n, C_in, H, W) -> y: (n, C_out, H_out, W_out); W: (C_out, C_in, k, k), b: (C_out,);
+    xp is x with ``padding`` zeros on each side, s the stride (module docstring: im2col).
+    With cols = im2col(xp): (n, C_in k k, H_out W_out) and W2 = W.reshape(C_out, C_in k k):
+
+        y = W2 @ cols + b,   dW2 = sum_n dy_n @ cols_n^T,   db = sum of dy over n, i, j,
+        dx = col2im(W2^T @ dy), cropped to x's pixels.
+
+    ``init`` names a :mod:`~numpynn.initializers` initialiser; it draws W2^T as a
+    (C_in k k, C_out) matrix: the layer is a Dense layer on each window, with fan-in
+    C_in k k. "he" is the default, for the ReLU that usually follows.
+    """
+
+    params = ("W", "b")
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        *,
+        init: str = "he",
+        dtype: type | np.dtype[Any] = np.float32,
+        seed: Seed = None,
+    ) -> None:
+        _positive(
+            "Conv2D",
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+            stride=stride,
+        )
+        if isinstance(padding, bool) or not isinstance(padding, int | np.integer) or padding < 0:
+            raise ValueError(f"Conv2D padding must be a non-negative integer, got {padding!r}")
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"Conv2D dtype must be a floating type, got {dtype}")
+        C, k = int(in_channels), int(kernel_size)
+        self.stride, self.padding, self.init = int(stride), int(padding), init
+        W2T = initializers.get(init)(C * k * k, int(out_channels), np.random.default_rng(seed))
+        self.W = np.ascontiguousarray(W2T.T, dtype=dtype).reshape(int(out_channels), C, k, k)
+        self.b = np.zeros(int(out_channels), dtype=dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.W.shape[1])
+
+    @property
+    def out_channels(self) -> int:
+        return int(self.W.shape[0])
+
+    @property
+    def kernel_size(self) -> int:
+        return int(self.W.shape[2])
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        k, s, p = self.kernel_size, self.stride, self.padding
+        _check_images(self, x, self.in_channels, k, p)
+        n, C, H, W = x.shape
+        H_out, W_out = output_size(H, k, s, p), output_size(W, k, s, p)
+        self.x_shape = x.shape
+        if p:  # a scratch array whose border stays zero: only its interior is written
+            xp = scratch(self, "xp", (n, C, H + 2 * p, W + 2 * p), x.dtype, fill=0)
+            xp[:, :, p : p + H, p : p + W] = x
+        else:
+            xp = x
+        self.xp_shape = xp.shape
+        cols = scratch(self, "cols", (n, C * k * k, H_out * W_out), x.dtype)
+        self.cols = im2col(xp, k, s, out=cols)
+        W2 = self.W.reshape(self.out_channels, -1)
+        y_shape = (n, self.out_channels, H_out * W_out)
+        y = np.matmul(W2, self.cols, out=_out(self, "y", y_shape, x.dtype, training))
+        y += self.b[:, None]  # y = W2 @ cols + b
+        return y.reshape(n, self.out_channels, H_out, W_out)
+
+    def backward(self, dout: Array) -> Array:
+        self.backward_params(dout)
+        n, _, H, W = self.x_shape
+        W2 = self.W.reshape(self.out_channels, -1)
+        dcols = scratch(self, "dcols", self.cols.shape, dout.dtype)
+        np.matmul(W2.T, dout.reshape(n, self.out_channels, -1), out=dcols)  # W2^T @ dy
+        dxp = scratch(self, "dxp", self.xp_shape, dout.dtype)
+        col2im(dcols, self.xp_shape, self.kernel_size, self.stride, out=dxp)
+        p = self.padding
+        return dxp[:, :, p : p + H, p : p + W]
+
+    def backward_params(self, dout: Array) -> None:
+        dy = dout.reshape(len(dout), self.out_channels, -1)
+        per_sample = scratch(
+            self, "dW_n", (len(dy), *self.W.reshape(len(self.W), -1).shape), dy.dtype
+        )
+        np.matmul(dy, self.cols.transpose(0, 2, 1), out=per_sample)  # dy_n @ cols_n^T
+        np.sum(per_sample, axis=0, out=self.dW.reshape(per_sample.shape[1:]))
+        np.einsum("nop->o", dy, out=self.db, casting="same_kind")  # sum over n, i, j
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "init": self.init,
+        }
+
+
+class _Pool2D(Layer):
+    """Pooling over size x size windows taken every ``stride`` pixels (default: ``size``,
+    windows that tile the image); rows and columns left over at the edge are dropped."""
+
+    def __init__(self, size: int = 2, stride: int | None = None) -> None:
+        stride = size if stride is None else stride
+        _positive(type(self).__name__, size=size, stride=stride)
+        self.size, self.stride = int(size), int(stride)
+
+    def _windows(self, x: Array) -> tuple[int, ...]:
+        """Check x, keep its shape and ``self.windows``: per window offset (u, v), row-major,
+        the index of that pixel of every window, x[window]: (n, C, H_out, W_out). Returns
+        that output shape."""
+        _check_images(self, x, None, self.size, 0)
+        k, s = self.size, self.stride
+        n, C, H, W = self.x_shape = x.shape
+        H_out, W_out = output_size(H, k, s), output_size(W, k, s)
+        self.windows = [
+            (Ellipsis, _span(u, s, H_out), _span(v, s, W_out)) for u in range(k) for v in range(k)
+        ]
+        return (n, C, H_out, W_out)
+
+    def _dx(self, dout: Array) -> Array:
+        """The input gradient's array, zeroed unless the windows tile the input exactly."""
+        dx = scratch(self, "dx", self.x_shape, dout.dtype)
+        if self.stride != self.size or self.x_shape[2:] != tuple(
+            self.size * d for d in dout.shape[2:]
+        ):
+            dx.fill(0)
+        return dx
+
+    @property
+    def overlap(self) -> bool:
+        """Whether windows share pixels, whose gradients must then be added, not written."""
+        return self.stride < self.size
+
+    def config(self) -> dict[str, Any]:
+        return {"size": self.size, "stride": self.stride}
+
+
+class MaxPool2D(_Pool2D):
+    """y[n, c, i, j] = max of x[n, c] over window (i, j): (n, C, H, W) -> (n, C, H_out, W_out),
+    H_out = (H - size) // stride + 1. The gradient flows to each window's maximum only; on a
+    tie, to the first maximum in row-major order (as np.argmax does)."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        shape = self._windows(x)
+        y = _new(self, "y", shape, x.dtype, training)
+        np.copyto(y, x[self.windows[0]])
+        self.argmax = argmax = scratch(self, "argmax", shape, np.min_scalar_type(self.size**2))
+        argmax.fill(0)  # the offset of each window's maximum
+        rises, code = (
+            scratch(self, "rises", shape, bool),
+            scratch(self, "code", shape, argmax.dtype),
+        )
+        for o, window in enumerate(self.windows[1:], start=1):
+            np.greater(x[window], y, out=rises)  # a new maximum at offset o
+            np.maximum(y, x[window], out=y)
+            # argmax = where(rises, o, argmax), without np.where's data-dependent branch (3x
+            # faster): o grows, so the largest code o * rises is the last strict maximum
+            np.maximum(argmax, np.multiply(rises, argmax.dtype.type(o), out=code), out=argmax)
+        return y
+
+    def backward(self, dout: Array) -> Array:
+        dx = self._dx(dout)
+        hit = scratch(self, "hit", dout.shape, bool)
+        for o, window in enumerate(self.windows):
+            np.equal(self.argmax, o, out=hit)
+            if self.overlap:
+                dx[window] += dout * hit
+            else:
+                np.multiply(dout, hit, out=dx[window])  # dx = dout at the maxima, else 0
+        return dx
+
+
+class AvgPool2D(_Pool2D):
+    """y[n, c, i, j] = mean of x[n, c] over window (i, j): (n, C, H, W) -> (n, C, H_out,
+    W_out), H_out = (H - size) // stride + 1; dL/dx = dout / size^2 on each window's pixels."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        shape = self._windows(x)
+        y = _new(self, "y", shape, x.dtype, training)
+        np.copyto(y, x[self.windows[0]])
+        for window in self.windows[1:]:
+            y += x[window]
+        y *= x.dtype.type(1 / self.size**2)
+        return y
+
+    def backward(self, dout: Array) -> Array:
+        dx = self._dx(dout)
+        share = scratch(self, "share", dout.shape, dout.dtype)
+        np.multiply(dout, dout.dtype.type(1 / self.size**2), out=share)
+        for window in self.windows:
+            if self.overlap:
+                dx[window] += share
+            else:
+                dx[window] = share
+        return dx
+
+
+class GlobalAvgPool2D(Layer):
+    """y[n, c] = mean of x[n, c] over all H x W pixels: (n, C, H, W) -> (n, C);
+    dL/dx[n, c, h, w] = dout[n, c] / (H W)."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        _check_images(self, x, None, 1, 0)
+        self.x_shape = x.shape
+        return np.mean(x, axis=(2, 3), out=_out(self, "y", x.shape[:2], x.dtype, training))
+
+    def backward(self, dout: Array) -> Array:
+        H, W = self.x_shape[2:]
+        dx = scratch(self, "dx", self.x_shape, dout.dtype)
+        np.copyto(dx, (dout / dout.dtype.type(H * W))[:, :, None, None])
+        return dx
+
+
+def _new(layer: Layer, name: str, shape: tuple[int, ...], dtype: Any, training: bool) -> Array:
+    """A scratch array in training, else a new one (the caller may keep it)."""
+    return scratch(layer, name, shape, dtype) if training else np.empty(shape, dtype)

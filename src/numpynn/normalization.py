@@ -1,0 +1,114 @@
+"""Batch normalization (Ioffe and Szegedy 2015; Deep Learning from Scratch, ch. 6.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from .errors import ShapeError
+from .layers import Layer, _out
+from .scratch import scratch
+
+
+class BatchNorm(Layer):
+    """Normalise each feature over the batch, then scale and shift it:
+
+        xhat = (x - mean) / sqrt(var + eps),   y = gamma xhat + beta.
+
+    x: (n, C) for dense layers, or (n, C, H, W) for images, where the statistics of channel c
+    are taken over all n H W of its values. gamma, beta: (C,), trained. In training, mean and
+    var are the batch's (var divides by the count, not count - 1) and the running averages
+    move towards them, running = momentum running + (1 - momentum) batch (DLFS's and Keras's
+    convention: momentum 0.9 keeps 90% of the old value; PyTorch's momentum=0.1 is the same
+    average). At inference, mean and var are the running averages: ``buffers``, saved with
+    the model. With m values per feature, the gradients are
+
+        dbeta = sum dout,   dgamma = sum dout xhat,
+        dx = gamma / sqrt(var + eps) (dout - dbeta / m - xhat dgamma / m)   (training),
+        dx = gamma / sqrt(var + eps) dout                                   (inference).
+    """
+
+    params = ("gamma", "beta")
+    buffers = ("running_mean", "running_var")
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        momentum: float = 0.9,
+        eps: float = 1e-5,
+        dtype: type | np.dtype[Any] = np.float32,
+    ) -> None:
+        if (
+            isinstance(num_features, bool)
+            or not isinstance(num_features, int | np.integer)
+            or num_features < 1
+        ):
+            raise ValueError(
+                f"BatchNorm num_features must be a positive integer, got {num_features!r}"
+            )
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"BatchNorm momentum must be in [0, 1), got {momentum!r}")
+        if not eps > 0:
+            raise ValueError(f"BatchNorm eps must be positive, got {eps!r}")
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"BatchNorm dtype must be a floating type, got {dtype}")
+        self.momentum, self.eps = float(momentum), float(eps)
+        C = int(num_features)
+        self.gamma, self.beta = np.ones(C, dtype), np.zeros(C, dtype)
+        self.dgamma, self.dbeta = np.zeros(C, dtype), np.zeros(C, dtype)
+        self.running_mean, self.running_var = np.zeros(C, dtype), np.ones(C, dtype)
+
+    @property
+    def num_features(self) -> int:
+        return len(self.gamma)
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if x.ndim not in (2, 4) or x.shape[1] != self.num_features:
+            C = self.num_features
+            raise ShapeError(
+                f"{self!r} expects input of shape (n_samples, {C}) or (n_samples, {C}, height, "
+                f"width), got {x.shape}"
+            )
+        # Work on x as (n, C, m / n): feature c's values are x3[:, c, :] (m / n = H W, or 1).
+        # Sums per feature are einsums: 5-10x faster than np.sum over axes (0, 2, 3).
+        x3 = x.reshape(len(x), self.num_features, -1)
+        self.m = x3.shape[0] * x3.shape[2]  # values per feature
+        xhat = scratch(self, "xhat", x3.shape, x.dtype)
+        if training:
+            mean = np.einsum("ncp->c", x3) / self.m
+            np.subtract(x3, mean[:, None], out=xhat)
+            var = np.einsum("ncp,ncp->c", xhat, xhat) / self.m
+            self.running_mean *= self.momentum
+            self.running_mean += (1 - self.momentum) * mean
+            self.running_var *= self.momentum
+            self.running_var += (1 - self.momentum) * var
+        else:
+            var = self.running_var
+            np.subtract(x3, self.running_mean[:, None].astype(x.dtype), out=xhat)
+        self.training = training
+        self.std = np.sqrt(var + self.eps).astype(x.dtype)[:, None]  # (C, 1)
+        self.xhat = np.divide(xhat, self.std, out=xhat)
+        y = np.multiply(xhat, self.gamma[:, None], out=_out(self, "y", x3.shape, x.dtype, training))
+        y += self.beta[:, None]  # y = gamma xhat + beta
+        return y.reshape(x.shape)
+
+    def backward(self, dout: Array) -> Array:
+        dout3 = dout.reshape(self.xhat.shape)
+        np.einsum("ncp->c", dout3, out=self.dbeta, casting="same_kind")
+        np.einsum("ncp,ncp->c", dout3, self.xhat, out=self.dgamma, casting="same_kind")
+        scale = (self.gamma[:, None] / self.std).astype(dout.dtype)
+        dx = scratch(self, "dx", dout3.shape, dout.dtype)
+        if not self.training:
+            return np.multiply(dout3, scale, out=dx).reshape(dout.shape)
+        np.multiply(self.xhat, (self.dgamma / self.m)[:, None].astype(dout.dtype), out=dx)
+        np.subtract(dout3, dx, out=dx)
+        dx -= (self.dbeta / self.m)[:, None].astype(dout.dtype)
+        dx *= scale  # gamma / std (dout - dbeta / m - xhat dgamma / m)
+        return dx.reshape(dout.shape)
+
+    def config(self) -> dict[str, Any]:
+        return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
