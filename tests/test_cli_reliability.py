@@ -138,12 +138,13 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resume_finishes_exactly(tmp_pat
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_moments_never_leaves_a_corrupt_checkpoint(tmp_path):
+def test_kill_9_at_random_moments_never_leaves_a_corrupt_checkpoint_and_resumes_exactly(tmp_path):
     run_dir = tmp_path / "run"
     rng = random.Random(0)
     started = time.monotonic()
     kills = mid_write = 0
-    argv = ["--epochs", 1000000, "--hidden", 256, 64, "--out", run_dir]
+    settings = ["--hidden", 256, 64, "--patience", 100000]  # (its state is resumed too)
+    argv = ["--epochs", 1000000, *settings, "--out", run_dir]
     while kills < 15:
         process = start(*argv)
         argv = ["--resume", run_dir]
@@ -159,11 +160,20 @@ def test_kill_9_at_random_moments_never_leaves_a_corrupt_checkpoint(tmp_path):
         numpynn.load(run_dir / "best.npz")
         json.loads((run_dir / "config.json").read_text())
     print(f"{kills} kills in {time.monotonic() - started:.0f} s, {mid_write} during a file write")
-    # The last resume picks up where the killed run checkpointed.
+    # The last resume picks up where the killed run checkpointed, and the run ends exactly as
+    # one that was never killed.
     last = nn_io.load_checkpoint(run_dir / "checkpoint.npz").epoch
     assert main(["train", "--resume", str(run_dir), "--epochs", str(last + 1)]) == 0
     assert nn_io.load_checkpoint(run_dir / "checkpoint.npz").epoch == last + 1
     assert not list(run_dir.glob(".*.tmp"))
+    straight = ["--dataset", "planar", "--threads", "1", "--epochs", last + 1, *settings]
+    assert main(["train", "--no-plots", *map(str, straight), "--out", str(tmp_path / "s")]) == 0
+    assert_same_run(tmp_path / "s", run_dir)
+    ours = nn_io.load_checkpoint(run_dir / "checkpoint.npz").callbacks["EarlyStopping"]
+    theirs = nn_io.load_checkpoint(tmp_path / "s" / "checkpoint.npz").callbacks["EarlyStopping"]
+    assert ours["best_epoch"] == theirs["best_epoch"] and ours["wait"] == theirs["wait"]
+    for p, q in zip(ours["best_weights"], theirs["best_weights"], strict=True):
+        assert np.array_equal(p, q)
 
 
 # --- divergence ----------------------------------------------------------------------------
