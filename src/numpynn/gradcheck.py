@@ -43,6 +43,17 @@ def numerical_gradient(f: Callable[[], float], x: Array, eps: float | None = Non
     return grad
 
 
+def noise_floor(f: float, dtype: npt.DTypeLike, eps: float | None = None) -> float:
+    """The floor of :func:`relative_error` for gradients of a function of value ``f``
+    computed by :func:`numerical_gradient` in ``dtype``: h max(1, |f|). A numerical entry is
+    uncertain by about 1.5 u |f| / h, so a gradient that small is all noise; against this
+    floor the noise's share is at most 1.5 u / h^2 = 1.5 u^(3/5), 6e-10 in float64, and a
+    gradient below it (e.g. exactly zero) is compared in absolute terms."""
+    if eps is None:
+        eps = float(np.finfo(dtype).eps) ** (1 / 5)
+    return eps * max(1.0, abs(f))
+
+
 def relative_error(a: Array, b: Array, floor: float = 1e-6) -> float:
     """||a - b|| / max(||a|| + ||b||, floor). The floor keeps the ratio meaningful for
     gradients that are almost zero, where rounding in the central differences dominates."""
@@ -82,13 +93,7 @@ def gradient_check(
     grad = loss.backward()
     for layer in reversed(model.layers):
         grad = layer.backward(grad)
-    # A numerical entry is uncertain by about 1.5 u |f| / h (numerical_gradient), so a gradient
-    # that small is all noise: errors are measured against at least h max(1, |f|), which bounds
-    # the noise's share by 1.5 u / h^2 = 1.5 u^(3/5), 6e-10 in float64. A gradient below this
-    # floor is compared in absolute terms: a relative error r means |a - b| = r * floor.
-    if eps is None:
-        eps = float(np.finfo(inputs.dtype).eps) ** (1 / 5)
-    floor = eps * max(1.0, abs(f))
+    floor = noise_floor(f, inputs.dtype, eps)
     errors = {}
     for i, layer in enumerate(model.layers):
         for name in layer.params:
