@@ -541,6 +541,6 @@ def plot_batchnorm_accuracy(result: dict[str, Any], path: PathLike) -> Figure:
         bbox_to_anchor=(0.5, 0.94),
         fontsize=9,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.915))
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     _save(fig, path)
     return fig
