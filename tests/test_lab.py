@@ -34,6 +34,7 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "init-sigmoid.png",
     "init-tanh.png",
     "init-relu.png",
+    "batchnorm.png",
 }
 
 
