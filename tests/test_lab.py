@@ -387,6 +387,20 @@ def test_batchnorm_chapter_numbers():
     assert lab.batchnorm_accuracy(scales=(1e-4,), eps=1e-6)["accuracy"]["batchnorm"][0, -1] > 0.3
 
 
+@pytest.mark.slow
+def test_chapter_8s_network_code_runs_as_written():
+    """The chapter's one network at std 0.01: 100% with BatchNorm, 11.7% (every image a 7)
+    without."""
+    page = Path(__file__).resolve().parent.parent / "docs/learn/08-batch-normalization.md"
+    block = re.findall(r"```python\n(.*?)```", page.read_text(), re.DOTALL)[0]
+    assert "nn.BatchNorm(100), " in block
+    for code, accuracy in ((block, 1.0), (block.replace("nn.BatchNorm(100), ", ""), 0.117)):
+        namespace: dict = {}
+        exec(code, namespace)
+        model, X, y = namespace["model"], namespace["X"], namespace["y"]
+        assert model.evaluate(X, y)["accuracy"] == pytest.approx(accuracy)
+
+
 # --- the command ---------------------------------------------------------------------------
 
 
