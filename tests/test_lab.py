@@ -15,6 +15,7 @@ from numpynn import lab, layers
 from numpynn.cli.lab import one_blas_thread
 from numpynn.lab import EXPERIMENTS
 from numpynn.lab.backprop import format_table
+from numpynn.lab.batchnorm import diverged_epoch
 from numpynn.lab.forward_pass import format_steps
 from numpynn.lab.optimizers import f
 
@@ -33,6 +34,7 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "init-sigmoid.png",
     "init-tanh.png",
     "init-relu.png",
+    "batchnorm.png",
 }
 
 
@@ -309,6 +311,94 @@ def test_activation_histogram_figure(tmp_path):
     assert len(shown) == 6  # one row per initialisation, one column per layer
     assert [ax.get_ylabel() for ax in shown[::3]] == ["std 0.01\ncount", "he\ncount"]
     assert all(ax.get_xlabel() for ax in shown[-3:]) and shown[0].get_xscale() == "log"
+
+
+# --- 8. batch normalization -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def batchnorm():
+    """The book's 784-100x5-10 network, 10 mini-batches per epoch as in the book, but 200
+    images of 20 and 6 epochs; weight std 1 and 0.01."""
+    with one_blas_thread():
+        return lab.batchnorm_accuracy(scales=(1.0, 0.01), epochs=6, n_train=200, batch_size=20)
+
+
+def test_batchnorm_gives_both_curves_for_each_scale_from_the_same_start(batchnorm):
+    accuracy = batchnorm["accuracy"]
+    assert set(accuracy) == {"batchnorm", "plain"}
+    assert all(curves.shape == (2, 7) for curves in accuracy.values())  # epochs 0 to 6
+    assert all(curves.shape == (2, 6) for curves in batchnorm["fit_accuracy"].values())
+    assert batchnorm["epochs"].tolist() == list(range(7))
+    assert batchnorm["sizes"] == [784, 100, 100, 100, 100, 100, 10]
+    # the same weights: before training BatchNorm (running mean 0, variance 1) changes nothing
+    np.testing.assert_array_equal(accuracy["batchnorm"][:, 0], accuracy["plain"][:, 0])
+
+
+def test_without_batchnorm_std_1_diverges_and_std_001_never_learns(batchnorm):
+    plain = batchnorm["accuracy"]["plain"]
+    assert diverged_epoch(plain[0]) == 1  # the loss became NaN in the first epoch
+    assert np.isnan(plain[0, 1:]).all()
+    assert plain[1].max() < 0.2  # every image in one class: the vanishing signal of chapter 7
+
+
+def test_with_batchnorm_both_scales_learn(batchnorm):
+    bn, plain = batchnorm["accuracy"]["batchnorm"], batchnorm["accuracy"]["plain"]
+    assert not np.isnan(bn).any()  # std 1 does not diverge
+    assert bn[0, -1] > bn[0, 0] + 0.1  # slowly, but it learns
+    assert bn[1, -1] > 0.8 and bn[1, -1] > plain[1, -1] + 0.5
+
+
+def test_predict_lags_fit_at_first_while_the_running_averages_catch_up(batchnorm):
+    """Std 0.01: after the first epoch fit's accuracy (batch statistics) is well ahead of
+    predict's (running averages still mostly their initial 0 and 1)."""
+    bn, fit = batchnorm["accuracy"]["batchnorm"], batchnorm["fit_accuracy"]["batchnorm"]
+    assert fit[1, 0] > bn[1, 1] + 0.1
+
+
+def test_batchnorm_figure(batchnorm, tmp_path):
+    fig = figures.plot_batchnorm_accuracy(batchnorm, tmp_path / "bn.png")
+    shown = assert_figure(fig, tmp_path / "bn.png")
+    assert len(shown) == 2  # one panel per weight scale
+    final = 100 * batchnorm["accuracy"]["batchnorm"][0, -1]
+    assert shown[0].get_title() == f"W std 1: with {final:.0f}%, without diverged"
+    assert shown[1].get_title().startswith("W std 0.01: with ")
+    assert shown[0].get_ylabel() == "training accuracy (%)"
+    assert all(ax.get_xlabel() == "epoch" for ax in shown)
+    assert "loss NaN in epoch 1" in " ".join(t.get_text() for t in shown[0].texts)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["with BatchNorm", "without BatchNorm"]
+
+
+@pytest.mark.slow
+def test_batchnorm_chapter_numbers():
+    """The chapter's run (DLFS's settings): without BatchNorm std 1 and 0.54 diverge, std 0.29
+    and 0.16 train best, 0.086 and below learn little or nothing; with BatchNorm every scale
+    from 0.086 down to 0.00018 ends at least 30 points ahead, and std 1e-4 learns only with
+    DLFS's smaller eps."""
+    result = lab.batchnorm_accuracy()
+    scales = result["scales"]
+    bn, plain = (result["accuracy"][name][:, -1] for name in ("batchnorm", "plain"))
+    assert [diverged_epoch(c) for c in result["accuracy"]["plain"][:2]] == [1, 1]
+    assert plain[2] > bn[2] and plain[3] > bn[3]
+    middle = (scales < 0.1) & (scales > 1.5e-4)
+    assert np.all(bn[middle] >= plain[middle] + 0.3), (bn, plain)
+    assert bn[-1] < 0.2 and plain[-1] < 0.2
+    assert lab.batchnorm_accuracy(scales=(1e-4,), eps=1e-6)["accuracy"]["batchnorm"][0, -1] > 0.3
+
+
+@pytest.mark.slow
+def test_chapter_8s_network_code_runs_as_written():
+    """The chapter's one network at std 0.01: 100% with BatchNorm, 11.7% (every image a 7)
+    without."""
+    page = Path(__file__).resolve().parent.parent / "docs/learn/08-batch-normalization.md"
+    block = re.findall(r"```python\n(.*?)```", page.read_text(), re.DOTALL)[0]
+    assert "nn.BatchNorm(100), " in block
+    for code, accuracy in ((block, 1.0), (block.replace("nn.BatchNorm(100), ", ""), 0.117)):
+        namespace: dict = {}
+        exec(code, namespace)
+        model, X, y = namespace["model"], namespace["X"], namespace["y"]
+        assert model.evaluate(X, y)["accuracy"] == pytest.approx(accuracy)
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 from .. import lab
 from ..lab import EXPERIMENTS, figures
 from ..lab.backprop import format_table
+from ..lab.batchnorm import diverged_epoch
 from ..lab.forward_pass import format_steps
 from .errors import CLIError
 
@@ -155,6 +156,25 @@ def run_init(out: Path) -> tuple[list[Path], str]:
     return written, "\n".join(lines)
 
 
+def run_batchnorm(out: Path) -> tuple[list[Path], str]:
+    result = lab.batchnorm_accuracy()
+    figures.plot_batchnorm_accuracy(result, out / "batchnorm.png")
+    lines = []
+    for i, scale in enumerate(result["scales"]):
+        columns = []
+        for name, label in (("batchnorm", "with BatchNorm"), ("plain", "without")):
+            curve = result["accuracy"][name][i]
+            diverged = diverged_epoch(curve)
+            if diverged is None:
+                columns.append(f"{label} {curve[5]:6.1%} {curve[-1]:6.1%}")
+            else:
+                columns.append(f"{label} loss NaN in epoch {diverged}")
+        lines.append(f"weights std {scale:<8.2g} " + "; ".join(columns))
+    epochs = result["epochs"][[5, -1]]
+    head = f"training accuracy after epochs {epochs[0]} and {epochs[1]}:"
+    return [out / "batchnorm.png"], "\n".join([head, *lines])
+
+
 RUN: dict[str, Callable[[Path], tuple[list[Path], str]]] = {
     "perceptron": run_perceptron,
     "activations": run_activations,
@@ -163,4 +183,5 @@ RUN: dict[str, Callable[[Path], tuple[list[Path], str]]] = {
     "planar": run_planar,
     "optimizers": run_optimizers,
     "init": run_init,
+    "batchnorm": run_batchnorm,
 }

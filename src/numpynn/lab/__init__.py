@@ -12,11 +12,13 @@ backprop       analytic against numerical gradients, per layer
 planar         the flower's decision boundary for 1 to 50 hidden units
 optimizers     optimiser paths on x^2/20 + y^2; their MNIST loss curves
 init           hidden-layer activations for weights of std 1, 0.01, Xavier's and He's
+batchnorm      training accuracy with and without BatchNorm for weight scales 1 to 1e-4
 =============  =========================================================================
 """
 
 from .activations import activation_curves, sigmoid_saturation
 from .backprop import gradient_errors
+from .batchnorm import batchnorm_accuracy
 from .forward_pass import book_network, forward_steps
 from .initial_weights import activation_histograms
 from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
@@ -32,12 +34,14 @@ EXPERIMENTS = {
     "planar": "planar data: the decision boundary for 1, 2, 3, 4, 5, 20 and 50 hidden units",
     "optimizers": "optimisers: paths on x^2/20 + y^2 and loss curves on an MNIST subset",
     "init": "initial weights: activation histograms of a 5-layer net (std 1, 0.01, Xavier, He)",
+    "batchnorm": "batch normalization: training accuracy with and without, weight std 1 to 1e-4",
 }
 
 __all__ = [
     "EXPERIMENTS",
     "activation_curves",
     "activation_histograms",
+    "batchnorm_accuracy",
     "book_network",
     "forward_steps",
     "gate_lines",

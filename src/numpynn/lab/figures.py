@@ -16,6 +16,7 @@ from .._typing import Array
 from ..gates import AND_PERCEPTRON, NAND_PERCEPTRON, OR_PERCEPTRON
 from ..plots import _figure, _save
 from .activations import activation_curves
+from .batchnorm import diverged_epoch
 from .optimizers import f, steps_to_reach
 
 if TYPE_CHECKING:
@@ -455,3 +456,91 @@ def plot_activation_histograms(
 
 def _init_color(row: int) -> str:
     return ("tab:red", "tab:gray", "tab:blue", "tab:green", "tab:purple")[row % 5]
+
+
+# --- chapter 8: batch normalization ----------------------------------------------------
+
+# The book's styles: the BatchNorm network solid, the plain one dashed.
+NETWORK_STYLES: dict[str, dict[str, Any]] = {
+    "batchnorm": {"color": "tab:blue", "linestyle": "-", "label": "with BatchNorm"},
+    "plain": {"color": "tab:orange", "linestyle": "--", "label": "without BatchNorm"},
+}
+
+
+def plot_batchnorm_accuracy(result: dict[str, Any], path: PathLike) -> Figure:
+    """One panel per initial weight scale: the training accuracy after each epoch with and
+    without BatchNorm, as ``predict`` sees it (BatchNorm with its running averages), and,
+    thin and dotted, the BatchNorm network's accuracy as ``fit`` reports it (with batch
+    statistics); a run whose loss became NaN ends with an x and says so (``result`` from
+    :func:`batchnorm_accuracy`)."""
+    scales = result["scales"]
+    epochs = result["epochs"]
+    columns = 4
+    rows = -(-len(scales) // columns)
+    fig = _figure(figsize=(13, 2.35 * rows + 1.4))
+    for i, scale in enumerate(scales):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        fit_curve = 100 * result["fit_accuracy"]["batchnorm"][i]
+        ax.plot(
+            epochs[1:],
+            fit_curve,
+            ":",
+            color=NETWORK_STYLES["batchnorm"]["color"],
+            linewidth=1.2,
+            label="with BatchNorm, as fit reports it (batch statistics, during the epoch)",
+        )
+        final = []
+        for name, style in NETWORK_STYLES.items():
+            curve = 100 * result["accuracy"][name][i]
+            ax.plot(epochs, curve, linewidth=1.8, **style)
+            diverged = diverged_epoch(curve)
+            if diverged is None:
+                final.append(f"{curve[-1]:.0f}%")
+                continue
+            last = diverged - 1  # the last epoch that ended with a finite loss
+            x = epochs[last], curve[last]
+            ax.plot(*x, "x", color=style["color"], markersize=9, clip_on=False)
+            ax.text(
+                0.05,
+                0.93,
+                f"{style['label']}:\nloss NaN in epoch {diverged}",
+                transform=ax.transAxes,
+                color=style["color"],
+                fontsize=8,
+                va="top",
+            )
+            final.append("diverged")
+        ax.set_title(f"W std {scale:.2g}: with {final[0]}, without {final[1]}", fontsize=9.5)
+        ax.set_ylim(0, 105)
+        ax.set_xlim(epochs[0], epochs[-1])
+        ax.set_xticks(np.linspace(epochs[0], epochs[-1], 5).round().astype(int).tolist())
+        ax.set_yticks([0, 25, 50, 75, 100])
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        if i % columns == 0:
+            ax.set_ylabel("training accuracy (%)", fontsize=9)
+        else:
+            ax.tick_params(labelleft=False)
+        if i >= len(scales) - columns:
+            ax.set_xlabel("epoch", fontsize=9)
+        else:
+            ax.tick_params(labelbottom=False)
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"Accuracy on the {result['n_train']:,} training images (first of MNIST) by initial "
+        f"weights W ~ N(0, 1) x std\n{sizes} ReLU network, SGD lr {result['lr']:g}, "
+        f"mini-batch {result['batch_size']}"
+    )
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    order = [1, 2, 0]  # the two networks first, then the dotted line
+    fig.legend(
+        [handles[k] for k in order],
+        [labels[k] for k in order],
+        loc="upper center",
+        ncol=3,
+        bbox_to_anchor=(0.5, 0.94),
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    _save(fig, path)
+    return fig
