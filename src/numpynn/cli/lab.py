@@ -185,7 +185,7 @@ def run_overfitting(out: Path) -> tuple[list[Path], str]:
         lines.append(
             f"{name:<13} train {train[-1]:6.1%}  test {test[-1]:6.1%}  "
             f"gap {lab.train_test_gap(result, name):.3f}; mean gap over all epochs "
-            f"{(train - test)[1:].mean():.3f}"
+            f"{lab.train_test_gap(result, name, last=None):.3f}"
         )
     return [out / "overfitting.png"], "\n".join(lines)
 

@@ -79,8 +79,9 @@ def overfitting_curves(
     }
 
 
-def train_test_gap(result: dict[str, Any], setting: str, last: int = 50) -> float:
+def train_test_gap(result: dict[str, Any], setting: str, last: int | None = 50) -> float:
     """The training accuracy minus the test accuracy of ``setting``, averaged over the
-    ``last`` epochs (one epoch's value moves by a point or two from epoch to epoch)."""
+    ``last`` epochs (one epoch's value moves by a point or two from epoch to epoch), or with
+    ``last=None`` over every epoch of the run (epoch 0, before training, left out)."""
     gap: Array = result["train"][setting] - result["test"][setting]
-    return float(gap[-last:].mean())
+    return float(gap[1:].mean() if last is None else gap[-last:].mean())
