@@ -17,7 +17,9 @@ from numpynn.lab import EXPERIMENTS
 from numpynn.lab.backprop import format_table
 from numpynn.lab.batchnorm import diverged_epoch
 from numpynn.lab.forward_pass import format_steps
+from numpynn.lab.hyperparameter_search import format_best, log_uniform
 from numpynn.lab.optimizers import f
+from numpynn.lab.overfitting import train_test_gap
 
 pytest.importorskip("matplotlib")
 from numpynn.lab import figures
@@ -35,6 +37,11 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "init-tanh.png",
     "init-relu.png",
     "batchnorm.png",
+    "overfitting.png",
+    "search.png",
+    "learned-weights.png",
+    "learned-mistakes.png",
+    "learned-confusion.png",
 }
 
 
@@ -399,6 +406,225 @@ def test_chapter_8s_network_code_runs_as_written():
         exec(code, namespace)
         model, X, y = namespace["model"], namespace["X"], namespace["y"]
         assert model.evaluate(X, y)["accuracy"] == pytest.approx(accuracy)
+
+
+# --- 9. overfitting ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def overfitting():
+    """The book's 784-100x6-10 network and SGD rate, on 100 images for 100 epochs."""
+    with one_blas_thread():
+        return lab.overfitting_curves(epochs=100, n_train=100, n_test=300, batch_size=50)
+
+
+def test_overfitting_curves_start_from_the_same_weights(overfitting):
+    assert list(overfitting["train"]) == ["plain", "dropout", "weight decay"]
+    for curves in (overfitting["train"], overfitting["test"]):
+        assert all(c.shape == (101,) for c in curves.values())  # epochs 0 to 100
+        assert len({c[0] for c in curves.values()}) == 1  # dropout is off in predict
+    assert overfitting["settings"]["dropout"] == {"dropout": 0.2, "weight_decay": 0.0}
+
+
+def test_the_plain_network_memorises_its_training_images(overfitting):
+    assert overfitting["train"]["plain"][-1] == 1.0
+    assert train_test_gap(overfitting, "plain", last=10) > 0.3
+
+
+def test_dropout_narrows_the_train_test_gap(overfitting):
+    run = {s: train_test_gap(overfitting, s, last=None) for s in ("dropout", "plain")}
+    end = {s: train_test_gap(overfitting, s, last=10) for s in ("dropout", "plain")}
+    assert run["dropout"] < run["plain"] - 0.05  # over the whole run
+    assert end["dropout"] < end["plain"]  # and at its end, at this size
+
+
+def test_weight_decay_narrows_the_train_test_gap(overfitting):
+    assert overfitting["train"]["weight decay"][-10:].max() < 1.0  # it does not memorise
+    run = {s: train_test_gap(overfitting, s, last=None) for s in ("weight decay", "plain")}
+    end = {s: train_test_gap(overfitting, s, last=10) for s in ("weight decay", "plain")}
+    assert end["weight decay"] < end["plain"] - 0.03
+    assert run["weight decay"] < run["plain"]
+
+
+def test_train_test_gap_is_the_mean_difference_over_the_last_epochs_or_the_run():
+    result = {"train": {"a": np.array([0.1, 0.5, 1.0, 1.0])}, "test": {"a": np.zeros(4) + 0.5}}
+    assert train_test_gap(result, "a", last=2) == pytest.approx(0.5)
+    assert train_test_gap(result, "a", last=None) == pytest.approx(1 / 3)  # epochs 1 to 3
+
+
+def test_overfitting_figure(overfitting, tmp_path):
+    fig = figures.plot_overfitting(overfitting, tmp_path / "o.png", last=10)
+    shown = assert_figure(fig, tmp_path / "o.png")
+    assert len(shown) == 3  # one panel per setting
+    assert [ax.get_title().split(":")[0] for ax in shown] == [
+        "plain",
+        "dropout 0.2",
+        "weight decay 0.1",
+    ]
+    gap = 100 * train_test_gap(overfitting, "plain", 10)
+    assert f"gap {gap:.1f} points (mean of the last 10 epochs)" in shown[0].get_title()
+    assert all(ax.get_xlabel() == "epoch" and ax.get_ylabel() == "accuracy (%)" for ax in shown)
+    legend = [t.get_text() for t in shown[0].get_legend().get_texts()]
+    assert legend == ["training images", "test images"]
+
+
+@pytest.mark.slow
+def test_overfitting_chapter_numbers():
+    """The chapter's run (DLFS's settings, 300 images, 300 epochs): the plain network
+    memorises them; weight decay holds the training accuracy near 90% and the gap 5 points
+    narrower; dropout's gap is narrower over the run but by the end nearly as wide."""
+    result = lab.overfitting_curves()
+    gap = {s: train_test_gap(result, s) for s in result["train"]}
+    assert result["train"]["plain"][-1] == 1.0
+    assert 0.85 < result["train"]["weight decay"][-50:].mean() < 0.95
+    assert gap["weight decay"] < gap["plain"] - 0.05
+    run = {s: train_test_gap(result, s, last=None) for s in ("dropout", "plain")}
+    assert run["dropout"] < run["plain"] - 0.05
+    assert abs(gap["dropout"] - gap["plain"]) < 0.03
+    assert max(c[-1] for c in result["test"].values()) == result["test"]["plain"][-1]
+
+
+# --- 10. hyper-parameter search ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def search():
+    with one_blas_thread():
+        return lab.random_search(
+            trials=8, n_samples=150, n_validation=50, epochs=6, hidden=(30, 30), batch_size=25
+        )
+
+
+def test_log_uniform_draws_as_many_in_each_decade():
+    values = log_uniform(np.random.default_rng(0), (1e-6, 1e-2), 40_000)
+    assert values.min() >= 1e-6 and values.max() < 1e-2
+    per_decade = np.histogram(np.log10(values), bins=4, range=(-6, -2))[0]
+    assert np.all(np.abs(per_decade / 10_000 - 1) < 0.05)
+
+
+def test_search_trials_lie_in_the_searched_ranges(search):
+    assert search["lr"].shape == search["weight_decay"].shape == search["val_accuracy"].shape
+    assert search["lr"].shape == (8,) and search["curves"].shape == (8, 6)
+    assert np.all((search["lr"] >= 1e-6) & (search["lr"] <= 1e-2))
+    assert np.all((search["weight_decay"] >= 1e-8) & (search["weight_decay"] <= 1e-4))
+    np.testing.assert_array_equal(search["val_accuracy"], search["curves"][:, -1])
+    assert search["n_train"] == 100 and search["n_validation"] == 50
+
+
+def test_search_best_trial_is_listed_first_and_has_the_highest_accuracy(search):
+    best = search["ranking"][0]
+    assert search["val_accuracy"][best] == search["val_accuracy"].max()
+    assert sorted(search["ranking"]) == list(range(8))
+    assert np.all(np.diff(search["val_accuracy"][search["ranking"]]) <= 0)
+    table = format_best(search, k=3).splitlines()
+    assert len(table) == 4  # the heading and the 3 best
+    assert table[1].split() == [
+        "1",
+        f"{search['val_accuracy'][best]:.0%}",
+        f"{search['lr'][best]:.2e}",
+        f"{search['weight_decay'][best]:.2e}",
+    ]
+
+
+def test_search_figure(search, tmp_path):
+    fig = figures.plot_random_search(search, tmp_path / "s.png", best=3)
+    shown = assert_figure(fig, tmp_path / "s.png")
+    scatter, by_lr = shown[0], shown[2]  # shown[1] is the colour bar
+    assert scatter.get_xscale() == scatter.get_yscale() == "log"
+    assert scatter.get_xlabel() == "learning rate (log scale)"
+    assert scatter.get_ylabel() == "weight decay (log scale)"
+    assert shown[1].get_ylabel() == "validation accuracy (%)"
+    assert by_lr.get_ylabel() == "validation accuracy (%)"
+    assert [t.get_text() for t in scatter.texts] == ["1", "2", "3"]
+    assert "8 trials" in scatter.get_title()
+
+
+@pytest.mark.slow
+def test_search_chapter_numbers():
+    """The chapter's search: every trial with a learning rate below 1e-4 stays at chance
+    (10-20%), the best lie at the top of the learning-rate range."""
+    result = lab.random_search()
+    slow = result["lr"] < 1e-4
+    assert slow.sum() > 10 and result["val_accuracy"][slow].max() <= 0.2
+    assert all(result["lr"][i] > 3e-3 for i in result["ranking"][:5])
+    assert result["val_accuracy"].max() > 0.6
+
+
+# --- 11. what the network learned --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def learned():
+    with one_blas_thread():
+        return lab.what_it_learned(n_hidden=9, n_train=1000, epochs=3, n_mistakes=12)
+
+
+def test_first_layer_weights_are_one_28x28_image_per_hidden_unit(learned):
+    W = learned["model"].dense_layers[0].W
+    assert learned["weights"].shape == (9, 28, 28)
+    np.testing.assert_array_equal(learned["weights"][4].ravel(), W[:, 4])
+
+
+def test_confident_mistakes_are_mistakes_sorted_by_confidence(learned):
+    from numpynn.datasets import load_mnist
+
+    _, (X_test, y_test) = load_mnist()
+    model, m = learned["model"], learned["mistakes"]
+    index = m["index"]
+    assert len(index) == 12
+    np.testing.assert_array_equal(m["true"], y_test[index])
+    np.testing.assert_array_equal(m["predicted"], model.predict(X_test[index]))
+    assert np.all(m["predicted"] != m["true"])
+    proba = model.predict_proba(X_test)
+    np.testing.assert_allclose(m["probability"], proba[index].max(axis=1))
+    assert np.all(np.diff(m["probability"]) <= 0)
+    wrong = proba.argmax(axis=1) != y_test
+    others = np.setdiff1d(np.nonzero(wrong)[0], index)
+    assert proba[others].max(axis=1).max() <= m["probability"].min()  # none more confident
+    np.testing.assert_array_equal(m["images"], X_test[index].reshape(-1, 28, 28))
+
+
+def test_confusion_matrix_sums_to_the_test_size(learned):
+    C = learned["confusion"]
+    assert C.shape == (10, 10) and C.sum() == learned["n_test"] == 10_000
+    wrong = C.sum() - np.trace(C)
+    assert learned["test_accuracy"] == pytest.approx(np.trace(C) / 10_000)
+    assert wrong >= len(learned["mistakes"]["index"])
+
+
+def test_learned_figures(learned, tmp_path):
+    fig = figures.plot_first_layer_weights(learned, tmp_path / "w.png")
+    assert (tmp_path / "w.png").read_bytes()[:8] == PNG
+    assert len(fig.axes) == 9 and fig.axes[0].get_title() == "unit 0"
+    assert "784-9-10" in fig.get_suptitle()
+    fig = figures.plot_confident_mistakes(learned, tmp_path / "m.png")
+    assert (tmp_path / "m.png").read_bytes()[:8] == PNG
+    assert len(fig.axes) == 12
+    p, t = learned["mistakes"]["probability"][0], learned["mistakes"]["true"][0]
+    assert fig.axes[0].get_title() == f"{learned['mistakes']['predicted'][0]} ({p:.2f})\ntrue {t}"
+    assert fig.get_suptitle().startswith("The 12 most confident of the ")
+    fig = figures.plot_learned_confusion(learned, tmp_path / "c.png")
+    (ax,) = assert_figure(fig, tmp_path / "c.png")[:1]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert ax.get_title().startswith("784-9-10 network on the MNIST test images: confusion matrix")
+
+
+@pytest.mark.slow
+def test_the_first_code_block_of_chapters_9_to_11_runs_as_written():
+    """Chapter 9's weight-decay run gives its numbers, 90.3% training and 68.5% test accuracy;
+    chapter 10's trial and chapter 11's network run."""
+    docs = Path(__file__).resolve().parent.parent / "docs/learn"
+    for page in ("09-overfitting.md", "10-hyperparameter-search.md", "11-what-*.md"):
+        (path,) = docs.glob(page)
+        namespace: dict = {}
+        exec(re.findall(r"```python\n(.*?)```", path.read_text(), re.DOTALL)[0], namespace)
+        if page.startswith("09"):
+            model = namespace["model"]
+            train = model.evaluate(namespace["X"], namespace["y"])["accuracy"]
+            test = model.evaluate(namespace["X_test"], namespace["y_test"])["accuracy"]
+            assert (round(train, 3), round(test, 3)) == (0.903, 0.685)
+        if page.startswith("11"):
+            assert namespace["images"].shape == (36, 28, 28) and namespace["C"].sum() == 10_000
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..lab import EXPERIMENTS, figures
 from ..lab.backprop import format_table
 from ..lab.batchnorm import diverged_epoch
 from ..lab.forward_pass import format_steps
+from ..lab.hyperparameter_search import format_best
 from .errors import CLIError
 
 
@@ -175,6 +176,55 @@ def run_batchnorm(out: Path) -> tuple[list[Path], str]:
     return [out / "batchnorm.png"], "\n".join([head, *lines])
 
 
+def run_overfitting(out: Path) -> tuple[list[Path], str]:
+    result = lab.overfitting_curves()
+    figures.plot_overfitting(result, out / "overfitting.png")
+    lines = [f"accuracy after {result['epochs'][-1]} epochs, and the gap over the last 50:"]
+    for name in result["train"]:
+        train, test = result["train"][name], result["test"][name]
+        lines.append(
+            f"{name:<13} train {train[-1]:6.1%}  test {test[-1]:6.1%}  "
+            f"gap {lab.train_test_gap(result, name):.3f}; mean gap over all epochs "
+            f"{lab.train_test_gap(result, name, last=None):.3f}"
+        )
+    return [out / "overfitting.png"], "\n".join(lines)
+
+
+def run_search(out: Path) -> tuple[list[Path], str]:
+    result = lab.random_search()
+    figures.plot_random_search(result, out / "search.png")
+    return [out / "search.png"], format_best(result)
+
+
+def run_learned(out: Path) -> tuple[list[Path], str]:
+    result = lab.what_it_learned()
+    paths = [
+        out / "learned-weights.png",
+        out / "learned-mistakes.png",
+        out / "learned-confusion.png",
+    ]
+    figures.plot_first_layer_weights(result, paths[0])
+    figures.plot_confident_mistakes(result, paths[1])
+    figures.plot_learned_confusion(result, paths[2])
+    m = result["mistakes"]
+    lines = [
+        f"test accuracy {result['test_accuracy']:.2%} on {result['n_test']:,} images; "
+        f"first-layer weights {result['weights'].shape}",
+        "most confident mistakes (test index: true -> predicted, probability):",
+        *(
+            f"  {i}: {t} -> {p} ({q:.3f})"
+            for i, t, p, q in zip(
+                m["index"], m["true"], m["predicted"], m["probability"], strict=True
+            )
+        ),
+    ]
+    C = result["confusion"]
+    off = C - np.diag(np.diag(C))
+    i, j = np.unravel_index(off.argmax(), C.shape)
+    lines.append(f"most frequent confusion: {i} read as {j}, {off[i, j]} times")
+    return paths, "\n".join(lines)
+
+
 RUN: dict[str, Callable[[Path], tuple[list[Path], str]]] = {
     "perceptron": run_perceptron,
     "activations": run_activations,
@@ -184,4 +234,7 @@ RUN: dict[str, Callable[[Path], tuple[list[Path], str]]] = {
     "optimizers": run_optimizers,
     "init": run_init,
     "batchnorm": run_batchnorm,
+    "overfitting": run_overfitting,
+    "search": run_search,
+    "learned": run_learned,
 }

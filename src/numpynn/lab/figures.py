@@ -14,10 +14,11 @@ import numpy as np
 
 from .._typing import Array
 from ..gates import AND_PERCEPTRON, NAND_PERCEPTRON, OR_PERCEPTRON
-from ..plots import _figure, _save
+from ..plots import _figure, _save, confusion_figure, misclassified_figure
 from .activations import activation_curves
 from .batchnorm import diverged_epoch
 from .optimizers import f, steps_to_reach
+from .overfitting import train_test_gap
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -542,5 +543,199 @@ def plot_batchnorm_accuracy(result: dict[str, Any], path: PathLike) -> Figure:
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.93))
+    _save(fig, path)
+    return fig
+
+
+# --- chapter 9: overfitting ------------------------------------------------------------
+
+SETTING_COLORS = {"plain": "tab:red", "dropout": "tab:blue", "weight decay": "tab:green"}
+
+
+def plot_overfitting(result: dict[str, Any], path: PathLike, last: int = 50) -> Figure:
+    """One panel per setting (plain, dropout, weight decay): the training accuracy (solid)
+    and the test accuracy (dashed) after each epoch, titled with the gap between them over
+    the ``last`` epochs (``result`` from :func:`overfitting_curves`)."""
+    epochs = result["epochs"]
+    names = list(result["train"])
+    fig = _figure(figsize=(14, 4.6))
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), k + 1)
+        color = SETTING_COLORS.get(name)
+        train, test = 100 * result["train"][name], 100 * result["test"][name]
+        ax.plot(epochs, train, color=color, linewidth=1.8, label="training images")
+        ax.plot(epochs, test, "--", color=color, linewidth=1.8, label="test images")
+        ax.fill_between(epochs, test, train, color=color, alpha=0.1, linewidth=0)
+        s = result["settings"][name]
+        what = {
+            "plain": "plain",
+            "dropout": f"dropout {s['dropout']:g}",
+            "weight decay": f"weight decay {s['weight_decay']:g}",
+        }.get(name, name)
+        gap = 100 * train_test_gap(result, name, last)
+        ax.set_title(
+            f"{what}: train {train[-1]:.0f}%, test {test[-1]:.0f}%\n"
+            f"gap {gap:.1f} points (mean of the last {last} epochs)",
+            fontsize=10,
+        )
+        ax.set_ylim(0, 102)
+        ax.set_xlim(epochs[0], epochs[-1])
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9, loc="lower right")
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"Overfitting: {result['n_train']} MNIST training images, accuracy on them and on "
+        f"{result['n_test']:,} test images; {sizes} ReLU network, SGD lr {result['lr']:g}, "
+        f"mini-batch {result['batch_size']}"
+    )
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+# --- chapter 10: hyper-parameter search ------------------------------------------------
+
+
+def plot_random_search(result: dict[str, Any], path: PathLike, best: int = 5) -> Figure:
+    """Left: each trial at its (learning rate, weight decay), coloured by its validation
+    accuracy, the ``best`` ones numbered by rank. Right: the validation accuracy against the
+    learning rate (``result`` from :func:`random_search`)."""
+    lr, wd = result["lr"], result["weight_decay"]
+    accuracy = 100 * result["val_accuracy"]
+    top = result["ranking"][:best]
+    fig = _figure(figsize=(13, 5.2))
+    ax = fig.add_subplot(1, 2, 1)
+    points = ax.scatter(
+        lr, wd, c=accuracy, cmap="viridis", vmin=0, vmax=100, s=45, edgecolors="k", linewidths=0.4
+    )
+    ax.scatter(lr[top], wd[top], s=160, facecolors="none", edgecolors="tab:red", linewidths=1.5)
+    for rank, i in enumerate(top, 1):
+        ax.annotate(
+            str(rank),
+            (lr[i], wd[i]),
+            xytext=(7, 5),
+            textcoords="offset points",
+            color="tab:red",
+            fontsize=9,
+            fontweight="bold",
+        )
+    fig.colorbar(points, ax=ax, label="validation accuracy (%)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _searched_box(ax, result["lr_range"], result["weight_decay_range"])
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("weight decay (log scale)")
+    ax.set_title(
+        f"{len(lr)} trials drawn log-uniformly in the dotted box; the {best} best circled",
+        fontsize=10,
+    )
+    ax = fig.add_subplot(1, 2, 2)
+    ax.scatter(
+        lr,
+        accuracy,
+        c=accuracy,
+        cmap="viridis",
+        vmin=0,
+        vmax=100,
+        s=30,
+        edgecolors="k",
+        linewidths=0.4,
+    )
+    ax.scatter(
+        lr[top], accuracy[top], s=130, facecolors="none", edgecolors="tab:red", linewidths=1.5
+    )
+    ax.set_xscale("log")
+    ax.set_xlim(*_padded(result["lr_range"]))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title("Validation accuracy by learning rate (the best circled)", fontsize=10)
+    ax.grid(alpha=0.3)
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"Random search: validation accuracy after {result['epochs']} epochs on "
+        f"{result['n_train']} MNIST images ({result['n_validation']} held out), {sizes} ReLU "
+        "network, SGD"
+    )
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def _padded(low_high: tuple[float, float], factor: float = 1.8) -> tuple[float, float]:
+    """A log axis's range widened by ``factor`` at each end: points on the edge stay whole."""
+    return low_high[0] / factor, low_high[1] * factor
+
+
+def _searched_box(ax: Axes, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+    """The searched rectangle, dotted, on padded log axes."""
+    from matplotlib.patches import Rectangle
+
+    (x0, x1), (y0, y1) = x_range, y_range
+    box = Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linestyle=":", edgecolor="0.4")
+    ax.add_patch(box)
+    ax.set_xlim(*_padded(x_range))
+    ax.set_ylim(*_padded(y_range))
+
+
+# --- chapter 11: what the network learned ----------------------------------------------
+
+
+def plot_first_layer_weights(result: dict[str, Any], path: PathLike) -> Figure:
+    """The first layer's weights as one 28x28 image per hidden unit, red positive, blue
+    negative, each on its own symmetric scale (``result`` from :func:`what_it_learned`)."""
+    images = result["weights"]
+    n = len(images)
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // columns)
+    fig = _figure(figsize=(1.3 * columns + 0.4, 1.3 * rows + 0.9))
+    for j, image in enumerate(images):
+        ax = fig.add_subplot(rows, columns, j + 1)
+        scale = float(np.abs(image).max()) or 1.0
+        ax.imshow(image, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(f"unit {j}", fontsize=8)
+        ax.axis("off")
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"First-layer weights of the {sizes} network, one 28x28 image per hidden unit\n"
+        "red: the pixel adds to the unit's sum, blue: it subtracts"
+    )
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def plot_confident_mistakes(result: dict[str, Any], path: PathLike) -> Figure:
+    """The test images the network got wrong with the highest probability, most confident
+    first (:func:`numpynn.plots.misclassified_figure`; ``result`` from
+    :func:`what_it_learned`)."""
+    m = result["mistakes"]
+    fig = misclassified_figure(
+        m["images"],
+        m["true"],
+        m["predicted"],
+        [str(d) for d in range(10)],
+        probabilities=m["probability"],
+    )
+    C = result["confusion"]
+    wrong = int(C.sum() - np.trace(C))
+    fig.suptitle(
+        f"The {len(m['true'])} most confident of the {wrong} mistakes on {C.sum():,} test images:"
+        " predicted digit (its probability) above the true one",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def plot_learned_confusion(result: dict[str, Any], path: PathLike) -> Figure:
+    """The confusion matrix on the test images (:func:`numpynn.plots.confusion_figure`;
+    ``result`` from :func:`what_it_learned`)."""
+    sizes = "-".join(map(str, result["sizes"]))
+    title = f"{sizes} network on the MNIST test images"
+    fig = confusion_figure(result["confusion"], [str(d) for d in range(10)], title=title)
     _save(fig, path)
     return fig
