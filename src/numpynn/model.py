@@ -118,7 +118,8 @@ class Sequential:
     # --- forward and backward ----------------------------------------------------------
 
     def forward(self, X: npt.ArrayLike, training: bool = False) -> Array:
-        """The network's output for X: (n_samples, n_inputs) -> (n_samples, n_outputs)."""
+        """The network's output for X: (n_samples, n_inputs), or images (n_samples, C, H, W)
+        -> (n_samples, n_outputs). Inference runs on images in chunks (training.CHUNK)."""
         X = self._check_X(X)
         if not training:
             return forward_in_chunks(self.layers, X)
