@@ -17,3 +17,4 @@ def test_every_python_block_of_the_guide_runs_in_order(tmp_path, monkeypatch):
     assert len(history["loss"]) < 40  # early stopping ended it
     assert max(history["val_accuracy"]) > 0.9
     assert (tmp_path / "digits-run" / "checkpoint.npz").exists()
+    assert max(namespace["convnet_history"]["val_accuracy"]) > 0.9  # the convnet learned

@@ -123,7 +123,7 @@ def test_metadata_round_trips(tmp_path: Path) -> None:
     description = nn.load_metadata(saved(tmp_path, metadata=metadata))
     assert description["metadata"] == {**metadata, "classes": ["cat", "dog"]}
     assert description["format"] == "numpynn-model"
-    assert description["format_version"] == 1
+    assert description["format_version"] == 2
     assert description["numpynn_version"] == nn.__version__
     assert description["model"]["dtype"] == "float32"
 
@@ -302,11 +302,11 @@ def test_checkpoint_given_to_load(tmp_path: Path) -> None:
 
 def test_future_format_version(tmp_path: Path) -> None:
     description, arrays = parts(saved(tmp_path))
-    description["format_version"] = 2
+    description["format_version"] = 3
     description["numpynn_version"] = "9.0"
     description["model"] = {"something": "new"}
     with pytest.raises(
-        FileFormatError, match=r"format version 2 \(written by numpynn '9.0'\).*upgrade"
+        FileFormatError, match=r"format version 3 \(written by numpynn '9.0'\).*upgrade"
     ):
         nn.load(rewrite(tmp_path / "bad.npz", description, arrays))
 
@@ -422,7 +422,8 @@ def test_unsupported_parameter_dtype(tmp_path: Path) -> None:
 def test_model_dtype_disagrees_with_parameters(tmp_path: Path) -> None:
     description, arrays = parts(saved(tmp_path))
     description["model"]["dtype"] = "float64"
-    with pytest.raises(FileFormatError, match=r"model.dtype is 'float64' but the first Dense"):
+    message = r"model.dtype is 'float64' but the first layer with parameters has float32"
+    with pytest.raises(FileFormatError, match=message):
         nn.load(rewrite(tmp_path / "bad.npz", description, arrays))
 
 

@@ -187,3 +187,58 @@ def test_save_onnx_of_unsupported_model_leaves_existing_file_untouched(tmp_path:
         save_onnx(nn.Sequential(nn.Dense(2, 2), Square()), path)
     assert path.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+# --- convnets ------------------------------------------------------------------------------
+
+
+def convnet_of_every_image_layer(dtype: Any = np.float32) -> nn.Sequential:
+    rng = np.random.default_rng(0)
+    bn = nn.BatchNorm(4, eps=1e-3, dtype=dtype)
+    for array in (bn.gamma, bn.beta, bn.running_mean):
+        array[...] = rng.standard_normal(4)
+    bn.running_var[...] = rng.random(4) + 0.1
+    return nn.Sequential(
+        nn.Conv2D(2, 4, 3, stride=2, padding=1, seed=1, dtype=dtype),
+        bn,
+        nn.ReLU(),
+        nn.MaxPool2D(2),
+        nn.AvgPool2D(2, stride=1),
+        nn.Conv2D(4, 6, 1, seed=2, dtype=dtype),
+        nn.GlobalAvgPool2D(),
+        nn.Dense(6, 5, seed=3, dtype=dtype),
+        nn.Softmax(),
+    )
+
+
+def test_every_image_layer_matches_onnxruntime_within_1e_5() -> None:
+    model = convnet_of_every_image_layer()
+    X = np.random.default_rng(1).random((7, 2, 13, 13), dtype=np.float32)
+    proto = to_onnx(model)
+    ops = [node.op_type for node in proto.graph.node]
+    assert ops[:5] == ["Conv", "BatchNormalization", "Relu", "MaxPool", "AveragePool"]
+    assert ops[5:8] == ["Conv", "GlobalAveragePool", "Flatten"]
+    np.testing.assert_allclose(run_onnx(proto, X), model.forward(X), rtol=0, atol=1e-5)
+
+
+def test_the_issue_convnet_with_trained_batchnorm_matches_onnxruntime() -> None:
+    (X, y), _ = nn.datasets.load_mnist(shape="images", download=False)
+    model = nn.Sequential(
+        nn.Conv2D(1, 8, 3, padding=1, seed=0), nn.BatchNorm(8), nn.ReLU(), nn.MaxPool2D(2),
+        nn.Conv2D(8, 8, 3, padding=1, seed=1), nn.BatchNorm(8), nn.ReLU(), nn.MaxPool2D(2),
+        nn.Flatten(), nn.Dense(8 * 7 * 7, 16, seed=2), nn.ReLU(), nn.Dropout(0.5),
+        nn.Dense(16, 10, seed=3), nn.Softmax(),
+    )  # fmt: skip
+    model.fit(X[:512], y[:512], epochs=1, batch_size=64, seed=0)  # moves the running statistics
+    assert not np.allclose(model.layers[1].running_var, 1)
+    proto = to_onnx(model)
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", 1, "height", "width"]
+    np.testing.assert_allclose(run_onnx(proto, X[:300]), model.forward(X[:300]), atol=1e-5)
+
+
+def test_a_float64_convnet_exports_a_valid_graph() -> None:
+    # onnxruntime's CPU provider has no float64 Conv; the graph itself is valid ONNX
+    proto = to_onnx(convnet_of_every_image_layer(np.float64))
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE

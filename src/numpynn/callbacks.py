@@ -40,6 +40,8 @@ class Model(Protocol):
 
     def gradients(self) -> list[Array]: ...
 
+    def state_arrays(self) -> list[Array]: ...
+
 
 @dataclass
 class TrainingRun:
@@ -146,7 +148,8 @@ class LearningRateScheduler(Callback):
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` (default ``val_loss``) has not improved by more than ``min_delta``
-    for ``patience`` epochs; with ``restore_best_weights``, end with the best epoch's weights.
+    for ``patience`` epochs; with ``restore_best_weights``, end with the best epoch's weights
+    (``model.state_arrays()``: the parameters and the buffers, e.g. BatchNorm's statistics).
     Names with "accuracy" are better when higher, the others when lower."""
 
     def __init__(
@@ -182,7 +185,7 @@ class EarlyStopping(Callback):
         if self.best is None or self.sign * value < self.sign * self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = [p.copy() for p in self.model.parameters()]
+                self.best_weights = [p.copy() for p in self.model.state_arrays()]
         else:
             self.wait += 1
         if self.wait >= self.patience:
@@ -191,7 +194,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
         if self.restore_best_weights and self.best_weights:
-            for p, best in zip(self.model.parameters(), self.best_weights, strict=True):
+            for p, best in zip(self.model.state_arrays(), self.best_weights, strict=True):
                 p[...] = best
 
     def get_state(self) -> dict[str, Any]:
@@ -207,7 +210,7 @@ class EarlyStopping(Callback):
         best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
         stopped_epoch, weights = state["stopped_epoch"], state["best_weights"]
         done = self.run.epoch  # epochs 0 .. done - 1 have run
-        params = self.model.parameters()
+        params = self.model.state_arrays()
         valid = (
             (best is None) == (best_epoch is None)
             and (best is None or _is_number(best))
@@ -221,8 +224,8 @@ class EarlyStopping(Callback):
         if not valid:
             raise TypeError(
                 f"expected best (a number), best_epoch and stopped_epoch (epochs below {done}), "
-                "wait (a count) and best_weights (arrays of the model's parameters' shapes), got "
-                + ", ".join(f"{k}={v!r:.40}" for k, v in state.items())
+                "wait (a count) and best_weights (arrays of the shapes of the model's parameters "
+                "and buffers), got " + ", ".join(f"{k}={v!r:.40}" for k, v in state.items())
             )
         self.best, self.best_epoch, self.wait = best, best_epoch, wait
         self.stopped_epoch = stopped_epoch

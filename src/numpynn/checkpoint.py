@@ -114,8 +114,8 @@ def callback_states(callbacks: list[Callback]) -> dict[str, Any]:
 
 def restore_run(run: TrainingRun, checkpoint: io.Checkpoint, path: Path) -> None:
     """Put the state saved in ``checkpoint`` (read from ``path``) into ``run``: the model's
-    parameters and the optimiser's state in place, the generator's state, the history, the
-    epoch and each callback's state. ValueError naming the file if the run differs."""
+    parameters and buffers and the optimiser's state in place, the generator's state, the
+    history, the epoch and each callback's state. ValueError naming the file if the run differs."""
     model, saved = run.model, checkpoint.model
     if not isinstance(model, Sequential) or _structure(model) != _structure(saved):
         raise ValueError(
@@ -148,7 +148,7 @@ def restore_run(run: TrainingRun, checkpoint: io.Checkpoint, path: Path) -> None
             f"callbacks with state {sorted(ours_named)}: resume with the run's own callbacks"
         )
 
-    for p, value in zip(model.parameters(), saved.parameters(), strict=True):
+    for p, value in zip(model.state_arrays(), saved.state_arrays(), strict=True):
         p[...] = value
     optimizer.lr = saved_optimizer.lr
     optimizer.t = saved_optimizer.t
@@ -174,7 +174,10 @@ def _structure(model: Sequential) -> list[tuple[str, dict[str, Any], list[Any]]]
         (
             type(layer).__name__,
             layer.config(),
-            [(getattr(layer, p).shape, getattr(layer, p).dtype) for p in layer.params],
+            [
+                (getattr(layer, p).shape, getattr(layer, p).dtype)
+                for p in (*layer.params, *layer.buffers)
+            ],
         )
         for layer in model.layers
     ]

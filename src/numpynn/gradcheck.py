@@ -12,7 +12,7 @@ from .layers import Dropout
 from .losses import Loss
 from .losses import get as get_loss
 from .model import Sequential
-from .validation import check_same_length, check_X
+from .validation import check_same_length
 
 
 def numerical_gradient(f: Callable[[], float], x: Array, eps: float | None = None) -> Array:
@@ -76,7 +76,9 @@ def gradient_check(
     Returns ``{"layer 0 W": err, ..., "X": err}``.
     """
     loss = get_loss(loss)
-    inputs = check_X(X, n_features=model.n_inputs, dtype=model.dtype or np.float64).copy()
+    inputs = model._check_X(X).copy()  # rows or images, as the model takes them
+    if not np.issubdtype(inputs.dtype, np.floating) or model.dtype is None:
+        inputs = inputs.astype(np.float64)
     check_same_length(inputs, y)
     T = loss.prepare_targets(y, model.n_outputs or inputs.shape[1], inputs.dtype)
 

@@ -124,6 +124,17 @@ def preprocess_digit(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
     return _frame(small / small.max(), shape)
 
 
+def as_model_input(
+    X: Array, input_shape: tuple[int | None, ...] | None, image_shape: tuple[int, int]
+) -> Array:
+    """Images of ``image_shape`` (height, width) as flat pixel rows X: (n, height width), in
+    the shape a model of ``input_shape`` (``Sequential.input_shape``) takes: unchanged for rows,
+    (n, 1, height, width) for a convnet (one grey channel)."""
+    if input_shape is not None and len(input_shape) == 3:
+        return X.reshape(len(X), 1, *image_shape)
+    return X
+
+
 def _check_grey(grey: Array) -> Array:
     a = np.asarray(grey)
     if a.ndim != 2 or min(a.shape) < 1:

@@ -20,19 +20,30 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import _archive
+from . import layers as layers_module
 from ._archive import FLOAT_DTYPES, Archive, InvalidFileError, Unwritten
 from ._typing import Array
-from .errors import FileFormatError
-from .layers import LAYER_TYPES, Dense, Layer
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
+from .errors import FileFormatError, ShapeError
+from .layers import Dense, Flatten, Layer
 from .losses import LOSSES, Loss
 from .model import Sequential
+from .normalization import BatchNorm
 from .optimizers import OPTIMIZERS, Optimizer
 
 MODEL_FORMAT = "numpynn-model"
 CHECKPOINT_FORMAT = "numpynn-checkpoint"
-FORMAT_VERSION = 1  # of model files
-# Checkpoints: version 1 (numpynn 0.1.0) had no "callbacks"; version 2 adds their states.
-CHECKPOINT_VERSION = 2
+# Model files: version 1 had no "buffers" in a layer's entry; version 2 adds them (BatchNorm).
+FORMAT_VERSION = 2
+# Checkpoints: version 1 (numpynn 0.1.0) had no "callbacks"; version 2 adds their states;
+# version 3 holds a version-2 model description (layers with "buffers").
+CHECKPOINT_VERSION = 3
+# The layer types a model file stores, by name.
+LAYER_TYPES: dict[str, type[Layer]] = {
+    **layers_module.LAYER_TYPES,
+    **{cls.__name__: cls for cls in (Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D)},
+    **{cls.__name__: cls for cls in (BatchNorm, Flatten)},
+}
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 _LOSS_TYPES: dict[str, type[Loss]] = {cls.__name__: cls for cls in LOSSES.values()}
@@ -81,8 +92,8 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
 
 def _load_model(archive: Archive | Unwritten) -> tuple[Sequential, dict[str, Any]]:
     description = archive.description()
-    _check_format(description, MODEL_FORMAT, _MODEL_KEYS)
-    spec = _ModelSpec(description["model"])
+    version = _check_format(description, MODEL_FORMAT, _MODEL_KEYS)
+    spec = _ModelSpec(description["model"], buffers=version >= 2)
     if not isinstance(description["metadata"], dict):
         raise InvalidFileError(
             f"metadata must be a JSON object, got {_kind(description['metadata'])}"
@@ -187,7 +198,7 @@ def _load_checkpoint(archive: Archive | Unwritten) -> Checkpoint:
     version = _check_format(description, CHECKPOINT_FORMAT, _CHECKPOINT_KEYS, CHECKPOINT_VERSION)
     if version == 1:
         description["callbacks"] = {}
-    spec = _ModelSpec(description["model"])
+    spec = _ModelSpec(description["model"], buffers=version >= 3)
     optimizer, slots = _parse_optimizer(description["optimizer"])
     rng = _parse_rng(description["rng"])
     epoch = _get(description, "epoch", int, "the description")
@@ -196,7 +207,7 @@ def _load_checkpoint(archive: Archive | Unwritten) -> Checkpoint:
     history = _parse_history(description["history"])
 
     expected = dict(spec.arrays)
-    param_arrays = list(spec.arrays.items())
+    param_arrays = list(spec.param_arrays.items())
     for slot in slots:
         for k, (_, shape_and_dtype) in enumerate(param_arrays):
             expected[f"optimizer.{slot}.{k}"] = shape_and_dtype
@@ -284,7 +295,7 @@ def _load_arrays(value: Any, arrays: dict[str, Array]) -> Any:
 
 
 def _describe_model(model: Sequential) -> tuple[dict[str, Any], dict[str, Array]]:
-    """The model's JSON description and its parameter arrays by name."""
+    """The model's JSON description and its parameter and buffer arrays by name."""
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a numpynn Sequential, got {type(model).__name__}")
     layers, arrays = [], {}
@@ -295,15 +306,17 @@ def _describe_model(model: Sequential) -> tuple[dict[str, Any], dict[str, Array]
                 f"layer {i} is a {name}, which model files cannot store; they store the layer "
                 f"types {sorted(LAYER_TYPES)}"
             )
-        params = {}
-        for p in layer.params:
-            array = getattr(layer, p)
-            if array.dtype.name not in FLOAT_DTYPES:
-                raise TypeError(f"layer {i} ({name}) {p} must be one of {FLOAT_DTYPES}")
-            _check_finite(array, f"layer {i} ({name}) {p}")
-            params[p] = {"shape": list(array.shape), "dtype": array.dtype.name}
-            arrays[f"layers.{i}.{p}"] = array
-        layers.append({"type": name, "config": layer.config(), "params": params})
+        entry: dict[str, Any] = {"type": name, "config": layer.config()}
+        for kind in ("params", "buffers"):
+            entry[kind] = {}
+            for p in getattr(layer, kind):
+                array = getattr(layer, p)
+                if array.dtype.name not in FLOAT_DTYPES:
+                    raise TypeError(f"layer {i} ({name}) {p} must be one of {FLOAT_DTYPES}")
+                _check_finite(array, f"layer {i} ({name}) {p}")
+                entry[kind][p] = {"shape": list(array.shape), "dtype": array.dtype.name}
+                arrays[f"layers.{i}.{p}"] = array
+        layers.append(entry)
     loss = None
     if model.loss is not None:
         if type(model.loss) not in _LOSS_TYPES.values():
@@ -413,34 +426,47 @@ def _check_format(
 
 
 class _ModelSpec:
-    """A validated model description: what arrays to expect and how to build the model."""
+    """A validated model description: what arrays to expect and how to build the model.
+    ``buffers``: the layers list their buffers (format version 2; version 1 had none)."""
 
-    def __init__(self, description: Any) -> None:
+    def __init__(self, description: Any, *, buffers: bool = True) -> None:
         model = _as_dict(description, "model", {"dtype", "layers", "loss"})
         entries = _get(model, "layers", list, "model")
         self.layers: list[tuple[type[Layer], dict[str, Any]]] = []
-        self.arrays: dict[str, tuple[tuple[int, ...], str]] = {}
+        self.arrays: dict[str, tuple[tuple[int, ...], str]] = {}  # parameters and buffers
+        self.param_arrays: dict[str, tuple[tuple[int, ...], str]] = {}  # in parameters() order
         width = None
         for i, entry in enumerate(entries):
             where = f"model.layers[{i}]"
-            entry = _as_dict(entry, where, {"type", "config", "params"})
+            keys = {"type", "config", "params"} | ({"buffers"} if buffers else set())
+            entry = _as_dict(entry, where, keys)
             cls = _lookup(entry["type"], LAYER_TYPES, f"{where}.type", "layer type")
+            if not buffers and cls.buffers:
+                raise InvalidFileError(
+                    f"{where} is a {cls.__name__}, whose buffers a version-1 file cannot hold"
+                )
             config = _get(entry, "config", dict, where)
-            params = _as_dict(entry["params"], f"{where}.params", set(cls.params))
             shapes = {}
-            for p in cls.params:
-                shapes[p] = self._param(params[p], f"layers.{i}.{p}", f"{where}.params.{p}")
+            for kind in ("params", "buffers") if buffers else ("params",):
+                names = getattr(cls, kind)
+                listed = _as_dict(entry[kind], f"{where}.{kind}", set(names))
+                for p in names:
+                    shapes[p] = self._param(listed[p], f"layers.{i}.{p}", f"{where}.{kind}.{p}")
+                    if kind == "params":
+                        self.param_arrays[f"layers.{i}.{p}"] = self.arrays[f"layers.{i}.{p}"]
             if cls is Dense:
                 width = _check_dense(config, shapes, where, width)
             self.layers.append((cls, config))
-        dense_dtypes = [
-            self.arrays[f"layers.{i}.W"][1] for i, (c, _) in enumerate(self.layers) if c is Dense
+        first_dtypes = [
+            self.arrays[f"layers.{i}.{c.params[0]}"][1]
+            for i, (c, _) in enumerate(self.layers)
+            if c.params
         ]
         dtype = model["dtype"]
-        if dtype != (dense_dtypes[0] if dense_dtypes else None):
+        if dtype != (first_dtypes[0] if first_dtypes else None):
             raise InvalidFileError(
-                f"model.dtype is {_short(dtype)} but the first Dense layer's W is "
-                f"{dense_dtypes[0] if dense_dtypes else 'absent'}"
+                f"model.dtype is {_short(dtype)} but the first layer with parameters has "
+                f"{first_dtypes[0] if first_dtypes else 'none'}"
             )
         self.loss = None
         if model["loss"] is not None:
@@ -462,18 +488,32 @@ class _ModelSpec:
         return tuple(shape)
 
     def build(self, arrays: dict[str, Array]) -> Sequential:
-        """The model, from the validated ``arrays`` (its parameters are those arrays)."""
+        """The model, from the validated ``arrays`` (its parameters and buffers are those
+        arrays, which must have the shapes and the dtype that the layer's settings give)."""
         layers = []
         for i, (cls, config) in enumerate(self.layers):
+            where = f"model.layers[{i}]"
             kwargs = dict(config)
-            if cls is Dense:
-                kwargs["dtype"] = arrays[f"layers.{i}.W"].dtype
-            layer = _construct(cls, kwargs, config, f"model.layers[{i}].config")
-            for p in cls.params:
-                setattr(layer, p, arrays[f"layers.{i}.{p}"])
-                setattr(layer, "d" + p, np.zeros_like(arrays[f"layers.{i}.{p}"]))
+            if cls.params:  # Dense, Conv2D, BatchNorm: the dtype is their parameters'
+                kwargs["dtype"] = arrays[f"layers.{i}.{cls.params[0]}"].dtype
+            layer = _construct(cls, kwargs, config, f"{where}.config")
+            for p in (*cls.params, *cls.buffers):
+                array, made = arrays[f"layers.{i}.{p}"], getattr(layer, p)
+                if array.shape != made.shape or array.dtype != made.dtype:
+                    raise InvalidFileError(
+                        f"{where} is {layer!r}, so {p} must be {made.dtype} {made.shape}, but "
+                        f"the file holds {array.dtype} {array.shape}"
+                    )
+                setattr(layer, p, array)
+                if p in cls.params:
+                    setattr(layer, "d" + p, np.zeros_like(array))
+            if isinstance(layer, BatchNorm) and (layer.running_var < 0).any():
+                raise InvalidFileError(f"{where} running_var must be >= 0 (a variance)")
             layers.append(layer)
-        model = Sequential(*layers)
+        try:
+            model = Sequential(*layers)
+        except ShapeError as exc:
+            raise InvalidFileError(f"the layers do not chain: {exc}") from None
         if self.loss is not None:
             loss_cls, config = self.loss
             model.loss = _construct(loss_cls, config, config, "model.loss.config")

@@ -20,11 +20,13 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from ._typing import Array, Seed
 from .callbacks import Callback, TrainingRun
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import ShapeError
-from .layers import Dense, Dropout, Layer, Sigmoid, Softmax, activation_layer
+from .layers import Dense, Dropout, Flatten, Layer, Sigmoid, Softmax, activation_layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .normalization import BatchNorm
 from .optimizers import Optimizer
-from .training import forward, interrupt_after_batch, train
+from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
 from .validation import check_positive_int, check_same_length, check_sample_weight, check_X
 
 
@@ -41,16 +43,7 @@ class Sequential:
                     f"layer {i} is the same object as layer {first} ({layer!r}); give each "
                     f"position its own layer, e.g. {type(layer).__name__}() twice"
                 )
-        width = None
-        for i, layer in enumerate(layers):
-            if isinstance(layer, Dense):
-                if width is not None and layer.n_in != width:
-                    raise ShapeError(
-                        f"layer {i} ({layer!r}) takes {layer.n_in} inputs but the layer before "
-                        f"it outputs {width}: W of shape {layer.W.shape} cannot follow an "
-                        f"output of shape (n_samples, {width})"
-                    )
-                width = layer.n_out
+        _check_shapes(layers)
         self.layers: list[Layer] = list(layers)
         self.loss: Loss | None = None  # set by fit; evaluate uses it by default
         self.stop_training = False
@@ -65,22 +58,44 @@ class Sequential:
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     @property
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """The shape of one sample the model takes, None for a size it leaves open:
+        ``(n_features,)`` for rows (a first Dense), ``(channels, None, None)`` for images (a
+        first Conv2D; pools: ``(None, None, None)``); None when either would do (a first
+        BatchNorm or Flatten, or no layer that fixes it)."""
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                return (layer.n_in,)
+            if isinstance(layer, Conv2D):
+                return (layer.in_channels, None, None)
+            if isinstance(layer, MaxPool2D | AvgPool2D | GlobalAvgPool2D):
+                return (None, None, None)
+            if isinstance(layer, BatchNorm | Flatten):
+                return None
+        return None
+
+    @property
     def n_inputs(self) -> int | None:
-        """Number of input features (None for a model without Dense layers)."""
-        dense = self.dense_layers
-        return dense[0].n_in if dense else None
+        """Number of input features of a model that takes rows (None for images, or a model
+        without Dense layers)."""
+        shape = self.input_shape
+        return shape[0] if shape is not None and len(shape) == 1 else None
 
     @property
     def n_outputs(self) -> int | None:
-        """Number of outputs (None for a model without Dense layers)."""
-        dense = self.dense_layers
-        return dense[-1].n_out if dense else None
+        """Number of outputs: the last Dense layer's, or for a model without Dense layers the
+        last Conv2D's channels (None for a model with neither)."""
+        sized = [layer for layer in self.layers if isinstance(layer, Dense | Conv2D)]
+        if not sized:
+            return None
+        last = sized[-1]
+        return last.n_out if isinstance(last, Dense) else last.out_channels
 
     @property
     def dtype(self) -> np.dtype[Any] | None:
         """The parameters' floating type (None for a model without parameters)."""
-        dense = self.dense_layers
-        return dense[0].W.dtype if dense else None
+        params = self.parameters()
+        return params[0].dtype if params else None
 
     def parameters(self) -> list[Array]:
         """Every trainable array, in layer order (W then b for each Dense)."""
@@ -90,12 +105,25 @@ class Sequential:
         """The gradient arrays, in the order of ``parameters()``."""
         return [getattr(layer, "d" + name) for layer in self.layers for name in layer.params]
 
+    def buffers(self) -> list[Array]:
+        """The arrays of state that is not trained (BatchNorm's running statistics), in layer
+        order."""
+        return [getattr(layer, name) for layer in self.layers for name in layer.buffers]
+
+    def state_arrays(self) -> list[Array]:
+        """What the model's outputs depend on: ``parameters()`` then ``buffers()``. A model's
+        weights, to save, copy or restore in place (best weights, checkpoints)."""
+        return self.parameters() + self.buffers()
+
     # --- forward and backward ----------------------------------------------------------
 
     def forward(self, X: npt.ArrayLike, training: bool = False) -> Array:
-        """The network's output for X: (n_samples, n_inputs) -> (n_samples, n_outputs)."""
-        output = forward(self.layers, self._check_X(X), training)
-        return output.copy() if training else output  # training outputs are reused scratch
+        """The network's output for X: (n_samples, n_inputs), or images (n_samples, C, H, W)
+        -> (n_samples, n_outputs). Inference runs on images in chunks (training.CHUNK)."""
+        X = self._check_X(X)
+        if not training:
+            return forward_in_chunks(self.layers, X)
+        return forward(self.layers, X, training).copy()  # training outputs are reused scratch
 
     def predict(self, X: npt.ArrayLike) -> Array:
         """Class labels (n_samples,) for a classifier (a Softmax or Sigmoid output layer, or
@@ -104,7 +132,7 @@ class Sequential:
         kind = self._output_kind()
         if kind == "multiclass":  # softmax keeps the order within a row: skip it, take the argmax
             layers = self.layers[:-1] if isinstance(self.layers[-1], Softmax) else self.layers
-            return forward(layers, self._check_X(X), training=False).argmax(axis=1)
+            return forward_in_chunks(layers, self._check_X(X)).argmax(axis=1)
         output = self.forward(X)
         if kind == "binary":
             threshold = 0.0 if self._outputs_are_logits() else 0.5
@@ -138,7 +166,7 @@ class Sequential:
         check_same_length(X, y)
         layers, fused_loss = losses_module.fuse(self.layers, loss)
         T = self._prepare_targets(fused_loss, y, self._n_outputs_of(X), X.dtype)
-        output = forward(layers, X, training=False)
+        output = forward_in_chunks(layers, X)
         result = {"loss": fused_loss.forward(output, T)}
         if self._reports_accuracy(loss):
             result["accuracy"] = fused_loss.count_correct(output, T) / len(X)
@@ -163,10 +191,12 @@ class Sequential:
         threads: int | None = None,
         initial_epoch: int = 0,
         resume: bool = False,
+        augment: Augment | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
-        X: (n_samples, n_features); y: class labels (n_samples,), one-hot rows or target values
+        X: (n_samples, n_features), or images (n_samples, channels, height, width) for a
+        model that starts with Conv2D; y: class labels (n_samples,), one-hot rows or target values
         (n_samples, n_outputs). ``loss`` defaults to what the output layer suggests
         (Softmax -> CrossEntropy, Sigmoid -> BinaryCrossEntropy, else MeanSquaredError).
         ``batch_size=None`` trains on the full batch. ``seed`` (an int or a Generator) drives
@@ -184,6 +214,11 @@ class Sequential:
         interrupted by a crash or Ctrl-C and started again with the same call ends
         bit-identical to an uninterrupted one. Ctrl-C stops training at the end of the current
         batch, raising :class:`~numpynn.errors.TrainingInterrupted` (a KeyboardInterrupt).
+
+        ``augment`` is a function of (x_batch, rng) that returns a changed copy of a training
+        batch, e.g. ``lambda x, rng: nn.datasets.random_shift(x, 2, rng)``: it draws from the
+        run's generator (``seed``), so the same seed gives the same changes and a resumed run
+        continues them exactly. Validation data is never augmented.
 
         ``threads`` limits the BLAS threads for this call (needs threadpoolctl). Small matrix
         products run much slower on two threads when another process holds a core: on a busy
@@ -220,6 +255,8 @@ class Sequential:
             validation = (X_val, T_val)
         if threads is not None:
             threads = check_positive_int("threads", threads)
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a function of (x_batch, rng), got {augment!r}")
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -246,13 +283,17 @@ class Sequential:
                 validation=validation,
                 shuffle=shuffle,
                 accuracy=self._reports_accuracy(loss),
+                augment=augment,
                 resume=resume,
             )
 
     # --- helpers -----------------------------------------------------------------------
 
     def _check_X(self, X: npt.ArrayLike, name: str = "X") -> Array:
-        return check_X(X, name=name, n_features=self.n_inputs, dtype=self.dtype)
+        shape = self.input_shape
+        ndim = None if shape is None else len(shape) + 1
+        n_features = shape[0] if shape is not None else _first_width(self.layers)
+        return check_X(X, name=name, n_features=n_features, dtype=self.dtype, ndim=ndim)
 
     def _check_optimizer_state(self, optimizer: Optimizer) -> None:
         """An optimiser that has already stepped must hold state for this model's parameters."""
@@ -266,7 +307,7 @@ class Sequential:
                 )
 
     def _n_outputs_of(self, X: Array) -> int:
-        return self.n_outputs if self.n_outputs is not None else X.shape[1]
+        return self.n_outputs if self.n_outputs is not None else X.shape[1]  # rows only
 
     def _reports_accuracy(self, loss: Loss) -> bool:
         """Whether fit and evaluate report accuracy: for a classification loss, or any loss
@@ -316,6 +357,70 @@ class Sequential:
         if isinstance(last, Sigmoid):
             return "binary" if self.n_outputs == 1 else "multiclass"
         return "values"
+
+
+def _first_width(layers: Sequence[Layer]) -> int | None:
+    """A first BatchNorm's feature (or channel) count: the size of X's axis 1."""
+    for layer in layers:
+        if isinstance(layer, BatchNorm):
+            return layer.num_features
+        if layer.params:
+            return None
+    return None
+
+
+def _describe(kind: str | None, size: int | None) -> str:
+    n = "?" if size is None else size
+    return f"(n_samples, {n})" if kind == "rows" else f"(n_samples, {n}, height, width)"
+
+
+def _check_shapes(layers: Sequence[Layer]) -> None:
+    """ShapeError naming the layer and both shapes where a layer cannot take what the layer
+    before it outputs: Dense widths, channel counts, rows against images. Image heights and
+    widths depend on the input; the layers check them when they run."""
+    # What flows between layers: "rows" or "images" (None: not known yet), and its width.
+    kind: str | None = None
+    size: int | None = None
+    for i, layer in enumerate(layers):
+        takes: tuple[str, int | None] | None = None
+        gives: tuple[str | None, int | None]
+        if isinstance(layer, Dense):
+            takes, gives = ("rows", layer.n_in), ("rows", layer.n_out)
+        elif isinstance(layer, Conv2D):
+            takes, gives = ("images", layer.in_channels), ("images", layer.out_channels)
+        elif isinstance(layer, MaxPool2D | AvgPool2D):
+            if kind == "rows":
+                takes = ("images", size)
+            gives = ("images", size)
+        elif isinstance(layer, GlobalAvgPool2D):
+            if kind == "rows":
+                takes = ("images", size)
+            gives = ("rows", size)
+        elif isinstance(layer, BatchNorm):
+            takes = (kind or "rows", layer.num_features)
+            gives = (kind, layer.num_features) if kind else (None, None)
+        elif isinstance(layer, Flatten):
+            gives = ("rows", size if kind == "rows" else None)
+        else:
+            continue  # elementwise: the shape flows through
+        if (
+            takes is not None
+            and kind is not None
+            and (takes[0] != kind or (size is not None and takes[1] != size))
+        ):
+            if isinstance(layer, Dense) and kind == "rows":
+                raise ShapeError(
+                    f"layer {i} ({layer!r}) takes {layer.n_in} inputs but the layer before "
+                    f"it outputs {size}: W of shape {layer.W.shape} cannot follow an "
+                    f"output of shape (n_samples, {size})"
+                )
+            what = "rows" if takes[0] == "rows" else "images"
+            hint = ": add a Flatten() before it" if takes[0] == "rows" and kind == "images" else ""
+            raise ShapeError(
+                f"layer {i} ({layer!r}) takes {what} of shape {_describe(*takes)} but the layer "
+                f"before it outputs {_describe(kind, size)}{hint}"
+            )
+        kind, size = gives
 
 
 def _blas_threads(threads: int | None) -> contextlib.AbstractContextManager[object]:

@@ -1,8 +1,9 @@
 """ONNX export: a numpynn ``Sequential`` as an ``onnx.ModelProto`` (needs the ``onnx`` extra).
 
-The graph takes ``X`` of shape ``(batch, n_features)`` (the batch dimension is dynamic) and gives
-``Y`` of shape ``(batch, n_outputs)``, in the model's floating type (float32 or float64). Each
-layer becomes the ONNX operator of the same formula, for inference:
+The graph takes ``X`` of shape ``(batch, n_features)``, or images ``(batch, channels, height,
+width)`` for a convnet (the batch dimension, and an image's height and width, are dynamic), and
+gives ``Y`` of shape ``(batch, n_outputs)``, in the model's floating type (float32 or float64).
+Each layer becomes the ONNX operator of the same formula, for inference:
 
 ==============  ================================================
 numpynn layer   ONNX
@@ -16,6 +17,14 @@ Identity        Identity
 Step            Cast(Greater(x, 0)): 1 where x > 0, else 0
 Softmax         Softmax(axis=-1)
 Dropout         Identity (dropout is the identity at inference)
+Conv2D          Conv(x, W, b), W: (C_out, C_in, k, k) as ONNX lays it out; strides, pads
+MaxPool2D       MaxPool (floor mode: the edge left over is dropped, as numpynn does)
+AvgPool2D       AveragePool (no padding)
+GlobalAvgPool2D GlobalAveragePool, then Flatten: (n, C, 1, 1) -> (n, C)
+Flatten         Flatten(axis=1)
+BatchNorm       BatchNormalization(x, gamma, beta, running_mean, running_var, epsilon): the
+                inference formula with the running statistics (numpynn's running_var averages
+                the batches' biased variances; ONNX uses the given var as it is)
 ==============  ================================================
 
 Any other layer (e.g. a user's own ``Layer`` subclass) raises a TypeError naming it.
@@ -30,9 +39,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .atomic import atomic_write
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import (
     Dense,
     Dropout,
+    Flatten,
     Identity,
     Layer,
     LeakyReLU,
@@ -43,6 +54,7 @@ from .layers import (
     Tanh,
 )
 from .model import Sequential
+from .normalization import BatchNorm
 
 if TYPE_CHECKING:
     import onnx
@@ -75,8 +87,13 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
 
     nodes: list[Any] = []
     initializers: list[Any] = []
-    width: int | None = model.n_inputs
-    n_inputs = width
+    # The input's dimensions: fixed sizes as numbers, the others named (dynamic).
+    shape = model.input_shape or (None,)  # a first BatchNorm or Flatten: rows of any width
+    names = ["features"] if len(shape) == 1 else ["channels", "height", "width"]
+    input_dims: list[Any] = ["batch"] + [
+        n if d is None else d for d, n in zip(shape, names, strict=True)
+    ]
+    output_dims: list[Any] = ["batch", *input_dims[1:]]
     x = "X"
     for i, layer in enumerate(model.layers):
         convert = _CONVERTERS.get(type(layer))
@@ -90,7 +107,15 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
         nodes += new_nodes
         initializers += new_initializers
         if isinstance(layer, Dense):
-            width = layer.n_out
+            output_dims = ["batch", layer.n_out]
+        elif isinstance(layer, Conv2D):
+            output_dims = ["batch", layer.out_channels, "out_height", "out_width"]
+        elif isinstance(layer, MaxPool2D | AvgPool2D):
+            output_dims = [*output_dims[:2], "out_height", "out_width"]
+        elif isinstance(layer, GlobalAvgPool2D):
+            output_dims = output_dims[:2]
+        elif isinstance(layer, Flatten):
+            output_dims = ["batch", "flat"]
         x = y
     if not model.layers:
         nodes.append(helper.make_node("Identity", ["X"], ["Y"]))
@@ -98,8 +123,8 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     graph = helper.make_graph(
         nodes,
         "numpynn",
-        [helper.make_tensor_value_info("X", elem_type, ["batch", n_inputs])],
-        [helper.make_tensor_value_info("Y", elem_type, ["batch", width])],
+        [helper.make_tensor_value_info("X", elem_type, input_dims)],
+        [helper.make_tensor_value_info("Y", elem_type, output_dims)],
         initializer=initializers,
     )
     proto = helper.make_model(
@@ -124,10 +149,10 @@ def save_onnx(
 
 def _model_dtype(model: Sequential) -> np.dtype[Any]:
     """The one floating type of the model's parameters (float32 for a model without any)."""
-    dtypes = {layer.W.dtype for layer in model.dense_layers}
+    dtypes = {array.dtype for array in model.state_arrays()}
     if len(dtypes) > 1:
         raise ValueError(
-            f"the model's Dense layers mix floating types {sorted(map(str, dtypes))}: ONNX needs "
+            f"the model's layers mix floating types {sorted(map(str, dtypes))}: ONNX needs "
             "one; cast the parameters to float32 or float64 first"
         )
     dtype = dtypes.pop() if dtypes else np.dtype(np.float32)
@@ -181,6 +206,47 @@ def _step(layer: Step, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tup
     )
 
 
+def _conv(layer: Conv2D, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    W, b, k, s, p = prefix + "W", prefix + "b", layer.kernel_size, layer.stride, layer.padding
+    node = helper.make_node(
+        "Conv", [x, W, b], [y], kernel_shape=[k, k], strides=[s, s], pads=[p, p, p, p]
+    )
+    return [node], [numpy_helper.from_array(layer.W, W), numpy_helper.from_array(layer.b, b)]
+
+
+def _pool(op: str) -> Converter:
+    def convert(layer: Any, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+        from onnx import helper
+
+        k, s = layer.size, layer.stride
+        return [helper.make_node(op, [x], [y], kernel_shape=[k, k], strides=[s, s])], []
+
+    return convert
+
+
+def _global_avg_pool(layer: Layer, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper
+
+    pooled = prefix + "pooled"  # (n, C, 1, 1)
+    return [
+        helper.make_node("GlobalAveragePool", [x], [pooled]),
+        helper.make_node("Flatten", [pooled], [y], axis=1),
+    ], []
+
+
+def _batch_norm(layer: BatchNorm, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    names = [prefix + name for name in ("gamma", "beta", "running_mean", "running_var")]
+    arrays = [layer.gamma, layer.beta, layer.running_mean, layer.running_var]
+    return (
+        [helper.make_node("BatchNormalization", [x, *names], [y], epsilon=layer.eps)],
+        [numpy_helper.from_array(a, n) for a, n in zip(arrays, names, strict=True)],
+    )
+
+
 _CONVERTERS: dict[type[Layer], Converter] = {
     Dense: _dense,
     Sigmoid: _elementwise("Sigmoid"),
@@ -191,4 +257,10 @@ _CONVERTERS: dict[type[Layer], Converter] = {
     Step: _step,
     Softmax: _elementwise("Softmax", axis=-1),
     Dropout: _elementwise("Identity"),
+    Conv2D: _conv,
+    MaxPool2D: _pool("MaxPool"),
+    AvgPool2D: _pool("AveragePool"),
+    GlobalAvgPool2D: _global_avg_pool,
+    Flatten: _elementwise("Flatten", axis=1),
+    BatchNorm: _batch_norm,
 }

@@ -434,6 +434,32 @@ def plot_decision_boundary(
     return _save(figure, path)
 
 
+def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
+    """The filters of a convolution, W: (C_out, C_in, k, k), one small grey picture each (of
+    the first input channel), as in DLFS ch. 7: each scaled to its own range, light for large
+    weights."""
+    W = np.asarray(W)
+    n = len(W)
+    columns = min(n, 8)
+    rows = -(-n // columns)
+    fig = _figure(figsize=(1.1 * columns, 1.1 * rows + 0.5))
+    for k in range(n):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        ax.imshow(W[k, 0], cmap="gray", interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    channels = "" if W.shape[1] == 1 else f", input channel 1 of {W.shape[1]}"
+    heading = f"{title}: " if title else ""
+    fig.suptitle(f"{heading}{n} filters, {W.shape[2]}x{W.shape[3]}{channels}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_filters(W: npt.ArrayLike, path: PathLike, *, title: str = "") -> Path:
+    """:func:`filters_figure` as a PNG at ``path``."""
+    return _save(filters_figure(W, title=title), path)
+
+
 def _figure(figsize: tuple[float, float]) -> Figure:
     from matplotlib.figure import Figure  # lazy: the library never needs matplotlib
 

@@ -10,7 +10,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 import numpy as np
@@ -20,6 +20,8 @@ from .callbacks import Callback, TrainingRun
 from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .losses import CrossEntropy, Loss
+
+Augment = Callable[[Array, np.random.Generator], Array]
 
 
 def train(
@@ -34,13 +36,16 @@ def train(
     validation: tuple[Array, Array] | None,
     shuffle: bool,
     accuracy: bool,
+    augment: Augment | None = None,
     resume: bool = False,
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
     X: (n_samples, ...) and targets T: (n_samples, n_outputs), each sample's loss
     weighted by ``weights`` (n_samples,) if given, from epoch ``run.epoch`` to ``run.epochs``
     (or until a callback stops it); ``accuracy`` adds the fraction of correct classes to the
-    logs. Return the run's history."""
+    logs. ``augment(x, rng)`` returns a changed copy of each training batch x (random shifts
+    of images...), drawing from the run's generator, so a resumed run draws the same. Return
+    the run's history."""
     model, optimizer = run.model, run.optimizer
     callbacks = sorted(run.callbacks, key=lambda callback: callback.order)
     model.stop_training = False
@@ -83,6 +88,8 @@ def train(
             x = X.take(rows, 0, x_all[:m], "clip")
             t = T.take(rows, 0, t_all[:m], "clip")
             w = None if weights is None else weights.take(rows, mode="clip")
+            if augment is not None:
+                x = augment(x, run.rng)
 
             output = forward(layers, x, training=True)
             batch_loss = loss.forward(output, t, w)
@@ -114,7 +121,7 @@ def train(
             logs["accuracy"] = total_correct / n
         if validation is not None:
             X_val, T_val = validation
-            val_output = forward(layers, X_val, training=False)
+            val_output = forward_in_chunks(layers, X_val)
             logs["val_loss"] = validation_loss.forward(val_output, T_val)
             if accuracy:
                 logs["val_accuracy"] = validation_loss.count_correct(val_output, T_val) / len(X_val)
@@ -166,6 +173,23 @@ def forward(layers: Sequence[Layer], x: Array, training: bool) -> Array:
     for layer in layers:
         x = layer.forward(x, training)
     return x
+
+
+CHUNK = 256  # images per forward pass at inference: im2col's columns stay near 60 MB
+
+
+def forward_in_chunks(layers: Sequence[Layer], x: Array) -> Array:
+    """``forward(layers, x, training=False)``, for images (x of 3 or more axes) in chunks of
+    ``CHUNK`` samples: each sample's output is the same, but a convolution's im2col columns
+    (C k k values per output pixel) need memory for a chunk, not for the whole of x."""
+    if x.ndim <= 2 or len(x) <= CHUNK:
+        return forward(layers, x, training=False)
+    first = forward(layers, x[:CHUNK], training=False)
+    out = np.empty((len(x), *first.shape[1:]), first.dtype)
+    out[:CHUNK] = first
+    for start in range(CHUNK, len(x), CHUNK):
+        out[start : start + CHUNK] = forward(layers, x[start : start + CHUNK], training=False)
+    return out
 
 
 def _backward_order(layers: Sequence[Layer]) -> list[Layer]:

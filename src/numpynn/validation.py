@@ -15,29 +15,49 @@ from .errors import ShapeError
 
 
 def check_X(
-    X: npt.ArrayLike, *, name: str = "X", n_features: int | None = None, dtype: Any = None
+    X: npt.ArrayLike,
+    *,
+    name: str = "X",
+    n_features: int | None = None,
+    dtype: Any = None,
+    ndim: int | None = 2,
 ) -> Array:
-    """X as a finite, non-empty float array of shape (n_samples, n_features), cast to ``dtype``
-    (or kept float, float64 for integer input). Raises TypeError/ValueError/ShapeError."""
+    """X as a finite, non-empty, C-contiguous float array, cast to ``dtype`` (or kept float,
+    float64 for integer input). ``ndim`` 2: rows (n_samples, n_features); 4: images
+    (n_samples, channels, height, width); None: either. ``n_features`` is the size of axis 1
+    that the model takes (features or channels). Raises TypeError/ValueError/ShapeError."""
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ValueError(f"{name} must be a 2-D array of numbers: {exc}") from None
+        kind = {2: "a 2-D array", 4: "a 4-D array", None: "an array"}[ndim]
+        raise ValueError(f"{name} must be {kind} of numbers: {exc}") from None
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
     if np.issubdtype(X.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ShapeError(
-            f"{name} must be 2-D with shape (n_samples, n_features), got {X.ndim}-D shape "
-            f"{X.shape}" + ("; use X.reshape(1, -1) for a single sample" if X.ndim == 1 else "")
-        )
+    rows, images = "(n_samples, n_features)", "(n_samples, channels, height, width)"
+    expected = f"2-D rows {rows} or 4-D images {images}"
+    if ndim == 2:
+        expected = f"2-D with shape {rows}"
+    elif ndim == 4:
+        expected = f"4-D images of shape {images}"
+    if X.ndim not in ((2, 4) if ndim is None else (ndim,)):
+        hint = ""
+        if X.ndim == 1 and ndim != 4:
+            hint = "; use X.reshape(1, -1) for a single sample"
+        elif ndim == 4 and X.ndim in (2, 3):
+            hint = "; reshape flat rows or single images to (n_samples, channels, height, width)"
+        elif ndim == 2 and X.ndim > 2:
+            hint = "; flatten images to rows with X.reshape(len(X), -1)"
+        raise ShapeError(f"{name} must be {expected}, got {X.ndim}-D shape {X.shape}{hint}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: got shape {X.shape}, need at least one sample")
     if n_features is not None and X.shape[1] != n_features:
+        what = "features (columns)" if X.ndim == 2 else "channels (axis 1)"
+        takes = f"(n_samples, {n_features}" + (", height, width)" if X.ndim == 4 else ")")
         raise ShapeError(
-            f"{name} must have {n_features} features (columns) to match the model's input, "
-            f"got shape {X.shape}"
+            f"{name} must have {n_features} {what} to match the model's input, got shape "
+            f"{X.shape}; the model takes {takes}"
         )
     if dtype is None:
         dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64

@@ -27,6 +27,7 @@ from .serve import serve_command
 EXAMPLES = """examples:
   numpynn train                         the default MNIST classifier (784-512-10, 8 epochs)
   numpynn train --preset nielsen        Nielsen's [784, 30, 10] sigmoid network
+  numpynn train --preset cnn            a convnet with BatchNorm and shifted images
   numpynn train --dataset digits --epochs 20 --out runs/digits
   numpynn train --resume runs/digits    continue an interrupted run
   numpynn evaluate runs/digits          the run's model.npz
@@ -103,10 +104,10 @@ def build_parser() -> Parser:
     train = commands.add_parser(
         "train",
         help="train a classifier and write a run directory",
-        description="Train a fully connected network. Without options: the default MNIST "
-        "classifier (defaults in brackets; digits and planar have their own). Options "
-        "override the preset, which overrides the dataset's defaults. Each epoch is "
-        "checkpointed; Ctrl-C stops after the current batch.",
+        description="Train a fully connected network, or a convnet (--preset cnn). Without "
+        "options: the default MNIST classifier (defaults in brackets; digits and planar have "
+        "their own). Options override the preset, which overrides the dataset's defaults. "
+        "Each epoch is checkpointed; Ctrl-C stops after the current batch.",
     )
     add = train.add_argument
     add("--dataset", choices=CHOICES["dataset"], help="the data (default mnist)")
@@ -122,6 +123,11 @@ def build_parser() -> Parser:
         type=option("lr_decay"),
         metavar="F",
         help="multiply the rate by F each epoch (0.7)",
+    )
+    add(
+        "--schedule",
+        choices=CHOICES["schedule"],
+        help="learning rate: exponential (--lr-decay) or cosine (to lr/100) (exponential)",
     )
     add("--epochs", type=option("epochs"), metavar="N", help="number of epochs (8)")
     add("--batch-size", type=option("batch_size"), metavar="N", help="mini-batch size (128)")
@@ -143,6 +149,12 @@ def build_parser() -> Parser:
         type=option("validation"),
         metavar="N",
         help="training samples held out (5000)",
+    )
+    add(
+        "--shift",
+        type=option("shift"),
+        metavar="N",
+        help="move each training image by up to N pixels, new shifts every epoch (0)",
     )
     add(
         "--patience",
@@ -199,13 +211,17 @@ def build_parser() -> Parser:
 
     plot = commands.add_parser(
         "plot",
-        help="draw figures: activation functions, learning curves of runs",
+        help="draw figures: activation functions, learning curves of runs, convnet filters",
         description="plot activations: the activation functions and their derivatives. plot "
         "curves RUN_DIR: redraw a run's learning curves (into RUN_DIR/curves.png); with several "
-        "run directories, overlay their curves for comparison (into curves.png).",
+        "run directories, overlay their curves for comparison (into curves.png). plot filters "
+        "MODEL: the first convolution's filters of a convnet model file (into filters.png "
+        "beside it).",
     )
-    plot.add_argument("what", choices=["activations", "curves"], help="what to draw")
-    plot.add_argument("runs", metavar="RUN_DIR", nargs="*", help="run directories (curves)")
+    plot.add_argument("what", choices=["activations", "curves", "filters"], help="what to draw")
+    plot.add_argument(
+        "runs", metavar="RUN_DIR", nargs="*", help="run directories (curves), a model (filters)"
+    )
     plot.add_argument("--out", help="PNG file (default: see above)")
 
     export = commands.add_parser(

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..conv import Conv2D
 from ..errors import FileFormatError
 from . import config, data, report, train
 from .errors import CLIError
@@ -183,7 +184,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
     labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
     with datasets_log(quiet=False):
         X, y = data.load_test(dataset, args.data_dir)
-    check_inputs(args.model, model, X.shape[1], f"the {dataset} test set has")
+    check_inputs(args.model, model, metadata, X.shape[1], f"the {dataset} test set has")
+    if model_takes_images(model):
+        X = X.reshape(len(X), 1, *data_image_shape(args.model, dataset, metadata))
     n_classes = max(len(labels), int(y.max()) + 1)
     labels = labels + [str(k) for k in range(len(labels), n_classes)]
     test = report.evaluate(model, X.astype(model.dtype), y, n_classes)
@@ -201,10 +204,12 @@ UNSURE = 0.5  # predict warns when the top class probability is below this
 
 def predict_command(args: argparse.Namespace) -> int:
     from ..errors import NoDigitError
-    from ..imaging import preprocess_digit, read_image
+    from ..imaging import as_model_input, preprocess_digit, read_image
 
     model, metadata = load_model(args.model)
     shape = metadata.get("image_shape")
+    if shape is None and model_takes_images(model):
+        raise CLIError(f"{args.model} is a convnet without an image_shape in its metadata")
     if shape is None:
         side = round(float(np.sqrt(model.n_inputs or 0)))
         if side * side != model.n_inputs:
@@ -224,7 +229,8 @@ def predict_command(args: argparse.Namespace) -> int:
             reason = str(exc).removeprefix("no digit found: ")
             raise CLIError(f"no digit found in {path}: {reason}") from None
     X = np.stack([x.ravel() for x in inputs])
-    check_inputs(args.model, model, X.shape[1], "the images have")
+    check_inputs(args.model, model, metadata, X.shape[1], "the images have")
+    X = as_model_input(X, model.input_shape, shape)
     scores = class_probabilities(model, X.astype(model.dtype))
     width = max(len(str(p)) for p in args.images)
     for path, row in zip(args.images, scores, strict=True):
@@ -313,6 +319,20 @@ def plot_command(args: argparse.Namespace) -> int:
         if args.runs:
             raise CLIError("plot activations takes no RUN_DIR (plot curves RUN_DIR draws a run)")
         path = plots.plot_activations(args.out or "activations.png")
+    elif args.what == "filters":
+        if len(args.runs) != 1:
+            raise CLIError(
+                "plot filters takes one model file: numpynn plot filters RUN_DIR/model.npz"
+            )
+        model, _ = load_model(args.runs[0])
+        convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+        if not convs:
+            raise CLIError(f"{args.runs[0]} has no Conv2D layer: plot filters draws a convnet's")
+        given = Path(args.runs[0])
+        where = given if given.is_dir() else given.parent
+        path = plots.plot_filters(
+            convs[0].W, args.out or where / "filters.png", title=f"{where.name}, first Conv2D"
+        )
     elif not args.runs:
         raise CLIError("plot curves needs at least one RUN_DIR: numpynn plot curves runs/mnist")
     elif len(args.runs) == 1:
@@ -422,7 +442,36 @@ def load_model(path: str) -> tuple[Any, dict[str, Any]]:
     return checkpoint.model, user_metadata(best) if best.exists() else {}
 
 
-def check_inputs(model_path: str, model: Any, n_features: int, what: str) -> None:
+def model_takes_images(model: Any) -> bool:
+    shape = model.input_shape
+    return shape is not None and len(shape) == 3
+
+
+def data_image_shape(model_path: str, dataset: str, metadata: dict[str, Any]) -> tuple[int, int]:
+    """The (height, width) of ``dataset``'s images, which a convnet must have been trained on
+    (its metadata's image_shape); CLIError otherwise."""
+    shape = data.IMAGE_SHAPES.get(dataset)
+    trained = metadata.get("image_shape")
+    if shape is None or (trained is not None and tuple(trained) != shape):
+        held = "points" if shape is None else f"{shape[0]}x{shape[1]} images"
+        on = "images" if trained is None else f"{trained[0]}x{trained[1]} images"
+        raise CLIError(f"{model_path} is a convnet trained on {on} but {dataset} holds {held}")
+    return shape
+
+
+def check_inputs(
+    model_path: str, model: Any, metadata: dict[str, Any], n_features: int, what: str
+) -> None:
+    """The model must take ``n_features`` inputs, or for a convnet images of its metadata's
+    image_shape with that many pixels."""
+    if model_takes_images(model):
+        trained = metadata.get("image_shape")
+        if trained is not None and trained[0] * trained[1] != n_features:
+            raise CLIError(
+                f"{model_path} takes {trained[0]}x{trained[1]} images but {what} {n_features} "
+                "features"
+            )
+        return
     if model.n_inputs != n_features:
         raise CLIError(
             f"{model_path} takes {model.n_inputs} inputs but {what} {n_features} features"

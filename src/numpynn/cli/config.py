@@ -36,6 +36,8 @@ CHOICES: dict[str, list[str]] = {
     "output": ["sigmoid", "softmax"],  # read as class probabilities
     "loss": sorted(LOSSES),
     "optimizer": sorted(OPTIMIZERS),
+    "network": ["mlp", "cnn"],
+    "schedule": ["exponential", "cosine"],
 }
 NUMBERS: dict[str, Callable[[str, object], Any]] = {
     "hidden": check_positive_int,
@@ -49,10 +51,12 @@ NUMBERS: dict[str, Callable[[str, object], Any]] = {
     "validation": check_positive_int,
     "blas_threads": check_positive_int,
     "patience": check_positive_int,
+    "shift": check_non_negative_int,
 }
 INTEGERS = {name for name, check in NUMBERS.items() if "int" in check.__name__}
-# Settings that may be None, and may be missing from a config.json (older runs): None then.
-OPTIONAL = ("blas_threads", "patience")
+# Settings that may be missing from a config.json (older runs): their default then; all but
+# the CHOICES and "shift" may also be None.
+OPTIONAL = ("blas_threads", "patience", "network", "schedule", "shift")
 
 
 def check_setting(name: str, value: object) -> Any:
@@ -66,7 +70,7 @@ def check_setting(name: str, value: object) -> Any:
             if not isinstance(value, list) or not value:
                 raise ValueError(f"hidden must be a list of positive integers, got {value!r}")
             return [NUMBERS[name](name, v) for v in value]
-        if name in OPTIONAL and value is None:
+        if name in OPTIONAL and name != "shift" and value is None:
             return None
         return NUMBERS[name](name, value)
     except TypeError as exc:  # a value of the wrong type, e.g. 2.5 for an integer
@@ -91,19 +95,27 @@ class TrainConfig:
     """Everything that determines a training run (with the seed, the run is reproducible)."""
 
     dataset: str = "mnist"
+    # "mlp": Dense layers of the widths in ``hidden``; "cnn": the convnet of issue 10, two
+    # 3x3 convolutions (32 and 64 filters) with BatchNorm, ReLU and 2x2 max pooling, then
+    # Dense layers of the widths in ``hidden``.
+    network: str = "mlp"
     hidden: list[int] = field(default_factory=lambda: [512])  # hidden layer widths
     activation: str = "relu"
     output: str = "softmax"  # output activation
     loss: str = "cross_entropy"
     optimizer: str = "adam"
     lr: float = 2e-3
-    lr_decay: float = 0.7  # the learning rate of epoch e (from 0) is lr * lr_decay**e
+    # "exponential": the learning rate of epoch e (from 0) is lr * lr_decay**e; "cosine":
+    # from lr down to lr / 100 along half a cosine over the epochs (lr_decay unused).
+    schedule: str = "exponential"
+    lr_decay: float = 0.7
     epochs: int = 8
     batch_size: int = 128
     l2: float = 0.0  # weight decay: adds l2 * W to each weight gradient
     dropout: float = 0.2
     seed: int = 0
     validation: int = 5000  # samples held out of the training set
+    shift: int = 0  # augmentation: move each training image by up to this many pixels
     # Early stopping: stop when val_loss has not improved for this many epochs and keep the
     # weights of its best epoch (None: off).
     patience: int | None = None
@@ -197,6 +209,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 18,
         "batch_size": 256,
     },
+    # The convnet of issue 10 with BatchNorm, shifts of up to 2 pixels, Adam along a cosine:
+    # benchmarks/TRAIN_TARGETS.md.
+    "cnn": {
+        "network": "cnn",
+        "hidden": [128],
+        "dropout": 0.5,
+        "lr": 1e-3,
+        "schedule": "cosine",
+        "epochs": 15,
+        "batch_size": 128,
+        "shift": 2,
+        "validation": 10000,
+    },
 }
 
 
@@ -206,6 +231,11 @@ def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
     dataset = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
     values = {**DATASET_DEFAULTS[dataset], **PRESETS[preset], **options, "dataset": dataset}
     cfg = TrainConfig(**values)
+    if (cfg.network == "cnn" or cfg.shift) and dataset == "planar":
+        raise ValueError(
+            "the planar dataset holds points, not images: --preset cnn and shifts need an image "
+            "dataset (mnist, fashion-mnist, digits)"
+        )
     check_loss_fits_output(cfg, f"--preset {preset}" if "output" in PRESETS[preset] else dataset)
     return cfg
 

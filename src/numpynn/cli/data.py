@@ -12,11 +12,13 @@ from .._typing import Array
 
 DATASETS = ("mnist", "fashion-mnist", "digits", "planar")
 DATA_DIR_DATASETS = ("mnist", "fashion-mnist")  # the ones that read --data-dir
+IMAGE_SHAPES = {"mnist": (28, 28), "fashion-mnist": (28, 28), "digits": (8, 8)}
 
 
 @dataclass
 class Splits:
-    """X_*: (n_samples, n_features) float32, y_*: (n_samples,) int64 class labels."""
+    """X_*: (n_samples, n_features) float32, or images (n_samples, 1, height, width) when
+    loaded with ``images=True``; y_*: (n_samples,) int64 class labels."""
 
     X_train: Array
     y_train: Array
@@ -28,10 +30,17 @@ class Splits:
     image_shape: tuple[int, int] | None  # (height, width) of image datasets, else None
 
 
-def load(name: str, n_validation: int, seed: int, data_dir: str | None = None) -> Splits:
+def load(
+    name: str, n_validation: int, seed: int, data_dir: str | None = None, *, images: bool = False
+) -> Splits:
     """The dataset ``name`` with ``n_validation`` training samples held out (chosen by
-    ``seed``) for validation. ``data_dir`` is passed to the MNIST-style loaders."""
+    ``seed``) for validation. ``data_dir`` is passed to the MNIST-style loaders. ``images``:
+    X as one-channel images (n, 1, height, width), for a convnet."""
     (X, y), (X_test, y_test), labels, image_shape = _load(name, data_dir)
+    if images:
+        if image_shape is None:
+            raise ValueError(f"the {name} dataset holds points, not images")
+        X, X_test = X.reshape(-1, 1, *image_shape), X_test.reshape(-1, 1, *image_shape)
     if not 0 < n_validation < len(X):
         raise ValueError(
             f"--validation must be between 1 and {len(X) - 1} (the {name} training set has "

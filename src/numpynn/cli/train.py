@@ -10,18 +10,24 @@ current batch, saves ``interrupted.npz`` and exits with 130; ``--resume`` contin
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import io as nn_io
+from .._typing import Array
 from ..callbacks import Callback, EarlyStopping, LearningRateScheduler
 from ..checkpoint import ModelCheckpoint, callback_states
+from ..conv import Conv2D, MaxPool2D
+from ..datasets import random_shift
 from ..errors import DivergenceError, TrainingInterrupted
+from ..layers import Flatten, Layer, ReLU
 from ..model import Sequential, mlp
+from ..normalization import BatchNorm
 from ..optimizers import OPTIMIZERS
-from ..schedules import ExponentialDecay
+from ..schedules import CosineDecay, ExponentialDecay, Schedule
 from . import data, report
 from .config import TrainConfig
 from .errors import CLIError
@@ -45,7 +51,7 @@ def run(
     """Train (or continue training) the run in ``run_dir``; return the exit code. ``started``
     is the ``time.perf_counter()`` of the command's start: the wall time printed counts from it."""
     loading = time.perf_counter()
-    splits = data.load(cfg.dataset, cfg.validation, cfg.seed, data_dir)
+    splits = data.load(cfg.dataset, cfg.validation, cfg.seed, data_dir, images=cfg.network == "cnn")
     data_seconds = time.perf_counter() - loading
     checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
     saved = saved_run(checkpoint, cfg) if resume and checkpoint.exists() else None
@@ -68,12 +74,17 @@ def run(
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg.save(run_dir / "config.json")  # what --resume reads back
 
-    model = new_model(cfg, splits.X_train.shape[1], len(splits.labels))
+    model = new_model(cfg, splits.X_train.shape[1:], len(splits.labels))
     metadata = model_metadata(cfg, splits)
     progress = Progress(cfg.epochs, -(-len(splits.X_train) // cfg.batch_size), quiet)
     stopper = EarlyStopping("val_loss", cfg.patience) if cfg.patience else None
+    schedule: Schedule = (
+        CosineDecay(cfg.epochs, min_lr=cfg.lr / 100)
+        if cfg.schedule == "cosine"
+        else ExponentialDecay(cfg.lr_decay)
+    )
     callbacks = [
-        LearningRateScheduler(ExponentialDecay(cfg.lr_decay)),
+        LearningRateScheduler(schedule),
         progress,
         *([stopper] if stopper else []),
         ModelCheckpoint(run_dir, monitor="val_accuracy", metadata=metadata),
@@ -114,18 +125,29 @@ def run(
     return 0
 
 
-def new_model(cfg: TrainConfig, n_features: int, n_classes: int) -> Sequential:
-    """The network of ``cfg``; ``cfg.seed`` fixes its initial weights (the training generator
-    is the seed's second stream, see :func:`train_epochs`)."""
-    init_seed = np.random.SeedSequence(cfg.seed).spawn(2)[0]
+def new_model(cfg: TrainConfig, input_shape: tuple[int, ...], n_classes: int) -> Sequential:
+    """The network of ``cfg`` for samples of ``input_shape`` ((n_features,) or images
+    (channels, height, width)); ``cfg.seed`` fixes its initial weights (the training
+    generator is the seed's second stream, see :func:`train_epochs`)."""
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(2)[0])
     n_outputs = 1 if (n_classes == 2 and cfg.output == "sigmoid") else n_classes
-    return mlp(
-        [n_features, *cfg.hidden, n_outputs],
-        cfg.activation,
-        cfg.output,
-        dropout=cfg.dropout,
-        seed=np.random.default_rng(init_seed),
-    )
+    if cfg.network == "mlp":
+        return mlp(
+            [input_shape[0], *cfg.hidden, n_outputs],
+            cfg.activation,
+            cfg.output,
+            dropout=cfg.dropout,
+            seed=rng,
+        )
+    channels, height, width = input_shape
+    features: list[Layer] = []
+    for c_in, c_out in ((channels, 32), (32, 64)):
+        features += [Conv2D(c_in, c_out, 3, padding=1, seed=rng), BatchNorm(c_out), ReLU()]
+        features.append(MaxPool2D(2))
+        height, width = height // 2, width // 2
+    head = mlp([64 * height * width, *cfg.hidden, n_outputs], cfg.activation, cfg.output,
+               dropout=cfg.dropout, seed=rng)  # fmt: skip
+    return Sequential(*features, Flatten(), *head.layers)
 
 
 def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
@@ -210,6 +232,7 @@ def train_epochs(
                 callbacks=callbacks,
                 threads=threads,
                 resume=resume,
+                augment=partial(shift_images, cfg.shift) if cfg.shift else None,
             )
     except TrainingInterrupted as stop:
         run, where = stop.run, f"epoch {stop.epoch + 1}, batch {stop.batch + 1}"
@@ -239,6 +262,11 @@ def train_epochs(
             f"{cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
             1,
         ) from None
+
+
+def shift_images(max_shift: int, x: Array, rng: np.random.Generator) -> Array:
+    """fit's augment: each image of the batch x moved by up to ``max_shift`` pixels."""
+    return random_shift(x, max_shift, rng)
 
 
 def model_metadata(cfg: TrainConfig, splits: data.Splits) -> dict[str, Any]:

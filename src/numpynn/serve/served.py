@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array
-from ..errors import FileFormatError
+from ..errors import FileFormatError, ShapeError
+from ..imaging import as_model_input
 from ..model import Sequential
 
 
@@ -30,7 +31,9 @@ class ServedModel:
         return "upload" if self.dataset == "fashion-mnist" else "draw"
 
     def probabilities(self, X: Array) -> Array:
-        """Class probabilities (n, n_classes) for X: (n, height * width) in [0, 1]."""
+        """Class probabilities (n, n_classes) for X: (n, height * width) in [0, 1] (given to
+        a convnet as images (n, 1, height, width))."""
+        X = as_model_input(X, self.model.input_shape, self.image_shape)
         p = self.model.predict_proba(X.astype(self.model.dtype, copy=False))
         return np.column_stack([1 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
 
@@ -65,24 +68,34 @@ def load_served(path: str | Path) -> ServedModel:
     metadata = numpynn.load_metadata(path).get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     n_inputs, n_outputs = model.n_inputs or 0, model.n_outputs or 0
+    images = model.input_shape is not None and len(model.input_shape) == 3
 
     shape = metadata.get("image_shape")
+    if shape is None and images:
+        raise FileFormatError(
+            f"{path}: a convnet's metadata must give its image_shape [height, width]"
+        )
     if shape is None:
         side = math.isqrt(n_inputs)
         shape = [side, side]
     if not (isinstance(shape, list) and len(shape) == 2 and all(_positive_int(v) for v in shape)):
         raise FileFormatError(f"{path}: metadata field 'image_shape' must be [height, width]")
+    if images:
+        n_inputs = shape[0] * shape[1]
     if shape[0] * shape[1] != n_inputs or n_inputs == 0:
         raise ValueError(
             f"{path} takes {n_inputs} inputs, not a square image: serve works with image "
             "classifiers (mnist, fashion-mnist)"
         )
     try:
-        model.predict_proba(np.zeros((1, n_inputs), dtype=model.dtype))
+        zeros = np.zeros((1, n_inputs), dtype=model.dtype)
+        model.predict_proba(as_model_input(zeros, model.input_shape, (shape[0], shape[1])))
     except TypeError:
         raise ValueError(
             f"{path} is not a classifier (its output layer is not a softmax or sigmoid)"
         ) from None
+    except ShapeError as exc:  # a convnet whose image_shape is not the one it was trained on
+        raise ValueError(f"{path} cannot take {shape[0]}x{shape[1]} images: {exc}") from None
 
     n_classes = 2 if n_outputs == 1 else n_outputs
     labels = metadata.get("class_labels")
