@@ -314,3 +314,20 @@ def test_a_version_1_model_file_of_an_mlp_still_loads(tmp_path):
     loaded = nn.load(tmp_path / "v1.npz")
     for a, b in zip(loaded.parameters(), model.parameters(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_convnet_builds_the_network_of_preset_cnn():
+    model = nn.convnet((1, 28, 28), [128, 10], dropout=0.5, seed=0)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        *["Conv2D", "BatchNorm", "ReLU", "MaxPool2D"] * 2,
+        *["Flatten", "Dense", "ReLU", "Dropout", "Dense", "Softmax"],
+    ]
+    assert model.layers[9].W.shape == (64 * 7 * 7, 128)
+    assert model.predict_proba(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 0, 28), (1, 28, 28.0)])
+def test_convnet_names_a_bad_input_shape(shape):
+    with pytest.raises(ValueError, match=r"input_shape must be \(channels, height, width\)"):
+        nn.convnet(shape, [10])

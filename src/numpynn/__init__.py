@@ -36,7 +36,7 @@ from .layers import (
     Tanh,
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .model import Sequential, mlp
+from .model import Sequential, convnet, mlp
 from .normalization import BatchNorm
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
@@ -95,6 +95,7 @@ __all__ = [
     "TrainingInterrupted",
     "TrainingRun",
     "__version__",
+    "convnet",
     "datasets",
     "gates",
     "gradient_check",

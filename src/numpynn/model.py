@@ -22,7 +22,7 @@ from ._typing import Array, Seed
 from .callbacks import Callback, TrainingRun
 from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import ShapeError
-from .layers import Dense, Dropout, Flatten, Layer, Sigmoid, Softmax, activation_layer
+from .layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid, Softmax, activation_layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .normalization import BatchNorm
 from .optimizers import Optimizer
@@ -481,3 +481,33 @@ def mlp(
         if dropout and i < n_hidden:
             layers.append(Dropout(dropout, seed=rng))
     return Sequential(*layers)
+
+
+def convnet(
+    input_shape: Sequence[int],
+    sizes: Sequence[int],
+    *,
+    channels: Sequence[int] = (32, 64),
+    activation: str = "relu",
+    output: str = "softmax",
+    dropout: float = 0.0,
+    seed: Seed = None,
+) -> Sequential:
+    """A small convnet for images of ``input_shape`` (channels, height, width): for each
+    entry c of ``channels`` a block Conv2D(3x3, c filters, padding 1), BatchNorm, ReLU,
+    MaxPool2D(2) (each block halves the height and width), then Flatten and
+    ``mlp([features, *sizes], activation, output, dropout=)``.
+
+    ``convnet((1, 28, 28), [128, 10], dropout=0.5)`` is the network of ``numpynn train
+    --preset cnn``: 28x28 -> 32 x 14 x 14 -> 64 x 7 x 7 -> 128 -> 10."""
+    if len(input_shape) != 3 or not all(isinstance(n, int) and n > 0 for n in input_shape):
+        raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}")
+    rng = np.random.default_rng(seed)
+    c_in, height, width = input_shape
+    layers: list[Layer] = []
+    for c_out in channels:
+        layers += [Conv2D(c_in, c_out, 3, padding=1, seed=rng), BatchNorm(c_out), ReLU()]
+        layers.append(MaxPool2D(2))
+        c_in, height, width = c_out, height // 2, width // 2
+    head = mlp([c_in * height * width, *sizes], activation, output, dropout=dropout, seed=rng)
+    return Sequential(*layers, Flatten(), *head.layers)

@@ -10,22 +10,17 @@ current batch, saves ``interrupted.npz`` and exits with 130; ``--resume`` contin
 from __future__ import annotations
 
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import io as nn_io
-from .._typing import Array
 from ..callbacks import Callback, EarlyStopping, LearningRateScheduler
 from ..checkpoint import ModelCheckpoint, callback_states
-from ..conv import Conv2D, MaxPool2D
 from ..datasets import random_shift
 from ..errors import DivergenceError, TrainingInterrupted
-from ..layers import Flatten, Layer, ReLU
-from ..model import Sequential, mlp
-from ..normalization import BatchNorm
+from ..model import Sequential, convnet, mlp
 from ..optimizers import OPTIMIZERS
 from ..schedules import CosineDecay, ExponentialDecay, Schedule
 from . import data, report
@@ -78,11 +73,9 @@ def run(
     metadata = model_metadata(cfg, splits)
     progress = Progress(cfg.epochs, -(-len(splits.X_train) // cfg.batch_size), quiet)
     stopper = EarlyStopping("val_loss", cfg.patience) if cfg.patience else None
-    schedule: Schedule = (
-        CosineDecay(cfg.epochs, min_lr=cfg.lr / 100)
-        if cfg.schedule == "cosine"
-        else ExponentialDecay(cfg.lr_decay)
-    )
+    schedule: Schedule = ExponentialDecay(cfg.lr_decay)
+    if cfg.schedule == "cosine":
+        schedule = CosineDecay(cfg.epochs, min_lr=cfg.lr / 100)
     callbacks = [
         LearningRateScheduler(schedule),
         progress,
@@ -126,28 +119,16 @@ def run(
 
 
 def new_model(cfg: TrainConfig, input_shape: tuple[int, ...], n_classes: int) -> Sequential:
-    """The network of ``cfg`` for samples of ``input_shape`` ((n_features,) or images
-    (channels, height, width)); ``cfg.seed`` fixes its initial weights (the training
-    generator is the seed's second stream, see :func:`train_epochs`)."""
+    """The network of ``cfg`` for samples of ``input_shape`` ((n_features,), or (channels,
+    height, width) for "cnn"); ``cfg.seed`` fixes its initial weights (the second stream of
+    the seed drives training, see :func:`train_epochs`)."""
     rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(2)[0])
     n_outputs = 1 if (n_classes == 2 and cfg.output == "sigmoid") else n_classes
-    if cfg.network == "mlp":
-        return mlp(
-            [input_shape[0], *cfg.hidden, n_outputs],
-            cfg.activation,
-            cfg.output,
-            dropout=cfg.dropout,
-            seed=rng,
-        )
-    channels, height, width = input_shape
-    features: list[Layer] = []
-    for c_in, c_out in ((channels, 32), (32, 64)):
-        features += [Conv2D(c_in, c_out, 3, padding=1, seed=rng), BatchNorm(c_out), ReLU()]
-        features.append(MaxPool2D(2))
-        height, width = height // 2, width // 2
-    head = mlp([64 * height * width, *cfg.hidden, n_outputs], cfg.activation, cfg.output,
-               dropout=cfg.dropout, seed=rng)  # fmt: skip
-    return Sequential(*features, Flatten(), *head.layers)
+    sizes = [*cfg.hidden, n_outputs]
+    if cfg.network == "cnn":
+        return convnet(input_shape, sizes, activation=cfg.activation, output=cfg.output,
+                       dropout=cfg.dropout, seed=rng)  # fmt: skip
+    return mlp([input_shape[0], *sizes], cfg.activation, cfg.output, dropout=cfg.dropout, seed=rng)
 
 
 def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
@@ -232,7 +213,7 @@ def train_epochs(
                 callbacks=callbacks,
                 threads=threads,
                 resume=resume,
-                augment=partial(shift_images, cfg.shift) if cfg.shift else None,
+                augment=(lambda x, rng: random_shift(x, cfg.shift, rng)) if cfg.shift else None,
             )
     except TrainingInterrupted as stop:
         run, where = stop.run, f"epoch {stop.epoch + 1}, batch {stop.batch + 1}"
@@ -262,11 +243,6 @@ def train_epochs(
             f"{cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
             1,
         ) from None
-
-
-def shift_images(max_shift: int, x: Array, rng: np.random.Generator) -> Array:
-    """fit's augment: each image of the batch x moved by up to ``max_shift`` pixels."""
-    return random_shift(x, max_shift, rng)
 
 
 def model_metadata(cfg: TrainConfig, splits: data.Splits) -> dict[str, Any]:
