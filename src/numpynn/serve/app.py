@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from .._typing import Array
+from ..cli.models import n_parameters
 from .batching import Batcher, QueueFullError
 from .inputs import BadInputError, image_to_input, pixels_to_inputs
 from .served import ServedModel
@@ -133,7 +134,7 @@ def create_app(
             "input_mode": served.input_mode,
             "architecture": served.architecture(),
             "layers": served.layers(),
-            "n_parameters": int(sum(p.size for p in served.model.parameters())),
+            "n_parameters": n_parameters(served.model),
             "test_accuracy": served.test_accuracy,
             "batching": {
                 "window_ms": batcher.window * 1000,

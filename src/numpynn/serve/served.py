@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array
+from ..cli.models import describe
 from ..errors import FileFormatError, ShapeError
 from ..imaging import as_model_input
 from ..model import Sequential
@@ -43,16 +44,7 @@ class ServedModel:
 
     def architecture(self) -> str:
         """'Dense(784, 32) -> ReLU -> Dense(32, 10) -> Softmax'."""
-        parts = []
-        for layer in self.model.layers:
-            config = layer.config()
-            if "n_in" in config:
-                parts.append(f"{type(layer).__name__}({config['n_in']}, {config['n_out']})")
-            elif "rate" in config:
-                parts.append(f"{type(layer).__name__}({config['rate']:g})")
-            else:
-                parts.append(type(layer).__name__)
-        return " -> ".join(parts)
+        return describe(self.model)
 
 
 def load_served(path: str | Path) -> ServedModel:
