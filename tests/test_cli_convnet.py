@@ -40,6 +40,9 @@ def test_the_cnn_preset_trains_a_convnet_with_shifts_and_a_cosine_rate(cnn_run):
     assert nn.load_metadata(cnn_run / "model.npz")["metadata"]["image_shape"] == [8, 8]
     for name in ("metrics.json", "best.npz", "checkpoint.npz", "curves.png", "misclassified.png"):
         assert (cnn_run / name).exists(), name
+    report = (cnn_run / "report.txt").read_text()
+    assert "lr 0.001 along a cosine to 1e-05 over 2 epochs" in report
+    assert "dropout 0.25, shifts of up to 2 px" in report
 
 
 def test_a_cnn_run_resumes(capsys, cnn_run):

@@ -498,7 +498,7 @@ def convnet(
     MaxPool2D(2) (each block halves the height and width), then Flatten and
     ``mlp([features, *sizes], activation, output, dropout=)``.
 
-    ``convnet((1, 28, 28), [128, 10], dropout=0.5)`` is the network of ``numpynn train
+    ``convnet((1, 28, 28), [128, 10], dropout=0.25)`` is the network of ``numpynn train
     --preset cnn``: 28x28 -> 32 x 14 x 14 -> 64 x 7 x 7 -> 128 -> 10."""
     if len(input_shape) != 3 or not all(isinstance(n, int) and n > 0 for n in input_shape):
         raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}")

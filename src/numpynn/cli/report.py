@@ -132,6 +132,13 @@ def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def schedule(cfg: dict[str, Any]) -> str:
+    """How the learning rate changes, as the report says it: "" for a constant rate."""
+    if cfg.get("schedule") == "cosine":
+        return f" along a cosine to {cfg['lr'] / 100:g} over {cfg['epochs']} epochs"
+    return f" x {cfg['lr_decay']:g} per epoch" if cfg["lr_decay"] != 1 else ""
+
+
 def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -> str:
     cfg, d = metrics["config"], metrics["data"]
     history = metrics["history"]
@@ -140,10 +147,10 @@ def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -
         f"dataset: {d['dataset']}: {d['n_train']} training, {d['n_validation']} validation, "
         f"{d['n_test']} test samples",
         f"network: {metrics['model']} ({metrics['n_parameters']:,} parameters)",
-        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}"
-        + (f" x {cfg['lr_decay']:g} per epoch" if cfg["lr_decay"] != 1 else "")
-        + f", batch {cfg['batch_size']}, L2 {cfg['l2']:g}, dropout {cfg['dropout']:g}, "
-        f"seed {cfg['seed']}",
+        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}{schedule(cfg)}"
+        + f", batch {cfg['batch_size']}, L2 {cfg['l2']:g}, dropout {cfg['dropout']:g}"
+        + (f", shifts of up to {cfg['shift']} px" if cfg.get("shift") else "")
+        + f", seed {cfg['seed']}",
         "",
         "epoch      loss  accuracy  val_loss  val_accuracy  seconds",
     ]
