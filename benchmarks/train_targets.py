@@ -102,6 +102,10 @@ def main(names: list[str]) -> None:
             f"| {name} | {command} | {accuracy:.2%} | >= {target:.1%} | {wall:.1f} s | {limit} "
             f"({ok}) | {load:.2f} | {threads} |"
         )
+    lines += [
+        "",
+        "The convnet preset (`--preset cnn`) is measured in [CNN_TRAINING.md](CNN_TRAINING.md).",
+    ]
     atomic_write_text(HERE / "TRAIN_TARGETS.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -210,7 +210,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 256,
     },
     # The convnet of issue 10 with BatchNorm, shifts of up to 2 pixels, Adam along a cosine:
-    # 99.45% MNIST test accuracy in 15 minutes (benchmarks/TRAIN_TARGETS.md).
+    # 99.42% MNIST test accuracy over 3 seeds, 15 minutes each (benchmarks/CNN_TRAINING.md).
     "cnn": {
         "network": "cnn",
         "hidden": [128],
