@@ -221,7 +221,8 @@ NETWORKS: dict[str, tuple[Callable[..., list[nn.Layer]], int]] = {
 
 def trainers(layers: list[nn.Layer], batches: Batches) -> dict[str, Trainer]:
     """The three libraries' trainers from the same weights (DLFS's only where the book has
-    every layer). numpynn's comes last: it trains ``layers`` themselves."""
+    every layer). numpynn's is built last: it trains ``layers`` themselves, which the others
+    copied."""
     found: dict[str, Trainer] = {"pytorch": TorchTrainer(layers, batches)}
     if all(isinstance(layer, BOOK_LAYERS) for layer in layers):
         found["dlfs"] = BookTrainer(layers, batches)
@@ -260,8 +261,8 @@ def measure(
             if r > 0:
                 runs[lib].append(seconds)
     return {
-        lib: (statistics.median(w for w, _ in run), statistics.median(c for _, c in run))
-        for lib, run in runs.items()
+        lib: (statistics.median(w for w, _ in times), statistics.median(c for _, c in times))
+        for lib, times in runs.items()
     }
 
 
