@@ -16,6 +16,7 @@ Markdown report.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import numpynn as nn
 from numpynn import losses
 
 from . import dlfs
-from .measure import LoadWatch
+from .measure import LoadWatch, _cpu_model
 
 
 def torch_layer(layer: nn.Layer) -> torch.nn.Module:
@@ -201,16 +202,24 @@ def main() -> None:
     print(report(results, args, watch.background))
 
 
-def report(results: list[dict[str, Any]], args: argparse.Namespace, background: float) -> str:
+def machine(threads: int, background: float) -> str:
+    """The CPU, the BLAS kernel NumPy runs on, the versions, threads and background load."""
     blas = [
         f"{i['internal_api']} {i['version']} ({i.get('architecture')})"
         for i in threadpool_info()
         if i["user_api"] == "blas"
     ]
+    return (
+        f"{_cpu_model()}, {os.cpu_count()} cores; {threads} thread(s) each (BLAS and PyTorch); "
+        f"NumPy {np.__version__} with {', '.join(blas)}; PyTorch {torch.__version__}; "
+        f"background load {background:.2f} cores during the run"
+    )
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace, background: float) -> str:
     lines = [
-        f"Batch {args.batch}, float32, {args.threads} thread(s) each (BLAS and PyTorch), median "
-        f"of {args.repeats} runs; NumPy {np.__version__} with {', '.join(blas)}; PyTorch "
-        f"{torch.__version__}; background load {background:.2f} cores during the run. 'vs X' "
+        f"Batch {args.batch}, float32, median of {args.repeats} runs; "
+        f"{machine(args.threads, background)}. 'vs X' "
         "= X's time / numpynn's (above 1: numpynn is faster); CPU time is that of all the "
         "process's threads, less sensitive to other processes than wall time. DLFS: the "
         "book's im2col layers in float64 (benchmarks/dlfs.py), which always compute dx.",
