@@ -3,7 +3,7 @@ float64 layers written the book's way, in one run.
 
     PYTHONPATH=src nice -n 10 python -m benchmarks.conv_training --repeats 7 --steps 10 --threads 1
 
-The networks: the preset's, ``numpynn.convnet((1, 28, 28), [128, 10], dropout=0.5)`` at batch
+The networks: the preset's, ``numpynn.convnet((1, 28, 28), [128, 10], dropout=0.25)`` at batch
 128, and DLFS's SimpleConvNet (ch. 7: conv 30 filters 5x5, ReLU, max pool 2, dense 100, ReLU,
 dense 10) at batch 100. A training step is forward, softmax cross-entropy, backward and an
 Adam update (lr 0.001), on real MNIST images (the first ``steps`` batches of the training set,
@@ -42,7 +42,7 @@ from .measure import LoadWatch
 Batches = list[tuple[np.ndarray, np.ndarray]]  # (images float32, labels int64)
 
 
-def preset(dropout: float = 0.5, seed: int = 0) -> list[nn.Layer]:
+def preset(dropout: float = 0.25, seed: int = 0) -> list[nn.Layer]:
     """The preset's network without its final Softmax (fused into the loss, as ``fit`` does)."""
     model = nn.convnet((1, 28, 28), [128, 10], dropout=dropout, seed=seed)
     return losses.fuse(model.layers, losses.CrossEntropy())[0]
@@ -214,7 +214,7 @@ class BookTrainer:
 
 
 NETWORKS: dict[str, tuple[Callable[..., list[nn.Layer]], int]] = {
-    "preset: convnet((1, 28, 28), [128, 10], dropout=0.5)": (preset, 128),
+    "preset: convnet((1, 28, 28), [128, 10], dropout=0.25)": (preset, 128),
     "DLFS SimpleConvNet": (simple_convnet, 100),
 }
 
