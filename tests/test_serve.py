@@ -28,7 +28,7 @@ from playwright.sync_api import sync_playwright
 
 import numpynn as nn
 from numpynn.serve import create_app, load_served
-from numpynn.serve.batching import Batcher, QueueFullError
+from numpynn.serve.batching import INLINE_SECONDS, Batcher, QueueFullError
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [  # the closed network refuses Chromium's background connections
@@ -475,6 +475,34 @@ def test_max_batch_one_is_one_forward_pass_per_request():
     batcher = Batcher(lambda X: X, window=0.05, max_batch=1)
     run_batcher(batcher, [np.zeros((1, 2))] * 5)
     assert batcher.stats.forward_passes == 5
+
+
+def test_short_forward_passes_run_in_the_event_loop_and_long_ones_in_the_thread():
+    def threads_of(seconds):
+        names = []
+
+        def forward(X):
+            names.append(threading.current_thread().name)
+            time.sleep(seconds)
+            return X
+
+        batcher = Batcher(forward, window=0, max_batch=1)
+
+        async def main():
+            batcher.start()
+            try:
+                for _ in range(3):  # one after the other: each pass is timed before the next
+                    await batcher.predict(np.zeros((1, 2)))
+            finally:
+                await batcher.stop()
+
+        asyncio.run(main())
+        return names
+
+    main = threading.current_thread().name
+    first, *quick = threads_of(0)
+    assert first.startswith("forward") and quick == [main, main]  # the first is not timed yet
+    assert all(name.startswith("forward") for name in threads_of(2 * INLINE_SECONDS))
 
 
 def test_a_failing_forward_fails_its_requests_and_the_batcher_goes_on():
