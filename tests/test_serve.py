@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import numpy as np
@@ -588,6 +589,28 @@ def test_serve_refuses_a_bad_batching_setting(capsys, model_file):
     code, _, err = run(capsys, "serve", model_file, "--max-batch", "0")
     assert code == 2
     assert_one_line_error(err, "--max-batch", "must be >= 1")
+
+
+def test_the_load_test_script_runs_and_reports_every_mode(model_file, tmp_path):
+    # benchmarks/serve_load.py against the small model: one client for half a second per mode
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "serve_load.py"
+    report = tmp_path / "load.md"
+    options = ["--seconds", "0.5", "--clients", "1", "--warmup", "0.1", "--output", report]
+    result = subprocess.run(
+        [sys.executable, script, model_file, *options], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = report.read_text().splitlines()
+    rows = [line.split(" | ") for line in lines if line.startswith("| ")]  # header, modes
+    assert [row[0] for row in rows[1:]] == [
+        "| batching",
+        "| batching, no window",
+        "| one request per forward pass",
+    ]
+    for row in rows[1:]:
+        assert int(row[2]) > 0  # requests answered
+        assert float(row[7]) > 0 and float(row[8]) > 0  # server and client CPU ms/request
+        assert row[9] == "0 |"  # no 5xx
 
 
 # ---- the page, in headless Chromium ------------------------------------------------------------
