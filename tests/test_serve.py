@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -281,6 +282,28 @@ def test_a_body_over_the_limit_is_refused_with_413(served):
             "/api/predict", content=chunks(), headers={"content-type": "image/png"}
         )
         assert_error(chunked, 413, "limit of 10000 bytes")
+
+
+def test_the_predict_shortcut_answers_as_the_fastapi_route(served, mnist):
+    # POST /api/predict is answered by a middleware in front of FastAPI's router; under a
+    # root_path it leaves the request to the router, whose route runs the same endpoint
+    _, (X_test, _) = mnist
+    requests = [
+        {"json": {"pixels": X_test[0].tolist()}},
+        {"json": [{"pixels": X_test[1].tolist()}] * 2},
+        {"content": png(X_test[2].reshape(28, 28)), "headers": {"content-type": "image/png"}},
+        *(request for request, _, _ in BAD_REQUESTS.values()),
+        {"content": b"x" * 10_001, "headers": {"content-type": "application/json"}},
+    ]
+    short = TestClient(create_app(served, max_body=10_000))
+    via_router = TestClient(create_app(served, max_body=10_000), root_path="/r")
+    with short, via_router:
+        for request in requests:
+            a = short.post("/api/predict", **request)
+            b = via_router.post("/api/predict", **request)
+            assert (a.status_code, a.headers) == (b.status_code, b.headers)
+            address = re.compile(rb"0x[0-9a-f]+")  # Pillow's message names a BytesIO object
+            assert address.sub(b"0x", a.content) == address.sub(b"0x", b.content)
 
 
 def test_an_image_of_too_many_pixels_is_refused_with_413(client):

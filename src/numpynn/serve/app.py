@@ -203,8 +203,8 @@ class PredictShortcut:
     """POST /api/predict straight to its endpoint, past FastAPI's routing, dependency solving
     and exception middleware (a third of the server's CPU time per request); everything else
     goes on to the app. The endpoint and its error handlers are the route's own, and the
-    route stays for the OpenAPI schema (and answers when the path is not matched here, e.g.
-    under a root_path). Added with app.add_middleware: it sits inside FastAPI's
+    route stays for the OpenAPI schema, and answers when this does not match (under a
+    root_path). Added with app.add_middleware: it sits inside FastAPI's
     ServerErrorMiddleware, so an unexpected exception is a 500 as on any route."""
 
     def __init__(
@@ -219,7 +219,12 @@ class PredictShortcut:
         self.errors = tuple(handlers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PREDICT_PATH or scope["method"] != "POST":
+        if (
+            scope["type"] != "http"
+            or scope["path"] != PREDICT_PATH
+            or scope["method"] != "POST"
+            or scope.get("root_path")  # the router strips it from the path: let it route
+        ):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
