@@ -9,11 +9,13 @@ import asyncio
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import numpy as np
@@ -28,7 +30,7 @@ from playwright.sync_api import sync_playwright
 
 import numpynn as nn
 from numpynn.serve import create_app, load_served
-from numpynn.serve.batching import Batcher, QueueFullError
+from numpynn.serve.batching import INLINE_SECONDS, Batcher, QueueFullError
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [  # the closed network refuses Chromium's background connections
@@ -282,6 +284,28 @@ def test_a_body_over_the_limit_is_refused_with_413(served):
         assert_error(chunked, 413, "limit of 10000 bytes")
 
 
+def test_the_predict_shortcut_answers_as_the_fastapi_route(served, mnist):
+    # POST /api/predict is answered by a middleware in front of FastAPI's router; under a
+    # root_path it leaves the request to the router, whose route runs the same endpoint
+    _, (X_test, _) = mnist
+    requests = [
+        {"json": {"pixels": X_test[0].tolist()}},
+        {"json": [{"pixels": X_test[1].tolist()}] * 2},
+        {"content": png(X_test[2].reshape(28, 28)), "headers": {"content-type": "image/png"}},
+        *(request for request, _, _ in BAD_REQUESTS.values()),
+        {"content": b"x" * 10_001, "headers": {"content-type": "application/json"}},
+    ]
+    short = TestClient(create_app(served, max_body=10_000))
+    via_router = TestClient(create_app(served, max_body=10_000), root_path="/r")
+    with short, via_router:
+        for request in requests:
+            a = short.post("/api/predict", **request)
+            b = via_router.post("/api/predict", **request)
+            assert (a.status_code, a.headers) == (b.status_code, b.headers)
+            address = re.compile(rb"0x[0-9a-f]+")  # Pillow's message names a BytesIO object
+            assert address.sub(b"0x", a.content) == address.sub(b"0x", b.content)
+
+
 def test_an_image_of_too_many_pixels_is_refused_with_413(client):
     out = io.BytesIO()
     Image.new("1", (5000, 5000)).save(out, format="PNG")  # 3 kB of PNG, 25 megapixels
@@ -477,6 +501,34 @@ def test_max_batch_one_is_one_forward_pass_per_request():
     assert batcher.stats.forward_passes == 5
 
 
+def test_short_forward_passes_run_in_the_event_loop_and_long_ones_in_the_thread():
+    def threads_of(seconds):
+        names = []
+
+        def forward(X):
+            names.append(threading.current_thread().name)
+            time.sleep(seconds)
+            return X
+
+        batcher = Batcher(forward, window=0, max_batch=1)
+
+        async def main():
+            batcher.start()
+            try:
+                for _ in range(3):  # one after the other: each pass is timed before the next
+                    await batcher.predict(np.zeros((1, 2)))
+            finally:
+                await batcher.stop()
+
+        asyncio.run(main())
+        return names
+
+    main = threading.current_thread().name
+    first, *quick = threads_of(0)
+    assert first.startswith("forward") and quick == [main, main]  # the first is not timed yet
+    assert all(name.startswith("forward") for name in threads_of(2 * INLINE_SECONDS))
+
+
 def test_a_failing_forward_fails_its_requests_and_the_batcher_goes_on():
     calls = []
 
@@ -560,6 +612,28 @@ def test_serve_refuses_a_bad_batching_setting(capsys, model_file):
     code, _, err = run(capsys, "serve", model_file, "--max-batch", "0")
     assert code == 2
     assert_one_line_error(err, "--max-batch", "must be >= 1")
+
+
+def test_the_load_test_script_runs_and_reports_every_mode(model_file, tmp_path):
+    # benchmarks/serve_load.py against the small model: one client for half a second per mode
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "serve_load.py"
+    report = tmp_path / "load.md"
+    options = ["--seconds", "0.5", "--clients", "1", "--warmup", "0.1", "--output", report]
+    result = subprocess.run(
+        [sys.executable, script, model_file, *options], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = report.read_text().splitlines()
+    rows = [line.split(" | ") for line in lines if line.startswith("| ")]  # header, modes
+    assert [row[0] for row in rows[1:]] == [
+        "| batching",
+        "| batching, no window",
+        "| one request per forward pass",
+    ]
+    for row in rows[1:]:
+        assert int(row[2]) > 0  # requests answered
+        assert float(row[7]) > 0 and float(row[8]) > 0  # server and client CPU ms/request
+        assert row[9] == "0 |"  # no 5xx
 
 
 # ---- the page, in headless Chromium ------------------------------------------------------------

@@ -4,10 +4,14 @@ A request's rows wait in a queue of at most ``max_queue`` rows. One worker takes
 request, waits until ``window`` seconds have passed since it arrived (or until ``max_batch``
 rows are waiting), stacks the waiting requests' rows into one array of at most ``max_batch``
 rows (a request is never split; one larger than ``max_batch`` goes alone), runs the forward
-pass in a thread so that the server keeps accepting requests meanwhile, and hands each
-request its own rows of the result. While a forward pass runs the next batch gathers, so
-under load batches fill without waiting. ``max_batch=1`` gives one forward pass per request
-(no batching); a request larger than ``max_queue`` is taken only when nothing waits.
+pass, and hands each request its own rows of the result. A forward pass expected to take
+longer than ``INLINE_SECONDS`` (at the time per row of the last one) runs in a thread, so
+that the server keeps accepting requests meanwhile and the next batch gathers; a shorter one
+runs in the event loop, because handing it to the thread and back costs more CPU than it
+saves (with the default MLP: 0.02 ms per hand-over on an idle machine, 0.08 ms under load,
+against 0.04 ms for a forward pass of one row). The first pass, not timed yet, runs in the
+thread. ``max_batch=1`` gives one forward pass per request (no batching); a request larger
+than ``max_queue`` is taken only when nothing waits.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .._typing import Array
+
+INLINE_SECONDS = 0.001  # forward passes expected to be shorter run in the event loop
 
 
 class QueueFullError(Exception):
@@ -76,6 +82,7 @@ class Batcher:
         self._full: asyncio.Event | None = None  # max_batch rows wait, or the window is over
         self._worker: asyncio.Task[None] | None = None
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._seconds_per_row = float("inf")  # of the last forward pass
 
     @property
     def queued(self) -> int:
@@ -132,7 +139,10 @@ class Batcher:
             batch = self._take_batch()
             try:
                 X = batch[0].X if len(batch) == 1 else np.concatenate([r.X for r in batch])
-                Y = await loop.run_in_executor(self._thread, self.forward, X)
+                if self._seconds_per_row * len(X) < INLINE_SECONDS:
+                    Y = self._timed_forward(X)
+                else:
+                    Y = await loop.run_in_executor(self._thread, self._timed_forward, X)
             except Exception as exc:  # a bug in forward: fail these requests, keep serving
                 for request in batch:
                     if not request.answer.done():
@@ -148,6 +158,12 @@ class Batcher:
                 start += n
                 self.stats.requests += 1
                 self.stats.rows += n
+
+    def _timed_forward(self, X: Array) -> Array:
+        start = time.perf_counter()
+        Y = self.forward(X)
+        self._seconds_per_row = (time.perf_counter() - start) / max(len(X), 1)
+        return Y
 
     def _take_batch(self) -> list[_Request]:
         """The oldest waiting requests, whole, up to max_batch rows (at least one request)."""
