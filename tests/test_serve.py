@@ -108,6 +108,7 @@ def assert_error(response, status, *words):
     body = response.json()
     assert set(body) == {"error"}
     assert "\n" not in body["error"]
+    assert "0x" not in body["error"], body["error"]  # no memory address of ours
     for word in words:
         assert word in body["error"], body["error"]
 

@@ -49,8 +49,10 @@ def check_image_header(data: bytes) -> None:
         with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
             width, height = image.size
     except Exception as exc:  # a decoder fed untrusted bytes raises many kinds of errors
+        # UnidentifiedImageError's message names our in-memory copy (and its address)
+        why = "unknown format" if isinstance(exc, Image.UnidentifiedImageError) else str(exc)
         raise BadInputError(
-            f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {exc})",
+            f"the body is not a PNG or JPEG image Pillow can read ({type(exc).__name__}: {why})",
             400,
         ) from None
     if width * height > MAX_IMAGE_PIXELS:
