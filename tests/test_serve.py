@@ -803,3 +803,33 @@ def test_the_openapi_page_renders_without_a_network(serve_command, browser, mode
     page.get_by_text("/api/predict", exact=True).wait_for(timeout=15_000)
     assert page.get_by_text("/api/model", exact=True).count() == 1
     page.screenshot(path=tmp_path / "docs.png")
+
+
+def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, monkeypatch):
+    """More preprocessing threads than cores only fight over the GIL: 8 image requests at
+    once on a '2-core' machine run at most 2 preprocessings at a time, and all are answered."""
+    import numpynn.serve.app as serve_app
+
+    running, most = 0, 0
+    lock = threading.Lock()
+    preprocess = serve_app.image_to_input
+
+    def counting(data, shape):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)
+            return preprocess(data, shape)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(serve_app, "image_to_input", counting)
+    monkeypatch.setattr(serve_app.os, "cpu_count", lambda: 2)
+    body = png(mnist[1][0][0].reshape(28, 28))
+    with TestClient(create_app(served)) as client, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: post_image(client, body), range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert most == 2

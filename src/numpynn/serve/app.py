@@ -9,17 +9,18 @@ GET  /docs          the OpenAPI page, Swagger UI (the schema at /openapi.json; a
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -75,6 +76,9 @@ def create_app(
     forward pass, ``max_queue`` waiting inputs, ``max_body`` bytes per request body and
     ``max_items`` inputs per JSON list."""
     batcher = Batcher(served.probabilities, window, max_batch, max_queue)
+    # Images are preprocessed in threads, at most one per core: more threads only fight
+    # over the GIL (32 at once cost 35 ms of CPU an image instead of 19).
+    image_threads = anyio.CapacityLimiter(os.cpu_count() or 1)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -167,7 +171,9 @@ def create_app(
             raise BadInputError(f"content type {kind or '(none)'!r} is not one of {accepted}", 415)
         body = await read_body(request, max_body)
         if kind in IMAGE_TYPES:
-            image = await run_in_threadpool(image_to_input, body, served.image_shape)
+            image = await anyio.to_thread.run_sync(
+                image_to_input, body, served.image_shape, limiter=image_threads
+            )
             p = (await batcher.predict(image.reshape(1, -1)))[0]
             return FastJSONResponse({**answer(p), "input": image})  # exactly what it got
         try:
