@@ -61,6 +61,14 @@ def simple_convnet(dropout: float = 0.0, seed: int = 0) -> list[nn.Layer]:
     ]
 
 
+def first_batches(X: np.ndarray, y: np.ndarray, size: int, count: int, start: int = 0) -> Batches:
+    """``count`` consecutive batches of ``size`` rows of (X, y), from row ``start`` on."""
+    return [
+        (X[start + i * size : start + (i + 1) * size], y[start + i * size : start + (i + 1) * size])
+        for i in range(count)
+    ]
+
+
 class Trainer(Protocol):
     def step(self, i: int) -> float:
         """One training step on batch ``i``; the loss before the update."""
@@ -277,10 +285,7 @@ def main() -> None:
     rows = []
     with threadpool_limits(args.threads), LoadWatch() as watch:
         for name, (build, batch) in NETWORKS.items():
-            batches = [
-                (X[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch])
-                for i in range(max(args.steps, 3))
-            ]
+            batches = first_batches(X, y, batch, max(args.steps, 3))
             first_losses = check(build, batches)
             times = measure(trainers(build(), batches), args.steps, args.repeats)
             rows.append((name, batch, first_losses, times))

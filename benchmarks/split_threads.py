@@ -21,20 +21,10 @@ from threadpoolctl import threadpool_limits
 from numpynn.datasets import load_mnist
 
 from . import conv
-from .conv_training import Batches, NumpynnTrainer, preset
+from .conv_training import NumpynnTrainer, first_batches, preset
 from .measure import LoadWatch
 
 STEPS = 10
-
-
-def batches(X: object, y: object, size: int, offset: int = 0) -> Batches:
-    return [
-        (
-            X[offset + i * size : offset + (i + 1) * size],
-            y[offset + i * size : offset + (i + 1) * size],
-        )  # type: ignore[index]
-        for i in range(STEPS)
-    ]
 
 
 def main() -> None:
@@ -43,10 +33,10 @@ def main() -> None:
     args = parser.parse_args()
     (X, y), _ = load_mnist(shape="images")
     with threadpool_limits(1), ThreadPoolExecutor(2) as pool, LoadWatch() as watch:
-        one = NumpynnTrainer(preset(), batches(X, y, 128))
+        one = NumpynnTrainer(preset(), first_batches(X, y, 128, STEPS))
         halves = [
-            NumpynnTrainer(preset(), batches(X, y, 64)),
-            NumpynnTrainer(preset(), batches(X, y, 64, 64 * STEPS)),
+            NumpynnTrainer(preset(), first_batches(X, y, 64, STEPS)),
+            NumpynnTrainer(preset(), first_batches(X, y, 64, STEPS, start=64 * STEPS)),
         ]
 
         def run_one() -> float:
