@@ -2,14 +2,28 @@
 against central differences (relative error < 1e-6 in float64) on random shapes, strides and
 paddings, and errors that name the layer and both shapes."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import numpynn as nn
+import numpynn.conv
 from numpynn.conv import col2im, im2col, output_size
 from numpynn.gradcheck import noise_floor, numerical_gradient, relative_error
+
+# Conv2D lays its columns out per sample or as one matrix, by the window's size
+# (numpynn.conv.ONE_MATRIX_FROM): the tests below take each layout in turn.
+LAYOUTS = {"per_sample": 10**9, "one_matrix": 1}
+layouts = pytest.mark.parametrize("layout", LAYOUTS)
+
+
+def columns_layout(layout):
+    return mock.patch.object(numpynn.conv, "ONE_MATRIX_FROM", LAYOUTS[layout])
+
+
 
 
 def assert_backward_matches_numerical(layer, x, training=True, seed=0):
@@ -71,33 +85,41 @@ def conv_case(s):
     return layer, x
 
 
+@layouts
 @settings(max_examples=40, deadline=None)
 @given(conv_shapes)
-def test_conv2d_forward_is_the_definition(s):
+def test_conv2d_forward_is_the_definition(layout, s):
     layer, x = conv_case(s)
     expected = naive_conv(x, layer.W, layer.b, s["stride"], s["padding"])
-    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12, atol=1e-12)
+    with columns_layout(layout):
+        np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+        y = layer.forward(x, training=True)
+    assert layer.per_sample == (layout == "per_sample")
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
 
 
+@layouts
 @settings(max_examples=40, deadline=None)
 @given(conv_shapes)
 @example(  # every output reads padding only: dx is exactly 0, the numerical one rounding noise
     {"n": 2, "C": 1, "out": 2, "H": 7, "W": 1, "k": 1, "stride": 2, "padding": 1, "seed": 995}
 )
-def test_conv2d_gradients_match_central_differences(s):
+def test_conv2d_gradients_match_central_differences(layout, s):
     layer, x = conv_case(s)
-    assert_backward_matches_numerical(layer, x, seed=s["seed"])
+    with columns_layout(layout):
+        assert_backward_matches_numerical(layer, x, seed=s["seed"])
 
 
-def test_conv2d_backward_params_gives_the_same_parameter_gradients_as_backward():
+@layouts
+def test_conv2d_backward_params_gives_the_same_parameter_gradients_as_backward(layout):
     layer = nn.Conv2D(2, 3, 3, padding=1, dtype=np.float64, seed=0)
     x = np.random.default_rng(1).standard_normal((4, 2, 6, 5))
-    dout = np.random.default_rng(2).standard_normal(layer.forward(x, training=True).shape)
-    layer.backward(dout)
-    dW, db = layer.dW.copy(), layer.db.copy()
-    layer.dW[...], layer.db[...] = 0, 0
-    layer.backward_params(dout)
+    with columns_layout(layout):
+        dout = np.random.default_rng(2).standard_normal(layer.forward(x, training=True).shape)
+        layer.backward(dout)
+        dW, db = layer.dW.copy(), layer.db.copy()
+        layer.dW[...], layer.db[...] = 0, 0
+        layer.backward_params(dout)
     np.testing.assert_array_equal(layer.dW, dW)
     np.testing.assert_array_equal(layer.db, db)
 
@@ -126,14 +148,16 @@ def test_output_size_follows_the_formula():
     seed=st.integers(0, 2**16),
 )
 def test_col2im_is_the_adjoint_of_im2col(n, C, H, W, k, stride, seed):
-    """<im2col(x), c> = <x, col2im(c)> for all x, c: col2im is im2col's transpose."""
+    """<im2col(x), c> = <x, col2im(c)> for all x, c: col2im is im2col's transpose, in both
+    column layouts (one matrix: col2im's result is channels first)."""
     assume(min(H, W) >= k)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, C, H, W))
-    cols = im2col(x, k, stride)
-    c = rng.standard_normal(cols.shape)
-    back = col2im(c, x.shape, k, stride, out=np.empty_like(x))
-    assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=1e-12)
+    for per_sample, x_as_out in ((True, x), (False, x.transpose(1, 0, 2, 3))):
+        cols = im2col(x, k, stride, per_sample=per_sample)
+        c = rng.standard_normal(cols.shape)
+        back = col2im(c, x.shape, k, stride, out=np.empty_like(x_as_out))
+        assert np.isclose(np.sum(cols * c), np.sum(x_as_out * back), rtol=1e-12)
 
 
 pool_shapes = st.fixed_dictionaries(

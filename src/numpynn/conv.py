@@ -1,17 +1,21 @@
 """Convolution and pooling on images, channels first: x has shape (n, C, H, W).
 
-im2col (Deep Learning from Scratch, ch. 7) turns a convolution into one matrix product. Pad
+im2col (Deep Learning from Scratch, ch. 7) turns a convolution into matrix products. Pad
 x to xp: (n, C, H + 2p, W + 2p); every k x k window of xp, taken every ``s`` pixels, is an
 output pixel (i, j) with H_out = (H + 2p - k) // s + 1 (likewise W_out). Lay each window out
-as a column:
+as a column, in one of two layouts:
 
-    cols = im2col(xp): (n, C k k, H_out W_out),
-    cols[n, (c, u, v), (i, j)] = xp[n, c, i s + u, j s + v]
+    per sample:      cols: (n, C k k, H_out W_out),   cols[n, (c, u, v), (i, j)]
+    one matrix:      cols: (C k k, n H_out W_out),    cols[(c, u, v), (n, i, j)]
+                     = xp[n, c, i s + u, j s + v]
 
-and the convolution with W: (C_out, C, k, k) is W.reshape(C_out, C k k) @ cols, one matrix
-product per sample, already in the (n, C_out, H_out W_out) layout of the output. col2im is
-its adjoint: it adds each column back onto the window it came from (a loop over the k k
-kernel offsets, never over pixels). Both are built on
+and the convolution with W: (C_out, C, k, k) is W2 = W.reshape(C_out, C k k) times cols:
+one product per sample, whose result is already the output's (n, C_out, H_out W_out), or one
+large product, (C_out, n H_out W_out), whose result is transposed into place. The large
+product runs nearer the BLAS's peak; the transposes of y and dy cost time in proportion to
+C_out. ``Conv2D`` takes one matrix when windows have ``ONE_MATRIX_FROM`` values or more.
+col2im is im2col's adjoint: it adds each column back onto the window it came from (a loop
+over the k k kernel offsets, never over pixels). Both are built on
 ``numpy.lib.stride_tricks.sliding_window_view`` or on the k k strided slices
 ``xp[:, :, u : u + s H_out : s, v : v + s W_out : s]`` that hold offset (u, v) of every window.
 """
@@ -35,23 +39,36 @@ def output_size(size: int, kernel: int, stride: int, padding: int = 0) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def im2col(xp: Array, k: int, stride: int, out: Array | None = None) -> Array:
-    """xp: (n, C, Hp, Wp) -> cols: (n, C k k, H_out W_out), each column one k x k window.
+ONE_MATRIX_FROM = 128  # C k k values per window; measured in benchmarks/CONV.md
 
-    ``out`` (optional) receives the result. One strided copy of the window view."""
+
+def im2col(
+    xp: Array, k: int, stride: int, out: Array | None = None, per_sample: bool = True
+) -> Array:
+    """xp: (n, C, Hp, Wp) -> cols, each column one k x k window: (n, C k k, H_out W_out) per
+    sample, else one (C k k, n H_out W_out) matrix. ``out`` (optional) receives the result.
+    One strided copy of the window view."""
     windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
     n, C, H_out, W_out = windows.shape[:4]
-    cols = np.empty((n, C * k * k, H_out * W_out), xp.dtype) if out is None else out
-    np.copyto(cols.reshape(n, C, k, k, H_out, W_out), windows.transpose(0, 1, 4, 5, 2, 3))
+    if per_sample:
+        shape, order = (n, C * k * k, H_out * W_out), (0, 1, 4, 5, 2, 3)
+    else:
+        shape, order = (C * k * k, n * H_out * W_out), (1, 4, 5, 0, 2, 3)
+    cols = np.empty(shape, xp.dtype) if out is None else out
+    np.copyto(cols.reshape([windows.shape[i] for i in order]), windows.transpose(order))
     return cols
 
 
 def col2im(cols: Array, shape: tuple[int, ...], k: int, stride: int, out: Array) -> Array:
-    """The adjoint of im2col: add each column of cols: (n, C k k, H_out W_out) onto its window
-    of ``out``, a zeroed (n, C, Hp, Wp) = ``shape`` array, which is returned."""
+    """The adjoint of im2col for an xp of ``shape`` (n, C, Hp, Wp): add each column of cols
+    onto its window of ``out``, which is zeroed first and returned. Per-sample cols (3 axes)
+    go into an (n, C, Hp, Wp) ``out``; one matrix into a channels-first (C, n, Hp, Wp) one."""
     n, C, Hp, Wp = shape
     H_out, W_out = output_size(Hp, k, stride), output_size(Wp, k, stride)
-    offsets = cols.reshape(n, C, k, k, H_out, W_out)
+    if cols.ndim == 3:
+        offsets = cols.reshape(n, C, k, k, H_out, W_out)
+    else:  # (C, k, k, n, H_out, W_out), viewed as (C, n, k, k, H_out, W_out)
+        offsets = cols.reshape(C, k, k, n, H_out, W_out).transpose(0, 3, 1, 2, 4, 5)
     out.fill(0)
     for u in range(k):
         for v in range(k):
@@ -94,10 +111,10 @@ class Conv2D(Layer):
 
     x: (n, C_in, H, W) -> y: (n, C_out, H_out, W_out); W: (C_out, C_in, k, k), b: (C_out,);
     xp is x with ``padding`` zeros on each side, s the stride (module docstring: im2col).
-    With cols = im2col(xp): (n, C_in k k, H_out W_out) and W2 = W.reshape(C_out, C_in k k):
+    With cols = im2col(xp) and W2 = W.reshape(C_out, C_in k k):
 
-        y = W2 @ cols + b,   dW2 = sum_n dy_n @ cols_n^T,   db = sum of dy over n, i, j,
-        dx = col2im(W2^T @ dy), cropped to x's pixels.
+        y = W2 @ cols + b,   dW2 = dy @ cols^T (summed over samples),
+        db = sum of dy over n, i, j,   dx = col2im(W2^T @ dy), cropped to x's pixels.
 
     ``init`` names a :mod:`~numpynn.initializers` initialiser; it draws W2^T as a
     (C_in k k, C_out) matrix: the layer is a Dense layer on each window, with fan-in
@@ -162,33 +179,57 @@ class Conv2D(Layer):
         else:
             xp = x
         self.xp_shape = xp.shape
-        cols = scratch(self, "cols", (n, C * k * k, H_out * W_out), x.dtype)
-        self.cols = im2col(xp, k, s, out=cols)
-        W2 = self.W.reshape(self.out_channels, -1)
-        y_shape = (n, self.out_channels, H_out * W_out)
-        y = np.matmul(W2, self.cols, out=_out(self, "y", y_shape, x.dtype, training))
-        y += self.b[:, None]  # y = W2 @ cols + b
-        return y.reshape(n, self.out_channels, H_out, W_out)
+        self.per_sample = C * k * k < ONE_MATRIX_FROM
+        C_out, pixels = self.out_channels, H_out * W_out
+        cols_shape = (n, C * k * k, pixels) if self.per_sample else (C * k * k, n * pixels)
+        self.cols = im2col(xp, k, s, scratch(self, "cols", cols_shape, x.dtype), self.per_sample)
+        W2 = self.W.reshape(C_out, -1)
+        y = _new(self, "y", (n, C_out, pixels), x.dtype, training)
+        if self.per_sample:
+            np.matmul(W2, self.cols, out=y)
+            y += self.b[:, None]  # y = W2 @ cols + b
+        else:
+            y_T = scratch(self, "y_T", (C_out, n * pixels), x.dtype)
+            np.matmul(W2, self.cols, out=y_T)
+            np.add(y_T.reshape(C_out, n, pixels).transpose(1, 0, 2), self.b[:, None], out=y)
+        return y.reshape(n, C_out, H_out, W_out)
 
     def backward(self, dout: Array) -> Array:
-        self.backward_params(dout)
-        n, _, H, W = self.x_shape
+        dy = self._backward_params(dout)
+        n, C, H, W = self.x_shape
         W2 = self.W.reshape(self.out_channels, -1)
-        dcols = scratch(self, "dcols", self.cols.shape, dout.dtype)
-        np.matmul(W2.T, dout.reshape(n, self.out_channels, -1), out=dcols)  # W2^T @ dy
-        dxp = scratch(self, "dxp", self.xp_shape, dout.dtype)
+        dcols = np.matmul(W2.T, dy, out=scratch(self, "dcols", self.cols.shape, dout.dtype))
+        p, (Hp, Wp) = self.padding, self.xp_shape[2:]
+        dxp_shape = (n, C, Hp, Wp) if self.per_sample else (C, n, Hp, Wp)
+        dxp = scratch(self, "dxp", dxp_shape, dout.dtype)
         col2im(dcols, self.xp_shape, self.kernel_size, self.stride, out=dxp)
-        p = self.padding
-        return dxp[:, :, p : p + H, p : p + W]
+        dxp = dxp[:, :, p : p + H, p : p + W]  # cropped to x's pixels
+        if self.per_sample:
+            return dxp
+        dx = scratch(self, "dx", self.x_shape, dout.dtype)
+        np.copyto(dx, dxp.transpose(1, 0, 2, 3))  # back to (n, C, H, W)
+        return dx
 
     def backward_params(self, dout: Array) -> None:
-        dy = dout.reshape(len(dout), self.out_channels, -1)
-        per_sample = scratch(
-            self, "dW_n", (len(dy), *self.W.reshape(len(self.W), -1).shape), dy.dtype
-        )
-        np.matmul(dy, self.cols.transpose(0, 2, 1), out=per_sample)  # dy_n @ cols_n^T
-        np.sum(per_sample, axis=0, out=self.dW.reshape(per_sample.shape[1:]))
-        np.einsum("nop->o", dy, out=self.db, casting="same_kind")  # sum over n, i, j
+        self._backward_params(dout)
+
+    def _backward_params(self, dout: Array) -> Array:
+        """Set dW and db; return dy in the columns' layout: (n, C_out, H_out W_out) per
+        sample, else (C_out, n H_out W_out)."""
+        n, C_out = len(dout), self.out_channels
+        dy = dout.reshape(n, C_out, -1)
+        dW2 = self.dW.reshape(C_out, -1)
+        if self.per_sample:
+            per_sample = scratch(self, "dW_n", (n, *dW2.shape), dy.dtype)
+            np.matmul(dy, self.cols.transpose(0, 2, 1), out=per_sample)  # dy_n @ cols_n^T
+            np.sum(per_sample, axis=0, out=dW2)
+            np.einsum("nop->o", dy, out=self.db, casting="same_kind")  # sum over n, i, j
+            return dy
+        dy_T = scratch(self, "dy_T", (C_out, n * dy.shape[2]), dy.dtype)
+        np.copyto(dy_T.reshape(C_out, n, -1), dy.transpose(1, 0, 2))
+        np.matmul(dy_T, self.cols.T, out=dW2)  # dy @ cols^T
+        np.einsum("op->o", dy_T, out=self.db, casting="same_kind")  # sum over n, i, j
+        return dy_T
 
     def config(self) -> dict[str, Any]:
         return {
