@@ -24,8 +24,6 @@ def columns_layout(layout):
     return mock.patch.object(numpynn.conv, "ONE_MATRIX_FROM", LAYOUTS[layout])
 
 
-
-
 def assert_backward_matches_numerical(layer, x, training=True, seed=0):
     """Check dL/dx and dL/dP for L = sum(forward(x) * R), R random (so dL/dout = R)."""
     R = np.random.default_rng(seed).standard_normal(layer.forward(x, training).shape)
@@ -226,6 +224,34 @@ def test_max_pool_routes_a_tie_to_the_first_maximum_in_row_major_order():
     x = np.zeros((1, 1, 2, 2))  # e.g. after a ReLU: an all-zero window
     pool.forward(x, training=True)
     np.testing.assert_array_equal(pool.backward(np.full((1, 1, 1, 1), 5.0)), [[[[5, 0], [0, 0]]]])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(2, 7), st.integers(2, 7)),
+    stride=st.sampled_from([2, None]),
+    seed=st.integers(0, 2**16),
+)
+def test_max_pool_2x2_routes_each_gradient_to_the_first_argmax_despite_ties(shape, stride, seed):
+    """Windows that tile (stride 2) or not (stride 3) agree with np.argmax per window, on
+    values drawn from {0, 1, 2}: ties everywhere."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, shape).astype(float)
+    pool = nn.MaxPool2D(2, stride if stride else 3)
+    y = pool.forward(x, training=True)
+    dout = rng.standard_normal(y.shape)
+    dx = pool.backward(dout)
+    expected = np.zeros_like(x)
+    s = pool.stride
+    for i in range(y.shape[2]):
+        for j in range(y.shape[3]):
+            window = x[:, :, i * s : i * s + 2, j * s : j * s + 2].reshape(*shape[:2], 4)
+            u, v = np.divmod(np.argmax(window, axis=2), 2)
+            for n in range(shape[0]):
+                for c in range(shape[1]):
+                    expected[n, c, i * s + u[n, c], j * s + v[n, c]] += dout[n, c, i, j]
+            np.testing.assert_array_equal(y[:, :, i, j], window.max(axis=2))
+    np.testing.assert_array_equal(dx, expected)
 
 
 def test_overlapping_max_pool_adds_the_gradients_of_a_shared_maximum():

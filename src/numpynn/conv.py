@@ -50,9 +50,9 @@ def im2col(
     One strided copy of the window view."""
     windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
     n, C, H_out, W_out = windows.shape[:4]
-    if per_sample:
-        shape, order = (n, C * k * k, H_out * W_out), (0, 1, 4, 5, 2, 3)
-    else:
+    shape: tuple[int, ...] = (n, C * k * k, H_out * W_out)
+    order = (0, 1, 4, 5, 2, 3)  # (n, C, k, k, H_out, W_out)
+    if not per_sample:
         shape, order = (C * k * k, n * H_out * W_out), (1, 4, 5, 0, 2, 3)
     cols = np.empty(shape, xp.dtype) if out is None else out
     np.copyto(cols.reshape([windows.shape[i] for i in order]), windows.transpose(order))

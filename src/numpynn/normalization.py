@@ -77,37 +77,48 @@ class BatchNorm(Layer):
         # Sums per feature are einsums: 5-10x faster than np.sum over axes (0, 2, 3).
         x3 = x.reshape(len(x), self.num_features, -1)
         self.m = x3.shape[0] * x3.shape[2]  # values per feature
-        xhat = scratch(self, "xhat", x3.shape, x.dtype)
+        # Keep the centred x - mean; xhat = (x - mean) / std is never stored: y and the
+        # gradients scale by 1 / std per feature instead (one pass over x fewer).
+        xc = scratch(self, "xc", x3.shape, x.dtype)
         if training:
             mean = np.einsum("ncp->c", x3) / self.m
-            np.subtract(x3, mean[:, None], out=xhat)
-            var = np.einsum("ncp,ncp->c", xhat, xhat) / self.m
+            np.subtract(x3, mean[:, None], out=xc)
+            var = np.einsum("ncp,ncp->c", xc, xc) / self.m
             self.running_mean *= self.momentum
             self.running_mean += (1 - self.momentum) * mean
             self.running_var *= self.momentum
             self.running_var += (1 - self.momentum) * var
         else:
             var = self.running_var
-            np.subtract(x3, self.running_mean[:, None].astype(x.dtype), out=xhat)
-        self.training = training
-        self.std = np.sqrt(var + self.eps).astype(x.dtype)[:, None]  # (C, 1)
-        self.xhat = np.divide(xhat, self.std, out=xhat)
-        y = np.multiply(xhat, self.gamma[:, None], out=_out(self, "y", x3.shape, x.dtype, training))
+            np.subtract(x3, self.running_mean[:, None].astype(x.dtype), out=xc)
+        self.training, self.xc = training, xc
+        self.inv_std = 1 / np.sqrt(var + self.eps)  # (C,)
+        y = np.multiply(
+            xc,
+            self._per_feature(self.gamma * self.inv_std),
+            out=_out(self, "y", x3.shape, x.dtype, training),
+        )
         y += self.beta[:, None]  # y = gamma xhat + beta
         return y.reshape(x.shape)
 
+    def _per_feature(self, values: Array) -> Array:
+        """(C,) values as a (C, 1) column of the input's dtype, to scale each feature's row."""
+        return values.astype(self.xc.dtype)[:, None]
+
     def backward(self, dout: Array) -> Array:
-        dout3 = dout.reshape(self.xhat.shape)
+        dout3 = dout.reshape(self.xc.shape)
         np.einsum("ncp->c", dout3, out=self.dbeta, casting="same_kind")
-        np.einsum("ncp,ncp->c", dout3, self.xhat, out=self.dgamma, casting="same_kind")
-        scale = (self.gamma[:, None] / self.std).astype(dout.dtype)
+        np.einsum("ncp,ncp->c", dout3, self.xc, out=self.dgamma, casting="same_kind")
+        self.dgamma *= self.inv_std  # sum of dout xhat
+        scale = self.gamma * self.inv_std
         dx = scratch(self, "dx", dout3.shape, dout.dtype)
         if not self.training:
-            return np.multiply(dout3, scale, out=dx).reshape(dout.shape)
-        np.multiply(self.xhat, (self.dgamma / self.m)[:, None].astype(dout.dtype), out=dx)
+            return np.multiply(dout3, self._per_feature(scale), out=dx).reshape(dout.shape)
+        # gamma / std (dout - dbeta / m - xhat dgamma / m), with xhat = xc / std
+        np.multiply(self.xc, self._per_feature(self.dgamma * self.inv_std / self.m), out=dx)
         np.subtract(dout3, dx, out=dx)
-        dx -= (self.dbeta / self.m)[:, None].astype(dout.dtype)
-        dx *= scale  # gamma / std (dout - dbeta / m - xhat dgamma / m)
+        dx -= self._per_feature(self.dbeta / self.m)
+        dx *= self._per_feature(scale)
         return dx.reshape(dout.shape)
 
     def config(self) -> dict[str, Any]:
