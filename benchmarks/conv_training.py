@@ -34,6 +34,7 @@ from threadpoolctl import threadpool_limits
 import numpynn as nn
 from numpynn import losses
 from numpynn.datasets import load_mnist
+from numpynn.parallel import Replicas
 from numpynn.training import _backward_order, backward, forward
 
 from . import conv
@@ -76,17 +77,26 @@ class Trainer(Protocol):
 
 
 class NumpynnTrainer:
-    def __init__(self, layers: list[nn.Layer], batches: Batches) -> None:
+    """numpynn's training step; with ``workers`` > 1, ``fit(workers=...)``'s: the rows split
+    over that many threads (numpynn.parallel), one BLAS thread each."""
+
+    def __init__(self, layers: list[nn.Layer], batches: Batches, workers: int = 1) -> None:
         self.layers, self.order = layers, _backward_order(layers)
         model = nn.Sequential(*layers)
         self.params, self.grads = model.parameters(), model.gradients()
         self.loss, self.optimizer = losses.CrossEntropy(from_logits=True), nn.Adam()
         self.batches = [(x, np.eye(10, dtype=np.float32)[y]) for x, y in batches]
+        self.replicas = Replicas(layers, self.loss, workers) if workers > 1 else None
+        self.rng = np.random.default_rng(0)
 
     def step(self, i: int) -> float:
         x, T = self.batches[i]
-        loss = self.loss.forward(forward(self.layers, x, training=True), T)
-        backward(self.order, self.loss.backward())
+        if self.replicas is not None:
+            with threadpool_limits(1, user_api="blas"):
+                loss = self.replicas.step(x, T, None, self.rng)[1]
+        else:
+            loss = self.loss.forward(forward(self.layers, x, training=True), T)
+            backward(self.order, self.loss.backward())
         self.optimizer.step(self.params, self.grads)
         return loss
 
@@ -227,24 +237,24 @@ NETWORKS: dict[str, tuple[Callable[..., list[nn.Layer]], int]] = {
 }
 
 
-def trainers(layers: list[nn.Layer], batches: Batches) -> dict[str, Trainer]:
+def trainers(layers: list[nn.Layer], batches: Batches, workers: int = 1) -> dict[str, Trainer]:
     """The three libraries' trainers from the same weights (DLFS's only where the book has
     every layer). numpynn's is built last: it trains ``layers`` themselves, which the others
     copied."""
     found: dict[str, Trainer] = {"pytorch": TorchTrainer(layers, batches)}
     if all(isinstance(layer, BOOK_LAYERS) for layer in layers):
         found["dlfs"] = BookTrainer(layers, batches)
-    return {"numpynn": NumpynnTrainer(layers, batches), **found}
+    return {"numpynn": NumpynnTrainer(layers, batches, workers), **found}
 
 
 def check(
-    build: Callable[..., list[nn.Layer]], batches: Batches, steps: int = 3
+    build: Callable[..., list[nn.Layer]], batches: Batches, workers: int = 1, steps: int = 3
 ) -> dict[str, list[float]]:
     """The losses of the first ``steps`` steps of each library from the same weights, dropout
     off; AssertionError if the first step's differ beyond float32 precision."""
     found = {
         lib: [t.step(i) for i in range(steps)]
-        for lib, t in trainers(build(dropout=0.0), batches).items()
+        for lib, t in trainers(build(dropout=0.0), batches, workers).items()
     }
     first = [run[0] for run in found.values()]
     assert max(first) - min(first) <= 1e-5 * max(first), f"first-step losses differ: {found}"
@@ -279,6 +289,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="training steps per timed run")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2, help="BLAS and PyTorch threads")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="numpynn's workers (fit(workers=)), 1 BLAS thread each",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     (X, y), _ = load_mnist(shape="images")
@@ -286,8 +302,8 @@ def main() -> None:
     with threadpool_limits(args.threads), LoadWatch() as watch:
         for name, (build, batch) in NETWORKS.items():
             batches = first_batches(X, y, batch, max(args.steps, 3))
-            first_losses = check(build, batches)
-            times = measure(trainers(build(), batches), args.steps, args.repeats)
+            first_losses = check(build, batches, args.workers)
+            times = measure(trainers(build(), batches, args.workers), args.steps, args.repeats)
             rows.append((name, batch, first_losses, times))
     print(report(rows, args, watch.background))
 
@@ -320,7 +336,14 @@ def report(
         "## Training samples/s (forward, backward, Adam)",
         "",
         f"Median of {args.repeats} runs of {args.steps} training steps each, float32 (DLFS: "
-        f"float64 weights); {conv.machine(args.threads, background)}. numpynn/X = numpynn's "
+        f"float64 weights); {conv.machine(args.threads, background)}"
+        + (
+            f"; numpynn with {args.workers} workers (fit(workers={args.workers})), one BLAS "
+            "thread each"
+            if args.workers > 1
+            else ""
+        )
+        + ". numpynn/X = numpynn's "
         "samples/s / X's (above 1: numpynn is faster); CPU: from the CPU time of all the "
         "process's threads instead of wall time.",
         "",

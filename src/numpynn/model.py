@@ -8,6 +8,7 @@ z[l] = a[l-1] @ W[l] + b[l] and a[l] = h(z[l]), with W[l] of shape (n_{l-1}, n_l
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from .layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid, Softmax, acti
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .normalization import BatchNorm
 from .optimizers import Optimizer
+from .parallel import Replicas
 from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
 from .validation import check_positive_int, check_same_length, check_sample_weight, check_X
 
@@ -192,6 +194,7 @@ class Sequential:
         initial_epoch: int = 0,
         resume: bool = False,
         augment: Augment | None = None,
+        workers: int = 1,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -223,6 +226,15 @@ class Sequential:
         ``threads`` limits the BLAS threads for this call (needs threadpoolctl). Small matrix
         products run much slower on two threads when another process holds a core: on a busy
         machine ``threads=1`` is often faster.
+
+        ``workers`` > 1 splits each batch's rows over that many threads, each with a replica of
+        the layers (:mod:`numpynn.parallel`): the gradients, and BatchNorm's statistics, are
+        still the whole batch's, for one optimiser step. It pays for convolutional networks,
+        whose element-wise passes one BLAS call on two threads leaves on one core (the MNIST
+        convnet trains 1.6x faster with ``workers=2`` on two idle cores than with two BLAS
+        threads); the BLAS then gets one thread per worker (``threads`` defaults to 1, if
+        threadpoolctl is installed). A run is reproducible, and resumes exactly, for a given
+        number of workers; another number changes the dropout masks and the float rounding.
         """
         loss = losses_module.get(loss) if loss is not None else self._default_loss()
         optimizer = optimizers_module.get(optimizer)
@@ -255,6 +267,9 @@ class Sequential:
             validation = (X_val, T_val)
         if threads is not None:
             threads = check_positive_int("threads", threads)
+        workers = check_positive_int("workers", workers)
+        if workers > 1 and threads is None and importlib.util.find_spec("threadpoolctl"):
+            threads = 1  # one BLAS thread per worker
         if augment is not None and not callable(augment):
             raise TypeError(f"augment must be a function of (x_batch, rng), got {augment!r}")
         callbacks = list(callbacks)
@@ -267,10 +282,12 @@ class Sequential:
         )
         # A diverging run overflows on its way to a NaN loss: train reports that as one
         # DivergenceError instead of a stream of RuntimeWarnings. Ctrl-C stops after a batch.
+        replicas = Replicas(layers, train_loss, workers) if workers > 1 else None
         with (
             _blas_threads(threads),
             np.errstate(over="ignore", invalid="ignore"),
             interrupt_after_batch(run),
+            contextlib.closing(replicas) if replicas else contextlib.nullcontext(),
         ):
             return train(
                 run,
@@ -285,6 +302,7 @@ class Sequential:
                 accuracy=self._reports_accuracy(loss),
                 augment=augment,
                 resume=resume,
+                replicas=replicas,
             )
 
     # --- helpers -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,19 @@ from .callbacks import Callback, TrainingRun
 from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .losses import CrossEntropy, Loss
+
+
+class BatchSplit(Protocol):
+    """Forward, loss and backward of a batch split over threads (numpynn.parallel.Replicas)."""
+
+    workers: int  # threads, and the fewest rows a batch must have to be split
+
+    def step(
+        self, x: Array, t: Array, w: Array | None, rng: np.random.Generator
+    ) -> tuple[Array, float]:
+        """Leave the batch's gradients on the model's layers; return (output, loss)."""
+        ...
+
 
 Augment = Callable[[Array, np.random.Generator], Array]
 
@@ -38,14 +52,16 @@ def train(
     accuracy: bool,
     augment: Augment | None = None,
     resume: bool = False,
+    replicas: BatchSplit | None = None,
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
     X: (n_samples, ...) and targets T: (n_samples, n_outputs), each sample's loss
     weighted by ``weights`` (n_samples,) if given, from epoch ``run.epoch`` to ``run.epochs``
     (or until a callback stops it); ``accuracy`` adds the fraction of correct classes to the
     logs. ``augment(x, rng)`` returns a changed copy of each training batch x (random shifts
-    of images...), drawing from the run's generator, so a resumed run draws the same. Return
-    the run's history."""
+    of images...), drawing from the run's generator, so a resumed run draws the same.
+    ``replicas`` (:mod:`numpynn.parallel`) split each batch's rows over threads. Return the
+    run's history."""
     model, optimizer = run.model, run.optimizer
     callbacks = sorted(run.callbacks, key=lambda callback: callback.order)
     model.stop_training = False
@@ -91,8 +107,12 @@ def train(
             if augment is not None:
                 x = augment(x, run.rng)
 
-            output = forward(layers, x, training=True)
-            batch_loss = loss.forward(output, t, w)
+            if replicas is not None and m >= replicas.workers:  # the rows over threads
+                output, batch_loss = replicas.step(x, t, w, run.rng)
+            else:
+                output = forward(layers, x, training=True)
+                batch_loss = loss.forward(output, t, w)
+                backward(backward_order, loss.backward())
             if not math.isfinite(batch_loss):
                 raise DivergenceError(
                     f"the loss became {batch_loss} at epoch {epoch}, batch {batch}: training "
@@ -101,7 +121,6 @@ def train(
                     epoch,
                     batch,
                 )
-            backward(backward_order, loss.backward())
             optimizer.step(params, grads)
 
             total_loss += batch_loss * m
