@@ -103,7 +103,9 @@ def test_a_run_with_workers_resumes_bit_identical(tmp_path):
     first = convnet(dropout=0.5)
     fit(first, 2, epochs=2, callbacks=[nn.ModelCheckpoint(tmp_path, monitor=None)])
     resumed = convnet(dropout=0.5)
-    history = fit(resumed, 2, epochs=4, callbacks=[nn.ModelCheckpoint(tmp_path, monitor=None)], resume=True)
+    history = fit(
+        resumed, 2, epochs=4, callbacks=[nn.ModelCheckpoint(tmp_path, monitor=None)], resume=True
+    )
     assert history == expected
     for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
         np.testing.assert_array_equal(p, q)
@@ -164,5 +166,5 @@ def test_workers_must_be_a_positive_integer(workers):
 
 
 def test_workers_must_be_an_integer():
-    with pytest.raises(TypeError, match="workers must be a positive integer, got 2.0"):
+    with pytest.raises(TypeError, match=r"workers must be a positive integer, got 2\.0"):
         convnet().fit(IMAGES, LABELS, epochs=1, workers=2.0)
