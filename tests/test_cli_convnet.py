@@ -51,6 +51,19 @@ def test_a_cnn_run_resumes(capsys, cnn_run):
     assert "has finished its 2 epochs" in out
 
 
+def test_a_cnn_run_gives_its_threads_to_workers_and_resumes_with_them(capsys, tmp_path):
+    run_dir = tmp_path / "cnn2"
+    argv = ["train", "--preset", "cnn", "--dataset", "digits", "--validation", "200"]
+    code, out, _ = run(capsys, *argv, "--epochs", "1", "--threads", "2", "--out", run_dir)
+    assert code == 0
+    assert out.startswith("using 2 workers with 1 BLAS thread each (--threads 2)")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["workers"], config["blas_threads"]) == (2, 1)
+    code, out, _ = run(capsys, "train", "--resume", run_dir)
+    assert code == 0
+    assert out.startswith("using 2 workers with 1 BLAS thread each (the run's own")
+
+
 def test_evaluate_takes_a_convnet(capsys, cnn_run):
     code, out, _ = run(capsys, "evaluate", cnn_run / "model.npz")
     assert code == 0

@@ -169,7 +169,8 @@ def build_parser() -> Parser:
         type=threads,
         default="auto",
         metavar="N",
-        help="BLAS threads, or auto (default): the cores measured idle now, and says why",
+        help="threads, or auto (default): the cores measured idle now, and says why; an MLP's "
+        "go to the BLAS, a convnet's to workers that each train on a share of every batch",
     )
     add("--no-plots", action="store_true", help="do not draw the PNG plots")
     add("--quiet", action="store_true", help="print only the final result")

@@ -53,17 +53,24 @@ def train_command(args: argparse.Namespace) -> int:
         cfg = config.resolve(args.preset or "default", given)
         run_dir = new_run_dir(args.out, cfg.dataset)
     threads, why = args.threads, f"--threads {args.threads}"
-    if threads == "auto" and args.resume and cfg.blas_threads:
+    runs_own = threads == "auto" and args.resume and cfg.blas_threads
+    if runs_own:
         threads, why = cfg.blas_threads, "the run's own; --threads N to change it"
     elif threads == "auto":
         threads, measured = auto_threads()
         why = f"--threads auto: {measured}"
     if threads is not None and importlib.util.find_spec("threadpoolctl") is None:
         raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1)
+    if cfg.network == "cnn" and not runs_own:
+        # A convnet's element-wise passes stay on one core whatever the BLAS threads: its
+        # threads go to workers that each take a share of every batch, one BLAS thread each.
+        cfg.workers, threads = threads or blas_threads() or os.cpu_count() or 1, 1
     if not args.quiet:
         n = threads or blas_threads()
         count = f"{n} BLAS thread{'s' * (n != 1)}" if n else "the BLAS default threads"
         count += "" if threads else " (the BLAS default)"
+        if (cfg.workers or 1) > 1:
+            count = f"{cfg.workers} workers with {count} each"
         print(f"using {count} ({why})")
     cfg.blas_threads = threads or blas_threads()
     with datasets_log(quiet=args.quiet):

@@ -50,13 +50,14 @@ NUMBERS: dict[str, Callable[[str, object], Any]] = {
     "seed": check_non_negative_int,
     "validation": check_positive_int,
     "blas_threads": check_positive_int,
+    "workers": check_positive_int,
     "patience": check_positive_int,
     "shift": check_non_negative_int,
 }
 INTEGERS = {name for name, check in NUMBERS.items() if "int" in check.__name__}
 # Settings that may be missing from a config.json (older runs): their default then; all but
 # the CHOICES and "shift" may also be None.
-OPTIONAL = ("blas_threads", "patience", "network", "schedule", "shift")
+OPTIONAL = ("blas_threads", "workers", "patience", "network", "schedule", "shift")
 
 
 def check_setting(name: str, value: object) -> Any:
@@ -122,6 +123,9 @@ class TrainConfig:
     # BLAS threads the run uses (set when it starts; None: not known). Matrix products can
     # differ in the last bit with another thread count, so --resume keeps this one.
     blas_threads: int | None = None
+    # Threads that each train on a share of every batch (fit(workers=)), for "cnn"; set when
+    # the run starts (None: 1). Another count draws other dropout masks: --resume keeps it.
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -212,6 +212,7 @@ def train_epochs(
                 seed=np.random.default_rng(train_seed),
                 callbacks=callbacks,
                 threads=threads,
+                workers=cfg.workers or 1,
                 resume=resume,
                 augment=(lambda x, rng: random_shift(x, cfg.shift, rng)) if cfg.shift else None,
             )
