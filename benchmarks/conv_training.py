@@ -2,28 +2,32 @@
 float64 layers written the book's way, in one run.
 
     PYTHONPATH=src nice -n 10 python -m benchmarks.conv_training --repeats 7 --steps 10 --threads 1
+    PYTHONPATH=src nice -n 10 python -m benchmarks.conv_training --threads 2 --workers 2
 
 The networks: the preset's, ``numpynn.convnet((1, 28, 28), [128, 10], dropout=0.25)`` at batch
 128, and DLFS's SimpleConvNet (ch. 7: conv 30 filters 5x5, ReLU, max pool 2, dense 100, ReLU,
 dense 10) at batch 100. A training step is forward, softmax cross-entropy, backward and an
 Adam update (lr 0.001), on real MNIST images (the first ``steps`` batches of the training set,
 in order). numpynn runs its own training step (``numpynn.training.forward``/``backward``, the
-fused ``CrossEntropy(from_logits=True)``, ``Adam.step``); PyTorch gets the same weights,
+fused ``CrossEntropy(from_logits=True)``, ``Adam.step``; with ``--workers N``, the rows split
+over N threads as ``fit(workers=N)`` does, one BLAS thread each); PyTorch gets the same weights,
 ``torch.optim.Adam`` and ``model.train()``; DLFS is benchmarks/dlfs.py's im2col convolution
 and pooling with the book's Relu, Affine, SoftmaxWithLoss and Adam (``common/layers.py``,
 ``common/optimizer.py``), float64 weights, for SimpleConvNet only (the book's
 BatchNormalization normalises each pixel, not each channel, so the preset has no book version).
 
-Each repeat times ``steps`` steps of every library, in an order that rotates between repeats;
-the median samples/s (wall clock, and from the CPU time of all the process's threads) is
-reported. Before timing, the three start from the same weights and take three steps on the
-same batches (dropout off): their losses are printed and must agree at float32 precision.
+Each repeat times ``steps`` steps of every library, in an order that rotates between repeats,
+after a pause that lets the previous library's threads fall asleep; the median samples/s
+(wall clock, and from the CPU time of all the process's threads) is reported. Before timing,
+the three start from the same weights and take three steps on the same batches (dropout
+off): their losses are printed and must agree at float32 precision.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -62,12 +66,9 @@ def simple_convnet(dropout: float = 0.0, seed: int = 0) -> list[nn.Layer]:
     ]
 
 
-def first_batches(X: np.ndarray, y: np.ndarray, size: int, count: int, start: int = 0) -> Batches:
-    """``count`` consecutive batches of ``size`` rows of (X, y), from row ``start`` on."""
-    return [
-        (X[start + i * size : start + (i + 1) * size], y[start + i * size : start + (i + 1) * size])
-        for i in range(count)
-    ]
+def first_batches(X: np.ndarray, y: np.ndarray, size: int, count: int) -> Batches:
+    """The first ``count`` batches of ``size`` rows of (X, y)."""
+    return [(X[i * size : (i + 1) * size], y[i * size : (i + 1) * size]) for i in range(count)]
 
 
 class Trainer(Protocol):
@@ -266,15 +267,22 @@ def run(trainer: Trainer, steps: int) -> tuple[float, float]:
     return conv.timed(lambda: [trainer.step(i) for i in range(steps)])
 
 
+PAUSE = 0.5  # seconds before each timed run: see measure
+
+
 def measure(
     trainers: dict[str, Trainer], steps: int, repeats: int
 ) -> dict[str, tuple[float, float]]:
     """Median seconds per ``steps`` steps, (wall, CPU), of each trainer; one warm-up round,
-    then ``repeats`` rounds with the libraries' order rotated each time."""
+    then ``repeats`` rounds with the libraries' order rotated each time. Each run waits
+    ``PAUSE`` seconds first: OpenBLAS's threads spin for about 0.1 s after a product before
+    they sleep, and without the pause they took a core from the library timed next (PyTorch
+    ran SimpleConvNet at 6,100-7,300 samples/s after numpynn and DLFS, 10,000-12,000 alone)."""
     libs = list(trainers)
     runs: dict[str, list[tuple[float, float]]] = {lib: [] for lib in libs}
     for r in range(repeats + 1):
         for lib in libs[r % len(libs) :] + libs[: r % len(libs)]:
+            time.sleep(PAUSE)
             seconds = run(trainers[lib], steps)
             if r > 0:
                 runs[lib].append(seconds)
