@@ -46,9 +46,7 @@ class ReplicaSync:
     replica order (the same bits in every replica); ``rows`` is the whole batch's row count."""
 
     def __init__(self, barrier: threading.Barrier, slots: list[list[Array]], index: int) -> None:
-        self.barrier, self.slots, self.index = barrier, slots, index
-        for slot in slots:
-            slot.append(np.zeros(0))  # this replica's part
+        self.barrier, self.slots, self.index = barrier, slots, index  # slot[index]: its part
         self.rows = 0
         self.calls = 0
 
@@ -70,9 +68,9 @@ class Replicas:
     ``loss``) on ``workers`` threads; ``step`` trains on one batch with all of them."""
 
     def __init__(self, layers: Sequence[Layer], loss: Loss, workers: int) -> None:
-        self.main, self.workers = list(layers), workers
+        self.workers = workers
         groups: dict[int, Group] = {
-            id(layer): (threading.Barrier(workers), [[], []])
+            id(layer): (threading.Barrier(workers), [[np.zeros(0)] * workers for _ in range(2)])
             for layer in layers
             if isinstance(layer, BatchNorm)
         }
@@ -84,7 +82,7 @@ class Replicas:
         self.orders = [_backward_order(replica) for replica in self.layers]
         self.losses = [type(loss)(**loss.config()) for _ in range(workers)]
         self.gradients = [_gradients(replica) for replica in self.layers]
-        self.model_gradients = _gradients(self.main)
+        self.model_gradients = _gradients(layers)
         self.draws = any(isinstance(layer, Dropout) and layer.rate > 0 for layer in layers)
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="numpynn-worker")
 
