@@ -168,3 +168,22 @@ def test_workers_must_be_a_positive_integer(workers):
 def test_workers_must_be_an_integer():
     with pytest.raises(TypeError, match=r"workers must be a positive integer, got 2\.0"):
         convnet().fit(IMAGES, LABELS, epochs=1, workers=2.0)
+
+
+def test_an_mlp_regression_with_sample_weights_trains_on_workers_as_on_one_thread():
+    """No BatchNorm, another loss (mean squared error), weighted rows: the same plumbing."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((50, 4))
+    y = X @ rng.standard_normal((4, 2))
+    weights = rng.random(50) + 0.5
+    runs = []
+    for workers in (1, 2):
+        model = nn.mlp([4, 8, 2], output="identity", seed=0, dtype=np.float64)
+        history = model.fit(
+            X, y, optimizer=nn.SGD(lr=0.05), epochs=3, batch_size=16, seed=0,
+            sample_weight=weights, workers=workers,
+        )  # fmt: skip
+        runs.append((history["loss"], model.parameters()))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    for p, q in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_allclose(q, p, rtol=1e-10, atol=1e-14)
