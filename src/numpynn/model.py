@@ -231,10 +231,11 @@ class Sequential:
         the layers (:mod:`numpynn.parallel`): the gradients, and BatchNorm's statistics, are
         still the whole batch's, for one optimiser step. It pays for convolutional networks,
         whose element-wise passes one BLAS call on two threads leaves on one core (the MNIST
-        convnet trains 1.6x faster with ``workers=2`` on two idle cores than with two BLAS
-        threads); the BLAS then gets one thread per worker (``threads`` defaults to 1, if
-        threadpoolctl is installed). A run is reproducible, and resumes exactly, for a given
-        number of workers; another number changes the dropout masks and the float rounding.
+        convnet trains 1.5-1.6x faster with ``workers=2`` on two idle cores than with two
+        BLAS threads); the BLAS then gets one thread per worker (``threads`` defaults to 1,
+        if threadpoolctl is installed). A run is reproducible, and resumes exactly, for a
+        given number of workers; another number rounds differently and, with dropout, draws
+        other masks (and so other shuffles after them).
         """
         loss = losses_module.get(loss) if loss is not None else self._default_loss()
         optimizer = optimizers_module.get(optimizer)
