@@ -33,7 +33,9 @@ async function loadModel() {
     : `test accuracy ${(100 * model.test_accuracy).toFixed(2)}%`;
   const dataset = model.dataset ? ` &middot; ${escapeHtml(model.dataset)}` : "";
   $("model-line").innerHTML = `<b>${escapeHtml(model.name)}</b>${dataset} &middot; ${accuracy}`;
-  $("architecture").textContent = model.architecture;
+  // A wrapped line breaks between layers only: "->" as one character, no break after a comma
+  $("architecture").textContent = model.architecture
+    .replaceAll("->", "\u2192").replaceAll(", ", ",\u00a0");
   preview.width = model.input_shape[1];
   preview.height = model.input_shape[0];
   buildBars(model.classes);
