@@ -16,9 +16,9 @@ parameters and keeps its own gradients and scratch arrays, and:
   workers.
 
 The result is one thread's up to float rounding (sums in another order), apart from the
-dropout masks. A layer of your own that keeps other state between calls, or draws from a
-generator of its own, is shared or copied as a shallow ``copy.copy`` shares it: its replicas
-would draw in whatever order the threads reach it.
+dropout masks. A replica is a shallow ``copy.copy`` of its layer: a layer of your own that
+keeps other state (a generator of its own, say) shares it between the replicas, which then
+use it in whatever order the threads reach it.
 """
 
 from __future__ import annotations
