@@ -8,13 +8,14 @@ The networks: the preset's, ``numpynn.convnet((1, 28, 28), [128, 10], dropout=0.
 128, and DLFS's SimpleConvNet (ch. 7: conv 30 filters 5x5, ReLU, max pool 2, dense 100, ReLU,
 dense 10) at batch 100. A training step is forward, softmax cross-entropy, backward and an
 Adam update (lr 0.001), on real MNIST images (the first ``steps`` batches of the training set,
-in order). numpynn runs its own training step (``numpynn.training.forward``/``backward``, the
-fused ``CrossEntropy(from_logits=True)``, ``Adam.step``; with ``--workers N``, the rows split
-over N threads as ``fit(workers=N)`` does, one BLAS thread each); PyTorch gets the same weights,
-``torch.optim.Adam`` and ``model.train()``; DLFS is benchmarks/dlfs.py's im2col convolution
-and pooling with the book's Relu, Affine, SoftmaxWithLoss and Adam (``common/layers.py``,
-``common/optimizer.py``), float64 weights, for SimpleConvNet only (the book's
-BatchNormalization normalises each pixel, not each channel, so the preset has no book version).
+in order). numpynn runs its own training step (``numpynn.training.forward``/``backward``,
+the fused ``CrossEntropy(from_logits=True)`` and ``ReLUMaxPool2D``, ``Adam.step``; with
+``--workers N``, the rows split over N threads as ``fit(workers=N)`` does, one BLAS thread
+each); PyTorch gets the same weights, ``torch.optim.Adam`` and ``model.train()``; DLFS is
+benchmarks/dlfs.py's im2col convolution and pooling with the book's Relu, Affine,
+SoftmaxWithLoss and Adam (``common/layers.py``, ``common/optimizer.py``), float64 weights, for
+SimpleConvNet only (the book's BatchNormalization normalises each pixel, not each channel, so
+the preset has no book version).
 
 Each repeat times ``steps`` steps of every library, in an order that rotates between repeats,
 after a pause that lets the previous library's threads fall asleep; the median samples/s
@@ -37,6 +38,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 import numpynn as nn
 from numpynn import losses
+from numpynn.conv import fuse_relu_pool
 from numpynn.datasets import load_mnist
 from numpynn.parallel import Replicas
 from numpynn.training import _backward_order, backward, forward
@@ -82,6 +84,7 @@ class NumpynnTrainer:
     over that many threads (numpynn.parallel), one BLAS thread each."""
 
     def __init__(self, layers: list[nn.Layer], batches: Batches, workers: int = 1) -> None:
+        layers = fuse_relu_pool(layers)  # as fit does: each ReLU + MaxPool2D as one layer
         self.layers, self.order = layers, _backward_order(layers)
         model = nn.Sequential(*layers)
         self.params, self.grads = model.parameters(), model.gradients()

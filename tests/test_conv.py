@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import numpynn as nn
 import numpynn.conv
-from numpynn.conv import col2im, im2col, output_size
+import numpynn.model
+from numpynn.conv import ReLUMaxPool2D, col2im, fuse_relu_pool, im2col, output_size
 from numpynn.gradcheck import noise_floor, numerical_gradient, relative_error
 
 # Conv2D lays its columns out per sample or as one matrix, by the window's size
@@ -160,7 +161,7 @@ def test_col2im_is_the_adjoint_of_im2col(n, C, H, W, k, stride, seed):
 
 pool_shapes = st.fixed_dictionaries(
     {
-        "layer": st.sampled_from([nn.MaxPool2D, nn.AvgPool2D]),
+        "layer": st.sampled_from([nn.MaxPool2D, nn.AvgPool2D, ReLUMaxPool2D]),
         "n": st.integers(1, 3),
         "C": st.integers(1, 3),
         "H": st.integers(1, 7),
@@ -179,11 +180,12 @@ def test_pool_gradients_match_central_differences(s):
     layer = s["layer"](s["size"], s["stride"])
     rng = np.random.default_rng(s["seed"])
     shape = (s["n"], s["C"], s["H"], s["W"])
-    if s["layer"] is nn.MaxPool2D:
+    if s["layer"] is not nn.AvgPool2D:
         # A window's maximum has no derivative where two entries tie, and the checker's steps
         # (up to 2h = 1.5e-3 max(1, |x|)) would cross a near-tie (about 2% of random normal
-        # cases). Distinct values 0.1 apart: no step reaches a neighbour (|x| <= 22 here).
-        x = 0.1 * (rng.permutation(np.prod(shape)).reshape(shape) - np.prod(shape) / 2)
+        # cases). Distinct values 0.1 apart, none 0 (ReLU's kink): no step reaches a
+        # neighbour or 0 (|x| <= 22 here).
+        x = 0.1 * (rng.permutation(np.prod(shape)).reshape(shape) - np.prod(shape) / 2) + 0.03
     else:
         x = rng.standard_normal(shape)
     assert_backward_matches_numerical(layer, x, seed=s["seed"])
@@ -192,7 +194,7 @@ def test_pool_gradients_match_central_differences(s):
 @settings(max_examples=25, deadline=None)
 @given(pool_shapes)
 def test_pool_forward_is_the_window_max_or_mean(s):
-    assume(min(s["H"], s["W"]) >= s["size"])
+    assume(min(s["H"], s["W"]) >= s["size"] and s["layer"] is not ReLUMaxPool2D)
     x = np.random.default_rng(s["seed"]).standard_normal((s["n"], s["C"], s["H"], s["W"]))
     k, st_ = s["size"], s["stride"]
     y = s["layer"](k, st_).forward(x)
@@ -252,6 +254,60 @@ def test_max_pool_2x2_routes_each_gradient_to_the_first_argmax_despite_ties(shap
                     expected[n, c, i * s + u[n, c], j * s + v[n, c]] += dout[n, c, i, j]
             np.testing.assert_array_equal(y[:, :, i, j], window.max(axis=2))
     np.testing.assert_array_equal(dx, expected)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(2, 7), st.integers(2, 7)),
+    size=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_relu_max_pool_is_relu_then_max_pool_to_the_bit(shape, size, stride, seed):
+    """The fused layer's output and gradient equal the pair's exactly, on values drawn from
+    {-1, 0, 1, 2}: all-negative and all-zero windows and ties everywhere, windows that
+    overlap (stride < size) or leave pixels out."""
+    assume(min(shape[2:]) >= size)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-1, 3, shape).astype(np.float32)
+    relu, pool, fused = nn.ReLU(), nn.MaxPool2D(size, stride), ReLUMaxPool2D(size, stride)
+    y = pool.forward(relu.forward(x, training=True), training=True)
+    np.testing.assert_array_equal(fused.forward(x, training=True), y)
+    dout = rng.standard_normal(y.shape).astype(np.float32)
+    np.testing.assert_array_equal(fused.backward(dout), relu.backward(pool.backward(dout)))
+
+
+def test_fuse_relu_pool_replaces_only_a_relu_directly_before_a_max_pool():
+    conv, relu, pool, avg = nn.Conv2D(1, 2, 3), nn.ReLU(), nn.MaxPool2D(3, stride=2), nn.AvgPool2D()
+    fused = fuse_relu_pool([conv, relu, pool, nn.ReLU(), avg, pool, relu, nn.Flatten()])
+    assert [type(layer).__name__ for layer in fused] == [
+        "Conv2D", "ReLUMaxPool2D", "ReLU", "AvgPool2D", "MaxPool2D", "ReLU", "Flatten"
+    ]  # fmt: skip
+    assert (fused[1].size, fused[1].stride) == (3, 2)
+    assert fused[0] is conv and fused[4] is pool
+
+
+def test_fit_trains_a_relu_and_max_pool_as_one_layer_with_the_same_result():
+    X = np.random.default_rng(0).standard_normal((32, 1, 8, 8)).astype(np.float32)
+    y = np.arange(32) % 3
+
+    def trained(fuse):
+        model = nn.Sequential(
+            nn.Conv2D(1, 4, 3, padding=1, seed=0), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(),
+            nn.Dense(64, 3, seed=1), nn.Softmax(),
+        )  # fmt: skip
+        with mock.patch.object(numpynn.model, "fuse_relu_pool", fuse):
+            model.fit(X, y, optimizer=nn.SGD(lr=0.1), epochs=2, batch_size=8, seed=0)
+        return model
+
+    used = []
+    fused, unfused = (
+        trained(lambda layers: used.append(fuse_relu_pool(layers)) or used[-1]),
+        trained(list),
+    )
+    assert [type(layer).__name__ for layer in used[0]][:3] == ["Conv2D", "ReLUMaxPool2D", "Flatten"]
+    for a, b in zip(fused.parameters(), unfused.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_overlapping_max_pool_adds_the_gradients_of_a_shared_maximum():

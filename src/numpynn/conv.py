@@ -22,6 +22,7 @@ over the k k kernel offsets, never over pixels). Both are built on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from . import initializers
 from ._typing import Array, Seed
 from .errors import ShapeError
-from .layers import Layer, _out
+from .layers import Layer, ReLU, _out
 from .scratch import scratch
 
 
@@ -290,31 +291,60 @@ class MaxPool2D(_Pool2D):
     def forward(self, x: Array, training: bool = False) -> Array:
         shape = self._windows(x)
         y = _new(self, "y", shape, x.dtype, training)
-        np.copyto(y, x[self.windows[0]])
-        self.argmax = argmax = scratch(self, "argmax", shape, np.min_scalar_type(self.size**2))
-        argmax.fill(0)  # the offset of each window's maximum
-        rises, code = (
+        # Each window's code: 1 + the offset of its maximum, or 0 for none (ReLUMaxPool2D)
+        self.code = code = scratch(self, "code", shape, np.min_scalar_type(self.size**2 + 1))
+        self._start(x[self.windows[0]], y, code)
+        rises, new_code = (
             scratch(self, "rises", shape, bool),
-            scratch(self, "code", shape, argmax.dtype),
+            scratch(self, "new", shape, code.dtype),
         )
         for o, window in enumerate(self.windows[1:], start=1):
             np.greater(x[window], y, out=rises)  # a new maximum at offset o
             np.maximum(y, x[window], out=y)
-            # argmax = where(rises, o, argmax), without np.where's data-dependent branch (3x
-            # faster): o grows, so the largest code o * rises is the last strict maximum
-            np.maximum(argmax, np.multiply(rises, argmax.dtype.type(o), out=code), out=argmax)
+            # code = where(rises, o + 1, code), without np.where's data-dependent branch (3x
+            # faster): o grows, so the largest (o + 1) * rises is the last strict maximum's
+            np.maximum(code, np.multiply(rises, code.dtype.type(o + 1), out=new_code), out=code)
         return y
+
+    def _start(self, first: Array, y: Array, code: Array) -> None:
+        """Set y and code from the windows' first pixels, ``first``: their maximum so far."""
+        np.copyto(y, first)
+        code.fill(1)
 
     def backward(self, dout: Array) -> Array:
         dx = self._dx(dout)
         hit = scratch(self, "hit", dout.shape, bool)
         for o, window in enumerate(self.windows):
-            np.equal(self.argmax, o, out=hit)
+            np.equal(self.code, o + 1, out=hit)
             if self.overlap:
                 dx[window] += dout * hit
             else:
                 np.multiply(dout, hit, out=dx[window])  # dx = dout at the maxima, else 0
         return dx
+
+
+class ReLUMaxPool2D(MaxPool2D):
+    """ReLU followed by MaxPool2D, in one layer: y[n, c, i, j] = max(0, max of x[n, c] over
+    window (i, j)). Max pooling commutes with ReLU (both keep order), so this is the pair's
+    output and gradient at the cost of the pool alone: no pass over the full-size x for the
+    ReLU. The gradient flows to each window's first maximum where it is positive, else nowhere.
+    Training puts it in place of a ReLU followed by a MaxPool2D (:func:`fuse_relu_pool`)."""
+
+    def _start(self, first: Array, y: Array, code: Array) -> None:
+        np.maximum(first, 0, out=y)
+        np.greater(first, 0, out=code)  # 1 where the first pixel is the maximum, else 0: none
+
+
+def fuse_relu_pool(layers: Sequence[Layer]) -> list[Layer]:
+    """``layers`` with each ReLU directly followed by a MaxPool2D replaced by one
+    :class:`ReLUMaxPool2D` of the pool's size and stride (the same output and gradients)."""
+    fused: list[Layer] = []
+    for layer in layers:
+        if type(layer) is MaxPool2D and fused and type(fused[-1]) is ReLU:
+            fused[-1] = ReLUMaxPool2D(layer.size, layer.stride)
+        else:
+            fused.append(layer)
+    return fused
 
 
 class AvgPool2D(_Pool2D):

@@ -21,7 +21,7 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from ._typing import Array, Seed
 from .callbacks import Callback, TrainingRun
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
+from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D, fuse_relu_pool
 from .errors import ShapeError
 from .layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid, Softmax, activation_layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
@@ -255,7 +255,7 @@ class Sequential:
         check_same_length(X, y)
         n_outputs = self._n_outputs_of(X)
         losses_module.check_loss(self.layers, loss, n_outputs)  # before any training
-        layers, train_loss = losses_module.fuse(self.layers, loss)
+        layers, train_loss = losses_module.fuse(fuse_relu_pool(self.layers), loss)
         T = self._prepare_targets(train_loss, y, n_outputs, X.dtype)
         weights = None if sample_weight is None else check_sample_weight(sample_weight, X)
         validation = None
