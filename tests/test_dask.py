@@ -36,7 +36,7 @@ def client() -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be taken (its HTTP server starts anyway)
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -99,7 +99,7 @@ def test_dask_search_example_prints_its_results_table() -> None:
     """The example, run against this test's cluster through --scheduler."""
     example = Path(__file__).resolve().parent.parent / "examples" / "dask_search.py"
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
     ) as cluster:
         args = ["--scheduler", cluster.scheduler_address, "--train", "600", "--epochs", "2"]
         result = subprocess.run(
