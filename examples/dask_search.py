@@ -49,7 +49,7 @@ def connect(scheduler: str | None, n_workers: int) -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=":0",  # any free port: 8787 may be taken (its HTTP server starts anyway)
+            dashboard_address=":0",  # a free port: the HTTP server starts even with None
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -36,7 +36,7 @@ def client() -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=":0",  # any free port: 8787 may be taken (its HTTP server starts anyway)
+            dashboard_address=":0",  # a free port: the HTTP server starts even with None
         ) as cluster,
         Client(cluster) as client,
     ):
