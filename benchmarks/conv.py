@@ -4,7 +4,8 @@
 
 The layers of the issue's MNIST network (conv 1->32 3x3 pad 1, BatchNorm, ReLU, max pool 2,
 conv 32->64 3x3 pad 1, BatchNorm, ReLU, max pool 2, then flatten, dense 3136->128, ReLU,
-dense 128->10), each timed alone on its own input shape, then the whole network's forward,
+dense 128->10), each timed alone on its own input shape (and the ReLU + max pool pair, which
+numpynn trains as one ``ReLUMaxPool2D``, as ``fit`` does), then the whole network's forward,
 softmax cross-entropy and backward (no optimiser step). Both libraries get the same weights
 and inputs (float32) and the outputs are compared. The first layer computes no input gradient
 (numpynn's ``backward_params``, PyTorch's input without ``requires_grad``), as in training.
@@ -28,6 +29,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import numpynn as nn
 from numpynn import losses
+from numpynn.conv import fuse_relu_pool
 
 from . import dlfs
 from .measure import LoadWatch, _cpu_model
@@ -134,6 +136,8 @@ def compare(
     """Median seconds of numpynn, PyTorch (and for one conv or pool layer, DLFS's float64
     im2col) on one case, and the largest gap between numpynn's and PyTorch's outputs."""
     module = torch.nn.Sequential(*[torch_layer(layer) for layer in layers])
+    book = book_layer(layers[0]) if len(layers) == 1 else None
+    layers = fuse_relu_pool(layers)  # as fit trains them
     tx = torch.from_numpy(x).requires_grad_(input_grad)
     out = x
     for layer in layers:
@@ -145,7 +149,6 @@ def compare(
     dout = None if y is not None else np.random.default_rng(1).standard_normal(out.shape)
     dout = None if dout is None else dout.astype(np.float32)
     tdout = None if dout is None else torch.from_numpy(dout)
-    book = book_layer(layers[0]) if len(layers) == 1 else None
     x64, dout64 = x.astype(np.float64), None if dout is None else dout.astype(np.float64)
     runs: dict[str, list[tuple[float, float]]] = {"numpynn": [], "pytorch": []}
     if book is not None:
@@ -189,6 +192,12 @@ def main() -> None:
         ("batch norm 32 on (32, 28, 28)", [net[1]], maps[32, 28, 28], True),
         ("relu on (32, 28, 28)", [net[2]], maps[32, 28, 28], True),
         ("max pool 2 on (32, 28, 28)", [net[3]], maps[32, 28, 28], True),
+        (
+            "relu + max pool 2 on (32, 28, 28): one layer in training",
+            net[2:4],
+            maps[32, 28, 28],
+            True,
+        ),
         ("conv 32->64 3x3 pad 1", [net[4]], maps[32, 14, 14], True),
         ("batch norm 64 on (64, 14, 14)", [net[5]], maps[64, 14, 14], True),
         ("max pool 2 on (64, 14, 14)", [net[7]], maps[64, 14, 14], True),
