@@ -34,6 +34,23 @@ def digit_model_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def fashion_model_file(tmp_path_factory):
+    """A small Fashion-MNIST classifier (784-128-10, 3 epochs on 20,000 training images), saved
+    with its dataset and class names in the metadata: its path. About 84% test accuracy."""
+    import numpynn as nn
+
+    (X, y), _ = nn.datasets.load_fashion_mnist()
+    model = nn.Sequential(
+        nn.Dense(784, 128, seed=0), nn.ReLU(), nn.Dense(128, 10, seed=1), nn.Softmax()
+    )
+    model.fit(X[:20000], y[:20000], optimizer=nn.Adam(lr=1e-3), epochs=3, batch_size=64, seed=0)
+    path = tmp_path_factory.mktemp("models") / "fashion.npz"
+    metadata = {"dataset": "fashion-mnist", "class_labels": list(nn.datasets.FASHION_MNIST_CLASSES)}
+    nn.save(model, path, metadata=metadata)
+    return path
+
+
 # Hypothesis: local runs explore new random examples and replay the failures they found from
 # .hypothesis/; CI runs the same derandomized examples every time and keeps no database, so a
 # result depends only on the commit. `.ci/run` sets HYPOTHESIS_PROFILE=ci; so does any CI env.

@@ -8,7 +8,7 @@ from PIL import Image
 from test_imaging import on_paper
 
 from numpynn import datasets
-from numpynn.imaging import preprocess_digit
+from numpynn.imaging import preprocess_digit, preprocess_item
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,39 @@ def test_predict_says_no_digit_found_in_a_blank_page(capsys, tmp_path, digit_mod
     code, out, err = run(capsys, "predict", digit_model_file, page)
     assert code == 2 and out == ""
     assert_one_line_error(err, f"no digit found in {page}")
+
+
+def test_predict_frames_photos_of_clothes_for_a_fashion_mnist_model(
+    capsys, tmp_path, fashion_model_file
+):
+    """The model's metadata names Fashion-MNIST: pictures go through preprocess_item, and
+    the classes print by name."""
+    import numpynn as nn
+
+    model = nn.load(fashion_model_file)
+    _, (X_test, y_test) = datasets.load_fashion_mnist()
+    X_test = X_test.reshape(-1, 28, 28)
+    right = np.flatnonzero(model.predict(X_test[:20].reshape(-1, 784)) == y_test[:20])[:5]
+    rng = np.random.default_rng(0)
+    paths = []
+    for k in right:
+        paths.append(tmp_path / f"item{k}.jpg")
+        Image.fromarray(np.uint8(255 * on_paper(X_test[k], rng))).save(paths[-1], quality=90)
+    code, out, _ = run(
+        capsys, "predict", fashion_model_file, *paths, "--show-input", tmp_path / "in"
+    )
+    assert code == 0
+    names = datasets.FASHION_MNIST_CLASSES
+    read = [line.split("  ")[1] for line in out.splitlines() if "(probability" in line]
+    assert read == [names[y_test[k]] for k in right]
+    with Image.open(tmp_path / "in" / f"item{right[0]}-input.png") as image:
+        seen = np.asarray(image)[::10, ::10] / 255  # each model pixel is a 10x10 square
+    expected = preprocess_item(np.asarray(Image.open(paths[0]).convert("L")) / 255)
+    np.testing.assert_allclose(seen, expected, atol=1 / 255)
+    page = blank_page(tmp_path / "blank.png")
+    code, out, err = run(capsys, "predict", fashion_model_file, page)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"no item found in {page}")
 
 
 def test_predict_warns_when_the_model_is_unsure(capsys, tmp_path, digit_model_file):

@@ -29,6 +29,7 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 import numpynn as nn
+from numpynn.imaging import preprocess_item, read_image
 from numpynn.serve import create_app, load_served
 from numpynn.serve.batching import INLINE_SECONDS, Batcher, QueueFullError
 
@@ -171,6 +172,19 @@ def test_a_png_of_a_test_digit_is_read_as_its_label(client, served, mnist):
     k = next(k for k in range(100) if served.model.predict(X_test[k : k + 1])[0] == y_test[k])
     answer = post_image(client, png(X_test[k].reshape(28, 28))).json()
     assert answer["class"] == y_test[k]
+
+
+def test_a_fashion_mnist_model_frames_an_uploaded_photo_as_fashion_mnist(fashion_model_file):
+    """Not as a digit: the item trimmed, its longer side filling the frame, no strokes."""
+    _, (X_test, y_test) = nn.datasets.load_fashion_mnist()
+    served = load_served(fashion_model_file)
+    k = next(k for k in range(100) if served.model.predict(X_test[k : k + 1])[0] == y_test[k])
+    data = png(X_test[k].reshape(28, 28))  # dark on white, 280 x 280
+    with TestClient(create_app(served)) as client:
+        answer = post_image(client, data).json()
+    expected = preprocess_item(read_image(data))
+    np.testing.assert_allclose(np.array(answer["input"]), expected, atol=1e-6)
+    assert answer["label"] == nn.datasets.FASHION_MNIST_CLASSES[y_test[k]]
 
 
 def test_a_jpeg_is_read_too(client, mnist):

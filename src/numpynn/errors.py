@@ -44,8 +44,9 @@ class FileFormatError(ValueError):
 
 
 class NoDigitError(ValueError):
-    """An image holds no digit to read: it is blank, or holds only noise or specks. The
-    message starts with "no digit found: " and says which."""
+    """An image holds no digit (or, for a Fashion-MNIST model, no item) to read: it is blank,
+    or holds only noise or specks. The message starts with "no digit found: " (or "no item
+    found: ") and says which."""
 
 
 class DatasetNotFoundError(FileNotFoundError):

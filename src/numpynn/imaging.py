@@ -1,9 +1,12 @@
-"""An image of a digit (a photo of paper, a drawing, any size) -> a model input, MNIST style.
+"""An image of a digit (a photo of paper, a drawing, any size) -> a model input, MNIST style;
+or of a piece of clothing, Fashion-MNIST style.
 
-Two steps, shared by ``numpynn predict`` and anything else that reads digits:
+Two steps, shared by ``numpynn predict``, ``numpynn serve`` and anything else that reads
+pictures:
 
 - :func:`read_image`: a PNG/JPEG file (or its bytes) -> grey (height, width) in [0, 1].
-- :func:`preprocess_digit`: grey -> the (28, 28) input in [0, 1], light digit on black.
+- :func:`preprocess_digit`: grey -> the (28, 28) input in [0, 1], light digit on black; or
+  :func:`preprocess_item` for Fashion-MNIST (:func:`preprocessor` picks by dataset).
 
 MNIST was made from black-and-white scans of handwriting (NIST's), each size-normalised into
 a 20x20 box keeping its aspect ratio, anti-aliased, and placed in 28x28 with its centre of
@@ -27,6 +30,11 @@ real picture, then frames it the same way:
 6. MNIST framing as above. (Other sizes, e.g. the 8x8 digits: scaled to fill the box and
    centred by the bounding box, as that set was made.)
 
+Fashion-MNIST was made from product photos on plain backgrounds (Xiao et al. 2017): trimmed to
+the item, its longer side scaled to 28 pixels, centred, intensities negated. ``preprocess_item``
+finds the item as steps 1-4 find a digit (the background in place of the paper), then frames
+its grey levels that way: no stroke widths and no 20-pixel box, which would distort a shirt.
+
 SciPy's ``ndimage`` and Pillow do the image work; both are imported only when called.
 """
 
@@ -34,6 +42,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +58,8 @@ EDGE = 0.1  # ink along more than this fraction of the picture's edge is not the
 SPECK = 0.03  # a piece of ink with less than this fraction of the digit's mass is a speck
 NEAR = 0.25  # pieces within this fraction of the digit's size belong to it
 MIN_DIGIT = 0.04  # the digit's longer side is at least this fraction of the picture's
+MIN_ITEM = 0.15  # ... and an item's (a photo of clothing shows it, not a speck of it)
+RIM = 0.05  # an item's picture shows its background within this fraction of its edge
 ZOOM = 0.6  # a digit (with a margin) smaller than this fraction of its picture is looked at again
 MIN_STROKE = 0.1  # strokes are made at least this fraction of the box wide (2 of MNIST's 20)
 MAX_STROKE = 0.2  # ... and thinned towards this when wider
@@ -101,10 +112,7 @@ def preprocess_digit(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
 
     Raises :class:`NoDigitError` when the picture holds no ink above its noise, or only specks.
     """
-    grey = _check_grey(grey)
-    if len(shape) != 2 or not all(isinstance(n, int | np.integer) and n > 0 for n in shape):
-        raise ValueError(f"shape must be (height, width), two positive integers, got {shape!r}")
-    shape = (int(shape[0]), int(shape[1]))
+    grey, shape = _check_grey(grey), _check_shape(shape)
     height, width = grey.shape
     ink, light = _ink(grey, (0, 0, height, width))
     digit = _digit(ink)
@@ -122,6 +130,38 @@ def preprocess_digit(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
     inner = 20 if shape == (28, 28) else min(shape)
     small = np.clip(_resample(digit.astype(np.float32), inner / max(digit.shape)), 0, 1)
     return _frame(small / small.max(), shape)
+
+
+def preprocess_item(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
+    """grey: (height, width) in [0, 1] (a photo of one piece of clothing on a plain
+    background, dark or light) -> ``shape`` float32 in [0, 1], the item light on black, framed
+    as Fashion-MNIST's are: trimmed to the item, its longer side scaled to the frame, centred
+    (see the module's docstring).
+
+    Raises :class:`NoDigitError` ("no item found: ...") when nothing stands out from the
+    background but noise or specks.
+    """
+    grey, shape = _check_grey(grey), _check_shape(shape)
+    ink, _ = _ink(grey, (0, 0, *grey.shape), rim=True)
+    # An item may fill its picture from edge to edge (Fashion-MNIST's own images do), and
+    # cover most of it: its background is what the picture's rim shows.
+    found = _digit(ink, "item", edge=1.0, noise=_rim_noise, smallest=MIN_ITEM)
+    top, left, bottom, right = _box(found)
+    item = np.clip(ink[top:bottom, left:right], 0, 1)  # its grey levels, not just the mask
+    scale = min(shape[0] / item.shape[0], shape[1] / item.shape[1])
+    small = np.clip(_resample(item, scale), 0, 1)[: shape[0], : shape[1]]
+    canvas = np.zeros(shape, dtype=np.float32)
+    h, w = small.shape
+    top, left = (shape[0] - h) // 2, (shape[1] - w) // 2
+    canvas[top : top + h, left : left + w] = small / small.max()
+    return canvas
+
+
+def preprocessor(dataset: str | None) -> Callable[[Array, tuple[int, int]], Array]:
+    """How to turn a picture into an input for a model trained on ``dataset`` (a numpynn
+    dataset name, or None): :func:`preprocess_item` for Fashion-MNIST, else
+    :func:`preprocess_digit`."""
+    return preprocess_item if dataset == "fashion-mnist" else preprocess_digit
 
 
 def as_model_input(
@@ -152,6 +192,12 @@ def _check_grey(grey: Array) -> Array:
     return a
 
 
+def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    if len(shape) != 2 or not all(isinstance(n, int | np.integer) and n > 0 for n in shape):
+        raise ValueError(f"shape must be (height, width), two positive integers, got {shape!r}")
+    return int(shape[0]), int(shape[1])
+
+
 def _resample(a: Array, scale: float) -> Array:
     """a: (height, width) floats scaled by ``scale`` (anti-aliased), each side >= 1 pixel."""
     from PIL import Image
@@ -165,11 +211,15 @@ Lighting = tuple[Array, bool]  # the coefficients of the paper's surface; dark i
 
 
 def _ink(
-    grey: Array, region: tuple[int, int, int, int], light: Lighting | None = None
+    grey: Array,
+    region: tuple[int, int, int, int],
+    light: Lighting | None = None,
+    rim: bool = False,
 ) -> tuple[Array, Lighting]:
     """How much ink each pixel of ``region`` (top, left, bottom, right) of ``grey`` holds, from
     0 (paper) to 1 (as far from the paper as it can be), with the lighting flattened, at the
-    working resolution; and the lighting (fitted here on the whole picture when not given)."""
+    working resolution; and the lighting (fitted here on the whole picture when not given;
+    with ``rim``, to the paper the picture's rim shows)."""
     top, left, bottom, right = region
     part = grey[top:bottom, left:right]
     work = _resample(part, WORK / max(part.shape))
@@ -180,7 +230,7 @@ def _ink(
     y, x = np.meshgrid(y.astype(np.float32), x.astype(np.float32), indexing="ij")
     terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
     if light is None:
-        light = _lighting(work, terms)
+        light = _lighting(work, terms, rim)
     coef, dark = light
     paper = terms @ coef
     # Ink as a fraction of the contrast the paper allows where it lies (dark ink on dim paper
@@ -190,17 +240,19 @@ def _ink(
     return (paper - work if dark else work - paper) / headroom, light
 
 
-def _lighting(work: Array, terms: Array) -> Lighting:
+def _lighting(work: Array, terms: Array, rim: bool = False) -> Lighting:
     """The paper's lighting: a quadratic surface (coefficients of ``terms``) fitted to the
     pixels that are not ink; and whether the ink is darker than the paper (the ink is what
     differs from it, on the side where it differs most).
 
     Each common grey level (a peak of the histogram: the paper, the ink, a table around the
     paper) seeds a robust fit; the paper's is the surface that explains the most pixels
-    closely."""
+    closely (with ``rim``: the most pixels of the picture's rim, where the paper shows around
+    an item that may cover most of the picture)."""
     h, w = work.shape
     step = max(1, max(h, w) // 80)  # fit on a grid of about 80 x 80 pixels
     A, v = terms[::step, ::step].reshape(-1, 6), work[::step, ::step].ravel()
+    paper = _rim(work[::step, ::step].shape).ravel() if rim else np.ones(len(v), bool)
     counts = np.convolve(np.histogram(v, bins=50, range=(0, 1))[0], np.ones(3), mode="same")
     peaks = [
         k
@@ -211,10 +263,10 @@ def _lighting(work: Array, terms: Array) -> Lighting:
     # Count the pixels each explains within the same, tightest tolerance: a surface that
     # straddles the paper and a table explains many pixels, but loosely.
     tolerance = max(3 * min(spread for _, spread in fits), 0.03)
-    coef = max(fits, key=lambda fit: np.sum(np.abs(v - A @ fit[0]) < tolerance))[0]
+    coef = max(fits, key=lambda fit: np.sum(np.abs(v - A @ fit[0])[paper] < tolerance))[0]
     residual = work - terms @ coef
     smooth = _gaussian(residual)
-    floor = max(NOISE_SIGMAS * _noise(smooth), 0.02)
+    floor = max(NOISE_SIGMAS * (_rim_noise if rim else _noise)(smooth), 0.02)
     dark = np.clip(-smooth - floor, 0, None).sum() > np.clip(smooth - floor, 0, None).sum()
     return coef, bool(dark)
 
@@ -255,29 +307,52 @@ def _noise(a: Array) -> float:
     return sigma
 
 
+def _rim(shape: tuple[int, ...]) -> Array:
+    """A boolean (h, w) mask of the picture's rim: the pixels within ``RIM`` of its edge."""
+    h, w = shape
+    band = max(1, round(RIM * max(h, w)))
+    mask = np.ones((h, w), bool)
+    mask[band:-band, band:-band] = False
+    return mask
+
+
+def _rim_noise(a: Array) -> float:
+    """The noise level of the paper in ``a`` (h, w), measured on the picture's rim."""
+    return _noise(a[_rim(a.shape)][None])
+
+
 def _gaussian(a: Array) -> Array:
     from scipy import ndimage
 
     return ndimage.gaussian_filter(a, SMOOTH, mode="nearest")
 
 
-def _digit(ink: Array) -> Array:
-    """The digit as a boolean image (h, w): the thresholded ink with the specks removed."""
+def _digit(
+    ink: Array,
+    what: str = "digit",
+    edge: float = EDGE,
+    noise: Callable[[Array], float] = _noise,
+    smallest: float = MIN_DIGIT,
+) -> Array:
+    """The digit (or the ``what``) as a boolean image (h, w): the thresholded ink with the
+    specks removed, and without ink along more than ``edge`` of the picture's edge. ``noise``
+    measures the paper's noise level in the smoothed ink; ink spanning less than ``smallest``
+    of the picture is a speck."""
     from scipy import ndimage
 
     smooth = _gaussian(ink)
-    floor = max(NOISE_SIGMAS * _noise(smooth), MIN_INK)
+    floor = max(NOISE_SIGMAS * noise(smooth), MIN_INK)
     # Ink along a long stretch of the picture's edge is the table beyond the paper, or a
     # shadow: set aside before the threshold is chosen.
     labels, n = ndimage.label(smooth > floor, structure=np.ones((3, 3)))
-    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-    beyond = np.flatnonzero(np.bincount(edge, minlength=n + 1)[1:] > EDGE * edge.size) + 1
+    rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    beyond = np.flatnonzero(np.bincount(rim, minlength=n + 1)[1:] > edge * rim.size) + 1
     if len(beyond):
         smooth[np.isin(labels, beyond)] = 0
     labels, n = ndimage.label(smooth > max(_otsu(smooth), floor), structure=np.ones((3, 3)))
     if n == 0:
         raise NoDigitError(
-            "no digit found: the image holds no ink that stands out from its paper"
+            f"no {what} found: the image holds no ink that stands out from its paper"
             + " (only along its edge: a table or a shadow beyond the paper?)" * bool(len(beyond))
         )
     index = np.arange(1, n + 1)
@@ -288,10 +363,10 @@ def _digit(ink: Array) -> Array:
     box = boxes[main]
     top, bottom, left, right = box[0].start, box[0].stop, box[1].start, box[1].stop
     size = max(bottom - top, right - left)
-    if size < MIN_DIGIT * max(ink.shape):
+    if size < smallest * max(ink.shape):
         raise NoDigitError(
-            "no digit found: the image holds only specks of ink (the largest spans "
-            f"{size / max(ink.shape):.0%} of the image; a digit spans at least {MIN_DIGIT:.0%})"
+            f"no {what} found: the image holds only specks of ink (the largest spans "
+            f"{size / max(ink.shape):.0%} of the image; a {what} spans at least {smallest:.0%})"
         )
     kept = [main + 1]
     for k in order[1:]:

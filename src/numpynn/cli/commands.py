@@ -211,7 +211,7 @@ UNSURE = 0.5  # predict warns when the top class probability is below this
 
 def predict_command(args: argparse.Namespace) -> int:
     from ..errors import NoDigitError
-    from ..imaging import as_model_input, preprocess_digit, read_image
+    from ..imaging import as_model_input, preprocessor, read_image
 
     model, metadata = load_model(args.model)
     shape = metadata.get("image_shape")
@@ -228,13 +228,13 @@ def predict_command(args: argparse.Namespace) -> int:
     shape = (int(shape[0]), int(shape[1]))
     outputs = show_input_paths(args.show_input, args.images) if args.show_input else []
     labels = metadata.get("class_labels") or [str(k) for k in range(model.n_outputs or 0)]
-    inputs = []
+    inputs, preprocess = [], preprocessor(metadata.get("dataset"))
     for path in args.images:
         try:
-            inputs.append(preprocess_digit(read_image(path), shape))
+            inputs.append(preprocess(read_image(path), shape))
         except NoDigitError as exc:
-            reason = str(exc).removeprefix("no digit found: ")
-            raise CLIError(f"no digit found in {path}: {reason}") from None
+            found, reason = str(exc).split(": ", 1)
+            raise CLIError(f"{found} in {path}: {reason}") from None
     X = np.stack([x.ravel() for x in inputs])
     check_inputs(args.model, model, metadata, X.shape[1], "the images have")
     X = as_model_input(X, model.input_shape, shape)
