@@ -16,6 +16,7 @@ from PIL import Image
 import numpynn as nn
 from numpynn import datasets
 from numpynn.cli import main
+from numpynn.cli.config import resolve
 from numpynn.serve import create_app, load_served
 
 
@@ -99,6 +100,13 @@ def test_plot_filters_of_a_model_without_convolution(capsys, tmp_path):
     code, _, err = run(capsys, "plot", "filters", tmp_path / "mlp.npz")
     assert code == 2
     assert_one_line_error(err, "has no Conv2D layer")
+
+
+def test_the_cnn_preset_shifts_fashion_items_by_1_pixel_and_digits_by_2():
+    assert resolve("cnn", {"dataset": "fashion-mnist"}).shift == 1
+    assert resolve("cnn", {"dataset": "mnist"}).shift == 2
+    assert resolve("cnn", {"dataset": "fashion-mnist", "shift": 3}).shift == 3  # the user's
+    assert resolve("default", {"dataset": "fashion-mnist"}).shift == 0
 
 
 def test_the_cnn_preset_refuses_points(capsys, tmp_path):

@@ -229,11 +229,25 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+# What a preset changes for one dataset, after its own settings.
+PRESET_DATASETS: dict[tuple[str, str], dict[str, Any]] = {
+    # Fashion-MNIST's items are centred and aligned, unlike handwriting: shifts of up to 1
+    # pixel, not 2 (92.76-92.77% test accuracy against 91.67-92.38%: CNN_TRAINING.md).
+    ("cnn", "fashion-mnist"): {"shift": 1},
+}
+
+
 def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
-    """The config of a new run: defaults, then the dataset's, the preset's, then ``options``
-    (only the options the user gave)."""
+    """The config of a new run: defaults, then the dataset's, the preset's (and the preset's
+    for that dataset), then ``options`` (only the options the user gave)."""
     dataset = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
-    values = {**DATASET_DEFAULTS[dataset], **PRESETS[preset], **options, "dataset": dataset}
+    values = {
+        **DATASET_DEFAULTS[dataset],
+        **PRESETS[preset],
+        **PRESET_DATASETS.get((preset, dataset), {}),
+        **options,
+        "dataset": dataset,
+    }
     cfg = TrainConfig(**values)
     if (cfg.network == "cnn" or cfg.shift) and dataset == "planar":
         raise ValueError(
