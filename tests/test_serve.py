@@ -802,6 +802,7 @@ def test_a_fashion_mnist_model_gets_an_upload_and_class_names(
     assert page.locator("#canvas").is_hidden()
     assert list(bars(page)) == list(names)
     assert "test accuracy unknown" in page.locator("#model-line").text_content()
+    assert "framed as Fashion-MNIST's items" in page.locator("#preview-note").text_content()
     page.set_input_files("#file", image)
     page.wait_for_function("Number(document.body.dataset.predictions || 0) >= 1")
     assert page.locator("#prediction").text_content() in names

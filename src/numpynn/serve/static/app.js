@@ -45,6 +45,8 @@ async function loadModel() {
     $("clear").hidden = true;
     $("upload").hidden = false;
     $("upload-button").hidden = false;
+    $("preview-note").textContent = "The 28\u00d728 input, framed as Fashion-MNIST's items: " +
+      "greyscale, light on black, trimmed to the item, its longer side scaled to 28 and centred.";
   }
   document.body.dataset.ready = "true";
 }
