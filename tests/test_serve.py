@@ -829,14 +829,14 @@ def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, mon
     lock = threading.Lock()
     preprocess = serve_app.image_to_input
 
-    def counting(data, shape):
+    def counting(data, shape, dataset):
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
         try:
             time.sleep(0.05)
-            return preprocess(data, shape)
+            return preprocess(data, shape, dataset)
         finally:
             with lock:
                 running -= 1
