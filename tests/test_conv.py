@@ -301,10 +301,12 @@ def test_fit_trains_a_relu_and_max_pool_as_one_layer_with_the_same_result():
         return model
 
     used = []
-    fused, unfused = (
-        trained(lambda layers: used.append(fuse_relu_pool(layers)) or used[-1]),
-        trained(list),
-    )
+
+    def spy(layers):
+        used.append(fuse_relu_pool(layers))
+        return used[-1]
+
+    fused, unfused = trained(spy), trained(list)
     assert [type(layer).__name__ for layer in used[0]][:3] == ["Conv2D", "ReLUMaxPool2D", "Flatten"]
     for a, b in zip(fused.parameters(), unfused.parameters(), strict=True):
         np.testing.assert_array_equal(a, b)
