@@ -150,11 +150,7 @@ def preprocess_item(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
     item = np.clip(ink[top:bottom, left:right], 0, 1)  # its grey levels, not just the mask
     scale = min(shape[0] / item.shape[0], shape[1] / item.shape[1])
     small = np.clip(_resample(item, scale), 0, 1)[: shape[0], : shape[1]]
-    canvas = np.zeros(shape, dtype=np.float32)
-    h, w = small.shape
-    top, left = (shape[0] - h) // 2, (shape[1] - w) // 2
-    canvas[top : top + h, left : left + w] = small / small.max()
-    return canvas
+    return _frame(small / small.max(), shape, by_mass=False)
 
 
 def preprocessor(dataset: str | None) -> Callable[[Array, tuple[int, int]], Array]:
@@ -430,12 +426,12 @@ def _stroke(mask: Array, thinnest: float, widest: float) -> Array:
     return ndimage.distance_transform_edt(~padded) <= radius
 
 
-def _frame(digit: Array, shape: tuple[int, int]) -> Array:
+def _frame(digit: Array, shape: tuple[int, int], by_mass: bool = True) -> Array:
     """Place the scaled digit (h, w) in a black ``shape`` canvas: centre of mass at (14, 14)
-    for MNIST's 28x28, the bounding box centred otherwise."""
+    for MNIST's 28x28 (unless not ``by_mass``), the bounding box centred otherwise."""
     canvas = np.zeros(shape, dtype=np.float32)
     h, w = digit.shape
-    if shape == (28, 28):
+    if by_mass and shape == (28, 28):
         total = digit.sum()
         cy = (np.arange(h) @ digit.sum(axis=1)) / total
         cx = (np.arange(w) @ digit.sum(axis=0)) / total
