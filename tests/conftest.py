@@ -10,6 +10,18 @@ from hypothesis import settings
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 
+def small_classifier(X, y, path, metadata=None, **fit_options):
+    """A 784-128-10 ReLU classifier trained 3 epochs on (X, y), saved to ``path``: its path."""
+    import numpynn as nn
+
+    model = nn.Sequential(
+        nn.Dense(784, 128, seed=0), nn.ReLU(), nn.Dense(128, 10, seed=1), nn.Softmax()
+    )
+    model.fit(X, y, epochs=3, seed=0, **fit_options)
+    nn.save(model, path, metadata=metadata)
+    return path
+
+
 @pytest.fixture(scope="session")
 def digit_model_file(tmp_path_factory):
     """A small MNIST classifier (784-128-10, 3 epochs on 12,000 training images), saved: its
@@ -17,21 +29,15 @@ def digit_model_file(tmp_path_factory):
     import numpynn as nn
 
     (X, y), _ = nn.datasets.load_mnist()
-    model = nn.Sequential(
-        nn.Dense(784, 128, seed=0), nn.ReLU(), nn.Dense(128, 10, seed=1), nn.Softmax()
-    )
-    model.fit(
+    path = tmp_path_factory.mktemp("models") / "mnist.npz"
+    return small_classifier(
         X[:12000],
         y[:12000],
+        path,
         loss=nn.CrossEntropy(),
         optimizer=nn.Adam(lr=0.002),
-        epochs=3,
         batch_size=128,
-        seed=0,
     )
-    path = tmp_path_factory.mktemp("models") / "mnist.npz"
-    nn.save(model, path)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +47,11 @@ def fashion_model_file(tmp_path_factory):
     import numpynn as nn
 
     (X, y), _ = nn.datasets.load_fashion_mnist()
-    model = nn.Sequential(
-        nn.Dense(784, 128, seed=0), nn.ReLU(), nn.Dense(128, 10, seed=1), nn.Softmax()
-    )
-    model.fit(X[:20000], y[:20000], optimizer=nn.Adam(lr=1e-3), epochs=3, batch_size=64, seed=0)
     path = tmp_path_factory.mktemp("models") / "fashion.npz"
     metadata = {"dataset": "fashion-mnist", "class_labels": list(nn.datasets.FASHION_MNIST_CLASSES)}
-    nn.save(model, path, metadata=metadata)
-    return path
+    return small_classifier(
+        X[:20000], y[:20000], path, metadata, optimizer=nn.Adam(lr=1e-3), batch_size=64
+    )
 
 
 # Hypothesis: local runs explore new random examples and replay the failures they found from
