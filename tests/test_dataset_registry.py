@@ -147,8 +147,8 @@ def test_mnist_style_loaders_read_the_data_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     given: list[object] = []
-    monkeypatch.setattr(registry, "load_mnist", lambda d: given.append(("mnist", d)))
-    monkeypatch.setattr(registry, "load_fashion_mnist", lambda d: given.append(("fashion", d)))
+    monkeypatch.setattr(datasets, "load_mnist", lambda d: given.append(("mnist", d)))
+    monkeypatch.setattr(datasets, "load_fashion_mnist", lambda d: given.append(("fashion", d)))
     datasets.get("mnist").load(str(tmp_path))
     datasets.get("fashion-mnist").load(None)
     assert given == [("mnist", str(tmp_path)), ("fashion", None)]
