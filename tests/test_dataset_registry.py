@@ -223,3 +223,12 @@ def test_no_module_outside_datasets_compares_a_dataset_name() -> None:
     assert not hits, "switches on a dataset's name (ask numpynn.datasets.get(name)):\n" + (
         "\n".join(hits)
     )
+
+
+@pytest.mark.usefixtures("fresh_registry")
+def test_the_command_line_refuses_a_dataset_without_class_labels() -> None:
+    from numpynn.cli import config
+
+    datasets.register(Dataset("text", tiny_points, (), None, False, None, features=3))
+    with pytest.raises(ValueError, match="the text dataset has no class labels"):
+        config.resolve("default", {"dataset": "text"})

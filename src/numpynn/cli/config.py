@@ -230,6 +230,10 @@ def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
     dataset changes for the preset), then ``options`` (only the options the user gave)."""
     name = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
     dataset = datasets.get(name)
+    if not dataset.classes:
+        raise ValueError(
+            f"the {name} dataset has no class labels: numpynn train trains classifiers"
+        )
     values = {
         **dataset.train_defaults,
         **PRESETS[preset],
