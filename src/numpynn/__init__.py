@@ -7,6 +7,7 @@ Rows are samples: ``X`` has shape ``(n_samples, n_features)``; a Dense layer hol
 from typing import Any
 
 from . import datasets, gates, initializers, schedules
+from ._version import __version__
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, PrintProgress, TrainingRun
 from .checkpoint import ModelCheckpoint
@@ -40,8 +41,6 @@ from .model import Sequential, convnet, mlp
 from .normalization import BatchNorm
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

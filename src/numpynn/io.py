@@ -23,6 +23,7 @@ from . import _archive
 from . import layers as layers_module
 from ._archive import FLOAT_DTYPES, Archive, InvalidFileError, Unwritten
 from ._typing import Array
+from ._version import __version__
 from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import FileFormatError, ShapeError
 from .layers import Dense, Flatten, Layer
@@ -229,8 +230,6 @@ def _load_checkpoint(archive: Archive | Unwritten) -> Checkpoint:
 
 
 def _header(file_format: str, version: int = FORMAT_VERSION) -> dict[str, Any]:
-    from . import __version__
-
     return {"format": file_format, "format_version": version, "numpynn_version": __version__}
 
 
@@ -412,8 +411,6 @@ def _check_format(
     version = _get(description, "format_version", int, "the description")
     written_by = description.get("numpynn_version")
     if version > latest:
-        from . import __version__
-
         raise InvalidFileError(
             f"it has format version {version} (written by numpynn {_short(written_by)}); this "
             f"numpynn ({__version__}) reads format version {latest}: upgrade numpynn"

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._version import __version__
 from .atomic import atomic_write
 from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import (
@@ -74,8 +75,6 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     layers of mixed floating types."""
     import onnx
     from onnx import helper
-
-    from . import __version__
 
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a numpynn Sequential, got {type(model).__name__}")
