@@ -107,22 +107,22 @@ def test_gradient_check_on_images():
     [
         (
             lambda: [nn.Conv2D(1, 8, 3), nn.ReLU(), nn.Dense(8, 2)],
-            r"layer 2 \(Dense\(n_in=8, n_out=2.*\)\) takes rows of shape \(n_samples, 8\) but "
-            r"the layer before it outputs \(n_samples, 8, height, width\): add a Flatten\(\)",
+            r"layer 2: Dense\(n_in=8, n_out=2.*\) takes rows of shape \(n_samples, 8\) but gets "
+            r"images of shape \(n_samples, 8, height, width\): add a Flatten\(\)",
         ),
         (
             lambda: [nn.Conv2D(1, 8, 3), nn.Conv2D(4, 8, 3)],
-            r"layer 1 \(Conv2D\(in_channels=4.*\)\) takes images of shape \(n_samples, 4, "
-            r"height, width\) but the layer before it outputs \(n_samples, 8, height, width\)",
+            r"layer 1: Conv2D\(in_channels=4.*\) takes images of shape \(n_samples, 4, "
+            r"height, width\) but gets images of shape \(n_samples, 8, height, width\)",
         ),
         (
             lambda: [nn.Conv2D(1, 8, 3), nn.BatchNorm(16)],
-            r"layer 1 \(BatchNorm\(num_features=16.*\)\) takes images of shape \(n_samples, 16, "
-            r"height, width\) but the layer before it outputs \(n_samples, 8, height, width\)",
+            r"layer 1: BatchNorm\(num_features=16.*\) takes images of shape \(n_samples, 16, "
+            r"height, width\) but gets images of shape \(n_samples, 8, height, width\)",
         ),
         (
             lambda: [nn.Dense(4, 8), nn.MaxPool2D(2)],
-            r"layer 1 \(MaxPool2D\(.*\)\) takes images .* outputs \(n_samples, 8\)",
+            r"layer 1: MaxPool2D\(.*\) takes images .* gets rows of shape \(n_samples, 8\)",
         ),
     ],
 )

@@ -24,12 +24,10 @@ from . import layers as layers_module
 from ._archive import FLOAT_DTYPES, Archive, InvalidFileError, Unwritten
 from ._typing import Array
 from ._version import __version__
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import FileFormatError, ShapeError
-from .layers import Dense, Flatten, Layer
+from .layers import AvgPool2D, BatchNorm, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D
 from .losses import LOSSES, Loss
 from .model import Sequential
-from .normalization import BatchNorm
 from .optimizers import OPTIMIZERS, Optimizer
 
 MODEL_FORMAT = "numpynn-model"

@@ -40,14 +40,18 @@ import numpy as np
 
 from ._version import __version__
 from .atomic import atomic_write
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -55,7 +59,6 @@ from .layers import (
     Tanh,
 )
 from .model import Sequential
-from .normalization import BatchNorm
 
 if TYPE_CHECKING:
     import onnx
