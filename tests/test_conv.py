@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 import numpynn as nn
 import numpynn.layers.conv
 import numpynn.model
+from numpynn.gradcheck import noise_floor, numerical_gradient, relative_error
 from numpynn.layers import ReLUMaxPool2D, fuse_relu_pool
 from numpynn.layers.conv import col2im, im2col, output_size
-from numpynn.gradcheck import noise_floor, numerical_gradient, relative_error
 
 # Conv2D lays its columns out per sample or as one matrix, by the window's size
 # (numpynn.layers.conv.ONE_MATRIX_FROM): the tests below take each layout in turn.

@@ -286,7 +286,7 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
 
 
 def test_a_version_1_model_file_cannot_hold_batchnorm(tmp_path):
-    from numpynn import _archive
+    from numpynn.io import archive as _archive
 
     nn.save(convnet(), tmp_path / "m.npz")
     with _archive.Archive(tmp_path / "m.npz") as archive:
@@ -304,7 +304,7 @@ def test_a_version_1_model_file_cannot_hold_batchnorm(tmp_path):
 
 
 def test_a_version_1_model_file_of_an_mlp_still_loads(tmp_path):
-    from numpynn import _archive
+    from numpynn.io import archive as _archive
 
     model = nn.mlp([4, 5, 3], seed=0)
     nn.save(model, tmp_path / "m.npz")

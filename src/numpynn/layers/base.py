@@ -68,6 +68,10 @@ class Layer:
         check_input_shape(self, input_shape)
         return input_shape
 
+    def check_state(self) -> None:
+        """ValueError when parameters or buffers set from outside (a loaded file) are invalid;
+        the default accepts any finite values."""
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (parameters excluded)."""
         return {}

@@ -151,5 +151,9 @@ class BatchNorm(Layer):
         dx *= self._per_feature(scale)
         return dx.reshape(dout.shape)
 
+    def check_state(self) -> None:
+        if (self.running_var < 0).any():
+            raise ValueError("running_var must be >= 0 (a variance)")
+
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
