@@ -169,7 +169,7 @@ def test_save_rejects_a_layer_whose_type_name_a_later_class_took(tmp_path: Path)
     class Custom(nn.ReLU):  # type: ignore[no-redef]  # the same name, defined again
         pass
 
-    with pytest.raises(TypeError, match="layer 0 is a .*Custom, but the layer type Custom"):
+    with pytest.raises(TypeError, match=r"layer 0 is a .*Custom, but the layer type Custom"):
         nn.save(nn.Sequential(first), tmp_path / "m.npz")
     nn.save(nn.Sequential(Custom()), tmp_path / "m.npz")  # the class the name now means
 
