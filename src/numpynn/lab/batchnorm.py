@@ -15,9 +15,8 @@ from .._typing import Array
 from ..callbacks import Callback
 from ..datasets import load_mnist
 from ..errors import DivergenceError
-from ..layers import Dense, Layer, ReLU, Softmax
+from ..layers import BatchNorm, Dense, Layer, ReLU, Softmax
 from ..model import Sequential
-from ..normalization import BatchNorm
 from ..optimizers import SGD
 from ..plots import new_figure
 from .chapter import Chapter
