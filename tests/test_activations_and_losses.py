@@ -233,3 +233,13 @@ def test_binary_accuracy_thresholds_probabilities_at_one_half_and_logits_at_0():
     assert nn.BinaryCrossEntropy().count_correct(np.array([[0.3], [0.7], [0.4]]), t) == 3
     logits = np.array([[-0.3], [0.2], [-0.4]])
     assert nn.BinaryCrossEntropy(from_logits=True).count_correct(logits, t) == 3
+
+
+def test_check_loss_refuses_class_labels_for_several_binary_outputs() -> None:
+    """One class label per sample fits BinaryCrossEntropy with one output only."""
+    from numpynn.losses import check_loss
+
+    with pytest.raises(nn.ShapeError, match="BinaryCrossEntropy"):
+        check_loss([nn.Sigmoid()], nn.BinaryCrossEntropy(), 10, class_labels=True)
+    check_loss([nn.Sigmoid()], nn.BinaryCrossEntropy(), 1, class_labels=True)
+    check_loss([nn.Sigmoid()], nn.BinaryCrossEntropy(), 10)  # one-hot rows would fit
