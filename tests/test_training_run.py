@@ -230,7 +230,7 @@ def test_named_schedules_give_the_textbook_rates(schedule, rates):
 
 def test_a_schedule_that_gives_a_bad_rate_is_named():
     scheduler = nn.LearningRateScheduler(lambda epoch, lr0: float("nan"))
-    with pytest.raises(ValueError, match="learning rate nan for epoch 0"):
+    with pytest.raises(ValueError, match=r"learning rate nan for epoch 1 \(schedule\(0, 0.001\)\)"):
         nn.mlp([6, 3]).fit(X, Y, epochs=1, callbacks=[scheduler])
 
 
