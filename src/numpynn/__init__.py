@@ -7,10 +7,10 @@ Rows are samples: ``X`` has shape ``(n_samples, n_features)``; a Dense layer hol
 from typing import Any
 
 from . import datasets, gates, initializers, schedules
+from ._version import __version__
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, PrintProgress, TrainingRun
 from .checkpoint import ModelCheckpoint
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import (
     ConvergenceWarning,
     DatasetNotFoundError,
@@ -23,12 +23,17 @@ from .errors import (
 from .gradcheck import gradient_check, numerical_gradient
 from .io import load, load_metadata, save
 from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -37,11 +42,8 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
-from .normalization import BatchNorm
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from .._version import __version__
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
 from .config import CHOICES, PRESETS, parse_setting
 from .errors import CLIError
@@ -89,8 +90,6 @@ def threads(text: str) -> int | str:
 
 
 def build_parser() -> Parser:
-    from .. import __version__
-
     parser = Parser(
         prog="numpynn",
         description="Neural networks from scratch on NumPy: train and use digit classifiers.",

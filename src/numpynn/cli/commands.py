@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..conv import Conv2D
 from ..errors import FileFormatError
+from ..layers import Conv2D
 from . import config, data, report, train
 from .errors import CLIError
 from .models import class_probabilities, user_metadata
