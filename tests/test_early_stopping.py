@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
+from numpynn.callbacks import Monitor
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((60, 5))
@@ -92,3 +93,22 @@ def test_monitoring_a_metric_fit_does_not_report() -> None:
     model = nn.mlp([5, 3], seed=0)
     with pytest.raises(ValueError, match=r"monitors 'val_loss'.*needs validation_data"):
         model.fit(X, Y, epochs=2, callbacks=[nn.EarlyStopping()])
+
+
+def test_the_monitor_counts_accuracy_upwards_and_the_rest_downwards() -> None:
+    accuracy, loss = Monitor("val_accuracy", owner="test"), Monitor("val_loss", owner="test")
+    for epoch, value in enumerate([0.5, 0.4, 0.6, 0.6]):
+        accuracy.improved(epoch, {"val_accuracy": value})
+        loss.improved(epoch, {"val_loss": value})
+    assert (accuracy.best, accuracy.best_epoch) == (0.6, 2)  # the first of the equal best
+    assert (loss.best, loss.best_epoch) == (0.4, 1)
+
+
+def test_the_monitor_counts_an_improvement_only_beyond_min_delta() -> None:
+    monitor = Monitor("val_loss", owner="test", min_delta=0.1)
+    assert [monitor.improved(e, {"val_loss": v}) for e, v in enumerate([1.0, 0.95, 0.85])] == [
+        True,
+        False,
+        True,
+    ]
+    assert monitor.get_state() == {"best": 0.85, "best_epoch": 2}

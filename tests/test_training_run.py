@@ -193,6 +193,32 @@ def test_model_checkpoint_names_a_monitor_fit_does_not_report(tmp_path):
     assert (tmp_path / "checkpoint.npz").exists() and not (tmp_path / "best.npz").exists()
 
 
+def test_both_monitors_count_the_best_epoch_from_0_and_the_files_from_1(tmp_path):
+    model = nn.mlp([6, 24, 3], seed=1)
+    stopper, checkpoint = nn.EarlyStopping(patience=50), nn.ModelCheckpoint(tmp_path)
+    history = model.fit(X, Y, validation_data=(X_VAL, Y_VAL), epochs=8, seed=0,
+                        callbacks=[stopper, checkpoint])  # fmt: skip
+    best = int(np.argmin(history["val_loss"]))
+    assert stopper.best_epoch == checkpoint.best_epoch == best
+    assert stopper.best == checkpoint.best == history["val_loss"][best]
+    saved = load_checkpoint(tmp_path / "checkpoint.npz").callbacks
+    assert saved["EarlyStopping"]["best_epoch"] == best
+    assert saved["ModelCheckpoint"]["best_epoch"] == best + 1  # as checkpoints always held it
+    assert nn.load_metadata(tmp_path / "best.npz")["metadata"]["epoch"] == best + 1
+
+
+def test_divergence_in_the_first_epoch_says_epoch_1():
+    model = nn.mlp([6, 3], dtype=np.float64, seed=0)
+    X_bad = X.astype(np.float64)
+    # Row 40, in the third batch of 16 rows, drives logit 0 to +inf: the loss becomes nan.
+    X_bad[40] = 1e308 * np.sign(model.parameters()[0][:, 0])
+    with pytest.raises(nn.DivergenceError) as diverged, np.errstate(all="ignore"):
+        model.fit(X_bad, Y, optimizer=nn.SGD(0.1), batch_size=16, shuffle=False)
+    assert str(diverged.value).startswith("training diverged at epoch 1, batch 3: the loss ")
+    assert (diverged.value.epoch, diverged.value.batch) == (0, 2)  # indices, from 0
+    assert diverged.value.run.epoch == 0  # no epoch finished
+
+
 # --- initial_epoch and the schedules -------------------------------------------------------
 
 
@@ -230,7 +256,7 @@ def test_named_schedules_give_the_textbook_rates(schedule, rates):
 
 def test_a_schedule_that_gives_a_bad_rate_is_named():
     scheduler = nn.LearningRateScheduler(lambda epoch, lr0: float("nan"))
-    with pytest.raises(ValueError, match="learning rate nan for epoch 0"):
+    with pytest.raises(ValueError, match=r"learning rate nan for epoch 1 \(schedule\(0, 0.001\)\)"):
         nn.mlp([6, 3]).fit(X, Y, epochs=1, callbacks=[scheduler])
 
 
@@ -354,6 +380,7 @@ def test_ctrl_c_stops_fit_at_the_end_of_the_batch():
     with pytest.raises(nn.TrainingInterrupted) as stopped:
         model.fit(X, Y, optimizer=adam, epochs=5, batch_size=16, callbacks=[CtrlC(1)])
     assert (stopped.value.epoch, stopped.value.batch) == (1, 3)
+    assert str(stopped.value) == "training interrupted at epoch 2, batch 4"  # read from 1
     assert adam.t == 10 + 4  # epoch 0's ten batches and batches 0-3: no update half-done
     assert stopped.value.run.epoch == 1
     assert signal.getsignal(signal.SIGINT) is before  # fit put its handler back

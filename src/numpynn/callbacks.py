@@ -9,8 +9,10 @@ called) and ``on_epoch_end(epoch, logs)`` (logs: the epoch's ``loss``, ``accurac
 ``val_loss``, ``val_accuracy`` and ``seconds``); finally ``on_train_end(history)``.
 
 Epochs count from 0 at the start of the run, also in a fit that continues one
-(``initial_epoch`` or a resume). Callbacks run in the order given, except that those with a
-higher ``order`` run after the others (a checkpoint saves the state the others have updated).
+(``initial_epoch`` or a resume), in the hooks' arguments, the callbacks' attributes and their
+state; what a callback prints counts them from 1 (:mod:`numpynn.epochs`). Callbacks run in
+the order given, except that those with a higher ``order`` run after the others (a
+checkpoint saves the state the others have updated).
 A callback stops training by setting ``model.stop_training = True``; ``self.run`` is the
 :class:`TrainingRun`. A callback with state returns it from ``get_state`` (JSON data and
 NumPy arrays) and takes it back in ``set_state``: that is what a checkpoint holds.
@@ -26,6 +28,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from ._typing import Array
+from .epochs import one_based
 from .optimizers import Optimizer
 from .schedules import Schedule
 from .validation import check_non_negative, check_positive_int
@@ -95,7 +98,8 @@ class Callback:
 
 
 class PrintProgress(Callback):
-    """Print the epoch's metrics on epochs 0, every, 2 * every, ..."""
+    """Print the epoch's metrics on the first epoch and every ``every`` epochs after it
+    (epochs 1, 1 + every, 1 + 2 * every, ... counted from 1)."""
 
     def __init__(self, every: int = 1) -> None:
         self.every = check_positive_int("every", every)
@@ -103,7 +107,7 @@ class PrintProgress(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if epoch % self.every == 0:
             metrics = "  ".join(f"{k} {v:.6g}" for k, v in logs.items() if k != "seconds")
-            print(f"epoch {epoch:>6}  {metrics}")
+            print(f"epoch {one_based(epoch):>6}  {metrics}")
 
 
 class LearningRateScheduler(Callback):
@@ -127,7 +131,10 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch: int) -> None:
         lr = self.schedule(epoch, self.base_lr)
         if not (isinstance(lr, int | float | np.floating) and math.isfinite(lr) and lr >= 0):
-            raise ValueError(f"the schedule gave the learning rate {lr!r} for epoch {epoch}")
+            raise ValueError(
+                f"the schedule gave the learning rate {lr!r} for epoch {one_based(epoch)} "
+                f"(schedule({epoch}, {self.base_lr!r}))"
+            )
         self.run.optimizer.lr = float(lr)
 
     def get_state(self) -> dict[str, Any]:
@@ -146,11 +153,68 @@ class LearningRateScheduler(Callback):
         return s.describe() if isinstance(s, Schedule) else None
 
 
+class Monitor:
+    """The best value so far of a metric that ``fit`` logs, and the index (from 0) of its
+    epoch: for names with "accuracy" the highest, for the others the lowest, counting a
+    value as better only by more than ``min_delta``. ``owner`` (a callback's name) and
+    ``optional`` (whether the owner also takes ``monitor=None``) word the errors."""
+
+    def __init__(
+        self, metric: str, *, owner: str, min_delta: float = 0.0, optional: bool = False
+    ) -> None:
+        if not isinstance(metric, str):
+            none = " or None" if optional else ""
+            raise TypeError(f"monitor must be the name of a logged metric{none}, got {metric!r}")
+        self.metric, self.owner, self.optional = metric, owner, optional
+        self.min_delta = min_delta
+        self.sign = -1.0 if "accuracy" in metric else 1.0  # minimise sign * value
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+
+    def reset(self) -> None:
+        self.best, self.best_epoch = None, None
+
+    def improved(self, epoch: int, logs: dict[str, float]) -> bool:
+        """Whether the metric in ``logs`` of ``epoch`` beats the best, which it then becomes.
+        ValueError if ``logs`` lack the metric."""
+        if self.metric not in logs:
+            none = "; monitor=None: no best model" if self.optional else ""
+            raise ValueError(
+                f"{self.owner} monitors {self.metric!r}, which fit does not report; it reports "
+                f"{sorted(logs)} (val_* needs validation_data{none})"
+            )
+        value = logs[self.metric]
+        if self.best is None or self.sign * value < self.sign * self.best - self.min_delta:
+            self.best, self.best_epoch = value, epoch
+            return True
+        return False
+
+    def get_state(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    @staticmethod
+    def valid_state(state: dict[str, Any], done: int) -> bool:
+        """Whether ``state`` is a :meth:`get_state` of a run that has done ``done`` epochs:
+        best a number and best_epoch an epoch below ``done``, or both None."""
+        best, best_epoch = state["best"], state["best_epoch"]
+        return (
+            (best is None) == (best_epoch is None)
+            and (best is None or _is_number(best))
+            and (best_epoch is None or _is_count(best_epoch, done - 1))
+        )
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``, which :meth:`valid_state` accepts."""
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` (default ``val_loss``) has not improved by more than ``min_delta``
     for ``patience`` epochs; with ``restore_best_weights``, end with the best epoch's weights
     (``model.state_arrays()``: the parameters and the buffers, e.g. BatchNorm's statistics).
-    Names with "accuracy" are better when higher, the others when lower."""
+    Names with "accuracy" are better when higher, the others when lower (:class:`Monitor`).
+    ``best`` is the best value, ``best_epoch`` and ``stopped_epoch`` are epoch indices (from
+    0), ``wait`` the epochs since the best."""
 
     def __init__(
         self,
@@ -159,31 +223,30 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         restore_best_weights: bool = True,
     ) -> None:
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be the name of a logged metric, got {monitor!r}")
+        self.tracker = Monitor(monitor, owner="EarlyStopping")  # the best value of monitor
         self.monitor = monitor
         self.patience = check_positive_int("patience", patience)
-        self.min_delta = check_non_negative("min_delta", min_delta)
+        self.min_delta = self.tracker.min_delta = check_non_negative("min_delta", min_delta)
         self.restore_best_weights = bool(restore_best_weights)
-        self.sign = -1.0 if "accuracy" in monitor else 1.0  # minimise sign * value
+
+    @property
+    def best(self) -> float | None:
+        return self.tracker.best
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.tracker.best_epoch
 
     def on_train_begin(self, model: Model) -> None:
         super().on_train_begin(model)
-        self.best: float | None = None  # the best value of monitor
-        self.best_epoch: int | None = None
+        self.tracker.reset()
         self.best_weights: list[Array] = []
         self.wait = 0  # epochs since the best
         self.stopped_epoch: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping monitors {self.monitor!r}, which fit does not report; it reports "
-                f"{sorted(logs)} (val_* needs validation_data)"
-            )
-        value = logs[self.monitor]
-        if self.best is None or self.sign * value < self.sign * self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        if self.tracker.improved(epoch, logs):
+            self.wait = 0
             if self.restore_best_weights:
                 self.best_weights = [p.copy() for p in self.model.state_arrays()]
         else:
@@ -199,22 +262,19 @@ class EarlyStopping(Callback):
 
     def get_state(self) -> dict[str, Any]:
         return {
-            "best": self.best,
-            "best_epoch": self.best_epoch,
+            **self.tracker.get_state(),
             "wait": self.wait,
             "stopped_epoch": self.stopped_epoch,
             "best_weights": self.best_weights,
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
+        best, wait = state["best"], state["wait"]
         stopped_epoch, weights = state["stopped_epoch"], state["best_weights"]
         done = self.run.epoch  # epochs 0 .. done - 1 have run
         params = self.model.state_arrays()
         valid = (
-            (best is None) == (best_epoch is None)
-            and (best is None or _is_number(best))
-            and (best_epoch is None or _is_count(best_epoch, done - 1))
+            self.tracker.valid_state(state, done)
             and _is_count(wait, done)
             and (stopped_epoch is None or _is_count(stopped_epoch, done - 1))
             and isinstance(weights, list)
@@ -227,7 +287,8 @@ class EarlyStopping(Callback):
                 "wait (a count) and best_weights (arrays of the shapes of the model's parameters "
                 "and buffers), got " + ", ".join(f"{k}={v!r:.40}" for k, v in state.items())
             )
-        self.best, self.best_epoch, self.wait = best, best_epoch, wait
+        self.tracker.set_state(state)
+        self.wait = wait
         self.stopped_epoch = stopped_epoch
         self.best_weights = [np.array(w) for w in weights]
         if self.stopped_epoch is not None:

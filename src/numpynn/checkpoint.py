@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from . import io
-from .callbacks import Callback, Model, TrainingRun
+from .callbacks import Callback, Model, Monitor, TrainingRun
+from .epochs import one_based
 from .errors import FileFormatError
 from .model import Sequential
 
@@ -20,7 +21,8 @@ class ModelCheckpoint(Callback):
     best so far ("accuracy" in its name: the highest; else the lowest), the model to
     ``directory/best.npz`` (:func:`numpynn.save`, with ``metadata`` plus the epoch, from 1,
     and the monitored value). ``monitor=None``: no best model. Every write is atomic: a crash
-    at any moment leaves the previous file whole.
+    at any moment leaves the previous file whole. ``best`` is the best value so far,
+    ``best_epoch`` the index (from 0) of its epoch, as for :class:`~numpynn.EarlyStopping`.
 
     It runs after the other callbacks, so the checkpoint holds the state they reach at the end
     of the epoch. ``fit(resume=True)`` restores the run from ``checkpoint.npz``."""
@@ -37,39 +39,41 @@ class ModelCheckpoint(Callback):
     ) -> None:
         if not isinstance(directory, str | os.PathLike):
             raise TypeError(f"directory must be a path, got {directory!r}")
-        if monitor is not None and not isinstance(monitor, str):
-            raise TypeError(f"monitor must be the name of a logged metric or None, got {monitor!r}")
+        self.tracker = (
+            None
+            if monitor is None
+            else Monitor(monitor, owner="ModelCheckpoint", optional=True)  # checks the name
+        )
         if metadata is not None and not isinstance(metadata, dict):
             raise TypeError(f"metadata must be a dict (JSON object), got {metadata!r}")
         self.directory = Path(directory)
         self.monitor = monitor
         self.metadata = metadata or {}
-        self.sign = -1.0 if monitor and "accuracy" in monitor else 1.0  # minimise sign * value
 
     @property
     def path(self) -> Path:
         return self.directory / self.CHECKPOINT
 
+    @property
+    def best(self) -> float | None:
+        return None if self.tracker is None else self.tracker.best
+
+    @property
+    def best_epoch(self) -> int | None:
+        return None if self.tracker is None else self.tracker.best_epoch
+
     def on_train_begin(self, model: Model) -> None:
         super().on_train_begin(model)
-        self.best: float | None = None
-        self.best_epoch: int | None = None  # from 1
+        if self.tracker is not None:
+            self.tracker.reset()
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        run = self.run
-        if self.monitor is not None:
-            if self.monitor not in logs:
-                raise ValueError(
-                    f"ModelCheckpoint monitors {self.monitor!r}, which fit does not report; it "
-                    f"reports {sorted(logs)} (val_* needs validation_data; monitor=None: no "
-                    "best model)"
-                )
-            value = logs[self.monitor]
-            if self.best is None or self.sign * value < self.sign * self.best:
-                self.best, self.best_epoch = value, run.epoch
-                metadata = {**self.metadata, "epoch": run.epoch, self.monitor: value}
-                io.save(self._model(), self.directory / self.BEST, metadata=metadata)
+        run, tracker = self.run, self.tracker
+        if tracker is not None and tracker.improved(epoch, logs):
+            value = logs[tracker.metric]
+            metadata = {**self.metadata, "epoch": one_based(epoch), tracker.metric: value}
+            io.save(self._model(), self.directory / self.BEST, metadata=metadata)
         io.save_checkpoint(
             self.path,
             self._model(),
@@ -80,11 +84,24 @@ class ModelCheckpoint(Callback):
             callbacks=callback_states(run.callbacks),
         )
 
+    # The state keeps the format of the checkpoints written so far: best_epoch from 1.
+
     def get_state(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch}
+        best, best_epoch = self.best, self.best_epoch
+        return {"best": best, "best_epoch": None if best_epoch is None else one_based(best_epoch)}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        best, saved_epoch = state["best"], state["best_epoch"]
+        if self.tracker is None:
+            return
+        best_epoch = saved_epoch - 1 if type(saved_epoch) is int else saved_epoch
+        ours = {"best": best, "best_epoch": best_epoch}
+        if not Monitor.valid_state(ours, self.run.epoch):
+            raise TypeError(
+                f"expected best (a number) and best_epoch (an epoch from 1 to {self.run.epoch}), "
+                f"or both None, got best={best!r:.40}, best_epoch={saved_epoch!r:.40}"
+            )
+        self.tracker.set_state(ours)
 
     def restore(self) -> bool:
         if not self.path.exists():
@@ -121,11 +138,7 @@ def restore_run(run: TrainingRun, checkpoint: io.Checkpoint, path: Path) -> None
         raise ValueError(
             f"{path} holds the run of another network, {saved!r}; this fit trains {model!r}"
         )
-    if checkpoint.epoch > run.epochs:
-        raise ValueError(
-            f"{path} has trained {checkpoint.epoch} epochs already: epochs must be at least "
-            f"{checkpoint.epoch}, got {run.epochs}"
-        )
+    check_epochs(path, checkpoint.epoch, run.epochs)
     optimizer, saved_optimizer = run.optimizer, checkpoint.optimizer
     ours = {k: v for k, v in optimizer.config().items() if k != "lr"}
     theirs = {k: v for k, v in saved_optimizer.config().items() if k != "lr"}
@@ -167,6 +180,16 @@ def restore_run(run: TrainingRun, checkpoint: io.Checkpoint, path: Path) -> None
             callback.set_state(states[name])
         except (KeyError, TypeError) as exc:
             raise FileFormatError(f"{path}: the state of {name} is not valid: {exc}") from None
+
+
+def check_epochs(path: Path, done: int, epochs: int) -> None:
+    """ValueError unless a run that ``path`` holds after ``done`` epochs can continue to
+    ``epochs``: a resume never shortens a run."""
+    if done > epochs:
+        raise ValueError(
+            f"{path} has trained {done} epochs already: epochs must be at least {done}, "
+            f"got {epochs}"
+        )
 
 
 def _structure(model: Sequential) -> list[tuple[str, dict[str, Any], list[Any]]]:

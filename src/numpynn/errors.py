@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .epochs import at_batch
+
 
 class ShapeError(ValueError):
     """An array has the wrong shape, e.g. features that do not match a layer's inputs."""
@@ -15,8 +17,9 @@ class ShapeError(ValueError):
 
 class DivergenceError(ArithmeticError):
     """Training produced a NaN or infinite loss; the message names the epoch and batch (from
-    0, also ``epoch`` and ``batch``) and the learning rate. The parameters are those after the
-    last good batch; ``run`` is the :class:`~numpynn.TrainingRun`."""
+    1) and the learning rate. ``epoch`` and ``batch`` are their indices (from 0, as
+    :mod:`numpynn.epochs` counts). The parameters are those after the last good batch;
+    ``run`` is the :class:`~numpynn.TrainingRun`."""
 
     def __init__(self, message: str, run: Any = None, epoch: int = 0, batch: int = 0) -> None:
         super().__init__(message)
@@ -26,11 +29,12 @@ class DivergenceError(ArithmeticError):
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) stopped ``fit`` at the end of a batch, so the parameters are never left
     half-updated (a second Ctrl-C stops at once, with a plain KeyboardInterrupt). ``run`` is
-    the :class:`~numpynn.TrainingRun`, ``epoch`` and ``batch`` (from 0) the last batch done;
-    the epochs before ``epoch`` are complete (and checkpointed by a ModelCheckpoint)."""
+    the :class:`~numpynn.TrainingRun`, ``epoch`` and ``batch`` the indices (from 0) of the
+    last batch done, which the message names from 1; the epochs before ``epoch`` are complete
+    (and checkpointed by a ModelCheckpoint)."""
 
     def __init__(self, run: Any, epoch: int, batch: int) -> None:
-        super().__init__(f"training interrupted after epoch {epoch}, batch {batch}")
+        super().__init__(f"training interrupted at {at_batch(epoch, batch)}")
         self.run, self.epoch, self.batch = run, epoch, batch
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .atomic import atomic_write
+from .epochs import one_based
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -84,7 +85,7 @@ def histories_figure(
                     colours[r % len(colours)] if run else ("C0" if kind == "training" else "C1")
                 )
                 ax.plot(
-                    range(1, len(values) + 1),
+                    [one_based(e) for e in range(len(values))],  # epochs as read, from 1
                     np.asarray(values, dtype=float) * scale,
                     style,
                     color=colour,

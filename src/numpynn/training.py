@@ -18,6 +18,7 @@ import numpy as np
 
 from ._typing import Array
 from .callbacks import Callback, TrainingRun
+from .epochs import at_batch
 from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .losses import CrossEntropy, Loss
@@ -115,8 +116,8 @@ def train(
                 backward(backward_order, loss.backward())
             if not math.isfinite(batch_loss):
                 raise DivergenceError(
-                    f"the loss became {batch_loss} at epoch {epoch}, batch {batch}: training "
-                    f"diverged; try a smaller learning rate (now {optimizer.lr:g})",
+                    f"training diverged at {at_batch(epoch, batch)}: the loss became "
+                    f"{batch_loss}; try a smaller learning rate (now {optimizer.lr:g})",
                     run,
                     epoch,
                     batch,

@@ -6,12 +6,13 @@ import sys
 from typing import Any
 
 from ..callbacks import Callback
+from ..epochs import one_based
 
 
 class Progress(Callback):
-    """Shows epoch e + 1 of ``epochs``: a bar of ``n_batches`` steps on stderr (only on a
-    terminal), then prints the summary line on stdout (``quiet``: nothing). Its state, which
-    a checkpoint keeps, is the wall time of each epoch of the run (``seconds``)."""
+    """Shows each epoch, from 1, of ``epochs``: a bar of ``n_batches`` steps on stderr (only
+    on a terminal), then prints the summary line on stdout (``quiet``: nothing). Its state,
+    which a checkpoint keeps, is the wall time of each epoch of the run (``seconds``)."""
 
     def __init__(self, epochs: int, n_batches: int, quiet: bool = False) -> None:
         self.epochs, self.n_batches, self.quiet = epochs, n_batches, quiet
@@ -30,7 +31,7 @@ class Progress(Callback):
 
         self.bar = tqdm(
             total=self.n_batches,
-            desc=f"epoch {epoch + 1}/{self.epochs}",
+            desc=f"epoch {one_based(epoch)}/{self.epochs}",
             unit="batch",
             leave=False,
             disable=None,  # no bar when stderr is not a terminal
@@ -50,7 +51,7 @@ class Progress(Callback):
         self.close()
         self.seconds.append(float(logs["seconds"]))
         if not self.quiet:
-            print(summary_line(epoch + 1, self.epochs, logs), flush=True)
+            print(summary_line(one_based(epoch), self.epochs, logs), flush=True)
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
         self.close()

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._typing import Array
 from ..atomic import atomic_write_text
+from ..epochs import one_based
 from ..metrics import confusion_matrix, precision_recall
 from ..model import Sequential
 from .config import TrainConfig
@@ -76,7 +77,7 @@ def write_run(
 
     per_class = test["per_class"]
     val = history.get("val_accuracy", [])
-    best_epoch = int(np.argmax(val)) + 1 if val else None
+    best_epoch = one_based(int(np.argmax(val))) if val else None
     metrics = {
         "finished": datetime.datetime.now().isoformat(timespec="seconds"),
         "config": cfg.to_dict(),
@@ -128,7 +129,7 @@ def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
     lines = [",".join(["epoch", *columns, "seconds"])]
     for e, s in enumerate(seconds):
         values = [repr(history[c][e]) for c in columns]
-        lines.append(",".join([str(e + 1), *values, f"{s:.3f}"]))
+        lines.append(",".join([str(one_based(e)), *values, f"{s:.3f}"]))
     return "\n".join(lines) + "\n"
 
 
@@ -156,7 +157,7 @@ def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -
     ]
     for e, s in enumerate(history["seconds"]):
         lines.append(
-            f"{e + 1:>5}  {history['loss'][e]:8.4f}  {history['accuracy'][e]:8.2%}  "
+            f"{one_based(e):>5}  {history['loss'][e]:8.4f}  {history['accuracy'][e]:8.2%}  "
             f"{history['val_loss'][e]:8.4f}  {history['val_accuracy'][e]:12.2%}  {s:7.2f}"
         )
     if metrics["best_epoch"]:
@@ -251,12 +252,19 @@ def write_plots(
         print(f"numpynn: plots skipped: {exc}; pip install 'numpynn[cli]'", file=sys.stderr)
 
 
-def final_epoch(metrics: dict[str, Any]) -> int:
-    """The epoch (from 1) whose weights a finished run's model.npz holds."""
-    early = metrics.get("early_stopping") or {}
+def weights_epoch(epochs: int, early_stopping: dict[str, Any] | None) -> int:
+    """The epoch (from 1) whose weights a run's model.npz holds, after ``epochs`` epochs with
+    ``early_stopping`` (its record in metrics.json, None without --patience): the best epoch
+    if early stopping put its weights back, else the last."""
+    early = early_stopping or {}
     if early.get("restored_best_weights") and early.get("best_epoch"):
         return int(early["best_epoch"])
-    return int(metrics["epochs"])
+    return int(epochs)
+
+
+def final_epoch(metrics: dict[str, Any]) -> int:
+    """The epoch (from 1) whose weights a finished run's model.npz holds."""
+    return weights_epoch(metrics["epochs"], metrics.get("early_stopping"))
 
 
 def thread_pools() -> list[dict[str, Any]]:

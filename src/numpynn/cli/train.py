@@ -17,8 +17,9 @@ import numpy as np
 
 from .. import io as nn_io
 from ..callbacks import Callback, EarlyStopping, LearningRateScheduler
-from ..checkpoint import ModelCheckpoint, callback_states
+from ..checkpoint import ModelCheckpoint, callback_states, check_epochs
 from ..datasets import random_shift
+from ..epochs import at_batch, one_based
 from ..errors import DivergenceError, TrainingInterrupted
 from ..model import Sequential, convnet, mlp
 from ..optimizers import OPTIMIZERS
@@ -88,11 +89,11 @@ def run(
         progress.close()
     (run_dir / INTERRUPTED).unlink(missing_ok=True)  # superseded by the finished run
 
-    epoch = len(history["loss"])  # the epoch of the final weights
+    early_stopping = early_stopping_record(stopper, cfg)
+    epoch = report.weights_epoch(len(history["loss"]), early_stopping)  # of the final weights
     if stopper is not None:
         if stopper.best_epoch is not None:
-            epoch = stopper.best_epoch + 1
-            best = {**metadata, "epoch": epoch, "val_loss": stopper.best}
+            best = {**metadata, "epoch": one_based(stopper.best_epoch), "val_loss": stopper.best}
             nn_io.save(model, run_dir / BEST_VAL_LOSS, metadata=best)
         if not quiet:
             print(early_stopping_text(stopper, cfg, len(progress.seconds)))
@@ -103,7 +104,7 @@ def run(
         "data_seconds": data_seconds,
         "resumed_from_epoch": saved.epoch if saved else None,
         "threads": threads,
-        "early_stopping": early_stopping_record(stopper, cfg),
+        "early_stopping": early_stopping,
     }
     if plots:
         report.write_plots(run_dir, cfg, splits, model, history, test, epoch)
@@ -133,7 +134,7 @@ def new_model(cfg: TrainConfig, input_shape: tuple[int, ...], n_classes: int) ->
 
 def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
     """The checkpoint at ``path``, which must be one this version's ``numpynn train`` can
-    continue (CLIError naming it otherwise)."""
+    continue to ``cfg.epochs`` (CLIError or ValueError naming it otherwise)."""
     saved = nn_io.load_checkpoint(path)
     if "ModelCheckpoint" not in saved.callbacks:
         raise CLIError(
@@ -141,11 +142,7 @@ def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
             "checkpoints): this version cannot continue it; train anew (its model.npz and "
             "best.npz still load), or resume it with numpynn 0.1.0"
         )
-    if saved.epoch > cfg.epochs:
-        raise CLIError(
-            f"{path.parent} has trained {saved.epoch} epochs already: --epochs must be at least "
-            f"{saved.epoch}, got {cfg.epochs}"
-        )
+    check_epochs(path, saved.epoch, cfg.epochs)  # fit's own check, before config.json changes
     return saved
 
 
@@ -159,7 +156,7 @@ def early_stopping_text(stopper: EarlyStopping, cfg: TrainConfig, epochs_done: i
     """'stopped early after epoch 12 of 30 ...' or, if it did not stop, which weights it kept."""
     if stopper.best_epoch is None:
         return f"no val_loss recorded (--patience {cfg.patience})"
-    best = stopper.best_epoch + 1
+    best = one_based(stopper.best_epoch)
     kept = f"restored the weights of epoch {best} (val_loss {stopper.best:.4f})"
     if stopper.stopped_epoch is not None:
         return (
@@ -177,8 +174,8 @@ def early_stopping_record(stopper: EarlyStopping | None, cfg: TrainConfig) -> di
     return {
         "patience": cfg.patience,
         "stopped_early": stopped_epoch is not None,
-        "stopped_after_epoch": None if stopped_epoch is None else stopped_epoch + 1,
-        "best_epoch": None if stopper.best_epoch is None else stopper.best_epoch + 1,
+        "stopped_after_epoch": None if stopped_epoch is None else one_based(stopped_epoch),
+        "best_epoch": None if stopper.best_epoch is None else one_based(stopper.best_epoch),
         "best_val_loss": stopper.best,
         "restored_best_weights": bool(stopper.best_weights),
     }
@@ -217,7 +214,7 @@ def train_epochs(
                 augment=(lambda x, rng: random_shift(x, cfg.shift, rng)) if cfg.shift else None,
             )
     except TrainingInterrupted as stop:
-        run, where = stop.run, f"epoch {stop.epoch + 1}, batch {stop.batch + 1}"
+        run, where = stop.run, at_batch(stop.epoch, stop.batch)
         path = run_dir / INTERRUPTED
         nn_io.save_checkpoint(
             path, model, optimizer, run.rng, run.epoch, run.history,
@@ -237,12 +234,8 @@ def train_epochs(
             if done
             else "no epoch finished, so there is no checkpoint"
         )
-        now = f", {optimizer.lr:g} in this epoch" if optimizer.lr != cfg.lr else ""
         raise CLIError(
-            f"training diverged at epoch {diverged.epoch + 1}, batch {diverged.batch + 1} (the "
-            f"loss became NaN or infinite); try a smaller learning rate, e.g. --lr "
-            f"{cfg.lr / 10:g} (it was {cfg.lr:g}{now}); {kept}",
-            1,
+            f"{diverged}, e.g. --lr {cfg.lr / 10:g} (--lr was {cfg.lr:g}); {kept}", 1
         ) from None
 
 
