@@ -275,7 +275,7 @@ def test_divergence_names_the_epoch_and_batch() -> None:
     # Row 9, in the third batch (rows 8-9), drives hidden unit 0 to +inf: the logits become
     # infinite and the loss nan.
     X[9] = 1e308 * np.sign(model.parameters()[0][:, 0])
-    with pytest.raises(DivergenceError, match=r"epoch 0, batch 2\b"), np.errstate(all="ignore"):
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 3\b"), np.errstate(all="ignore"):
         model.fit(X, y, optimizer=SGD(0.1), epochs=2, batch_size=4, shuffle=False)
 
 
