@@ -829,14 +829,14 @@ def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, mon
     lock = threading.Lock()
     preprocess = serve_app.image_to_input
 
-    def counting(data, shape, dataset):
+    def counting(data, prepare):
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
         try:
             time.sleep(0.05)
-            return preprocess(data, shape, dataset)
+            return preprocess(data, prepare)
         finally:
             with lock:
                 running -= 1
@@ -848,3 +848,11 @@ def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, mon
         answers = list(pool.map(lambda _: post_image(client, body), range(8)))
     assert [a.status_code for a in answers] == [200] * 8
     assert most == 2
+
+
+def test_serve_imports_nothing_from_the_command_line():
+    # numpynn.cli.serve starts the server: the server must not lean on the command line.
+    from test_imports import SRC, imports
+
+    for path in sorted((SRC / "serve").glob("*.py")):
+        assert not {m for m in imports(path) if m.startswith("numpynn.cli")}, path.name
