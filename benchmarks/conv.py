@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import numpynn as nn
 from numpynn import losses
-from numpynn.conv import fuse_relu_pool
+from numpynn.layers import fuse_relu_pool
 
 from . import dlfs
 from .measure import LoadWatch, _cpu_model

@@ -38,7 +38,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 import numpynn as nn
 from numpynn import losses
-from numpynn.conv import fuse_relu_pool
+from numpynn.layers import fuse_relu_pool
 from numpynn.datasets import load_mnist
 from numpynn.parallel import Replicas
 from numpynn.training import _backward_order, backward, forward

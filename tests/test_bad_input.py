@@ -190,8 +190,8 @@ CASES = {
     "layers that do not chain": (
         lambda: nn.Sequential(nn.Dense(2, 3), nn.Sigmoid(), nn.Dense(4, 1)),
         nn.ShapeError,
-        r"layer 2 \(Dense\(n_in=4, n_out=1.*\)\) takes 4 inputs but the layer before it "
-        r"outputs 3",
+        r"layer 2: Dense\(n_in=4, n_out=1.*\) takes 4 inputs but gets 3: W of shape \(4, 1\) "
+        r"cannot follow an output of shape \(n_samples, 3\)",
     ),
     "one layer object at two positions": (
         lambda: nn.Sequential(nn.Dense(2, 3), (r := nn.ReLU()), nn.Dense(3, 3), r),

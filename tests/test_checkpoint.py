@@ -288,7 +288,7 @@ def test_history_that_is_not_numbers(tmp_path: Path) -> None:
 
 
 def test_a_version_1_checkpoint_of_numpynn_0_1_loads_without_callback_states(tmp_path):
-    from numpynn import _archive
+    from numpynn.io import archive as _archive
 
     path = tmp_path / "ckpt.npz"
     model, optimizer = nn.mlp([3, 4, 2], seed=0), nn.Adam()

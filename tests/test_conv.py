@@ -10,19 +10,20 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import numpynn as nn
-import numpynn.conv
+import numpynn.layers.conv
 import numpynn.model
-from numpynn.conv import ReLUMaxPool2D, col2im, fuse_relu_pool, im2col, output_size
 from numpynn.gradcheck import noise_floor, numerical_gradient, relative_error
+from numpynn.layers import ReLUMaxPool2D, fuse_relu_pool
+from numpynn.layers.conv import col2im, im2col, output_size
 
 # Conv2D lays its columns out per sample or as one matrix, by the window's size
-# (numpynn.conv.ONE_MATRIX_FROM): the tests below take each layout in turn.
+# (numpynn.layers.conv.ONE_MATRIX_FROM): the tests below take each layout in turn.
 LAYOUTS = {"per_sample": 10**9, "one_matrix": 1}
 layouts = pytest.mark.parametrize("layout", LAYOUTS)
 
 
 def columns_layout(layout):
-    return mock.patch.object(numpynn.conv, "ONE_MATRIX_FROM", LAYOUTS[layout])
+    return mock.patch.object(numpynn.layers.conv, "ONE_MATRIX_FROM", LAYOUTS[layout])
 
 
 def assert_backward_matches_numerical(layer, x, training=True, seed=0):

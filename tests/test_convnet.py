@@ -107,22 +107,22 @@ def test_gradient_check_on_images():
     [
         (
             lambda: [nn.Conv2D(1, 8, 3), nn.ReLU(), nn.Dense(8, 2)],
-            r"layer 2 \(Dense\(n_in=8, n_out=2.*\)\) takes rows of shape \(n_samples, 8\) but "
-            r"the layer before it outputs \(n_samples, 8, height, width\): add a Flatten\(\)",
+            r"layer 2: Dense\(n_in=8, n_out=2.*\) takes rows of shape \(n_samples, 8\) but gets "
+            r"images of shape \(n_samples, 8, height, width\): add a Flatten\(\)",
         ),
         (
             lambda: [nn.Conv2D(1, 8, 3), nn.Conv2D(4, 8, 3)],
-            r"layer 1 \(Conv2D\(in_channels=4.*\)\) takes images of shape \(n_samples, 4, "
-            r"height, width\) but the layer before it outputs \(n_samples, 8, height, width\)",
+            r"layer 1: Conv2D\(in_channels=4.*\) takes images of shape \(n_samples, 4, "
+            r"height, width\) but gets images of shape \(n_samples, 8, height, width\)",
         ),
         (
             lambda: [nn.Conv2D(1, 8, 3), nn.BatchNorm(16)],
-            r"layer 1 \(BatchNorm\(num_features=16.*\)\) takes images of shape \(n_samples, 16, "
-            r"height, width\) but the layer before it outputs \(n_samples, 8, height, width\)",
+            r"layer 1: BatchNorm\(num_features=16.*\) takes images of shape \(n_samples, 16, "
+            r"height, width\) but gets images of shape \(n_samples, 8, height, width\)",
         ),
         (
             lambda: [nn.Dense(4, 8), nn.MaxPool2D(2)],
-            r"layer 1 \(MaxPool2D\(.*\)\) takes images .* outputs \(n_samples, 8\)",
+            r"layer 1: MaxPool2D\(.*\) takes images .* gets rows of shape \(n_samples, 8\)",
         ),
     ],
 )
@@ -286,7 +286,7 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
 
 
 def test_a_version_1_model_file_cannot_hold_batchnorm(tmp_path):
-    from numpynn import _archive
+    from numpynn.io import archive as _archive
 
     nn.save(convnet(), tmp_path / "m.npz")
     with _archive.Archive(tmp_path / "m.npz") as archive:
@@ -304,7 +304,7 @@ def test_a_version_1_model_file_cannot_hold_batchnorm(tmp_path):
 
 
 def test_a_version_1_model_file_of_an_mlp_still_loads(tmp_path):
-    from numpynn import _archive
+    from numpynn.io import archive as _archive
 
     model = nn.mlp([4, 5, 3], seed=0)
     nn.save(model, tmp_path / "m.npz")

@@ -18,8 +18,10 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: Path) -> set[str]:
-    """The numpynn modules that the file at ``path`` imports, anywhere in it."""
+def imports(path: Path, modules: set[str]) -> set[str]:
+    """The numpynn modules that the file at ``path`` imports, anywhere in it (functions too):
+    ``from numpynn import io`` imports the module numpynn.io; ``from numpynn import save``
+    imports the package root numpynn, whose __init__ defines ``save``."""
     package = module_name(path.parent / "__init__.py")  # what "from . import" starts from
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -30,21 +32,17 @@ def imports(path: Path) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            names = [f"{target}.{alias.name}" for alias in node.names]
-            found |= {n for n in [target, *names] if n.startswith("numpynn")}
+            for alias in node.names:
+                name = f"{target}.{alias.name}"
+                found.add(name if name in modules else target)
         elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("numpynn")}
-    return found
+            found |= {alias.name for alias in node.names}
+    return {name for name in found if name in modules}
 
 
 def graph() -> dict[str, set[str]]:
-    modules = {module_name(p): p for p in SRC.rglob("*.py")}
-    edges = {}
-    for name, path in modules.items():
-        # "from . import io" names the module numpynn.io; "from .io import save" names
-        # numpynn.io.save, which is no module: keep the modules only.
-        edges[name] = {m for m in imports(path) if m in modules and m != name}
-    return edges
+    paths = {module_name(p): p for p in SRC.rglob("*.py")}
+    return {name: imports(path, set(paths)) - {name} for name, path in paths.items()}
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
@@ -56,8 +54,8 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         state[node] = 1
         stack.append(node)
         for nxt in sorted(edges[node]):
-            if nxt == "numpynn" or node.startswith(nxt + "."):
-                continue  # a module importing its package's re-exports is not a circle
+            if node.startswith(nxt + "."):
+                continue  # a module importing its own package's re-exports is not a circle
             if state.get(nxt) == 1:
                 return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state and (cycle := visit(nxt)):
@@ -74,6 +72,47 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_modules_import_each_other_without_a_circle():
     assert find_cycle(graph()) is None
+
+
+# The command line, the server and the lab sit above the library and use its public API.
+ABOVE_THE_LIBRARY = ("numpynn.cli", "numpynn.serve", "numpynn.lab", "numpynn.__main__")
+
+
+def test_no_module_of_the_library_imports_the_package_root():
+    importers = {
+        name
+        for name, targets in graph().items()
+        if "numpynn" in targets and not name.startswith(ABOVE_THE_LIBRARY)
+    }
+    assert importers == set()
+
+
+def test_the_server_imports_nothing_from_the_command_line():
+    edges = graph()
+    serve = {name: targets for name, targets in edges.items() if name.startswith("numpynn.serve")}
+    assert serve, "the serve package was found"
+    assert {
+        name: sorted(t for t in targets if t.startswith("numpynn.cli"))
+        for name, targets in serve.items()
+        if any(t.startswith("numpynn.cli") for t in targets)
+    } == {}
+
+
+def test_the_import_graph_sees_imports_inside_functions_and_of_the_root(tmp_path):
+    package = tmp_path / "numpynn"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .a import f\n")
+    (package / "a.py").write_text("def f():\n    from . import b\n    from numpynn import f\n")
+    (package / "b.py").write_text("")
+    modules = {"numpynn", "numpynn.a", "numpynn.b"}
+    import test_imports
+
+    original = test_imports.SRC
+    test_imports.SRC = package
+    try:
+        assert imports(package / "a.py", modules) == {"numpynn.b", "numpynn"}
+    finally:
+        test_imports.SRC = original
 
 
 def test_the_cycle_finder_finds_a_circle():

@@ -11,7 +11,6 @@ from ._version import __version__
 from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, PrintProgress, TrainingRun
 from .checkpoint import ModelCheckpoint
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .errors import (
     ConvergenceWarning,
     DatasetNotFoundError,
@@ -24,12 +23,17 @@ from .errors import (
 from .gradcheck import gradient_check, numerical_gradient
 from .io import load, load_metadata, save
 from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -38,7 +42,6 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
-from .normalization import BatchNorm
 from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
 from .perceptron import Perceptron
 

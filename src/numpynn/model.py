@@ -21,11 +21,23 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from ._typing import Array, Seed
 from .callbacks import Callback, TrainingRun
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D, fuse_relu_pool
 from .errors import ShapeError
-from .layers import Dense, Dropout, Flatten, Layer, ReLU, Sigmoid, Softmax, activation_layer
+from .layers import (
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    ReLU,
+    Shape,
+    Sigmoid,
+    Softmax,
+    activation_layer,
+    fuse_relu_pool,
+)
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .normalization import BatchNorm
 from .optimizers import Optimizer
 from .parallel import Replicas
 from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
@@ -60,21 +72,26 @@ class Sequential:
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     @property
-    def input_shape(self) -> tuple[int | None, ...] | None:
+    def input_shape(self) -> Shape | None:
         """The shape of one sample the model takes, None for a size it leaves open:
         ``(n_features,)`` for rows (a first Dense), ``(channels, None, None)`` for images (a
-        first Conv2D; pools: ``(None, None, None)``); None when either would do (a first
-        BatchNorm or Flatten, or no layer that fixes it)."""
+        first Conv2D; pools: ``(None, None, None)``): the shape its first layer takes, after
+        any layers that keep the shape (activations, BatchNorm); None when any shape would do
+        (a first Flatten, or no layer that fixes it)."""
         for layer in self.layers:
-            if isinstance(layer, Dense):
-                return (layer.n_in,)
-            if isinstance(layer, Conv2D):
-                return (layer.in_channels, None, None)
-            if isinstance(layer, MaxPool2D | AvgPool2D | GlobalAvgPool2D):
-                return (None, None, None)
-            if isinstance(layer, BatchNorm | Flatten):
-                return None
+            if layer.input_shape is not None:
+                return layer.input_shape
+            if layer.output_shape(None) is not None:
+                return None  # the layer reshapes (Flatten): what it takes is open
         return None
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The shape of one output sample (None: not known before the data arrives)."""
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+        return shape
 
     @property
     def n_inputs(self) -> int | None:
@@ -85,13 +102,10 @@ class Sequential:
 
     @property
     def n_outputs(self) -> int | None:
-        """Number of outputs: the last Dense layer's, or for a model without Dense layers the
-        last Conv2D's channels (None for a model with neither)."""
-        sized = [layer for layer in self.layers if isinstance(layer, Dense | Conv2D)]
-        if not sized:
-            return None
-        last = sized[-1]
-        return last.n_out if isinstance(last, Dense) else last.out_channels
+        """Number of outputs: the size of an output row, or a convnet's output channels (None
+        when the layers do not fix it)."""
+        shape = self.output_shape
+        return shape[0] if shape else None
 
     @property
     def dtype(self) -> np.dtype[Any] | None:
@@ -311,7 +325,7 @@ class Sequential:
     def _check_X(self, X: npt.ArrayLike, name: str = "X") -> Array:
         shape = self.input_shape
         ndim = None if shape is None else len(shape) + 1
-        n_features = shape[0] if shape is not None else _first_width(self.layers)
+        n_features = shape[0] if shape is not None else None
         return check_X(X, name=name, n_features=n_features, dtype=self.dtype, ndim=ndim)
 
     def _check_optimizer_state(self, optimizer: Optimizer) -> None:
@@ -378,68 +392,16 @@ class Sequential:
         return "values"
 
 
-def _first_width(layers: Sequence[Layer]) -> int | None:
-    """A first BatchNorm's feature (or channel) count: the size of X's axis 1."""
-    for layer in layers:
-        if isinstance(layer, BatchNorm):
-            return layer.num_features
-        if layer.params:
-            return None
-    return None
-
-
-def _describe(kind: str | None, size: int | None) -> str:
-    n = "?" if size is None else size
-    return f"(n_samples, {n})" if kind == "rows" else f"(n_samples, {n}, height, width)"
-
-
 def _check_shapes(layers: Sequence[Layer]) -> None:
     """ShapeError naming the layer and both shapes where a layer cannot take what the layer
-    before it outputs: Dense widths, channel counts, rows against images. Image heights and
-    widths depend on the input; the layers check them when they run."""
-    # What flows between layers: "rows" or "images" (None: not known yet), and its width.
-    kind: str | None = None
-    size: int | None = None
+    before it outputs (each layer's ``output_shape``). Image heights and widths depend on the
+    input; the layers check them when they run."""
+    shape: Shape | None = None
     for i, layer in enumerate(layers):
-        takes: tuple[str, int | None] | None = None
-        gives: tuple[str | None, int | None]
-        if isinstance(layer, Dense):
-            takes, gives = ("rows", layer.n_in), ("rows", layer.n_out)
-        elif isinstance(layer, Conv2D):
-            takes, gives = ("images", layer.in_channels), ("images", layer.out_channels)
-        elif isinstance(layer, MaxPool2D | AvgPool2D):
-            if kind == "rows":
-                takes = ("images", size)
-            gives = ("images", size)
-        elif isinstance(layer, GlobalAvgPool2D):
-            if kind == "rows":
-                takes = ("images", size)
-            gives = ("rows", size)
-        elif isinstance(layer, BatchNorm):
-            takes = (kind or "rows", layer.num_features)
-            gives = (kind, layer.num_features) if kind else (None, None)
-        elif isinstance(layer, Flatten):
-            gives = ("rows", size if kind == "rows" else None)
-        else:
-            continue  # elementwise: the shape flows through
-        if (
-            takes is not None
-            and kind is not None
-            and (takes[0] != kind or (size is not None and takes[1] != size))
-        ):
-            if isinstance(layer, Dense) and kind == "rows":
-                raise ShapeError(
-                    f"layer {i} ({layer!r}) takes {layer.n_in} inputs but the layer before "
-                    f"it outputs {size}: W of shape {layer.W.shape} cannot follow an "
-                    f"output of shape (n_samples, {size})"
-                )
-            what = "rows" if takes[0] == "rows" else "images"
-            hint = ": add a Flatten() before it" if takes[0] == "rows" and kind == "images" else ""
-            raise ShapeError(
-                f"layer {i} ({layer!r}) takes {what} of shape {_describe(*takes)} but the layer "
-                f"before it outputs {_describe(kind, size)}{hint}"
-            )
-        kind, size = gives
+        try:
+            shape = layer.output_shape(shape)
+        except ShapeError as exc:
+            raise ShapeError(f"layer {i}: {exc}") from None
 
 
 def _blas_threads(threads: int | None) -> contextlib.AbstractContextManager[object]:

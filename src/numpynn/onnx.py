@@ -40,14 +40,18 @@ import numpy as np
 
 from ._version import __version__
 from .atomic import atomic_write
-from .conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -55,7 +59,6 @@ from .layers import (
     Tanh,
 )
 from .model import Sequential
-from .normalization import BatchNorm
 
 if TYPE_CHECKING:
     import onnx
@@ -86,13 +89,9 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
 
     nodes: list[Any] = []
     initializers: list[Any] = []
-    # The input's dimensions: fixed sizes as numbers, the others named (dynamic).
+    # The dimensions: fixed sizes as numbers, the others named (dynamic).
     shape = model.input_shape or (None,)  # a first BatchNorm or Flatten: rows of any width
-    names = ["features"] if len(shape) == 1 else ["channels", "height", "width"]
-    input_dims: list[Any] = ["batch"] + [
-        n if d is None else d for d, n in zip(shape, names, strict=True)
-    ]
-    output_dims: list[Any] = ["batch", *input_dims[1:]]
+    input_dims = ["batch", *_dims(shape, "")]
     x = "X"
     for i, layer in enumerate(model.layers):
         convert = _CONVERTERS.get(type(layer))
@@ -105,17 +104,9 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
         new_nodes, new_initializers = convert(layer, x, y, f"layer{i}_", dtype)
         nodes += new_nodes
         initializers += new_initializers
-        if isinstance(layer, Dense):
-            output_dims = ["batch", layer.n_out]
-        elif isinstance(layer, Conv2D):
-            output_dims = ["batch", layer.out_channels, "out_height", "out_width"]
-        elif isinstance(layer, MaxPool2D | AvgPool2D):
-            output_dims = [*output_dims[:2], "out_height", "out_width"]
-        elif isinstance(layer, GlobalAvgPool2D):
-            output_dims = output_dims[:2]
-        elif isinstance(layer, Flatten):
-            output_dims = ["batch", "flat"]
+        shape = layer.output_shape(shape) or shape
         x = y
+    output_dims = ["batch", *_dims(shape, "out_")]
     if not model.layers:
         nodes.append(helper.make_node("Identity", ["X"], ["Y"]))
 
@@ -144,6 +135,16 @@ def save_onnx(
     data = to_onnx(model, opset=opset).SerializeToString()
     with atomic_write(path) as f:
         f.write(data)
+
+
+def _dims(shape: tuple[int | None, ...], prefix: str) -> list[int | str]:
+    """One sample's dimensions for ONNX: known sizes as numbers, the others named."""
+    names = {1: ["features"], 3: ["channels", "height", "width"]}.get(
+        len(shape), [f"d{k}" for k in range(len(shape))]
+    )
+    return [
+        prefix + name if size is None else size for size, name in zip(shape, names, strict=True)
+    ]
 
 
 def _model_dtype(model: Sequential) -> np.dtype[Any]:

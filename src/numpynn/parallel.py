@@ -33,9 +33,8 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
-from .layers import Dropout, Layer
+from .layers import BatchNorm, Dropout, Layer
 from .losses import Loss
-from .normalization import BatchNorm
 from .scratch import scratch
 from .training import _backward_order, backward, forward
 

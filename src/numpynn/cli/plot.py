@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..conv import Conv2D
+from ..layers import Conv2D
 from ..trained import load_trained
 from . import report
 from .errors import CLIError

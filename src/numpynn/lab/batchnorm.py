@@ -15,9 +15,8 @@ from .._typing import Array
 from ..callbacks import Callback
 from ..datasets import load_mnist
 from ..errors import DivergenceError
-from ..layers import Dense, Layer, ReLU, Softmax
+from ..layers import BatchNorm, Dense, Layer, ReLU, Softmax
 from ..model import Sequential
-from ..normalization import BatchNorm
 from ..optimizers import SGD
 
 # DLFS's batch_norm_test.py: 16 scales from 1 down to 1e-4, evenly spaced on a log axis.

@@ -6,10 +6,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ._typing import Array
-from .errors import ShapeError
-from .layers import Layer, _out
-from .scratch import scratch
+from .._typing import Array
+from ..errors import ShapeError
+from ..scratch import scratch
+from .base import Layer, Shape, check_float_dtype, describe_shape, out_array
 
 
 class BatchSync(Protocol):
@@ -68,9 +68,7 @@ class BatchNorm(Layer):
             raise ValueError(f"BatchNorm momentum must be in [0, 1), got {momentum!r}")
         if not eps > 0:
             raise ValueError(f"BatchNorm eps must be positive, got {eps!r}")
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"BatchNorm dtype must be a floating type, got {dtype}")
+        dtype = check_float_dtype("BatchNorm", dtype)
         self.momentum, self.eps = float(momentum), float(eps)
         C = int(num_features)
         self.gamma, self.beta = np.ones(C, dtype), np.zeros(C, dtype)
@@ -80,6 +78,16 @@ class BatchNorm(Layer):
     @property
     def num_features(self) -> int:
         return len(self.gamma)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        """Rows (C,) or images (C, H, W) pass through; ShapeError for other input."""
+        C = self.num_features
+        if input_shape is not None and (len(input_shape) not in (1, 3) or input_shape[0] != C):
+            takes = (C,) if len(input_shape) == 1 else (C, None, None)
+            raise ShapeError(
+                f"{self!r} takes {describe_shape(takes)} but gets {describe_shape(input_shape)}"
+            )
+        return input_shape
 
     def forward(self, x: Array, training: bool = False) -> Array:
         if x.ndim not in (2, 4) or x.shape[1] != self.num_features:
@@ -112,7 +120,7 @@ class BatchNorm(Layer):
         y = np.multiply(
             xc,
             self._per_feature(self.gamma * self.inv_std),
-            out=_out(self, "y", x3.shape, x.dtype, training),
+            out=out_array(self, "y", x3.shape, x.dtype, training),
         )
         y += self.beta[:, None]  # y = gamma xhat + beta
         return y.reshape(x.shape)
@@ -142,6 +150,10 @@ class BatchNorm(Layer):
         dx -= self._per_feature(dbeta / self.m)
         dx *= self._per_feature(scale)
         return dx.reshape(dout.shape)
+
+    def check_state(self) -> None:
+        if (self.running_var < 0).any():
+            raise ValueError("running_var must be >= 0 (a variance)")
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}

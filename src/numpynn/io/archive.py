@@ -23,8 +23,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._typing import Array
-from .atomic import atomic_write
+from .._typing import Array
+from ..atomic import atomic_write
 
 DESCRIPTION = "__description__"
 MAX_DESCRIPTION_BYTES = 16 * 2**20  # far above any real description; bounds what is read

@@ -22,17 +22,24 @@ over the k k kernel offsets, never over pixels). Both are built on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import initializers
-from ._typing import Array, Seed
-from .errors import ShapeError
-from .layers import Layer, ReLU, _out
-from .scratch import scratch
+from .. import initializers
+from .._typing import Array, Seed
+from ..errors import ShapeError
+from ..scratch import scratch
+from .base import (
+    Layer,
+    Shape,
+    check_float_dtype,
+    check_input_shape,
+    check_sizes,
+    describe_shape,
+    new_array,
+)
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int = 0) -> int:
@@ -73,22 +80,16 @@ def col2im(cols: Array, shape: tuple[int, ...], k: int, stride: int, out: Array)
     out.fill(0)
     for u in range(k):
         for v in range(k):
-            out[:, :, _span(u, stride, H_out), _span(v, stride, W_out)] += offsets[:, :, u, v]
+            out[:, :, strided(u, stride, H_out), strided(v, stride, W_out)] += offsets[:, :, u, v]
     return out
 
 
-def _span(start: int, stride: int, count: int) -> slice:
+def strided(start: int, stride: int, count: int) -> slice:
     """The indices start, start + stride, ... (count of them): one kernel offset's pixels."""
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
-def _positive(layer: str, **sizes: int) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{layer} {name} must be a positive integer, got {value!r}")
-
-
-def _check_images(layer: Layer, x: Array, channels: int | None, k: int, padding: int) -> None:
+def check_images(layer: Layer, x: Array, channels: int | None, k: int, padding: int) -> None:
     """ShapeError naming ``layer`` unless x is (n, channels, H, W) with the padded H and W at
     least k (``channels`` None: any count)."""
     C = "C" if channels is None else channels
@@ -103,6 +104,30 @@ def _check_images(layer: Layer, x: Array, channels: int | None, k: int, padding:
             f"{x.shape[2] + 2 * padding}x{x.shape[3] + 2 * padding} (input {x.shape}, "
             f"padding {padding})"
         )
+
+
+def window_output_shape(
+    layer: Layer,
+    input_shape: Shape | None,
+    channels: int | None,
+    kernel: int,
+    stride: int,
+    padding: int = 0,
+) -> Shape:
+    """(channels, H_out, W_out) of a layer sliding a kernel x kernel window over images of
+    ``input_shape`` (C, H, W); ``channels`` None keeps C. ShapeError naming ``layer`` for
+    other input or a window larger than the padded image."""
+    check_input_shape(layer, input_shape)
+    C, H, W = input_shape if input_shape is not None else (None, None, None)
+    sizes = []
+    for size in (H, W):
+        if size is not None and size + 2 * padding < kernel:
+            raise ShapeError(
+                f"{layer!r}: the {kernel}x{kernel} window is larger than the padded input "
+                f"({describe_shape(input_shape)}, padding {padding})"
+            )
+        sizes.append(None if size is None else output_size(size, kernel, stride, padding))
+    return (C if channels is None else channels, *sizes)
 
 
 class Conv2D(Layer):
@@ -136,7 +161,7 @@ class Conv2D(Layer):
         dtype: type | np.dtype[Any] = np.float32,
         seed: Seed = None,
     ) -> None:
-        _positive(
+        check_sizes(
             "Conv2D",
             in_channels=in_channels,
             out_channels=out_channels,
@@ -145,9 +170,7 @@ class Conv2D(Layer):
         )
         if isinstance(padding, bool) or not isinstance(padding, int | np.integer) or padding < 0:
             raise ValueError(f"Conv2D padding must be a non-negative integer, got {padding!r}")
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"Conv2D dtype must be a floating type, got {dtype}")
+        dtype = check_float_dtype("Conv2D", dtype)
         C, k = int(in_channels), int(kernel_size)
         self.stride, self.padding, self.init = int(stride), int(padding), init
         W2T = initializers.get(init)(C * k * k, int(out_channels), np.random.default_rng(seed))
@@ -168,9 +191,18 @@ class Conv2D(Layer):
     def kernel_size(self) -> int:
         return int(self.W.shape[2])
 
+    @property
+    def input_shape(self) -> Shape:
+        return (self.in_channels, None, None)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape:
+        return window_output_shape(
+            self, input_shape, self.out_channels, self.kernel_size, self.stride, self.padding
+        )
+
     def forward(self, x: Array, training: bool = False) -> Array:
         k, s, p = self.kernel_size, self.stride, self.padding
-        _check_images(self, x, self.in_channels, k, p)
+        check_images(self, x, self.in_channels, k, p)
         n, C, H, W = x.shape
         H_out, W_out = output_size(H, k, s, p), output_size(W, k, s, p)
         self.x_shape = x.shape
@@ -185,7 +217,7 @@ class Conv2D(Layer):
         cols_shape = (n, C * k * k, pixels) if self.per_sample else (C * k * k, n * pixels)
         self.cols = im2col(xp, k, s, scratch(self, "cols", cols_shape, x.dtype), self.per_sample)
         W2 = self.W.reshape(C_out, -1)
-        y = _new(self, "y", (n, C_out, pixels), x.dtype, training)
+        y = new_array(self, "y", (n, C_out, pixels), x.dtype, training)
         if self.per_sample:
             np.matmul(W2, self.cols, out=y)
             y += self.b[:, None]  # y = W2 @ cols + b
@@ -241,153 +273,3 @@ class Conv2D(Layer):
             "padding": self.padding,
             "init": self.init,
         }
-
-
-class _Pool2D(Layer):
-    """Pooling over size x size windows taken every ``stride`` pixels (default: ``size``,
-    windows that tile the image); rows and columns left over at the edge are dropped."""
-
-    def __init__(self, size: int = 2, stride: int | None = None) -> None:
-        stride = size if stride is None else stride
-        _positive(type(self).__name__, size=size, stride=stride)
-        self.size, self.stride = int(size), int(stride)
-
-    def _windows(self, x: Array) -> tuple[int, ...]:
-        """Check x, keep its shape and ``self.windows``: per window offset (u, v), row-major,
-        the index of that pixel of every window, x[window]: (n, C, H_out, W_out). Returns
-        that output shape."""
-        _check_images(self, x, None, self.size, 0)
-        k, s = self.size, self.stride
-        n, C, H, W = self.x_shape = x.shape
-        H_out, W_out = output_size(H, k, s), output_size(W, k, s)
-        self.windows = [
-            (Ellipsis, _span(u, s, H_out), _span(v, s, W_out)) for u in range(k) for v in range(k)
-        ]
-        return (n, C, H_out, W_out)
-
-    def _dx(self, dout: Array) -> Array:
-        """The input gradient's array, zeroed unless the windows tile the input exactly."""
-        dx = scratch(self, "dx", self.x_shape, dout.dtype)
-        if self.stride != self.size or self.x_shape[2:] != tuple(
-            self.size * d for d in dout.shape[2:]
-        ):
-            dx.fill(0)
-        return dx
-
-    @property
-    def overlap(self) -> bool:
-        """Whether windows share pixels, whose gradients must then be added, not written."""
-        return self.stride < self.size
-
-    def config(self) -> dict[str, Any]:
-        return {"size": self.size, "stride": self.stride}
-
-
-class MaxPool2D(_Pool2D):
-    """y[n, c, i, j] = max of x[n, c] over window (i, j): (n, C, H, W) -> (n, C, H_out, W_out),
-    H_out = (H - size) // stride + 1. The gradient flows to each window's maximum only; on a
-    tie, to the first maximum in row-major order (as np.argmax does)."""
-
-    def forward(self, x: Array, training: bool = False) -> Array:
-        shape = self._windows(x)
-        y = _new(self, "y", shape, x.dtype, training)
-        # Each window's code: 1 + the offset of its maximum, or 0 for none (ReLUMaxPool2D)
-        self.code = code = scratch(self, "code", shape, np.min_scalar_type(self.size**2 + 1))
-        self._start(x[self.windows[0]], y, code)
-        rises, new_code = (
-            scratch(self, "rises", shape, bool),
-            scratch(self, "new", shape, code.dtype),
-        )
-        for o, window in enumerate(self.windows[1:], start=1):
-            np.greater(x[window], y, out=rises)  # a new maximum at offset o
-            np.maximum(y, x[window], out=y)
-            # code = where(rises, o + 1, code), without np.where's data-dependent branch (3x
-            # faster): o grows, so the largest (o + 1) * rises is the last strict maximum's
-            np.maximum(code, np.multiply(rises, code.dtype.type(o + 1), out=new_code), out=code)
-        return y
-
-    def _start(self, first: Array, y: Array, code: Array) -> None:
-        """Set y and code from the windows' first pixels, ``first``: their maximum so far."""
-        np.copyto(y, first)
-        code.fill(1)
-
-    def backward(self, dout: Array) -> Array:
-        dx = self._dx(dout)
-        hit = scratch(self, "hit", dout.shape, bool)
-        for o, window in enumerate(self.windows):
-            np.equal(self.code, o + 1, out=hit)
-            if self.overlap:
-                dx[window] += dout * hit
-            else:
-                np.multiply(dout, hit, out=dx[window])  # dx = dout at the maxima, else 0
-        return dx
-
-
-class ReLUMaxPool2D(MaxPool2D):
-    """ReLU followed by MaxPool2D, in one layer: y[n, c, i, j] = max(0, max of x[n, c] over
-    window (i, j)). Max pooling commutes with ReLU (both keep order), so this is the pair's
-    output and gradient at the cost of the pool alone: no pass over the full-size x for the
-    ReLU. The gradient flows to each window's first maximum where it is positive, else nowhere.
-    Training puts it in place of a ReLU followed by a MaxPool2D (:func:`fuse_relu_pool`)."""
-
-    def _start(self, first: Array, y: Array, code: Array) -> None:
-        np.maximum(first, 0, out=y)
-        np.greater(first, 0, out=code)  # 1 where the first pixel is the maximum, else 0: none
-
-
-def fuse_relu_pool(layers: Sequence[Layer]) -> list[Layer]:
-    """``layers`` with each ReLU directly followed by a MaxPool2D replaced by one
-    :class:`ReLUMaxPool2D` of the pool's size and stride (the same output and gradients)."""
-    fused: list[Layer] = []
-    for layer in layers:
-        if type(layer) is MaxPool2D and fused and type(fused[-1]) is ReLU:
-            fused[-1] = ReLUMaxPool2D(layer.size, layer.stride)
-        else:
-            fused.append(layer)
-    return fused
-
-
-class AvgPool2D(_Pool2D):
-    """y[n, c, i, j] = mean of x[n, c] over window (i, j): (n, C, H, W) -> (n, C, H_out,
-    W_out), H_out = (H - size) // stride + 1; dL/dx = dout / size^2 on each window's pixels."""
-
-    def forward(self, x: Array, training: bool = False) -> Array:
-        shape = self._windows(x)
-        y = _new(self, "y", shape, x.dtype, training)
-        np.copyto(y, x[self.windows[0]])
-        for window in self.windows[1:]:
-            y += x[window]
-        y *= x.dtype.type(1 / self.size**2)
-        return y
-
-    def backward(self, dout: Array) -> Array:
-        dx = self._dx(dout)
-        share = scratch(self, "share", dout.shape, dout.dtype)
-        np.multiply(dout, dout.dtype.type(1 / self.size**2), out=share)
-        for window in self.windows:
-            if self.overlap:
-                dx[window] += share
-            else:
-                dx[window] = share
-        return dx
-
-
-class GlobalAvgPool2D(Layer):
-    """y[n, c] = mean of x[n, c] over all H x W pixels: (n, C, H, W) -> (n, C);
-    dL/dx[n, c, h, w] = dout[n, c] / (H W)."""
-
-    def forward(self, x: Array, training: bool = False) -> Array:
-        _check_images(self, x, None, 1, 0)
-        self.x_shape = x.shape
-        return np.mean(x, axis=(2, 3), out=_out(self, "y", x.shape[:2], x.dtype, training))
-
-    def backward(self, dout: Array) -> Array:
-        H, W = self.x_shape[2:]
-        dx = scratch(self, "dx", self.x_shape, dout.dtype)
-        np.copyto(dx, (dout / dout.dtype.type(H * W))[:, :, None, None])
-        return dx
-
-
-def _new(layer: Layer, name: str, shape: tuple[int, ...], dtype: Any, training: bool) -> Array:
-    """A scratch array in training, else a new one (the caller may keep it)."""
-    return scratch(layer, name, shape, dtype) if training else np.empty(shape, dtype)

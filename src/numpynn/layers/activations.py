@@ -1,0 +1,123 @@
+"""Activation layers: elementwise functions of their input (Softmax: of each row's last axis),
+on any shape. The functions themselves are in :mod:`numpynn.activations`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations
+from .._typing import Array
+from ..scratch import scratch
+from .base import Layer, out_array
+from .core import Identity
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        y = np.negative(x, out=out_array(self, "y", x.shape, x.dtype, training))
+        with np.errstate(over="ignore"):  # exp(-x) = inf for x << 0 gives y = 0, the limit
+            np.exp(y, out=y)
+        y += 1
+        self.y = np.reciprocal(y, out=y)  # y = 1 / (1 + exp(-x)), in place
+        return self.y
+
+    def backward(self, dout: Array) -> Array:
+        dx = np.subtract(1, self.y, out=scratch(self, "dx", dout.shape, dout.dtype))
+        dx *= self.y
+        dx *= dout  # dL/dx = dout y (1 - y), in place in one scratch array
+        return dx
+
+
+class Tanh(Layer):
+    """y = tanh(x); dy/dx = 1 - y^2."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.y = np.tanh(x, out=out_array(self, "y", x.shape, x.dtype, training))
+        return self.y
+
+    def backward(self, dout: Array) -> Array:
+        dx = np.multiply(self.y, self.y, out=scratch(self, "dx", dout.shape, dout.dtype))
+        np.subtract(1, dx, out=dx)
+        dx *= dout  # dL/dx = dout (1 - y^2), in place in one scratch array
+        return dx
+
+
+class ReLU(Layer):
+    """y = max(0, x); dy/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.mask = np.greater(x, 0, out=out_array(self, "mask", x.shape, bool, training))
+        return np.maximum(x, 0, out=out_array(self, "y", x.shape, x.dtype, training))
+
+    def backward(self, dout: Array) -> Array:
+        return np.multiply(dout, self.mask, out=scratch(self, "dx", dout.shape, dout.dtype))
+
+
+class LeakyReLU(Layer):
+    """y = x where x > 0, else alpha * x; dy/dx = 1 or alpha."""
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = float(alpha)
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.slope = np.where(x > 0, 1, self.alpha).astype(x.dtype)
+        return x * self.slope
+
+    def backward(self, dout: Array) -> Array:
+        return dout * self.slope
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class Step(Layer):
+    """y = 1 where x > 0, else 0: the perceptron's activation. Its derivative is 0 (almost
+    everywhere), so nothing below a Step layer learns by backpropagation."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        return activations.step(x)
+
+    def backward(self, dout: Array) -> Array:
+        return np.zeros_like(dout)
+
+
+class Softmax(Layer):
+    """y = softmax(x) on the last axis; dL/dx = y * (dout - sum(dout * y, axis=-1)).
+
+    Followed by :class:`~numpynn.losses.CrossEntropy`, training fuses the two and uses the
+    simpler, stabler gradient (y - t) / n_samples instead of this backward.
+    """
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.y = activations.softmax(x)
+        return self.y
+
+    def backward(self, dout: Array) -> Array:
+        return self.y * (dout - np.sum(dout * self.y, axis=-1, keepdims=True))
+
+
+ACTIVATION_LAYERS: dict[str, type[Layer]] = {
+    "step": Step,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+    "softmax": Softmax,
+}
+
+
+def activation_layer(name: str) -> Layer:
+    """A new activation layer from its name ("relu", "sigmoid", ...)."""
+    try:
+        return ACTIVATION_LAYERS[name]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATION_LAYERS)}, got {name!r}"
+        ) from None
