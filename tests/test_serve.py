@@ -871,11 +871,3 @@ def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, mon
         answers = list(pool.map(lambda _: post_image(client, body), range(8)))
     assert [a.status_code for a in answers] == [200] * 8
     assert most == 2
-
-
-def test_serve_imports_nothing_from_the_command_line():
-    # numpynn.cli.serve starts the server: the server must not lean on the command line.
-    from test_imports import SRC, imports
-
-    for path in sorted((SRC / "serve").glob("*.py")):
-        assert not {m for m in imports(path) if m.startswith("numpynn.cli")}, path.name

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,11 @@ from . import imaging
 from ._typing import Array
 from .datasets import FASHION_MNIST_CLASSES
 from .errors import FileFormatError
-from .io import PathLike, load, load_checkpoint, load_metadata
+from .io import load_checkpoint, load_metadata, load_with_metadata
 from .losses import LOSSES
 from .model import Sequential
 
+PathLike = str | os.PathLike[str]
 MODEL_FILE = "model.npz"  # in a run directory: the run's final model
 CHECKPOINT_FILE = "checkpoint.npz"  # ... the state after its last finished epoch
 BEST_FILE = "best.npz"  # ... the model of its best epoch, whose metadata a checkpoint lacks
@@ -146,7 +148,12 @@ def load_trained(path: PathLike) -> TrainedModel:
 def read_metadata(path: PathLike) -> dict[str, Any]:
     """The metadata saved with the model file at ``path`` (empty if there is none);
     FileFormatError naming the file if a field in METADATA has the wrong type."""
-    metadata = load_metadata(path).get("metadata")
+    return _checked_metadata(load_metadata(path), path)
+
+
+def _checked_metadata(description: dict[str, Any], path: PathLike) -> dict[str, Any]:
+    """The user's metadata in a model file's ``description``, its fields checked."""
+    metadata = description.get("metadata")
     if not isinstance(metadata, dict):
         return {}
     for key, (ok, expected) in METADATA.items():
@@ -177,7 +184,8 @@ def _read(given: Path) -> tuple[Sequential, dict[str, Any], Path]:
                 "model file or a run directory of numpynn train"
             )
     try:
-        return load(file), read_metadata(file), file
+        model, description = load_with_metadata(file)  # one reading of the file
+        return model, _checked_metadata(description, file), file
     except FileFormatError as not_a_model:
         try:
             checkpoint = load_checkpoint(file)

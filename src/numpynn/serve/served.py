@@ -12,9 +12,8 @@ import numpy as np
 
 from .._typing import Array
 from ..errors import FileFormatError, ShapeError
-from ..io import PathLike
 from ..model import Sequential
-from ..trained import TrainedModel, describe, load_trained
+from ..trained import PathLike, TrainedModel, describe, load_trained
 
 
 @dataclasses.dataclass(frozen=True)
