@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from . import imaging
+from . import datasets, imaging
 from ._typing import Array
-from .datasets import FASHION_MNIST_CLASSES
 from .errors import FileFormatError
 from .io import load_checkpoint, load_metadata, load_with_metadata
 from .losses import LOSSES
@@ -70,7 +69,7 @@ class TrainedModel:
             )
         raise ValueError(
             f"{self.path} takes {self.model.n_inputs} inputs, not a square image: pictures are "
-            f"read by image classifiers ({', '.join(_PICTURE_DATASETS)})"
+            f"read by image classifiers ({', '.join(_picture_datasets())})"
         )
 
     def check_features(self, n_features: int, what: str) -> None:
@@ -135,7 +134,7 @@ def load_trained(path: PathLike) -> TrainedModel:
     that holds none; FileFormatError naming the file for a damaged one or bad metadata."""
     model, metadata, file = _read(Path(path))
     dataset = metadata.get("dataset")
-    facts = _DATASETS.get(dataset) if dataset is not None else None
+    facts = datasets.get(dataset) if dataset in datasets.names() else None
     n_outputs = model.n_outputs or 0
     n_classes = 2 if n_outputs == 1 else n_outputs
     labels = metadata.get("class_labels") or (list(facts.classes) if facts else [])
@@ -196,7 +195,7 @@ def _read(given: Path) -> tuple[Sequential, dict[str, Any], Path]:
 
 
 def _image_shape(
-    model: Sequential, metadata: dict[str, Any], facts: _Dataset | None
+    model: Sequential, metadata: dict[str, Any], facts: datasets.Dataset | None
 ) -> tuple[int, int] | None:
     """The pictures' (height, width): the metadata's image_shape; else, for a model of rows,
     its dataset's, or a square of its number of inputs; else None."""
@@ -233,19 +232,6 @@ METADATA: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class _Dataset:
-    classes: tuple[str, ...]
-    image_shape: tuple[int, int] | None
-    picture: str | None
-
-
-_DIGITS = tuple(str(k) for k in range(10))
-# What a model's dataset tells about it, until numpynn.datasets.registry holds these facts.
-_DATASETS = {
-    "mnist": _Dataset(_DIGITS, (28, 28), "digit"),
-    "fashion-mnist": _Dataset(tuple(FASHION_MNIST_CLASSES), (28, 28), "item"),
-    "digits": _Dataset(_DIGITS, (8, 8), "digit"),
-    "planar": _Dataset(("red", "blue"), None, None),
-}
-_PICTURE_DATASETS = [name for name, facts in _DATASETS.items() if facts.image_shape]
+def _picture_datasets() -> list[str]:
+    """The names of the datasets whose models read pictures."""
+    return [name for name in datasets.names() if datasets.get(name).picture is not None]

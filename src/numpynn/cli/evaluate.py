@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import datasets
 from ..trained import TrainedModel, load_trained
 from . import data, report
 from .config import CHOICES
@@ -51,7 +52,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 def data_image_shape(model_path: str, trained: TrainedModel, dataset: str) -> tuple[int, int]:
     """The (height, width) of ``dataset``'s images, which a convnet must have been trained on
     (its metadata's image_shape); CLIError otherwise."""
-    shape = data.IMAGE_SHAPES.get(dataset)
+    shape = datasets.get(dataset).image_shape
     if shape is None or trained.image_shape not in (None, shape):
         held = "points" if shape is None else f"{shape[0]}x{shape[1]} images"
         on = (
