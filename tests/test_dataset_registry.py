@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import numpynn
 from numpynn import datasets
 from numpynn.datasets import Dataset, registry
 
@@ -147,8 +149,86 @@ def test_mnist_style_loaders_read_the_data_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     given: list[object] = []
-    monkeypatch.setattr(registry, "load_mnist", lambda d: given.append(("mnist", d)))
-    monkeypatch.setattr(registry, "load_fashion_mnist", lambda d: given.append(("fashion", d)))
+    monkeypatch.setattr(datasets, "load_mnist", lambda d: given.append(("mnist", d)))
+    monkeypatch.setattr(datasets, "load_fashion_mnist", lambda d: given.append(("fashion", d)))
     datasets.get("mnist").load(str(tmp_path))
     datasets.get("fashion-mnist").load(None)
     assert given == [("mnist", str(tmp_path)), ("fashion", None)]
+
+
+def dataset_name_comparisons(path: Path, known: set[str], shown: str = "") -> list[str]:
+    """'file:line: code' (file: ``shown``, else ``path``) for each place in ``path`` that
+    compares a string literal naming a dataset in ``known``: ==, !=, in, not in (also against
+    a tuple, list, set or dict of literals), a match/case value, or a keyed lookup
+    (d["mnist"], d.get("mnist"))."""
+
+    def names_a_dataset(node: ast.AST | None) -> bool:
+        return isinstance(node, ast.Constant) and node.value in known
+
+    def holds_a_name(node: ast.AST) -> bool:
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return any(names_a_dataset(e) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            return any(names_a_dataset(k) for k in node.keys)
+        return names_a_dataset(node)
+
+    source = path.read_text()
+    hits: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source, str(path))):
+        if isinstance(node, ast.Compare):
+            found = any(holds_a_name(n) for n in (node.left, *node.comparators))
+        elif isinstance(node, ast.MatchValue):
+            found = names_a_dataset(node.value)
+        elif isinstance(node, ast.Subscript):
+            found = names_a_dataset(node.slice)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            lookup = node.func.attr in ("get", "pop", "setdefault")
+            found = lookup and bool(node.args) and names_a_dataset(node.args[0])
+        else:
+            found = False
+        if found:
+            lineno: int = node.lineno  # type: ignore[attr-defined]
+            hits.append((lineno, source.splitlines()[lineno - 1].strip()))
+    return [f"{shown or path}:{lineno}: {line}" for lineno, line in sorted(hits)]
+
+
+def test_the_scan_finds_each_kind_of_comparison(tmp_path: Path) -> None:
+    code = tmp_path / "code.py"
+    code.write_text(
+        "a = name == 'mnist'\n"
+        "b = 'planar' != name\n"
+        "c = name in ('digits', 'other')\n"
+        "d = name not in {'fashion-mnist'}\n"
+        "e = TABLE['mnist']\n"
+        "f = TABLE.get('digits')\n"
+        "match name:\n"
+        "    case 'planar':\n"
+        "        pass\n"
+        "ok = name == 'cifar' or TABLE[name] or print('mnist')\n"
+    )
+    hits = dataset_name_comparisons(code, set(datasets.names()))
+    assert [int(hit.split(":")[1]) for hit in hits] == [1, 2, 3, 4, 5, 6, 8]
+
+
+def test_no_module_outside_datasets_compares_a_dataset_name() -> None:
+    """Facts about a dataset live in its registry entry, not in switches on its name."""
+    package = Path(numpynn.__file__).parent
+    known = set(datasets.names())
+    hits = [
+        hit
+        for path in sorted(package.rglob("*.py"))
+        if "datasets" not in path.relative_to(package).parts[:-1]
+        for hit in dataset_name_comparisons(path, known, str(path.relative_to(package.parent)))
+    ]
+    assert not hits, "switches on a dataset's name (ask numpynn.datasets.get(name)):\n" + (
+        "\n".join(hits)
+    )
+
+
+@pytest.mark.usefixtures("fresh_registry")
+def test_the_command_line_refuses_a_dataset_without_class_labels() -> None:
+    from numpynn.cli import config
+
+    datasets.register(Dataset("text", tiny_points, (), None, False, None, features=3))
+    with pytest.raises(ValueError, match="the text dataset has no class labels"):
+        config.resolve("default", {"dataset": "text"})

@@ -13,16 +13,29 @@ from cli_helpers import assert_one_line_error, run
 
 from numpynn import lab, layers
 from numpynn.cli.lab import one_blas_thread
-from numpynn.lab import EXPERIMENTS
-from numpynn.lab.backprop import format_table
+from numpynn.lab import CHAPTERS, backprop, forward_pass, hyperparameter_search
 from numpynn.lab.batchnorm import diverged_epoch
-from numpynn.lab.forward_pass import format_steps
-from numpynn.lab.hyperparameter_search import format_best, log_uniform
+from numpynn.lab.hyperparameter_search import log_uniform
 from numpynn.lab.optimizers import f
 from numpynn.lab.overfitting import train_test_gap
 
 pytest.importorskip("matplotlib")
-from numpynn.lab import figures
+from numpynn.lab.activations import activation_curves_figure
+from numpynn.lab.backprop import gradient_errors_figure
+from numpynn.lab.batchnorm import batchnorm_accuracy_figure
+from numpynn.lab.forward_pass import forward_pass_figure
+from numpynn.lab.hyperparameter_search import random_search_figure
+from numpynn.lab.initial_weights import activation_histograms_figure
+from numpynn.lab.learned import (
+    confident_mistakes_figure,
+    first_layer_weights_figure,
+    learned_confusion_figure,
+)
+from numpynn.lab.optimizers import mnist_losses_figure, optimizer_paths_figure
+from numpynn.lab.overfitting import overfitting_curves_figure
+from numpynn.lab.perceptrons import perceptrons_figure
+from numpynn.lab.planar import hidden_sizes_figure
+from numpynn.plots import save_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
@@ -50,6 +63,12 @@ def single_blas_thread():
     """Small matrices: one BLAS thread is several times faster on a busy machine."""
     with one_blas_thread():
         yield
+
+
+def save(fig, path):
+    """Write the figure where the test reads it back; return it, to inspect its axes."""
+    save_figure(fig, path)
+    return fig
 
 
 def assert_figure(fig, path):
@@ -87,7 +106,7 @@ def test_learning_rule_converges_on_and_or_nand_in_a_few_epochs_and_never_on_xor
 
 
 def test_perceptron_figure(tmp_path):
-    fig = figures.plot_perceptrons(lab.gate_lines(), lab.learning_rule(), tmp_path / "p.png")
+    fig = save(perceptrons_figure(lab.gate_lines(), lab.learning_rule()), tmp_path / "p.png")
     shown = assert_figure(fig, tmp_path / "p.png")
     assert len(shown) == 8
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in shown)
@@ -115,7 +134,7 @@ def test_sigmoid_saturates_its_slope_is_at_most_a_quarter():
 
 def test_activation_figure(tmp_path):
     curves = lab.activation_curves()
-    fig = figures.plot_activation_curves(curves, lab.sigmoid_saturation(), tmp_path / "a.png")
+    fig = save(activation_curves_figure(curves, lab.sigmoid_saturation()), tmp_path / "a.png")
     shown = assert_figure(fig, tmp_path / "a.png")
     assert [ax.get_ylabel() for ax in shown] == ["h(x)", "h'(x)", "h(x), h'(x)"]
     assert all(ax.get_xlabel() == "input x" and ax.get_legend() for ax in shown)
@@ -132,7 +151,7 @@ def test_forward_pass_gives_the_books_numbers_with_their_shapes():
     np.testing.assert_allclose(steps["y"]["value"], [[0.31682708, 0.69627909]], rtol=1e-7)
     assert steps["a1"]["shapes"] == "(1, 2) @ (2, 3) + (3,) -> (1, 3)"
     assert steps["a2"]["formula"] == "a2 = z1 @ W2 + b2"
-    assert "0.31682708, 0.69627909" in format_steps(list(steps.values()))
+    assert "0.31682708, 0.69627909" in forward_pass.summary(list(steps.values()))
 
 
 def test_forward_pass_softmax_output_and_a_batch_of_two_rows():
@@ -144,7 +163,7 @@ def test_forward_pass_softmax_output_and_a_batch_of_two_rows():
 
 
 def test_forward_pass_figure(tmp_path):
-    fig = figures.plot_forward_pass(lab.forward_steps(), tmp_path / "f.png")
+    fig = save(forward_pass_figure(lab.forward_steps()), tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes()[:8] == PNG
     (ax,) = fig.axes  # a diagram: no axes to label, the numbers are in the title and nodes
     assert "0.31682708" in ax.get_title()
@@ -160,7 +179,7 @@ def test_backprop_agrees_with_numerical_gradients_for_every_layer():
     assert {r["parameter"] for r in rows} == {"W1", "b1", "W2", "b2", "W3", "b3", "X"}
     assert {r["activation"] for r in rows} == {"sigmoid", "tanh", "relu"}
     assert max(r["relative_error"] for r in rows) < 1e-7
-    assert "W1" in format_table(rows)
+    assert "W1" in backprop.summary(rows)
 
 
 def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
@@ -173,7 +192,7 @@ def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
 
 
 def test_backprop_figure(tmp_path):
-    fig = figures.plot_gradient_errors(lab.gradient_errors(), tmp_path / "b.png")
+    fig = save(gradient_errors_figure(lab.gradient_errors()), tmp_path / "b.png")
     (ax,) = assert_figure(fig, tmp_path / "b.png")
     assert ax.get_yscale() == "log" and "relative error" in ax.get_ylabel()
     assert "2-5-4-2" in ax.get_title()
@@ -208,7 +227,7 @@ def test_planar_boundary_of_one_hidden_unit_is_a_line(planar):
 
 
 def test_planar_figure(planar, tmp_path):
-    fig = figures.plot_hidden_sizes(planar, tmp_path / "planar.png")
+    fig = save(hidden_sizes_figure(planar), tmp_path / "planar.png")
     shown = assert_figure(fig, tmp_path / "planar.png")
     assert len(shown) == 3  # two boundaries and the accuracy bars
     assert "1 hidden unit:" in shown[0].get_title()
@@ -250,7 +269,7 @@ def test_steps_to_reach_is_the_first_step_that_stays_inside():
 
 
 def test_optimizer_paths_figure(tmp_path):
-    fig = figures.plot_optimizer_paths(lab.optimizer_paths(), tmp_path / "o.png")
+    fig = save(optimizer_paths_figure(lab.optimizer_paths()), tmp_path / "o.png")
     shown = assert_figure(fig, tmp_path / "o.png")
     assert len(shown) == 6
     assert all(ax.get_xlabel() == "x" and ax.get_ylabel() == "y" for ax in shown)
@@ -273,7 +292,7 @@ def test_mnist_losses_one_per_mini_batch_adaptive_optimisers_ahead_of_sgd(mnist_
 
 
 def test_mnist_losses_figure(mnist_curves, tmp_path):
-    fig = figures.plot_mnist_losses(mnist_curves, tmp_path / "m.png")
+    fig = save(mnist_losses_figure(mnist_curves), tmp_path / "m.png")
     (ax,) = assert_figure(fig, tmp_path / "m.png")
     assert "iteration" in ax.get_xlabel() and "loss" in ax.get_ylabel()
     assert len(ax.get_legend().get_texts()) == 6
@@ -313,7 +332,7 @@ def test_tanh_activations_vanish_with_std_001():
 def test_activation_histogram_figure(tmp_path):
     inits = ("std 0.01", "he")
     h = lab.activation_histograms("relu", inits, n_layers=3, width=20, n_samples=50)
-    fig = figures.plot_activation_histograms(h, "relu", tmp_path / "r.png")
+    fig = save(activation_histograms_figure(h, "relu"), tmp_path / "r.png")
     shown = assert_figure(fig, tmp_path / "r.png")
     assert len(shown) == 6  # one row per initialisation, one column per layer
     assert [ax.get_ylabel() for ax in shown[::3]] == ["std 0.01\ncount", "he\ncount"]
@@ -364,7 +383,7 @@ def test_predict_lags_fit_at_first_while_the_running_averages_catch_up(batchnorm
 
 
 def test_batchnorm_figure(batchnorm, tmp_path):
-    fig = figures.plot_batchnorm_accuracy(batchnorm, tmp_path / "bn.png")
+    fig = save(batchnorm_accuracy_figure(batchnorm), tmp_path / "bn.png")
     shown = assert_figure(fig, tmp_path / "bn.png")
     assert len(shown) == 2  # one panel per weight scale
     final = 100 * batchnorm["accuracy"]["batchnorm"][0, -1]
@@ -456,7 +475,7 @@ def test_train_test_gap_is_the_mean_difference_over_the_last_epochs_or_the_run()
 
 
 def test_overfitting_figure(overfitting, tmp_path):
-    fig = figures.plot_overfitting(overfitting, tmp_path / "o.png", last=10)
+    fig = save(overfitting_curves_figure(overfitting, last=10), tmp_path / "o.png")
     shown = assert_figure(fig, tmp_path / "o.png")
     assert len(shown) == 3  # one panel per setting
     assert [ax.get_title().split(":")[0] for ax in shown] == [
@@ -519,7 +538,7 @@ def test_search_best_trial_is_listed_first_and_has_the_highest_accuracy(search):
     assert search["val_accuracy"][best] == search["val_accuracy"].max()
     assert sorted(search["ranking"]) == list(range(8))
     assert np.all(np.diff(search["val_accuracy"][search["ranking"]]) <= 0)
-    table = format_best(search, k=3).splitlines()
+    table = hyperparameter_search.summary(search, k=3).splitlines()
     assert len(table) == 4  # the heading and the 3 best
     assert table[1].split() == [
         "1",
@@ -530,7 +549,7 @@ def test_search_best_trial_is_listed_first_and_has_the_highest_accuracy(search):
 
 
 def test_search_figure(search, tmp_path):
-    fig = figures.plot_random_search(search, tmp_path / "s.png", best=3)
+    fig = save(random_search_figure(search, best=3), tmp_path / "s.png")
     shown = assert_figure(fig, tmp_path / "s.png")
     scatter, by_lr = shown[0], shown[2]  # shown[1] is the colour bar
     assert scatter.get_xscale() == scatter.get_yscale() == "log"
@@ -596,17 +615,17 @@ def test_confusion_matrix_sums_to_the_test_size(learned):
 
 
 def test_learned_figures(learned, tmp_path):
-    fig = figures.plot_first_layer_weights(learned, tmp_path / "w.png")
+    fig = save(first_layer_weights_figure(learned), tmp_path / "w.png")
     assert (tmp_path / "w.png").read_bytes()[:8] == PNG
     assert len(fig.axes) == 9 and fig.axes[0].get_title() == "unit 0"
     assert "784-9-10" in fig.get_suptitle()
-    fig = figures.plot_confident_mistakes(learned, tmp_path / "m.png")
+    fig = save(confident_mistakes_figure(learned), tmp_path / "m.png")
     assert (tmp_path / "m.png").read_bytes()[:8] == PNG
     assert len(fig.axes) == 12
     p, t = learned["mistakes"]["probability"][0], learned["mistakes"]["true"][0]
     assert fig.axes[0].get_title() == f"{learned['mistakes']['predicted'][0]} ({p:.2f})\ntrue {t}"
     assert fig.get_suptitle().startswith("The 12 most confident of the ")
-    fig = figures.plot_learned_confusion(learned, tmp_path / "c.png")
+    fig = save(learned_confusion_figure(learned), tmp_path / "c.png")
     (ax,) = assert_figure(fig, tmp_path / "c.png")[:1]
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
     assert ax.get_title().startswith("784-9-10 network on the MNIST test images: confusion matrix")
@@ -636,7 +655,7 @@ def test_the_first_code_block_of_chapters_9_to_11_runs_as_written():
 def test_lab_list_names_every_experiment(capsys):
     code, out, _ = run(capsys, "lab", "--list")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == list(EXPERIMENTS)
+    assert [line.split()[0] for line in out.splitlines()] == list(CHAPTERS)
 
 
 def test_lab_is_listed_in_the_programs_help_and_has_its_own(capsys):
@@ -693,4 +712,4 @@ def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path):
     code, out, _ = run(capsys, "lab", "all", "--out", tmp_path)
     assert code == 0
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
-    assert out.count("== ") == len(EXPERIMENTS)
+    assert out.count("== ") == len(CHAPTERS)

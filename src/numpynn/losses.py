@@ -150,13 +150,8 @@ class BinaryCrossEntropy(Loss):
         return int(np.all((output > threshold) == (target > 0.5), axis=1).sum())
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
-        if np.ndim(y) == 1 and n_outputs > 1:
-            raise ShapeError(
-                f"BinaryCrossEntropy on {n_outputs} outputs needs a 0/1 target per output, y of "
-                f"shape (n_samples, {n_outputs}), got one value per sample, shape "
-                f"{np.shape(y)}: for one class out of {n_outputs} use Softmax with "
-                "CrossEntropy, or give one-hot rows (numpynn.losses.one_hot)"
-            )
+        if np.ndim(y) == 1:
+            self.check_labels_fit(n_outputs, f", shape {np.shape(y)}")
         t = super().prepare_targets(y, n_outputs, dtype)
         if t.size and (t.min() < 0 or t.max() > 1):
             raise ValueError(
@@ -164,6 +159,17 @@ class BinaryCrossEntropy(Loss):
                 f"[{t.min():g}, {t.max():g}]"
             )
         return t
+
+    def check_labels_fit(self, n_outputs: int, shape: str = "") -> None:
+        """Refuse one target per sample (class labels, ``shape`` their shape as text) for
+        ``n_outputs`` > 1: ShapeError naming the fix."""
+        if n_outputs > 1:
+            raise ShapeError(
+                f"BinaryCrossEntropy on {n_outputs} outputs needs a 0/1 target per output, y of "
+                f"shape (n_samples, {n_outputs}), got one value per sample{shape}: for one "
+                f"class out of {n_outputs} use Softmax with CrossEntropy, or give one-hot rows "
+                "(numpynn.losses.one_hot)"
+            )
 
     def config(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits}
@@ -275,11 +281,15 @@ def fuse(layers: list[Layer], loss: Loss) -> tuple[list[Layer], Loss]:
     return layers, loss
 
 
-def check_loss(layers: list[Layer], loss: Loss, n_outputs: int) -> None:
+def check_loss(
+    layers: list[Layer], loss: Loss, n_outputs: int, *, class_labels: bool = False
+) -> None:
     """Refuse, before training, a loss that does not fit the model's output: ValueError naming
     the mismatch and the fix. What fits: a final Softmax with CrossEntropy() and a final Sigmoid
     with BinaryCrossEntropy() (probabilities); no squashing output with from_logits=True (raw
-    scores); MeanSquaredError on any output (regression, or Nielsen's sigmoid outputs)."""
+    scores); MeanSquaredError on any output (regression, or Nielsen's sigmoid outputs).
+    ``class_labels``: the targets will be one class label per sample, which BinaryCrossEntropy
+    takes for one output only (ShapeError, a ValueError, otherwise)."""
     last = layers[-1] if layers else None
     ends = f"the model ends with {type(last).__name__}" if last else "the model has no layers"
     if isinstance(loss, CrossEntropy):
@@ -324,6 +334,8 @@ def check_loss(layers: list[Layer], loss: Loss, n_outputs: int) -> None:
                 "(raw scores): add Sigmoid() at the end, or use "
                 "BinaryCrossEntropy(from_logits=True)"
             )
+        if class_labels:
+            loss.check_labels_fit(n_outputs)
 
 
 LOSSES: dict[str, type[Loss]] = {

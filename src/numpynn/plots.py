@@ -2,7 +2,9 @@
 
 Uses matplotlib's object API (``Figure``), never pyplot: no display, no global state, safe in
 scripts and tests. Each ``*_figure`` function returns the ``Figure`` (tests inspect its axes);
-each ``plot_*`` function writes it as one PNG atomically and returns its path.
+each ``plot_*`` function writes it as one PNG atomically (:func:`save_figure`) and returns its
+path. :func:`new_figure` and :func:`save_figure` are the two steps every figure of numpynn
+takes, the learning path's (:mod:`numpynn.lab`) included.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def histories_figure(
     """The curves of several runs ({name: history}) overlaid, one colour per run: training
     solid, validation dashed. One run named "" is drawn as :func:`history_figure` says."""
     has_accuracy = any("accuracy" in h or "val_accuracy" in h for h in runs.values())
-    fig = _figure(figsize=(11 if has_accuracy else 6, 4.3))
+    fig = new_figure(figsize=(11 if has_accuracy else 6, 4.3))
     panels = [("loss", "loss" + (f" ({loss_name})" if loss_name else ""), 1.0)]
     if has_accuracy:
         panels.append(("accuracy", "accuracy (%)", 100.0))
@@ -156,14 +158,14 @@ def plot_history(
         best_epoch=best_epoch,
         test_accuracy=test_accuracy,
     )
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_histories(
     runs: Mapping[str, Mapping[str, Sequence[float]]], path: PathLike, *, title: str = ""
 ) -> Path:
     """:func:`histories_figure` (several runs overlaid) as a PNG at ``path``."""
-    return _save(histories_figure(runs, title=title), path)
+    return save_figure(histories_figure(runs, title=title), path)
 
 
 def confusion_figure(C: npt.ArrayLike, labels: Sequence[str], *, title: str = "") -> Figure:
@@ -177,7 +179,7 @@ def confusion_figure(C: npt.ArrayLike, labels: Sequence[str], *, title: str = ""
     n = len(C)
     diagonal = np.eye(n, dtype=bool)
     errors = np.ma.masked_array(C, mask=diagonal)
-    fig = _figure(figsize=(max(5.6, 2.2 + 0.62 * n), max(4.4, 1.4 + 0.55 * n)))
+    fig = new_figure(figsize=(max(5.6, 2.2 + 0.62 * n), max(4.4, 1.4 + 0.55 * n)))
     ax = fig.add_subplot(1, 1, 1)
     most = int(errors.max()) if errors.count() and errors.max() > 0 else 1
     image = ax.imshow(errors, cmap="Reds", vmin=0, vmax=most)
@@ -222,7 +224,7 @@ def plot_confusion_matrix(
     C: npt.ArrayLike, labels: Sequence[str], path: PathLike, *, title: str = ""
 ) -> Path:
     """:func:`confusion_figure` as a PNG at ``path``."""
-    return _save(confusion_figure(C, labels, title=title), path)
+    return save_figure(confusion_figure(C, labels, title=title), path)
 
 
 def misclassified_figure(
@@ -246,7 +248,7 @@ def misclassified_figure(
     n = len(images)
     columns = min(max(n, 1), 9)
     rows = max(1, -(-n // columns))
-    fig = _figure(figsize=(1.55 * columns, 1.95 * rows + 0.6))
+    fig = new_figure(figsize=(1.55 * columns, 1.95 * rows + 0.6))
     for k in range(n):
         ax = fig.add_subplot(rows, columns, k + 1)
         ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
@@ -291,7 +293,7 @@ def plot_misclassified(
         max_images=max_images,
         title=title,
     )
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def activations_figure() -> Figure:
@@ -307,7 +309,7 @@ def activations_figure() -> Figure:
     names = list(ACTIVATION_LAYERS)
     columns = 4
     rows = -(-len(names) // columns)
-    fig = _figure(figsize=(3.6 * columns, 3.2 * rows))
+    fig = new_figure(figsize=(3.6 * columns, 3.2 * rows))
     for k, name in enumerate(names):
         layer = activation_layer(name)
         if name == "softmax":
@@ -350,7 +352,7 @@ def _leaky_inset(ax: Any, x: Any, y: Any, dy: Any, alpha: float) -> None:
 
 def plot_activations(path: PathLike) -> Path:
     """:func:`activations_figure` as a PNG at ``path``."""
-    return _save(activations_figure(), path)
+    return save_figure(activations_figure(), path)
 
 
 def decision_boundary_figure(
@@ -382,7 +384,7 @@ def decision_boundary_figure(
     gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(X.dtype)
     regions = np.asarray(predict(grid)).reshape(gx.shape)
-    fig = _figure(figsize=(6.2, 5.4))
+    fig = new_figure(figsize=(6.2, 5.4))
     ax = fig.add_subplot(1, 1, 1)
     cmap = ListedColormap([region_colours[k % 5] for k in range(n_classes)])
     ax.contourf(gx, gy, regions, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.8)
@@ -431,7 +433,7 @@ def plot_decision_boundary(
     figure = decision_boundary_figure(
         predict, X, y, X_test=X_test, y_test=y_test, labels=labels, title=title
     )
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
@@ -442,7 +444,7 @@ def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
     n = len(W)
     columns = min(n, 8)
     rows = -(-n // columns)
-    fig = _figure(figsize=(1.1 * columns, 1.1 * rows + 0.5))
+    fig = new_figure(figsize=(1.1 * columns, 1.1 * rows + 0.5))
     for k in range(n):
         ax = fig.add_subplot(rows, columns, k + 1)
         ax.imshow(W[k, 0], cmap="gray", interpolation="nearest")
@@ -457,16 +459,19 @@ def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
 
 def plot_filters(W: npt.ArrayLike, path: PathLike, *, title: str = "") -> Path:
     """:func:`filters_figure` as a PNG at ``path``."""
-    return _save(filters_figure(W, title=title), path)
+    return save_figure(filters_figure(W, title=title), path)
 
 
-def _figure(figsize: tuple[float, float]) -> Figure:
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """An empty ``Figure`` of ``figsize`` inches at 100 dpi (the object API: no pyplot)."""
     from matplotlib.figure import Figure  # lazy: the library never needs matplotlib
 
     return Figure(figsize=figsize, dpi=100)
 
 
-def _save(fig: Figure, path: PathLike) -> Path:
+def save_figure(fig: Figure, path: PathLike) -> Path:
+    """Write ``fig`` as one PNG at ``path`` atomically (a reader never sees half a file);
+    return the path."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     path = Path(path)

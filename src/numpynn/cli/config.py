@@ -1,9 +1,10 @@
-"""The settings of a training run (``TrainConfig``), the presets, and per-dataset defaults.
+"""The settings of a training run (``TrainConfig``) and the presets.
 
 A run's settings come from, in increasing priority: the ``TrainConfig`` defaults, the
-dataset's defaults (``DATASET_DEFAULTS``), a preset (``PRESETS``), and the command-line
-options. The resolved config is saved as ``config.json`` in the run directory, which is what
-``numpynn train --resume`` reads back.
+dataset's defaults (its registry entry's ``train_defaults``), a preset (``PRESETS``, and what
+the dataset's entry changes for that preset), and the command-line options. The resolved
+config is saved as ``config.json`` in the run directory, which is what ``numpynn train
+--resume`` reads back.
 """
 
 from __future__ import annotations
@@ -15,23 +16,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import datasets
+from ..callbacks import EarlyStopping
 from ..errors import FileFormatError
 from ..layers import ACTIVATION_LAYERS
-from ..losses import LOSSES
-from ..optimizers import OPTIMIZERS
+from ..losses import LOSSES, check_loss
+from ..optimizers import OPTIMIZERS, Optimizer
+from ..schedules import ExponentialDecay
 from ..validation import (
     check_fraction,
-    check_non_negative,
     check_non_negative_int,
-    check_positive,
     check_positive_int,
 )
-from .data import DATASETS
 
-# What each setting of TrainConfig accepts: names from a list, or numbers checked by
-# numpynn.validation ("hidden" is a list of them; the OPTIONAL ones may also be None).
+
+def checked_by_library(build: Callable[[Any], Any], argument: str) -> Callable[[str, object], Any]:
+    """The check of a setting the library takes as ``argument``: ``build(value)`` (which
+    returns the value as the library holds it) makes it, so the rule is the library's own, and
+    its error names the setting in place of ``argument``."""
+
+    def check(name: str, value: object) -> Any:
+        try:
+            return build(value)
+        except (TypeError, ValueError) as exc:
+            message = str(exc)
+            if message.startswith(f"{argument} "):
+                message = name + message[len(argument) :]
+            raise type(exc)(message) from None
+
+    check.__name__ = f"check_{argument}"
+    return check
+
+
+# What each setting of TrainConfig accepts: names from a list, or numbers ("hidden" is a list
+# of them; the OPTIONAL ones may also be None), checked by the library's constructor of what
+# they become where it has one, else by numpynn.validation's shared checks.
 CHOICES: dict[str, list[str]] = {
-    "dataset": list(DATASETS),
+    "dataset": list(datasets.names()),
     "activation": sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"}),
     "output": ["sigmoid", "softmax"],  # read as class probabilities
     "loss": sorted(LOSSES),
@@ -41,20 +62,19 @@ CHOICES: dict[str, list[str]] = {
 }
 NUMBERS: dict[str, Callable[[str, object], Any]] = {
     "hidden": check_positive_int,
-    "lr": check_positive,
-    "lr_decay": check_positive,
+    "lr": checked_by_library(lambda v: Optimizer(lr=v).lr, "lr"),
+    "lr_decay": checked_by_library(lambda v: ExponentialDecay(v).rate, "rate"),
     "epochs": check_positive_int,
     "batch_size": check_positive_int,
-    "l2": check_non_negative,
+    "l2": checked_by_library(lambda v: Optimizer(weight_decay=v).weight_decay, "weight_decay"),
     "dropout": check_fraction,
     "seed": check_non_negative_int,
     "validation": check_positive_int,
     "blas_threads": check_positive_int,
     "workers": check_positive_int,
-    "patience": check_positive_int,
+    "patience": checked_by_library(lambda v: EarlyStopping(patience=v).patience, "patience"),
     "shift": check_non_negative_int,
 }
-INTEGERS = {name for name, check in NUMBERS.items() if "int" in check.__name__}
 # Settings that may be missing from a config.json (older runs): their default then; all but
 # the CHOICES and "shift" may also be None.
 OPTIONAL = ("blas_threads", "workers", "patience", "network", "schedule", "shift")
@@ -161,32 +181,8 @@ class TrainConfig:
             raise FileFormatError(f"{path} is not a numpynn run config: {exc}") from None
 
 
-# Settings that differ from the TrainConfig defaults, per dataset.
-DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mnist": {},
-    "fashion-mnist": {},
-    "digits": {
-        "hidden": [64],
-        "lr": 1e-3,
-        "lr_decay": 1.0,
-        "epochs": 30,
-        "batch_size": 32,
-        "validation": 200,
-    },
-    # The classic 2-4-1 network: tanh hidden layer, one sigmoid output.
-    "planar": {
-        "hidden": [4],
-        "activation": "tanh",
-        "output": "sigmoid",
-        "loss": "binary_cross_entropy",
-        "lr": 0.05,
-        "lr_decay": 1.0,
-        "epochs": 150,
-        "batch_size": 32,
-        "dropout": 0.0,
-        "validation": 40,
-    },
-}
+# The settings written as integers (the others are floats or names).
+INTEGERS = {f.name for f in dataclasses.fields(TrainConfig) if "int" in str(f.type)}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -229,48 +225,65 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-# What a preset changes for one dataset, after its own settings.
-PRESET_DATASETS: dict[tuple[str, str], dict[str, Any]] = {
-    # Fashion-MNIST's items are centred and aligned, unlike handwriting: shifts of up to 1
-    # pixel, not 2 (92.76-92.89% test accuracy against 91.67-92.38%: CNN_TRAINING.md).
-    ("cnn", "fashion-mnist"): {"shift": 1},
-}
-
-
 def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
-    """The config of a new run: defaults, then the dataset's, the preset's (and the preset's
-    for that dataset), then ``options`` (only the options the user gave)."""
-    dataset = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
+    """The config of a new run: defaults, then the dataset's, the preset's (and what the
+    dataset changes for the preset), then ``options`` (only the options the user gave)."""
+    name = options.get("dataset") or PRESETS[preset].get("dataset") or TrainConfig.dataset
+    dataset = datasets.get(name)
+    if not dataset.classes:
+        raise ValueError(
+            f"the {name} dataset has no class labels: numpynn train trains classifiers"
+        )
     values = {
-        **DATASET_DEFAULTS[dataset],
+        **dataset.train_defaults,
         **PRESETS[preset],
-        **PRESET_DATASETS.get((preset, dataset), {}),
+        **dataset.settings_for(preset),
         **options,
-        "dataset": dataset,
+        "dataset": name,
     }
     cfg = TrainConfig(**values)
-    if (cfg.network == "cnn" or cfg.shift) and dataset == "planar":
+    if (cfg.network == "cnn" or cfg.shift) and not dataset.has_images:
+        images = [n for n in datasets.names() if datasets.get(n).has_images]
         raise ValueError(
-            "the planar dataset holds points, not images: --preset cnn and shifts need an image "
-            "dataset (mnist, fashion-mnist, digits)"
+            f"the {name} dataset holds points, not images: --preset cnn and shifts need an "
+            f"image dataset ({', '.join(images)})"
         )
-    check_loss_fits_output(cfg, f"--preset {preset}" if "output" in PRESETS[preset] else dataset)
+    check_loss_fits_output(cfg, f"--preset {preset}" if "output" in PRESETS[preset] else name)
     return cfg
 
 
+def n_outputs(output: str, n_classes: int) -> int:
+    """How many outputs the network of a classifier of ``n_classes`` classes has: one sigmoid
+    output for two classes, else one per class."""
+    return 1 if (n_classes == 2 and output == "sigmoid") else n_classes
+
+
 def check_loss_fits_output(cfg: TrainConfig, source: str) -> None:
-    """Refuse a --loss that does not fit the network's output (the library's check,
-    numpynn.losses.check_loss, in the command line's words), before anything is loaded."""
-    n_classes = 2 if cfg.dataset == "planar" else 10
-    ends = f"the {source} network ends with {cfg.output}"
-    if cfg.loss == "cross_entropy" and cfg.output != "softmax":
-        raise ValueError(
-            f"--loss cross_entropy needs a softmax output, but {ends}: use --loss mse"
-            + (" or binary_cross_entropy" if n_classes == 2 else "")
+    """Refuse a --loss that does not fit the network's output, before anything is loaded: the
+    library's check (numpynn.losses.check_loss, for class labels), in the command line's
+    words. ``source`` names where the output came from (the dataset or the preset)."""
+    n_classes = datasets.get(cfg.dataset).n_classes
+    output_layer = ACTIVATION_LAYERS[cfg.output]()
+    try:
+        check_loss(
+            [output_layer],
+            LOSSES[cfg.loss](),
+            n_outputs(cfg.output, n_classes),
+            class_labels=True,
         )
-    if cfg.loss == "binary_cross_entropy" and (cfg.output != "sigmoid" or n_classes != 2):
+    except ValueError:
+        pass
+    else:
+        return
+    ends = f"the {source} network ends with {cfg.output}"
+    if cfg.loss == "binary_cross_entropy":
+        two = [n for n in datasets.names() if datasets.get(n).n_classes == 2]
         raise ValueError(
             "--loss binary_cross_entropy needs one sigmoid output for two classes (--dataset "
-            f"planar), but {ends} for {cfg.dataset}'s {n_classes} classes: use --loss "
-            + ("mse" if cfg.output == "sigmoid" else "cross_entropy or mse")
+            f"{' or '.join(two)}), but {ends} for {cfg.dataset}'s {n_classes} classes: use "
+            "--loss " + ("mse" if cfg.output == "sigmoid" else "cross_entropy or mse")
         )
+    raise ValueError(
+        f"--loss {cfg.loss} needs a softmax output, but {ends}: use --loss mse"
+        + (" or binary_cross_entropy" if n_classes == 2 else "")
+    )

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from .. import datasets
 from .._typing import Array
 
-DATASETS = ("mnist", "fashion-mnist", "digits", "planar")
-DATA_DIR_DATASETS = ("mnist", "fashion-mnist")  # the ones that read --data-dir
-IMAGE_SHAPES = {"mnist": (28, 28), "fashion-mnist": (28, 28), "digits": (8, 8)}
+# (height, width) of each image dataset, from the registry: for cli/commands.py until it asks
+# the registry itself.
+IMAGE_SHAPES = {
+    name: shape for name in datasets.names() if (shape := datasets.get(name).image_shape)
+}
 
 
 @dataclass
@@ -36,7 +35,9 @@ def load(
     """The dataset ``name`` with ``n_validation`` training samples held out (chosen by
     ``seed``) for validation. ``data_dir`` is passed to the MNIST-style loaders. ``images``:
     X as one-channel images (n, 1, height, width), for a convnet."""
-    (X, y), (X_test, y_test), labels, image_shape = _load(name, data_dir)
+    dataset = datasets.get(name)
+    (X, y), (X_test, y_test) = _load(dataset, data_dir)
+    image_shape = dataset.image_shape
     if images:
         if image_shape is None:
             raise ValueError(f"the {name} dataset holds points, not images")
@@ -47,41 +48,23 @@ def load(
             f"{len(X)} samples), got {n_validation}"
         )
     (X_train, y_train), (X_val, y_val) = datasets.split_validation(X, y, n_validation, seed=seed)
+    labels = list(dataset.classes)
     return Splits(X_train, y_train, X_val, y_val, X_test, y_test, labels, image_shape)
 
 
 def load_test(name: str, data_dir: str | None = None) -> tuple[Array, Array]:
     """The test set of ``name``: X (n_samples, n_features) float32, y (n_samples,) int64."""
-    return _load(name, data_dir)[1]
+    return _load(datasets.get(name), data_dir)[1]
 
 
-def _load(name: str, data_dir: str | None) -> tuple[Any, Any, list[str], tuple[int, int] | None]:
-    """(train, test, class labels, image shape) of the dataset ``name``."""
-    labels = [str(k) for k in range(10)]
-    if data_dir is not None and name not in DATA_DIR_DATASETS:
-        source = "scikit-learn's 8x8 digits" if name == "digits" else "points numpynn generates"
+def _load(
+    dataset: datasets.Dataset, data_dir: str | None
+) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
+    """(train, test) of ``dataset``, refusing a --data-dir it does not read."""
+    if data_dir is not None and not dataset.reads_data_dir:
+        readers = [name for name in datasets.names() if datasets.get(name).reads_data_dir]
         raise ValueError(
-            f"--data-dir {data_dir}: the {name} dataset does not read a data directory (it is "
-            f"{source}); --data-dir is for {' and '.join(DATA_DIR_DATASETS)}"
+            f"--data-dir {data_dir}: the {dataset.name} dataset does not read a data directory "
+            f"(it is {dataset.source}); --data-dir is for {' and '.join(readers)}"
         )
-    if name == "mnist":
-        return (*datasets.load_mnist(data_dir), labels, (28, 28))
-    if name == "fashion-mnist":
-        return (
-            *datasets.load_fashion_mnist(data_dir),
-            list(datasets.FASHION_MNIST_CLASSES),
-            (28, 28),
-        )
-    if name == "digits":
-        return (*datasets.load_digits(), labels, (8, 8))
-    if name == "planar":
-        return (*_planar(), ["red", "blue"], None)
-    raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
-
-
-def _planar() -> tuple[tuple[Array, Array], tuple[Array, Array]]:
-    """The 400-point flower: a fixed split of 300 training and 100 test points."""
-    X, y = datasets.flower(400, seed=1)
-    order = np.random.default_rng(0).permutation(len(X))
-    X, y = X[order].astype(np.float32), y[order]
-    return (X[:300], y[:300]), (X[300:], y[300:])
+    return dataset.load(data_dir)

@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .digits import load_digits
-from .mnist import FASHION_MNIST_CLASSES, Split, load_fashion_mnist, load_mnist
-from .toy import flower
+from .mnist import FASHION_MNIST_CLASSES, Split
 
 PICTURES = ("digit", "item")  # the ways numpynn.imaging prepares a photo or drawing
 
@@ -107,20 +105,32 @@ def names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
+# The loaders of the package's namespace, looked up when called, so that what runs is what
+# numpynn.datasets holds then (a test may replace load_mnist there).
+
+
 def _mnist(data_dir: str | None) -> Split:
+    from . import load_mnist
+
     return load_mnist(data_dir)
 
 
 def _fashion_mnist(data_dir: str | None) -> Split:
+    from . import load_fashion_mnist
+
     return load_fashion_mnist(data_dir)
 
 
 def _digits(data_dir: str | None) -> Split:
+    from . import load_digits
+
     return load_digits()
 
 
 def _planar(data_dir: str | None) -> Split:
     """The 400-point flower: a fixed split of 300 training and 100 test points."""
+    from . import flower
+
     X, y = flower(400, seed=1)
     order = np.random.default_rng(0).permutation(len(X))
     X, y = X[order].astype(np.float32), y[order]

@@ -1,27 +1,38 @@
-"""The learning path: the experiments of the classic texts, each a function that returns its
-results as arrays and dicts (see docs/learn/). The figures are drawn from those results by
-:mod:`numpynn.lab.figures` (matplotlib); ``numpynn lab NAME`` runs one and writes its figure.
+"""The learning path (docs/learn): the experiments of the classic texts, one module per chapter.
 
-=============  =========================================================================
-name           experiment
-=============  =========================================================================
-perceptron     the gates' decision lines, XOR in two layers, the perceptron learning rule
-activations    activation functions and their derivatives; the sigmoid's saturation
-forward        the 3-layer network's forward pass as matrix products, with its shapes
-backprop       analytic against numerical gradients, per layer
-planar         the flower's decision boundary for 1 to 50 hidden units
-optimizers     optimiser paths on x^2/20 + y^2; their MNIST loss curves
-init           hidden-layer activations for weights of std 1, 0.01, Xavier's and He's
-batchnorm      training accuracy with and without BatchNorm for weight scales 1 to 1e-4
-overfitting    training and test accuracy on 300 images: plain, dropout, weight decay
-search         random search over learning rate and weight decay, by validation accuracy
-learned        first-layer weights as images, the most confident mistakes, confusion matrix
-=============  =========================================================================
+A chapter's module holds its experiment, functions that return their results as arrays, dicts
+and lists, and what ``numpynn lab NAME`` makes of them: ``run()``, the experiment with the
+chapter's settings; ``figures(numbers)``, its figures as {file name: matplotlib ``Figure``};
+``summary(numbers)``, the text printed; and ``CHAPTER``, the :class:`Chapter` that names them.
+
+Every figure follows one convention: a ``*_figure`` function draws a ``Figure`` from the
+numbers (:func:`numpynn.plots.new_figure`) and returns it without writing anything;
+:func:`numpynn.plots.save_figure` writes it as a PNG. matplotlib is imported on the first
+drawing, never by importing :mod:`numpynn.lab`.
+
+:data:`CHAPTERS` lists the chapters once, in the path's order: a new chapter is one module
+and its entry there.
 """
 
+from typing import Any
+
+from . import (
+    activations,
+    backprop,
+    batchnorm,
+    forward_pass,
+    hyperparameter_search,
+    initial_weights,
+    learned,
+    optimizers,
+    overfitting,
+    perceptrons,
+    planar,
+)
 from .activations import activation_curves, sigmoid_saturation
 from .backprop import gradient_errors
 from .batchnorm import batchnorm_accuracy
+from .chapter import Chapter
 from .forward_pass import book_network, forward_steps
 from .hyperparameter_search import random_search
 from .initial_weights import activation_histograms
@@ -31,23 +42,27 @@ from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
 
-# name -> one line; the order of the chapters in docs/learn.
-EXPERIMENTS = {
-    "perceptron": "perceptrons: AND/OR/NAND decision lines, XOR in two layers, the learning rule",
-    "activations": "activation functions and their derivatives; the saturation of the sigmoid",
-    "forward": "the 3-layer network's forward pass as matrix products, step by step",
-    "backprop": "backpropagation checked: numerical vs analytic gradients per layer",
-    "planar": "planar data: the decision boundary for 1, 2, 3, 4, 5, 20 and 50 hidden units",
-    "optimizers": "optimisers: paths on x^2/20 + y^2 and loss curves on an MNIST subset",
-    "init": "initial weights: activation histograms of a 5-layer net (std 1, 0.01, Xavier, He)",
-    "batchnorm": "batch normalization: training accuracy with and without, weight std 1 to 1e-4",
-    "overfitting": "overfitting: train vs test accuracy on 300 images, dropout, weight decay",
-    "search": "hyper-parameter search: random learning rate and weight decay, by val accuracy",
-    "learned": "what the network learned: first-layer weights, confident mistakes, confusion",
+# name -> chapter, in the order of docs/learn.
+CHAPTERS: dict[str, Chapter[Any]] = {
+    chapter.name: chapter
+    for chapter in (
+        perceptrons.CHAPTER,
+        activations.CHAPTER,
+        forward_pass.CHAPTER,
+        backprop.CHAPTER,
+        planar.CHAPTER,
+        optimizers.CHAPTER,
+        initial_weights.CHAPTER,
+        batchnorm.CHAPTER,
+        overfitting.CHAPTER,
+        hyperparameter_search.CHAPTER,
+        learned.CHAPTER,
+    )
 }
 
 __all__ = [
-    "EXPERIMENTS",
+    "CHAPTERS",
+    "Chapter",
     "activation_curves",
     "activation_histograms",
     "batchnorm_accuracy",

@@ -1,14 +1,20 @@
 """Chapter 2, activation functions (DLFS 3.2, Nielsen chapter 1): each function h and its
-derivative h' on one figure, and the saturation of the sigmoid."""
+derivative h' on one figure, and the saturation of the sigmoid; its figure and its summary."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._typing import Array
 from ..layers import activation_layer
+from ..plots import new_figure
+from .chapter import Chapter
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 NAMES = ("step", "sigmoid", "tanh", "relu", "leaky_relu")
 
@@ -43,3 +49,99 @@ def sigmoid_saturation(threshold: float = 0.01, depth: int = 5) -> dict[str, Any
         "depth": depth,
         "max_gradient_factor": float(curve["dh"].max() ** depth),
     }
+
+
+# --- the figure ------------------------------------------------------------------------
+
+# One colour per activation, here and in chapter 4's figure (matplotlib's tab10).
+ACTIVATION_COLORS = {
+    "step": "tab:gray",
+    "sigmoid": "tab:blue",
+    "tanh": "tab:orange",
+    "relu": "tab:green",
+    "leaky_relu": "tab:red",
+}
+
+
+def activation_curves_figure(
+    curves: dict[str, dict[str, Array]], saturation: dict[str, Any]
+) -> Figure:
+    """The functions h(x), their derivatives h'(x), and the sigmoid with the inputs where it
+    saturates shaded (``curves`` from :func:`activation_curves`, ``saturation`` from
+    :func:`sigmoid_saturation`)."""
+    fig = new_figure(figsize=(14, 4.3))
+    for k, (key, title, ylabel) in enumerate(
+        (("h", "Activation functions h(x)", "h(x)"), ("dh", "Derivatives h'(x)", "h'(x)"))
+    ):
+        ax = fig.add_subplot(1, 3, k + 1)
+        for name, c in curves.items():
+            style = ":" if name == "leaky_relu" else "-"  # drawn over ReLU: keep ReLU visible
+            color = ACTIVATION_COLORS.get(name)
+            ax.plot(c["x"], c[key], style, label=name, color=color, linewidth=2)
+        ax.set_ylim(*((-0.2, 1.2) if key == "dh" else (-1.2, 2.2)))
+        _axes(ax, title, "input x", ylabel)
+        ax.legend(fontsize=8, loc="upper left")
+    ax = fig.add_subplot(1, 3, 3)
+    x = np.linspace(-8, 8, 1601)
+    sig = activation_curves(x, ("sigmoid",))["sigmoid"]
+    edge = saturation["saturates_beyond"]
+    ax.axvspan(-8, -edge, color="0.85")
+    ax.axvspan(edge, 8, color="0.85", label=f"h'(x) < {saturation['threshold']:g}: saturated")
+    ax.plot(x, sig["h"], color="tab:blue", linewidth=1.8, label="sigmoid h(x)")
+    ax.plot(x, sig["dh"], "--", color="tab:blue", linewidth=1.8, label="h'(x) = h(x)(1 - h(x))")
+    ax.annotate(
+        f"max slope {saturation['max_slope']:g}",
+        xy=(0, saturation["max_slope"]),
+        xytext=(1.2, 0.4),
+        arrowprops={"arrowstyle": "->"},
+        fontsize=8,
+    )
+    _axes(ax, f"Sigmoid saturates for |x| > {edge:.1f}", "input x", "h(x), h'(x)")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _axes(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.axvline(0, color="grey", linewidth=0.5)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+
+
+# --- the chapter -----------------------------------------------------------------------
+
+
+def run() -> dict[str, Any]:
+    """The chapter's numbers: {"curves": :func:`activation_curves`, "saturation":
+    :func:`sigmoid_saturation`}."""
+    return {"curves": activation_curves(), "saturation": sigmoid_saturation()}
+
+
+def figures(numbers: dict[str, Any]) -> dict[str, Figure]:
+    """The chapter's figure, by file name."""
+    figure = activation_curves_figure(numbers["curves"], numbers["saturation"])
+    return {"activations.png": figure}
+
+
+def summary(numbers: dict[str, Any]) -> str:
+    """The sigmoid's largest slope, where it saturates, and what that does to a gradient."""
+    saturation = numbers["saturation"]
+    return (
+        f"sigmoid: largest slope {saturation['max_slope']:g}; slope below "
+        f"{saturation['threshold']:g} for |x| > {saturation['saturates_beyond']:.2f}; "
+        f"{saturation['depth']} sigmoid layers scale a gradient by at most "
+        f"{saturation['max_gradient_factor']:.2g}"
+    )
+
+
+CHAPTER = Chapter(
+    name="activations",
+    title="activation functions and their derivatives; the saturation of the sigmoid",
+    page="02-activation-functions.md",
+    run=run,
+    figures=figures,
+    summary=summary,
+)

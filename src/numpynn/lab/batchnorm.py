@@ -1,12 +1,12 @@
 """Chapter 8, batch normalization (DLFS 6.3): the training accuracy of a 5-hidden-layer ReLU
 network with and without BatchNorm, for initial weights of standard deviation 1 down to
-0.0001 (DLFS figures 6-18 and 6-19)."""
+0.0001 (DLFS figures 6-18 and 6-19); its figure and its summary."""
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,11 @@ from ..errors import DivergenceError
 from ..layers import BatchNorm, Dense, Layer, ReLU, Softmax
 from ..model import Sequential
 from ..optimizers import SGD
+from ..plots import new_figure
+from .chapter import Chapter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # DLFS's batch_norm_test.py: 16 scales from 1 down to 1e-4, evenly spaced on a log axis.
 WEIGHT_SCALES = tuple(float(s) for s in np.logspace(0, -4, 16))
@@ -118,3 +123,133 @@ def diverged_epoch(curve: Array) -> int | None:
     """The epoch in which a run's loss became NaN (its first NaN accuracy), or None."""
     missing = np.nonzero(np.isnan(curve))[0]
     return int(missing[0]) if missing.size else None
+
+
+# --- the figure ------------------------------------------------------------------------
+
+
+# The book's styles: the BatchNorm network solid, the plain one dashed.
+NETWORK_STYLES: dict[str, dict[str, Any]] = {
+    "batchnorm": {"color": "tab:blue", "linestyle": "-", "label": "with BatchNorm"},
+    "plain": {"color": "tab:orange", "linestyle": "--", "label": "without BatchNorm"},
+}
+
+
+def batchnorm_accuracy_figure(result: dict[str, Any]) -> Figure:
+    """One panel per initial weight scale: the training accuracy after each epoch with and
+    without BatchNorm, as ``predict`` sees it (BatchNorm with its running averages), and,
+    thin and dotted, the BatchNorm network's accuracy as ``fit`` reports it (with batch
+    statistics); a run whose loss became NaN ends with an x and says so (``result`` from
+    :func:`batchnorm_accuracy`)."""
+    scales = result["scales"]
+    epochs = result["epochs"]
+    columns = 4
+    rows = -(-len(scales) // columns)
+    fig = new_figure(figsize=(13, 2.35 * rows + 1.4))
+    for i, scale in enumerate(scales):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        fit_curve = 100 * result["fit_accuracy"]["batchnorm"][i]
+        ax.plot(
+            epochs[1:],
+            fit_curve,
+            ":",
+            color=NETWORK_STYLES["batchnorm"]["color"],
+            linewidth=1.2,
+            label="with BatchNorm, as fit reports it (batch statistics, during the epoch)",
+        )
+        final = []
+        for name, style in NETWORK_STYLES.items():
+            curve = 100 * result["accuracy"][name][i]
+            ax.plot(epochs, curve, linewidth=1.8, **style)
+            diverged = diverged_epoch(curve)
+            if diverged is None:
+                final.append(f"{curve[-1]:.0f}%")
+                continue
+            last = diverged - 1  # the last epoch that ended with a finite loss
+            x = epochs[last], curve[last]
+            ax.plot(*x, "x", color=style["color"], markersize=9, clip_on=False)
+            ax.text(
+                0.05,
+                0.93,
+                f"{style['label']}:\nloss NaN in epoch {diverged}",
+                transform=ax.transAxes,
+                color=style["color"],
+                fontsize=8,
+                va="top",
+            )
+            final.append("diverged")
+        ax.set_title(f"W std {scale:.2g}: with {final[0]}, without {final[1]}", fontsize=9.5)
+        ax.set_ylim(0, 105)
+        ax.set_xlim(epochs[0], epochs[-1])
+        ax.set_xticks(np.linspace(epochs[0], epochs[-1], 5).round().astype(int).tolist())
+        ax.set_yticks([0, 25, 50, 75, 100])
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        if i % columns == 0:
+            ax.set_ylabel("training accuracy (%)", fontsize=9)
+        else:
+            ax.tick_params(labelleft=False)
+        if i >= len(scales) - columns:
+            ax.set_xlabel("epoch", fontsize=9)
+        else:
+            ax.tick_params(labelbottom=False)
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"Accuracy on the {result['n_train']:,} training images (first of MNIST) by initial "
+        f"weights W ~ N(0, 1) x std\n{sizes} ReLU network, SGD lr {result['lr']:g}, "
+        f"mini-batch {result['batch_size']}"
+    )
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    order = [1, 2, 0]  # the two networks first, then the dotted line
+    fig.legend(
+        [handles[k] for k in order],
+        [labels[k] for k in order],
+        loc="upper center",
+        ncol=3,
+        bbox_to_anchor=(0.5, 0.94),
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+# --- the chapter -----------------------------------------------------------------------
+
+
+def run() -> dict[str, Any]:
+    """The chapter's numbers: :func:`batchnorm_accuracy` with DLFS's settings."""
+    return batchnorm_accuracy()
+
+
+def figures(result: dict[str, Any]) -> dict[str, Figure]:
+    """The chapter's figure, by file name."""
+    return {"batchnorm.png": batchnorm_accuracy_figure(result)}
+
+
+def summary(result: dict[str, Any]) -> str:
+    """One line per weight scale: the training accuracy with and without BatchNorm after
+    epoch 5 and the last, or the epoch in which the loss became NaN."""
+    lines = []
+    for i, scale in enumerate(result["scales"]):
+        columns = []
+        for name, label in (("batchnorm", "with BatchNorm"), ("plain", "without")):
+            curve = result["accuracy"][name][i]
+            diverged = diverged_epoch(curve)
+            if diverged is None:
+                columns.append(f"{label} {curve[5]:6.1%} {curve[-1]:6.1%}")
+            else:
+                columns.append(f"{label} loss NaN in epoch {diverged}")
+        lines.append(f"weights std {scale:<8.2g} " + "; ".join(columns))
+    epochs = result["epochs"][[5, -1]]
+    head = f"training accuracy after epochs {epochs[0]} and {epochs[1]}:"
+    return "\n".join([head, *lines])
+
+
+CHAPTER = Chapter(
+    name="batchnorm",
+    title="batch normalization: training accuracy with and without, weight std 1 to 1e-4",
+    page="08-batch-normalization.md",
+    run=run,
+    figures=figures,
+    summary=summary,
+)

@@ -1,9 +1,10 @@
 """Chapter 11, what the network learned: the first layer's weights of a trained MLP as 28x28
-images, its most confident mistakes on the test images, and its confusion matrix."""
+images, its most confident mistakes on the test images, and its confusion matrix; their
+figures and the chapter's summary."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +13,11 @@ from ..datasets import load_mnist
 from ..metrics import confusion_matrix
 from ..model import Sequential, mlp
 from ..optimizers import Adam
+from ..plots import confusion_figure, misclassified_figure, new_figure
+from .chapter import Chapter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def first_layer_images(model: Sequential, shape: tuple[int, int] = (28, 28)) -> Array:
@@ -81,3 +87,109 @@ def what_it_learned(
         "n_train": n_train,
         "epochs": epochs,
     }
+
+
+# --- the figures -----------------------------------------------------------------------
+
+
+def first_layer_weights_figure(result: dict[str, Any]) -> Figure:
+    """The first layer's weights as one 28x28 image per hidden unit, red positive, blue
+    negative, each on its own symmetric scale (``result`` from :func:`what_it_learned`)."""
+    images = result["weights"]
+    n = len(images)
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // columns)
+    fig = new_figure(figsize=(1.3 * columns + 0.4, 1.3 * rows + 0.9))
+    for j, image in enumerate(images):
+        ax = fig.add_subplot(rows, columns, j + 1)
+        scale = float(np.abs(image).max()) or 1.0
+        ax.imshow(image, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(f"unit {j}", fontsize=8)
+        ax.axis("off")
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"First-layer weights of the {sizes} network, one 28x28 image per hidden unit\n"
+        "red: the pixel adds to the unit's sum, blue: it subtracts"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def confident_mistakes_figure(result: dict[str, Any]) -> Figure:
+    """The test images the network got wrong with the highest probability, most confident
+    first (:func:`numpynn.plots.misclassified_figure`; ``result`` from
+    :func:`what_it_learned`)."""
+    m = result["mistakes"]
+    fig = misclassified_figure(
+        m["images"],
+        m["true"],
+        m["predicted"],
+        [str(d) for d in range(10)],
+        probabilities=m["probability"],
+    )
+    C = result["confusion"]
+    wrong = int(C.sum() - np.trace(C))
+    fig.suptitle(
+        f"The {len(m['true'])} most confident of the {wrong} mistakes on {C.sum():,} test images:"
+        " predicted digit (its probability) above the true one",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def learned_confusion_figure(result: dict[str, Any]) -> Figure:
+    """The confusion matrix on the test images (:func:`numpynn.plots.confusion_figure`;
+    ``result`` from :func:`what_it_learned`)."""
+    sizes = "-".join(map(str, result["sizes"]))
+    title = f"{sizes} network on the MNIST test images"
+    fig = confusion_figure(result["confusion"], [str(d) for d in range(10)], title=title)
+    return fig
+
+
+# --- the chapter -----------------------------------------------------------------------
+
+
+def run() -> dict[str, Any]:
+    """The chapter's numbers: :func:`what_it_learned` for a 784-36-10 network."""
+    return what_it_learned()
+
+
+def figures(result: dict[str, Any]) -> dict[str, Figure]:
+    """The chapter's three figures, by file name."""
+    return {
+        "learned-weights.png": first_layer_weights_figure(result),
+        "learned-mistakes.png": confident_mistakes_figure(result),
+        "learned-confusion.png": learned_confusion_figure(result),
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The test accuracy, the most confident mistakes, and the most frequent confusion."""
+    m = result["mistakes"]
+    lines = [
+        f"test accuracy {result['test_accuracy']:.2%} on {result['n_test']:,} images; "
+        f"first-layer weights {result['weights'].shape}",
+        "most confident mistakes (test index: true -> predicted, probability):",
+        *(
+            f"  {i}: {t} -> {p} ({q:.3f})"
+            for i, t, p, q in zip(
+                m["index"], m["true"], m["predicted"], m["probability"], strict=True
+            )
+        ),
+    ]
+    C = result["confusion"]
+    off = C - np.diag(np.diag(C))
+    i, j = np.unravel_index(off.argmax(), C.shape)
+    lines.append(f"most frequent confusion: {i} read as {j}, {off[i, j]} times")
+    return "\n".join(lines)
+
+
+CHAPTER = Chapter(
+    name="learned",
+    title="what the network learned: first-layer weights, confident mistakes, confusion",
+    page="11-what-the-network-learned.md",
+    run=run,
+    figures=figures,
+    summary=summary,
+)

@@ -1,10 +1,11 @@
 """Chapter 6, optimisers (DLFS 6.1): their paths on f(x, y) = x^2 / 20 + y^2 from the same
-start (DLFS figure 6-8) and their training-loss curves on MNIST (DLFS figure 6-9)."""
+start (DLFS figure 6-8) and their training-loss curves on MNIST (DLFS figure 6-9); the two
+figures and the chapter's summary."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +14,11 @@ from ..callbacks import Callback
 from ..datasets import load_mnist
 from ..model import mlp
 from ..optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from ..plots import new_figure
+from .chapter import Chapter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # The learning rates of DLFS's optimizer_compare_naive.py; Nesterov and RMSProp, not in that
 # figure, take momentum's rate and Adam's.
@@ -126,3 +132,113 @@ def mnist_losses(
         "n_train": n_train,
         "batch_size": batch_size,
     }
+
+
+# --- the figures -----------------------------------------------------------------------
+
+# One colour per optimiser in both figures (matplotlib's tab10).
+OPTIMIZER_COLORS = {
+    "SGD": "tab:blue",
+    "Momentum": "tab:orange",
+    "Nesterov": "tab:green",
+    "AdaGrad": "tab:red",
+    "RMSProp": "tab:purple",
+    "Adam": "tab:brown",
+}
+
+
+def optimizer_paths_figure(paths: dict[str, Array]) -> Figure:
+    """Each optimiser's path on the contours of f(x, y) = x^2/20 + y^2, one panel each
+    (``paths`` from :func:`optimizer_paths`)."""
+    fig = new_figure(figsize=(14, 7))
+    gx, gy = np.meshgrid(np.linspace(-10, 10, 400), np.linspace(-5, 5, 200))
+    columns = 3
+    rows = -(-len(paths) // columns)
+    for k, (name, p) in enumerate(paths.items()):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        ax.contour(gx, gy, f(gx, gy), levels=np.geomspace(0.05, 10, 9), colors="0.75")
+        color = OPTIMIZER_COLORS.get(name, "k")
+        ax.plot(p[:, 0], p[:, 1], "o-", color=color, markersize=3, linewidth=1.2)
+        ax.plot(0, 0, "+", color="k", markersize=10)
+        reached = steps_to_reach(p, 0.5)
+        distance = np.linalg.norm(p[-1])
+        within = f"within 0.5 from step {reached}" if reached is not None else "not within 0.5"
+        ax.set_title(f"{name}: {within}; distance {distance:.2f} after {len(p) - 1}", fontsize=10)
+        ax.set_xlim(-10, 10)
+        ax.set_ylim(-5, 5)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    fig.suptitle(
+        f"Paths from {tuple(next(iter(paths.values()))[0].tolist())} on "
+        "f(x, y) = x^2/20 + y^2 (minimum at +)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def mnist_losses_figure(result: dict[str, Any], smooth: int = 20) -> Figure:
+    """The training loss per mini-batch of each optimiser (faint) and its moving average over
+    ``smooth`` mini-batches (``result`` from :func:`mnist_losses`)."""
+    fig = new_figure(figsize=(9, 5))
+    ax = fig.add_subplot(1, 1, 1)
+    for name, losses in result["losses"].items():
+        color = OPTIMIZER_COLORS.get(name)
+        accuracy = result["test_accuracy"][name]
+        ax.plot(losses, color=color, alpha=0.2, linewidth=0.8)
+        k = min(smooth, len(losses))
+        average = np.convolve(losses, np.ones(k) / k, mode="valid")
+        label = f"{name} (test accuracy {accuracy:.1%})"
+        ax.plot(np.arange(k - 1, len(losses)), average, color=color, linewidth=1.8, label=label)
+    ax.set_ylim(0, 2.5)
+    ax.set_xlabel(f"iteration (mini-batch of {result['batch_size']} images)")
+    ax.set_ylabel("training loss (cross-entropy)")
+    sizes = "-".join(map(str, result["sizes"]))
+    ax.set_title(f"First {result['n_train']:,} MNIST training images, {sizes} ReLU network")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --- the chapter -----------------------------------------------------------------------
+
+
+def run() -> dict[str, Any]:
+    """The chapter's numbers: {"paths": :func:`optimizer_paths`, "mnist":
+    :func:`mnist_losses`}."""
+    return {"paths": optimizer_paths(), "mnist": mnist_losses()}
+
+
+def figures(numbers: dict[str, Any]) -> dict[str, Figure]:
+    """The chapter's two figures, by file name."""
+    return {
+        "optimizers-paths.png": optimizer_paths_figure(numbers["paths"]),
+        "optimizers-mnist.png": mnist_losses_figure(numbers["mnist"]),
+    }
+
+
+def summary(numbers: dict[str, Any]) -> str:
+    """One line per optimiser: where its path ends and when it comes within 0.5 of the
+    minimum; its last 50 mini-batches' loss on MNIST and its test accuracy."""
+    mnist = numbers["mnist"]
+    lines = []
+    for name, p in numbers["paths"].items():
+        reached = steps_to_reach(p, 0.5)
+        within = "not within 0.5" if reached is None else f"within 0.5 from step {reached}"
+        lines.append(
+            f"{name:<9} distance to (0, 0) after {len(p) - 1} steps {np.linalg.norm(p[-1]):.3f}; "
+            f"{within}; MNIST: last 50 mini-batches' loss "
+            f"{mnist['losses'][name][-50:].mean():.3f}, test accuracy "
+            f"{mnist['test_accuracy'][name]:.2%}"
+        )
+    return "\n".join(lines)
+
+
+CHAPTER = Chapter(
+    name="optimizers",
+    title="optimisers: paths on x^2/20 + y^2 and loss curves on an MNIST subset",
+    page="06-optimizers.md",
+    run=run,
+    figures=figures,
+    summary=summary,
+)

@@ -1,10 +1,10 @@
 """Chapter 9, overfitting (DLFS 6.4): the training and test accuracy, epoch by epoch, of a
 deep network trained on 300 MNIST images, plain, with dropout and with weight decay (DLFS
-figures 6-20, 6-21 and 6-23)."""
+figures 6-20, 6-21 and 6-23); its figure and its summary."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,7 +12,12 @@ from .._typing import Array
 from ..datasets import load_mnist
 from ..model import mlp
 from ..optimizers import SGD
+from ..plots import new_figure
 from .batchnorm import EpochAccuracy
+from .chapter import Chapter
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SETTINGS = ("plain", "dropout", "weight decay")
 
@@ -85,3 +90,88 @@ def train_test_gap(result: dict[str, Any], setting: str, last: int | None = 50) 
     ``last=None`` over every epoch of the run (epoch 0, before training, left out)."""
     gap: Array = result["train"][setting] - result["test"][setting]
     return float(gap[1:].mean() if last is None else gap[-last:].mean())
+
+
+# --- the figure ------------------------------------------------------------------------
+
+
+SETTING_COLORS = {"plain": "tab:red", "dropout": "tab:blue", "weight decay": "tab:green"}
+
+
+def overfitting_curves_figure(result: dict[str, Any], last: int = 50) -> Figure:
+    """One panel per setting (plain, dropout, weight decay): the training accuracy (solid)
+    and the test accuracy (dashed) after each epoch, titled with the gap between them over
+    the ``last`` epochs (``result`` from :func:`overfitting_curves`)."""
+    epochs = result["epochs"]
+    names = list(result["train"])
+    fig = new_figure(figsize=(14, 4.6))
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), k + 1)
+        color = SETTING_COLORS.get(name)
+        train, test = 100 * result["train"][name], 100 * result["test"][name]
+        ax.plot(epochs, train, color=color, linewidth=1.8, label="training images")
+        ax.plot(epochs, test, "--", color=color, linewidth=1.8, label="test images")
+        ax.fill_between(epochs, test, train, color=color, alpha=0.1, linewidth=0)
+        s = result["settings"][name]
+        what = {
+            "plain": "plain",
+            "dropout": f"dropout {s['dropout']:g}",
+            "weight decay": f"weight decay {s['weight_decay']:g}",
+        }.get(name, name)
+        gap = 100 * train_test_gap(result, name, last)
+        ax.set_title(
+            f"{what}: train {train[-1]:.0f}%, test {test[-1]:.0f}%\n"
+            f"gap {gap:.1f} points (mean of the last {last} epochs)",
+            fontsize=10,
+        )
+        ax.set_ylim(0, 102)
+        ax.set_xlim(epochs[0], epochs[-1])
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9, loc="lower right")
+    sizes = "-".join(map(str, result["sizes"]))
+    fig.suptitle(
+        f"Overfitting: {result['n_train']} MNIST training images, accuracy on them and on "
+        f"{result['n_test']:,} test images; {sizes} ReLU network, SGD lr {result['lr']:g}, "
+        f"mini-batch {result['batch_size']}"
+    )
+    fig.tight_layout()
+    return fig
+
+
+# --- the chapter -----------------------------------------------------------------------
+
+
+def run() -> dict[str, Any]:
+    """The chapter's numbers: :func:`overfitting_curves` with DLFS's settings."""
+    return overfitting_curves()
+
+
+def figures(result: dict[str, Any]) -> dict[str, Figure]:
+    """The chapter's figure, by file name."""
+    return {"overfitting.png": overfitting_curves_figure(result)}
+
+
+def summary(result: dict[str, Any]) -> str:
+    """One line per setting: the final training and test accuracy and the gap between them,
+    over the last 50 epochs and over the run."""
+    lines = [f"accuracy after {result['epochs'][-1]} epochs, and the gap over the last 50:"]
+    for name in result["train"]:
+        train, test = result["train"][name], result["test"][name]
+        lines.append(
+            f"{name:<13} train {train[-1]:6.1%}  test {test[-1]:6.1%}  "
+            f"gap {train_test_gap(result, name):.3f}; mean gap over all epochs "
+            f"{train_test_gap(result, name, last=None):.3f}"
+        )
+    return "\n".join(lines)
+
+
+CHAPTER = Chapter(
+    name="overfitting",
+    title="overfitting: train vs test accuracy on 300 images, dropout, weight decay",
+    page="09-overfitting.md",
+    run=run,
+    figures=figures,
+    summary=summary,
+)

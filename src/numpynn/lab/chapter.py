@@ -1,0 +1,30 @@
+"""A chapter of the learning path as one record: its name, its page, and the three functions
+of its module (the experiment, its figures, its summary)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Numbers = TypeVar("Numbers")  # what a chapter's experiment returns: arrays, dicts, lists
+
+
+@dataclass(frozen=True)
+class Chapter(Generic[Numbers]):
+    """One chapter of docs/learn, as ``numpynn lab NAME`` runs it.
+
+    ``run()`` runs the experiment with the chapter's settings and returns its numbers;
+    ``figures(numbers)`` draws them, {file name: ``Figure``}, which
+    :func:`numpynn.plots.save_figure` writes; ``summary(numbers)`` is the text printed. All
+    three live in the chapter's own module of :mod:`numpynn.lab`."""
+
+    name: str  # the command line's NAME
+    title: str  # one line: what the chapter shows
+    page: str  # its page in docs/learn
+    run: Callable[[], Numbers]
+    figures: Callable[[Numbers], dict[str, Figure]]
+    summary: Callable[[Numbers], str]
