@@ -96,9 +96,10 @@ class TrainedModel:
     def prepare(self, grey: Array) -> Array:
         """A grey picture (height, width) in [0, 1] (``imaging.read_image``) -> the model's
         input picture, framed as its dataset's were: an item of clothing, else a digit
-        (``imaging.preprocess_item``, ``preprocess_digit``); NoDigitError if it holds none."""
-        frame = imaging.preprocess_item if self.picture == "item" else imaging.preprocess_digit
-        return frame(grey, self.pictures())
+        (``imaging.PICTURES``: ``preprocess_item``, ``preprocess_digit``); NoDigitError if it
+        holds none."""
+        shape = self.pictures()
+        return imaging.PICTURES[self.picture or "digit"](grey, shape)
 
 
 def class_probabilities(model: Sequential, X: Array) -> Array:
