@@ -134,9 +134,9 @@ def test_the_model_file_carries_its_labels_and_gives_the_reported_accuracy(digit
     _, (X_test, y_test) = datasets.load_digits()
     accuracy = np.mean(model.predict(X_test) == y_test)
     assert accuracy == pytest.approx(metrics["test"]["accuracy"])
-    from numpynn.cli.models import user_metadata
+    from numpynn.trained import read_metadata
 
-    metadata = user_metadata(digits_run / "model.npz")
+    metadata = read_metadata(digits_run / "model.npz")
     assert metadata["class_labels"] == [str(k) for k in range(10)]
     assert metadata["dataset"] == "digits"
     assert metadata["image_shape"] == [8, 8]
@@ -144,9 +144,9 @@ def test_the_model_file_carries_its_labels_and_gives_the_reported_accuracy(digit
 
 def test_best_model_has_the_best_validation_accuracy(digits_run):
     metrics = json.loads((digits_run / "metrics.json").read_text())
-    from numpynn.cli.models import user_metadata
+    from numpynn.trained import read_metadata
 
-    best = user_metadata(digits_run / "best.npz")
+    best = read_metadata(digits_run / "best.npz")
     assert best["epoch"] == metrics["best_epoch"]
     assert best["val_accuracy"] == metrics["best_val_accuracy"]
 

@@ -12,8 +12,8 @@ import numpynn
 from numpynn import io as nn_io
 from numpynn.cli import main
 from numpynn.cli.config import TrainConfig
-from numpynn.cli.models import class_probabilities
 from numpynn.errors import FileFormatError
+from numpynn.trained import class_probabilities
 
 
 @pytest.fixture(scope="module")
@@ -220,27 +220,27 @@ def test_a_classifier_trained_with_the_quadratic_cost_is_read_by_its_output_laye
 def test_auto_threads_uses_the_cores_measured_idle_now(
     monkeypatch: pytest.MonkeyPatch, cores: int, idle: float, expected: int | None
 ) -> None:
-    from numpynn.cli import commands
+    from numpynn.cli import threads as policy
 
-    monkeypatch.setattr(commands.os, "cpu_count", lambda: cores)
-    monkeypatch.setattr(commands, "idle_cores", lambda seconds: idle)
-    monkeypatch.setattr(commands.os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # stale: not used
-    threads, why = commands.auto_threads()
+    monkeypatch.setattr(policy.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(policy, "idle_cores", lambda seconds: idle)
+    monkeypatch.setattr(policy.os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # stale: not used
+    threads, why = policy.auto_threads()
     assert threads == expected
     assert why == f"{min(idle, cores):.1f} of {cores} cores idle over the last 0.2 s"
 
 
 def test_auto_threads_falls_back_to_the_load_average_without_proc_stat(monkeypatch):
-    from numpynn.cli import commands
+    from numpynn.cli import threads as policy
 
-    monkeypatch.setattr(commands.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(commands, "idle_cores", lambda seconds: None)
-    monkeypatch.setattr(commands.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
-    assert commands.auto_threads() == (1, "0.8 of 2 cores idle by the 1-minute load average")
+    monkeypatch.setattr(policy.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(policy, "idle_cores", lambda seconds: None)
+    monkeypatch.setattr(policy.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert policy.auto_threads() == (1, "0.8 of 2 cores idle by the 1-minute load average")
 
 
 def test_idle_cores_measures_this_machine():
-    from numpynn.cli import commands
+    from numpynn.cli import threads as policy
 
-    idle = commands.idle_cores(0.05)
+    idle = policy.idle_cores(0.05)
     assert idle is None or 0 <= idle <= (os.cpu_count() or 1) + 0.5

@@ -510,6 +510,29 @@ def test_batches_hold_whole_requests_up_to_max_batch_rows():
     assert sizes == [3, 4, 6, 1]  # [1, 2], [3, 1], [6] alone (> max_batch), [1]
 
 
+def test_a_lone_request_on_an_idle_batcher_does_not_wait_for_the_window():
+    # One client, one request at a time: each runs at once. With a window of an hour, waiting
+    # it would never answer (wait_for's 30 s is only a guard against hanging the suite).
+    sizes = []
+
+    def forward(X):
+        sizes.append(len(X))
+        return X
+
+    batcher = Batcher(forward, window=3600, max_batch=64)
+
+    async def main():
+        batcher.start()
+        try:
+            for _ in range(3):
+                await asyncio.wait_for(batcher.predict(np.zeros((1, 2))), 30)
+        finally:
+            await batcher.stop()
+
+    asyncio.run(main())
+    assert sizes == [1, 1, 1]
+
+
 def test_max_batch_one_is_one_forward_pass_per_request():
     batcher = Batcher(lambda X: X, window=0.05, max_batch=1)
     run_batcher(batcher, [np.zeros((1, 2))] * 5)
@@ -829,14 +852,14 @@ def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, mon
     lock = threading.Lock()
     preprocess = serve_app.image_to_input
 
-    def counting(data, shape, dataset):
+    def counting(data, prepare):
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
         try:
             time.sleep(0.05)
-            return preprocess(data, shape, dataset)
+            return preprocess(data, prepare)
         finally:
             with lock:
                 running -= 1

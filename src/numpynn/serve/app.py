@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._typing import Array
-from ..cli.models import n_parameters
+from ..trained import n_parameters
 from .batching import Batcher, QueueFullError
 from .inputs import BadInputError, image_to_input, pixels_to_inputs
 from .served import ServedModel
@@ -172,7 +172,7 @@ def create_app(
         body = await read_body(request, max_body)
         if kind in IMAGE_TYPES:
             image = await anyio.to_thread.run_sync(
-                image_to_input, body, served.image_shape, served.dataset, limiter=image_threads
+                image_to_input, body, served.trained.prepare, limiter=image_threads
             )
             p = (await batcher.predict(image.reshape(1, -1)))[0]
             return FastJSONResponse({**answer(p), "input": image})  # exactly what it got

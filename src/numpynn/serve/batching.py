@@ -1,17 +1,20 @@
 """Dynamic batching: requests that arrive close together share one forward pass.
 
 A request's rows wait in a queue of at most ``max_queue`` rows. One worker takes the oldest
-request, waits until ``window`` seconds have passed since it arrived (or until ``max_batch``
-rows are waiting), stacks the waiting requests' rows into one array of at most ``max_batch``
-rows (a request is never split; one larger than ``max_batch`` goes alone), runs the forward
-pass, and hands each request its own rows of the result. A forward pass expected to take
-longer than ``INLINE_SECONDS`` (at the time per row of the last one) runs in a thread, so
-that the server keeps accepting requests meanwhile and the next batch gathers; a shorter one
-runs in the event loop, because handing it to the thread and back costs more CPU than it
-saves (with the default MLP: 0.02 ms per hand-over on an idle machine, 0.08 ms under load,
-against 0.04 ms for a forward pass of one row). The first pass, not timed yet, runs in the
-thread. ``max_batch=1`` gives one forward pass per request (no batching); a request larger
-than ``max_queue`` is taken only when nothing waits.
+request. A request that found the batcher idle (nothing waiting, no forward pass running) and
+is still alone when the worker takes it runs at once: a lone client pays no window. Otherwise
+requests are coming in, and the worker waits until ``window`` seconds have passed since the
+oldest arrived (or until ``max_batch`` rows are waiting) for more to join. Then it stacks the
+waiting requests' rows into one array of at most ``max_batch`` rows (a request is never
+split; one larger than ``max_batch`` goes alone), runs the forward pass, and hands each
+request its own rows of the result. A forward pass expected to take longer than
+``INLINE_SECONDS`` (at the time per row of the last one) runs in a thread, so that the server
+keeps accepting requests meanwhile and the next batch gathers; a shorter one runs in the event
+loop, because handing it to the thread and back costs more CPU than it saves (with the default
+MLP: 0.02 ms per hand-over on an idle machine, 0.08 ms under load, against 0.04 ms for a
+forward pass of one row). The first pass, not timed yet, runs in the thread. ``max_batch=1``
+gives one forward pass per request (no batching); a request larger than ``max_queue`` is taken
+only when nothing waits.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class _Request:
     X: Array  # (n_rows, n_features)
     answer: asyncio.Future[Array]
     arrived: float  # time.monotonic()
+    found_idle: bool  # nothing waited and no forward pass ran when it arrived
 
 
 @dataclasses.dataclass
@@ -53,7 +57,8 @@ class Stats:
 class Batcher:
     """Run ``forward`` (X: (n, n_features) -> (n, n_outputs)) on batches of waiting requests.
 
-    window: seconds the oldest waiting request may wait for others (0: no waiting);
+    window: seconds the oldest waiting request may wait for others while requests are coming
+    in (a lone request on an idle batcher does not wait; 0: no waiting);
     max_batch: rows per forward pass; max_queue: rows waiting before QueueFullError (a
     request larger than max_queue is taken when nothing waits).
     Start it with ``start()`` inside the event loop that calls ``predict``; ``stop()`` ends it.
@@ -81,6 +86,7 @@ class Batcher:
         self._arrived: asyncio.Event | None = None  # a request arrived
         self._full: asyncio.Event | None = None  # max_batch rows wait, or the window is over
         self._worker: asyncio.Task[None] | None = None
+        self._busy = False  # a batch is being computed
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._seconds_per_row = float("inf")  # of the last forward pass
 
@@ -115,7 +121,9 @@ class Batcher:
         if self._rows_waiting and self._rows_waiting + len(X) > self.max_queue:
             self.stats.rejected += 1
             raise QueueFullError(f"{self._rows_waiting} inputs are waiting")
-        request = _Request(X, asyncio.get_running_loop().create_future(), time.monotonic())
+        found_idle = not self._waiting and not self._busy
+        answer = asyncio.get_running_loop().create_future()
+        request = _Request(X, answer, time.monotonic(), found_idle)
         self._waiting.append(request)
         self._rows_waiting += len(X)
         self._arrived.set()
@@ -130,34 +138,43 @@ class Batcher:
             while not self._waiting:
                 self._arrived.clear()
                 await self._arrived.wait()
+            lone = len(self._waiting) == 1 and self._waiting[0].found_idle
             left = self._waiting[0].arrived + self.window - time.monotonic()
-            if left > 0 and self._rows_waiting < self.max_batch:
+            if not lone and left > 0 and self._rows_waiting < self.max_batch:
                 self._full.clear()  # set by predict at max_batch rows, or by the timer
                 timer = loop.call_later(left, self._full.set)
                 await self._full.wait()
                 timer.cancel()
-            batch = self._take_batch()
+            self._busy = True
             try:
-                X = batch[0].X if len(batch) == 1 else np.concatenate([r.X for r in batch])
-                if self._seconds_per_row * len(X) < INLINE_SECONDS:
-                    Y = self._timed_forward(X)
-                else:
-                    Y = await loop.run_in_executor(self._thread, self._timed_forward, X)
-            except Exception as exc:  # a bug in forward: fail these requests, keep serving
-                for request in batch:
-                    if not request.answer.done():
-                        request.answer.set_exception(exc)
-                continue
-            self.stats.forward_passes += 1
-            self.stats.largest_batch = max(self.stats.largest_batch, len(X))
-            start = 0
+                await self._answer(self._take_batch())
+            finally:
+                self._busy = False
+
+    async def _answer(self, batch: list[_Request]) -> None:
+        """One forward pass of the rows of ``batch``; each request gets its own rows."""
+        try:
+            X = batch[0].X if len(batch) == 1 else np.concatenate([r.X for r in batch])
+            if self._seconds_per_row * len(X) < INLINE_SECONDS:
+                Y = self._timed_forward(X)
+            else:
+                loop = asyncio.get_running_loop()
+                Y = await loop.run_in_executor(self._thread, self._timed_forward, X)
+        except Exception as exc:  # a bug in forward: fail these requests, keep serving
             for request in batch:
-                n = len(request.X)
-                if not request.answer.done():  # done: the client went away
-                    request.answer.set_result(Y[start : start + n])
-                start += n
-                self.stats.requests += 1
-                self.stats.rows += n
+                if not request.answer.done():
+                    request.answer.set_exception(exc)
+            return
+        self.stats.forward_passes += 1
+        self.stats.largest_batch = max(self.stats.largest_batch, len(X))
+        start = 0
+        for request in batch:
+            n = len(request.X)
+            if not request.answer.done():  # done: the client went away
+                request.answer.set_result(Y[start : start + n])
+            start += n
+            self.stats.requests += 1
+            self.stats.rows += n
 
     def _timed_forward(self, X: Array) -> Array:
         start = time.perf_counter()

@@ -1,13 +1,14 @@
 """Model inputs from a request: an uploaded image, or pixel rows sent as JSON.
 
 ``image_to_input`` is the one seam to the picture preprocessing, which ``numpynn predict``
-shares: ``numpynn.imaging`` (``read_image``, then ``preprocess_digit``, or ``preprocess_item``
-for a Fashion-MNIST model).
+shares: ``numpynn.imaging.read_image``, then the model's own framing (``TrainedModel.prepare``:
+a digit, or an item of clothing for a Fashion-MNIST model).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,16 +27,14 @@ class BadInputError(ValueError):
         self.status = status
 
 
-def image_to_input(
-    data: bytes, shape: tuple[int, int] = (28, 28), dataset: str | None = None
-) -> Array:
-    """PNG/JPEG bytes -> (height, width) float32 in [0, 1], light on black, framed as the
-    model's ``dataset`` is (MNIST's digits unless "fashion-mnist"). BadInputError: 400 if the
-    bytes are no PNG or JPEG image, 413 if it has too many pixels, 422 if it holds no digit or
-    item (numpynn.errors.NoDigitError's reason)."""
+def image_to_input(data: bytes, prepare: Callable[[Array], Array]) -> Array:
+    """PNG/JPEG bytes -> the model's input picture (height, width) float32 in [0, 1], light on
+    black: ``prepare`` (``TrainedModel.prepare``) frames the grey picture as the model's
+    dataset was. BadInputError: 400 if the bytes are no PNG or JPEG image, 413 if it has too
+    many pixels, 422 if it holds no digit or item (numpynn.errors.NoDigitError's reason)."""
     check_image_header(data)
     try:
-        return imaging.preprocessor(dataset)(imaging.read_image(data), shape)
+        return prepare(imaging.read_image(data))
     except errors.NoDigitError as exc:
         raise BadInputError(str(exc), 422) from None
     except errors.FileFormatError as exc:  # bytes that start as an image but do not decode

@@ -33,9 +33,15 @@ async function loadModel() {
     : `test accuracy ${(100 * model.test_accuracy).toFixed(2)}%`;
   const dataset = model.dataset ? ` &middot; ${escapeHtml(model.dataset)}` : "";
   $("model-line").innerHTML = `<b>${escapeHtml(model.name)}</b>${dataset} &middot; ${accuracy}`;
-  // A wrapped line breaks between layers only: "->" as one character, no break after a comma
-  $("architecture").textContent = model.architecture
-    .replaceAll("->", "\u2192").replaceAll(", ", ",\u00a0");
+  // Each layer a span that does not wrap, with the arrow that leads to it: a wrapped line
+  // breaks between layers only, and starts with the arrow ("-> ReLU"), never ends with it.
+  const architecture = $("architecture");
+  architecture.replaceChildren();
+  model.architecture.split(" -> ").forEach((layer, k) => {
+    const span = document.createElement("span");
+    span.textContent = k ? `\u2192 ${layer}` : layer;
+    architecture.append(k ? " " : "", span);
+  });
   preview.width = model.input_shape[1];
   preview.height = model.input_shape[0];
   buildBars(model.classes);

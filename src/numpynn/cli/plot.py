@@ -1,0 +1,77 @@
+"""``numpynn plot``: the activation functions, the learning curves of runs, a convnet's
+filters (matplotlib, imported when drawing)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..layers import Conv2D
+from ..trained import load_trained
+from . import report
+from .errors import CLIError
+from .runs import run_history
+
+
+def add_parser(commands: Any) -> None:
+    plot = commands.add_parser(
+        "plot",
+        help="draw figures: activation functions, learning curves of runs, convnet filters",
+        description="plot activations: the activation functions and their derivatives. plot "
+        "curves RUN_DIR: redraw a run's learning curves (into RUN_DIR/curves.png); with several "
+        "run directories, overlay their curves for comparison (into curves.png). plot filters "
+        "MODEL: the first convolution's filters of a convnet model file (into filters.png "
+        "beside it).",
+    )
+    plot.add_argument("what", choices=["activations", "curves", "filters"], help="what to draw")
+    plot.add_argument(
+        "runs", metavar="RUN_DIR", nargs="*", help="run directories (curves), a model (filters)"
+    )
+    plot.add_argument("--out", help="PNG file (default: see above)")
+
+
+def plot_command(args: argparse.Namespace) -> int:
+    from .. import plots
+
+    if args.what == "activations":
+        if args.runs:
+            raise CLIError("plot activations takes no RUN_DIR (plot curves RUN_DIR draws a run)")
+        path = plots.plot_activations(args.out or "activations.png")
+    elif args.what == "filters":
+        if len(args.runs) != 1:
+            raise CLIError(
+                "plot filters takes one model file: numpynn plot filters RUN_DIR/model.npz"
+            )
+        model = load_trained(args.runs[0]).model
+        convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+        if not convs:
+            raise CLIError(f"{args.runs[0]} has no Conv2D layer: plot filters draws a convnet's")
+        given = Path(args.runs[0])
+        where = given if given.is_dir() else given.parent
+        path = plots.plot_filters(
+            convs[0].W, args.out or where / "filters.png", title=f"{where.name}, first Conv2D"
+        )
+    elif not args.runs:
+        raise CLIError("plot curves needs at least one RUN_DIR: numpynn plot curves runs/mnist")
+    elif len(args.runs) == 1:
+        run_dir = Path(args.runs[0])
+        history, metrics = run_history(run_dir)
+        path = plots.plot_history(
+            history,
+            args.out or run_dir / "curves.png",
+            title=f"{metrics['config']['dataset']}, run {run_dir.name}",
+            loss_name=metrics["config"]["loss"],
+            best_epoch=report.final_epoch(metrics) if "test" in metrics else None,
+            test_accuracy=metrics["test"]["accuracy"] if "test" in metrics else None,
+        )
+    else:
+        runs = {}
+        for name in args.runs:
+            history, metrics = run_history(Path(name))
+            runs[f"{Path(name).name} ({metrics['config']['dataset']})"] = history
+        path = plots.plot_histories(
+            runs, args.out or "curves.png", title=f"Learning curves of {len(runs)} runs"
+        )
+    print(f"wrote {path}")
+    return 0

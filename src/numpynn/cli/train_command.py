@@ -1,0 +1,146 @@
+"""``numpynn train``: its options, and the settings and threads of the run it starts or
+resumes (the run itself is ``cli/train.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import train
+from .config import CHOICES, PRESETS, TrainConfig, parse_setting, resolve
+from .data_log import datasets_log
+from .errors import CLIError
+from .runs import load_run_config, new_run_dir
+from .threads import apply_thread_policy, threads_option
+
+# The settings --resume may change; the others come from the run's config.json. (--data-dir,
+# --threads, --quiet and --no-plots are not settings: they apply to each invocation.)
+RESUME_OPTIONS = ("epochs",)
+CONFIG_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def add_parser(commands: Any) -> None:
+    train_parser = commands.add_parser(
+        "train",
+        help="train a classifier and write a run directory",
+        description="Train a fully connected network, or a convnet (--preset cnn). Without "
+        "options: the default MNIST classifier (defaults in brackets; digits and planar have "
+        "their own). Options override the preset, which overrides the dataset's defaults. "
+        "Each epoch is checkpointed; Ctrl-C stops after the current batch.",
+    )
+    add = train_parser.add_argument
+    add("--dataset", choices=CHOICES["dataset"], help="the data (default mnist)")
+    add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
+    add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
+    add("--hidden", type=option("hidden"), nargs="+", metavar="N", help="hidden layer widths (512)")
+    add("--activation", choices=CHOICES["activation"], help="hidden activation (relu)")
+    add("--loss", choices=CHOICES["loss"], help="loss function (cross_entropy)")
+    add("--optimizer", choices=CHOICES["optimizer"], help="optimiser (adam)")
+    add("--lr", type=option("lr"), help="learning rate (0.002)")
+    add(
+        "--lr-decay",
+        type=option("lr_decay"),
+        metavar="F",
+        help="multiply the rate by F each epoch (0.7)",
+    )
+    add(
+        "--schedule",
+        choices=CHOICES["schedule"],
+        help="learning rate: exponential (--lr-decay) or cosine (to lr/100) (exponential)",
+    )
+    add("--epochs", type=option("epochs"), metavar="N", help="number of epochs (8)")
+    add("--batch-size", type=option("batch_size"), metavar="N", help="mini-batch size (128)")
+    add("--l2", type=option("l2"), metavar="LAMBDA", help="L2 weight decay (0)")
+    add(
+        "--dropout",
+        type=option("dropout"),
+        metavar="RATE",
+        help="dropout after hidden layers (0.2)",
+    )
+    add(
+        "--seed",
+        type=option("seed"),
+        metavar="N",
+        help="seed of weights, split, shuffling, dropout (0)",
+    )
+    add(
+        "--validation",
+        type=option("validation"),
+        metavar="N",
+        help="training samples held out (5000)",
+    )
+    add(
+        "--shift",
+        type=option("shift"),
+        metavar="N",
+        help="move each training image by up to N pixels, new shifts every epoch (0)",
+    )
+    add(
+        "--patience",
+        type=option("patience"),
+        metavar="N",
+        help="stop when val_loss has not improved for N epochs; keep its best weights (off)",
+    )
+    add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
+    add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
+    add(
+        "--threads",
+        type=threads_option,
+        default="auto",
+        metavar="N",
+        help="threads, or auto (default): the cores measured idle now, and says why; an MLP's "
+        "go to the BLAS, a convnet's to workers that each train on a share of every batch",
+    )
+    add("--no-plots", action="store_true", help="do not draw the PNG plots")
+    add("--quiet", action="store_true", help="print only the final result")
+
+
+def option(setting: str) -> Callable[[str], Any]:
+    """The argparse type of a TrainConfig setting: its value from text, checked."""
+
+    def parse(text: str) -> Any:
+        try:
+            return parse_setting(setting, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting
+    return parse
+
+
+def train_command(args: argparse.Namespace) -> int:
+    given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k, None) is not None}
+    if args.resume:
+        run_dir = Path(args.resume)
+        cfg = load_run_config(run_dir)
+        saved = cfg.to_dict()
+        changed = [k for k in given if k not in RESUME_OPTIONS and given[k] != saved[k]]
+        if args.preset or args.out or changed:
+            names = ["--" + k.replace("_", "-") for k in changed]
+            names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
+            raise CLIError(
+                f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
+                f" it cannot change {', '.join(names)} (only --epochs may change)"
+            )
+        for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
+            stale.unlink()
+        if args.epochs is not None:
+            cfg.epochs = args.epochs
+    else:
+        cfg = resolve(args.preset or "default", given)
+        run_dir = new_run_dir(args.out, cfg.dataset)
+    threads = apply_thread_policy(cfg, args.threads, bool(args.resume), args.quiet)
+    with datasets_log(quiet=args.quiet):
+        return train.run(
+            cfg,
+            run_dir,
+            resume=bool(args.resume),
+            data_dir=args.data_dir,
+            quiet=args.quiet,
+            plots=not args.no_plots,
+            threads=threads,
+            started=args.started,
+        )
