@@ -204,23 +204,23 @@ def mnist_losses_figure(result: dict[str, Any], smooth: int = 20) -> Figure:
 
 
 def run() -> dict[str, Any]:
-    """The chapter's numbers: {"paths": :func:`optimizer_paths`, "mnist":
+    """The chapter's numbers: {"paths": :func:`optimizer_paths`, "mnist_losses":
     :func:`mnist_losses`}."""
-    return {"paths": optimizer_paths(), "mnist": mnist_losses()}
+    return {"paths": optimizer_paths(), "mnist_losses": mnist_losses()}
 
 
 def figures(numbers: dict[str, Any]) -> dict[str, Figure]:
     """The chapter's two figures, by file name."""
     return {
         "optimizers-paths.png": optimizer_paths_figure(numbers["paths"]),
-        "optimizers-mnist.png": mnist_losses_figure(numbers["mnist"]),
+        "optimizers-mnist.png": mnist_losses_figure(numbers["mnist_losses"]),
     }
 
 
 def summary(numbers: dict[str, Any]) -> str:
     """One line per optimiser: where its path ends and when it comes within 0.5 of the
     minimum; its last 50 mini-batches' loss on MNIST and its test accuracy."""
-    mnist = numbers["mnist"]
+    mnist = numbers["mnist_losses"]
     lines = []
     for name, p in numbers["paths"].items():
         reached = steps_to_reach(p, 0.5)
