@@ -13,7 +13,7 @@ import numpynn
 from numpynn import io as nn_io
 from numpynn.cli import main
 from numpynn.cli.config import TrainConfig
-from numpynn.cli.models import user_metadata
+from numpynn.trained import read_metadata as user_metadata
 
 # Adam at 0.01 on the digits: val_loss bottoms out after about 10 epochs.
 DIGITS = ["train", "--dataset", "digits", "--lr", "0.01", "--threads", "1", "--no-plots"]

@@ -18,9 +18,8 @@ from scipy import ndimage
 
 import numpynn
 from numpynn import datasets
-from numpynn.datasets import registry
 from numpynn.errors import FileFormatError, NoDigitError
-from numpynn.imaging import preprocess_digit, preprocess_item, preprocessor, read_image
+from numpynn.imaging import preprocess_digit, preprocess_item, read_image
 
 N_DIGITS = 20  # test digits per style
 
@@ -317,23 +316,6 @@ def test_an_item_is_trimmed_scaled_to_fill_the_frame_and_centred():
 def test_a_picture_without_an_item_is_no_item_found(page):
     with pytest.raises(NoDigitError, match=r"^no item found: "):
         preprocess_item(blank_pages()[page].astype(np.float32))
-
-
-def test_the_preprocessing_follows_the_dataset():
-    assert preprocessor("fashion-mnist") is preprocess_item
-    assert preprocessor("mnist") is preprocess_digit
-    assert preprocessor("digits") is preprocess_digit
-    assert preprocessor(None) is preprocess_digit
-    assert preprocessor("my-own-digits") is preprocess_digit  # a name numpynn does not know
-    with pytest.raises(ValueError, match="the planar dataset takes no pictures"):
-        preprocessor("planar")
-
-
-def test_the_preprocessing_is_the_registry_entry_s_picture(monkeypatch):
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    load = registry.get("fashion-mnist").load
-    registry.register(registry.Dataset("shoes", load, (), (28, 28), False, picture="item"))
-    assert preprocessor("shoes") is preprocess_item
 
 
 # --- reading files -------------------------------------------------------------------------

@@ -109,3 +109,15 @@ def test_damaged_metadata_is_a_file_format_error(tmp_path, digits_mlp, metadata,
     nn.save(digits_mlp, tmp_path / "m.npz", metadata=metadata)
     with pytest.raises(nn.FileFormatError, match=words):
         load_trained(tmp_path / "m.npz")
+
+
+def test_the_picture_preparation_is_the_registry_entry_s(tmp_path, digits_mlp, monkeypatch):
+    from numpynn.datasets import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    load = registry.get("fashion-mnist").load
+    registry.register(registry.Dataset("shoes", load, (), (8, 8), False, picture="item"))
+    nn.save(digits_mlp, tmp_path / "m.npz", metadata={"dataset": "shoes"})
+    assert load_trained(tmp_path / "m.npz").picture == "item"
+    nn.save(digits_mlp, tmp_path / "m.npz", metadata={"dataset": "my-own-digits"})
+    assert load_trained(tmp_path / "m.npz").picture == "digit"  # unknown: framed as a digit

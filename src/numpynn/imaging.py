@@ -6,7 +6,7 @@ pictures:
 
 - :func:`read_image`: a PNG/JPEG file (or its bytes) -> grey (height, width) in [0, 1].
 - :func:`preprocess_digit`: grey -> the (28, 28) input in [0, 1], light digit on black; or
-  :func:`preprocess_item` for Fashion-MNIST (:func:`preprocessor` picks by the dataset's
+  :func:`preprocess_item` for Fashion-MNIST (:data:`PICTURES` names them by the dataset's
   ``picture`` in its registry entry).
 
 MNIST was made from black-and-white scans of handwriting (NIST's), each size-normalised into
@@ -49,7 +49,6 @@ from pathlib import Path
 import numpy as np
 
 from ._typing import Array
-from .datasets import registry
 from .errors import FileFormatError, NoDigitError
 
 WORK = 320  # the longer side, in pixels, at which a picture is cleaned
@@ -153,19 +152,6 @@ def preprocess_item(grey: Array, shape: tuple[int, int] = (28, 28)) -> Array:
     scale = min(shape[0] / item.shape[0], shape[1] / item.shape[1])
     small = np.clip(_resample(item, scale), 0, 1)[: shape[0], : shape[1]]
     return _frame(small / small.max(), shape, by_mass=False)
-
-
-def preprocessor(dataset: str | None) -> Callable[[Array, tuple[int, int]], Array]:
-    """How to turn a picture into an input for a model trained on ``dataset`` (a numpynn
-    dataset name, or None): as its registry entry's ``picture`` says (:data:`PICTURES`), and
-    :func:`preprocess_digit` for None or a dataset numpynn does not know. ValueError for a
-    dataset that takes no pictures."""
-    if dataset is None or dataset not in registry.names():
-        return preprocess_digit
-    picture = registry.get(dataset).picture
-    if picture is None:
-        raise ValueError(f"the {dataset} dataset takes no pictures: it holds no images")
-    return PICTURES[picture]
 
 
 # How a photo or drawing is prepared, by a dataset's ``picture`` (numpynn.datasets.Dataset).

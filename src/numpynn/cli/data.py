@@ -7,12 +7,6 @@ from dataclasses import dataclass
 from .. import datasets
 from .._typing import Array
 
-# (height, width) of each image dataset, from the registry: for cli/commands.py until it asks
-# the registry itself.
-IMAGE_SHAPES = {
-    name: shape for name in datasets.names() if (shape := datasets.get(name).image_shape)
-}
-
 
 @dataclass
 class Splits:

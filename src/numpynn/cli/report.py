@@ -16,9 +16,9 @@ from ..atomic import atomic_write_text
 from ..epochs import one_based
 from ..metrics import confusion_matrix, precision_recall
 from ..model import Sequential
+from ..trained import class_probabilities, describe, n_parameters
 from .config import TrainConfig
 from .data import Splits
-from .models import class_probabilities, describe, n_parameters
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")  # per epoch, in history.csv
 
