@@ -20,6 +20,7 @@ from .threads import apply_thread_policy, threads_option
 # --threads, --quiet and --no-plots are not settings: they apply to each invocation.)
 RESUME_OPTIONS = ("epochs",)
 CONFIG_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+DEFAULTS = TrainConfig().to_dict()  # the settings of a run without options
 
 
 def add_parser(commands: Any) -> None:
@@ -35,54 +36,75 @@ def add_parser(commands: Any) -> None:
     add("--dataset", choices=CHOICES["dataset"], help="the data (default mnist)")
     add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
     add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
-    add("--hidden", type=option("hidden"), nargs="+", metavar="N", help="hidden layer widths (512)")
-    add("--activation", choices=CHOICES["activation"], help="hidden activation (relu)")
-    add("--loss", choices=CHOICES["loss"], help="loss function (cross_entropy)")
-    add("--optimizer", choices=CHOICES["optimizer"], help="optimiser (adam)")
-    add("--lr", type=option("lr"), help="learning rate (0.002)")
+    add(
+        "--hidden",
+        type=option("hidden"),
+        nargs="+",
+        metavar="N",
+        help=described("hidden layer widths", "hidden"),
+    )
+    add(
+        "--activation",
+        choices=CHOICES["activation"],
+        help=described("hidden activation", "activation"),
+    )
+    add("--loss", choices=CHOICES["loss"], help=described("loss function", "loss"))
+    add("--optimizer", choices=CHOICES["optimizer"], help=described("optimiser", "optimizer"))
+    add("--lr", type=option("lr"), help=described("learning rate", "lr"))
     add(
         "--lr-decay",
         type=option("lr_decay"),
         metavar="F",
-        help="multiply the rate by F each epoch (0.7)",
+        help=described("multiply the rate by F each epoch", "lr_decay"),
     )
     add(
         "--schedule",
         choices=CHOICES["schedule"],
-        help="learning rate: exponential (--lr-decay) or cosine (to lr/100) (exponential)",
+        help=described("learning rate: exponential (--lr-decay) or cosine (to lr/100)", "schedule"),
     )
-    add("--epochs", type=option("epochs"), metavar="N", help="number of epochs (8)")
-    add("--batch-size", type=option("batch_size"), metavar="N", help="mini-batch size (128)")
-    add("--l2", type=option("l2"), metavar="LAMBDA", help="L2 weight decay (0)")
+    add(
+        "--epochs", type=option("epochs"), metavar="N", help=described("number of epochs", "epochs")
+    )
+    add(
+        "--batch-size",
+        type=option("batch_size"),
+        metavar="N",
+        help=described("mini-batch size", "batch_size"),
+    )
+    add("--l2", type=option("l2"), metavar="LAMBDA", help=described("L2 weight decay", "l2"))
     add(
         "--dropout",
         type=option("dropout"),
         metavar="RATE",
-        help="dropout after hidden layers (0.2)",
+        help=described("dropout after hidden layers", "dropout"),
     )
     add(
         "--seed",
         type=option("seed"),
         metavar="N",
-        help="seed of weights, split, shuffling, dropout (0)",
+        help=described("seed of weights, split, shuffling, dropout", "seed"),
     )
     add(
         "--validation",
         type=option("validation"),
         metavar="N",
-        help="training samples held out (5000)",
+        help=described("training samples held out", "validation"),
     )
     add(
         "--shift",
         type=option("shift"),
         metavar="N",
-        help="move each training image by up to N pixels, new shifts every epoch (0)",
+        help=described(
+            "move each training image by up to N pixels, new shifts every epoch", "shift"
+        ),
     )
     add(
         "--patience",
         type=option("patience"),
         metavar="N",
-        help="stop when val_loss has not improved for N epochs; keep its best weights (off)",
+        help=described(
+            "stop when val_loss has not improved for N epochs; keep its best weights", "patience"
+        ),
     )
     add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
@@ -96,6 +118,18 @@ def add_parser(commands: Any) -> None:
     )
     add("--no-plots", action="store_true", help="do not draw the PNG plots")
     add("--quiet", action="store_true", help="print only the final result")
+
+
+def described(text: str, setting: str) -> str:
+    """An option's help with the setting's default in brackets, from TrainConfig itself."""
+    default = DEFAULTS[setting]
+    if default is None:
+        shown = "off"
+    elif isinstance(default, list):
+        shown = " ".join(map(str, default))
+    else:
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+    return f"{text} ({shown})"
 
 
 def option(setting: str) -> Callable[[str], Any]:
