@@ -835,6 +835,18 @@ def test_a_fashion_mnist_model_gets_an_upload_and_class_names(
 
 
 @pytest.mark.slow
+def test_the_preview_note_gives_the_model_s_own_picture_size(serve_command, browser, tmp_path):
+    path = tmp_path / "digits.npz"
+    nn.save(nn.mlp([64, 16, 10], seed=0), path, metadata={"dataset": "digits"})
+    page = browser.new_page()
+    page.goto(serve_command(path))
+    page.wait_for_selector("body[data-ready=true]")
+    note = page.locator("#preview-note").text_content()
+    assert note.startswith("The 8\u00d78 input") and "scaled to 8\u00d78" in note, note
+    assert "28" not in note
+
+
+@pytest.mark.slow
 def test_the_openapi_page_renders_without_a_network(serve_command, browser, model_file, tmp_path):
     page = browser.new_page()
     page.goto(serve_command(model_file) + "/docs")

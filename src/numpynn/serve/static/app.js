@@ -42,8 +42,14 @@ async function loadModel() {
     span.textContent = k ? `\u2192 ${layer}` : layer;
     architecture.append(k ? " " : "", span);
   });
-  preview.width = model.input_shape[1];
-  preview.height = model.input_shape[0];
+  const [height, width] = model.input_shape;
+  preview.width = width;
+  preview.height = height;
+  const size = `${height}\u00d7${width}`;
+  const box = height === 28 && width === 28 ? 20 : Math.min(height, width); // MNIST's 20 of 28
+  $("preview-note").textContent = `The ${size} input, after the same preprocessing as MNIST: ` +
+    `greyscale, light ink on black, cropped, scaled to ${box}\u00d7${box} and centred by its ` +
+    "centre of mass.";
   buildBars(model.classes);
   if (model.input_mode === "upload") {
     $("input-title").textContent = "Upload an image";
@@ -51,8 +57,9 @@ async function loadModel() {
     $("clear").hidden = true;
     $("upload").hidden = false;
     $("upload-button").hidden = false;
-    $("preview-note").textContent = "The 28\u00d728 input, framed as Fashion-MNIST's items: " +
-      "greyscale, light on black, trimmed to the item, its longer side scaled to 28 and centred.";
+    $("preview-note").textContent = `The ${size} input, framed as Fashion-MNIST's items: ` +
+      "greyscale, light on black, trimmed to the item, its longer side filling the frame, " +
+      "centred.";
   }
   document.body.dataset.ready = "true";
 }
