@@ -174,6 +174,15 @@ def test_save_rejects_a_layer_whose_type_name_a_later_class_took(tmp_path: Path)
     nn.save(nn.Sequential(Custom()), tmp_path / "m.npz")  # the class the name now means
 
 
+def test_save_rejects_a_layer_class_with_a_private_name(tmp_path: Path) -> None:
+    class _Private(nn.ReLU):
+        pass
+
+    with pytest.raises(TypeError, match="layer 0 is a _Private, a class whose name starts"):
+        nn.save(nn.Sequential(_Private()), tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())
+
+
 def test_save_rejects_nan_parameters(tmp_path: Path) -> None:
     model = nn.mlp([2, 2])
     model.layers[0].W[0, 0] = np.nan

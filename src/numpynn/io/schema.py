@@ -50,11 +50,17 @@ def describe_model(model: Sequential) -> tuple[dict[str, Any], dict[str, Array]]
     layers, arrays = [], {}
     for i, layer in enumerate(model.layers):
         name = type(layer).__name__
-        if LAYER_TYPES.get(name) is not type(layer):
+        registered = LAYER_TYPES.get(name)
+        if registered is None:
+            raise TypeError(
+                f"layer {i} is a {name}, a class whose name starts with '_': model files name "
+                "layers by class, and such names are not registered; give the class a public name"
+            )
+        if registered is not type(layer):
             raise TypeError(
                 f"layer {i} is a {type(layer).__module__}.{name}, but the layer type {name} that "
-                f"a model file would name is {LAYER_TYPES[name].__module__}.{name} (defined "
-                "later): give the two classes different names"
+                f"a model file would name is {registered.__module__}.{name} (defined later): "
+                "give the two classes different names"
             )
         entry: dict[str, Any] = {"type": name, "config": layer.config()}
         for kind in ("params", "buffers"):
