@@ -23,6 +23,9 @@ from .errors import (
 from .gradcheck import gradient_check, numerical_gradient
 from .io import load, load_metadata, save
 from .layers import (
+    GRU,
+    LSTM,
+    RNN,
     AvgPool2D,
     BatchNorm,
     Conv2D,
@@ -116,3 +119,4 @@ __all__ = [
     "step",
     "tanh",
 ]
+__all__ += ["GRU", "LSTM", "RNN"]

@@ -9,6 +9,7 @@ module             layers
 ``conv``           ``Conv2D`` (im2col/col2im)
 ``pooling``        ``MaxPool2D``, ``AvgPool2D``, ``GlobalAvgPool2D``
 ``normalization``  ``BatchNorm``
+``recurrent``      ``RNN``, ``LSTM``, ``GRU``
 =================  ==========================================================
 """
 
@@ -27,6 +28,7 @@ from .conv import Conv2D
 from .core import Dense, Dropout, Flatten, Identity
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D, ReLUMaxPool2D, fuse_relu_pool
+from .recurrent import GRU, LSTM, RNN
 
 __all__ = [
     "ACTIVATION_LAYERS",
@@ -53,3 +55,4 @@ __all__ = [
     "fuse_relu_pool",
     "layer_type",
 ]
+__all__ += ["GRU", "LSTM", "RNN"]
