@@ -40,8 +40,8 @@ class _Recurrent(Layer):
     n_states: ClassVar[int] = 1
     Wx: Array
     Wh: Array
-    dWx: Array
-    dWh: Array
+    dWx: Array  # noqa: N815 (the math's name)
+    dWh: Array  # noqa: N815
     x: Array  # the last input, (n, T, n_in)
     hs: Array  # its hidden states h_0 ... h_T, (n, T + 1, H)
 
