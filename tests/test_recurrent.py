@@ -66,7 +66,7 @@ def test_outputs_and_every_gradient_equal_pytorchs(
 ) -> None:
     import torch
 
-    n, T, n_in, H = shape
+    n, H = shape[0], shape[3]
     layer, x, weights = layer_and_data(cls, *shape, sequences)
     module = torch_twin(layer)
     x_t = torch.tensor(x, requires_grad=True)
