@@ -58,6 +58,7 @@ from .layers import (
     Step,
     Tanh,
 )
+from .layers.recurrent import GRU, LSTM, RNN
 from .model import Sequential
 
 if TYPE_CHECKING:
@@ -263,4 +264,63 @@ _CONVERTERS: dict[type[Layer], Converter] = {
     GlobalAvgPool2D: _global_avg_pool,
     Flatten: _elementwise("Flatten", axis=1),
     BatchNorm: _batch_norm,
+}
+
+
+def _recurrent(op: str, order: list[int]) -> Converter:
+    """The ONNX ``op`` for a numpynn RNN/LSTM/GRU whose gate blocks, in ONNX's order, are
+    the layer's blocks ``order`` (e.g. LSTM: i, o, f, c = blocks 0, 3, 1, 2 of i, f, g, o)."""
+
+    def convert(layer: Any, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+        from onnx import helper, numpy_helper
+
+        if layer.state is not None:
+            raise ValueError(
+                f"{layer!r} holds a state (set_state or a stateful carry), but the ONNX graph "
+                "starts from zeros: call reset_state() before the export"
+            )
+        H = layer.hidden
+
+        def onnx_blocks(columns: Any) -> Any:  # (..., G H) in numpynn's order -> ONNX's
+            return np.concatenate([columns[..., k * H : (k + 1) * H] for k in order], axis=-1)
+
+        if isinstance(layer, GRU):  # ONNX B = [Wb, Rb]: the input's and the state's biases
+            bias = np.concatenate([onnx_blocks(layer.bx), onnx_blocks(layer.bh)])
+        else:  # torch's two biases are one: all of it on the input's side
+            bias = np.concatenate([onnx_blocks(layer.b), np.zeros_like(layer.b)])
+        W, R, B, axis = (prefix + name for name in ("W", "R", "B", "axis"))
+        arrays = {
+            W: onnx_blocks(layer.Wx).T[None],  # (1, G H, n_in)
+            R: onnx_blocks(layer.Wh).T[None],  # (1, G H, H)
+            B: bias[None],  # (1, 2 G H)
+        }
+        extra: dict[str, Any] = {"linear_before_reset": 1} if isinstance(layer, GRU) else {}
+        time_first, all_h, last_h = prefix + "x_tnd", prefix + "Y", prefix + "Y_h"
+        nodes = [
+            helper.make_node("Transpose", [x], [time_first], perm=[1, 0, 2]),  # (T, n, n_in)
+            helper.make_node(
+                op, [time_first, W, R, B], [all_h, last_h], hidden_size=H, **extra
+            ),  # Y: (T, 1, n, H); Y_h: (1, n, H)
+        ]
+        if layer.return_sequences:
+            squeezed = prefix + "y_tnh"
+            nodes += [
+                helper.make_node("Squeeze", [all_h, axis], [squeezed]),
+                helper.make_node("Transpose", [squeezed], [y], perm=[1, 0, 2]),
+            ]
+            arrays[axis] = np.array([1], dtype=np.int64)
+        else:
+            nodes.append(helper.make_node("Squeeze", [last_h, axis], [y]))
+            arrays[axis] = np.array([0], dtype=np.int64)
+        return nodes, [
+            numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in arrays.items()
+        ]
+
+    return convert
+
+
+_CONVERTERS |= {
+    RNN: _recurrent("RNN", [0]),
+    LSTM: _recurrent("LSTM", [0, 3, 1, 2]),  # i, f, g, o -> i, o, f, c
+    GRU: _recurrent("GRU", [1, 0, 2]),  # r, z, n -> z, r, h
 }
