@@ -12,8 +12,8 @@ alternate between the libraries; the median of ``--repeats`` is reported in samp
 the load other processes put on the machine during the run (each timed call follows a
 short pause, so that neither library's spinning worker threads slow the other's). Peak
 memory: how far the resident memory (RSS) grows over the first two forward + backward steps
-(lazy initialisation included), each library in a
-fresh process, and NumPy's own peak allocation (tracemalloc). Prints a Markdown report.
+(lazy initialisation included), each library in a fresh process, and NumPy's own peak
+allocation (tracemalloc). Prints a Markdown report.
 """
 
 from __future__ import annotations
