@@ -158,3 +158,16 @@ def test_a_token_model_refuses_workers() -> None:
     X = np.zeros((4, 3), int)
     with pytest.raises(ValueError, match="a sequence model's loss is a mean over its scored"):
         model.fit(X, X, workers=2)
+
+
+def test_gradient_check_on_a_token_model_skips_ignored_tokens() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 5, (4, 3))
+    Y = rng.integers(0, 5, (4, 3))
+    Y[0, 0] = Y[2, 1] = -1
+    model = nn.Sequential(
+        TableLookup(5, 6), nn.Tanh(), nn.Dense(6, 5, dtype=np.float64, seed=0), nn.Softmax()
+    )
+    errors = nn.gradient_check(model, X, Y, nn.CrossEntropy())
+    assert set(errors) == {"layer 0 W", "layer 2 W", "layer 2 b"}  # ids have no gradient
+    assert max(errors.values()) < 1e-6
