@@ -58,6 +58,11 @@ class Loss:
         """How many rows of ``output`` predict the class of ``target`` (classifiers only)."""
         raise TypeError(f"{self!r} is not a classification loss: accuracy does not apply")
 
+    def n_counted(self, target: Array) -> int:
+        """How many predictions ``target`` scores, the denominator of the mean loss and the
+        accuracy: its rows (samples); CrossEntropy on sequences counts the scored tokens."""
+        return len(target)
+
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs)."""
         y = np.asarray(y)
@@ -181,14 +186,26 @@ class CrossEntropy(Loss):
     Targets are class labels (n_samples,) or one-hot rows (n_samples, n_classes). With
     ``from_logits=True`` the output is z and a = softmax(z) is applied inside, stably:
     dJ/dz = (a - t) / m. Followed by a :class:`Softmax` layer, training fuses the two.
+
+    On sequences, outputs (n_samples, T, n_classes) and targets (n_samples, T) of class ids
+    (``prepare_token_targets``), the mean is over the scored tokens: those whose target is
+    not ``ignore_index`` (-1 by default, as in Deep Learning from Scratch vol. 2), which count
+    neither in the loss nor in the accuracy. No one-hot array is built: with m scored tokens,
+    J = -(1/m) sum_j log a_j[t_j] and dJ/dz_j = (a_j - e_{t_j}) / m.
     """
 
     classifies = True
 
-    def __init__(self, from_logits: bool = False) -> None:
+    def __init__(self, from_logits: bool = False, ignore_index: int = -1) -> None:
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+            raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}")
         self.from_logits = bool(from_logits)
+        self.ignore_index = int(ignore_index)
 
     def forward(self, output: Array, target: Array, weights: Array | None = None) -> float:
+        if output.ndim == 3:
+            return self._forward_tokens(output, target, weights)
+        self.tokens = False
         if not self.from_logits:
             return super().forward(output, target, weights)
         # Fused softmax + cross-entropy on logits, into reused arrays (training calls it per batch).
@@ -214,6 +231,8 @@ class CrossEntropy(Loss):
         return float(np.vdot(weights, log_s - t_dot_z)) / m
 
     def backward(self) -> Array:
+        if self.tokens:
+            return self._backward_tokens()
         if not self.from_logits:
             return super().backward()
         grad = np.subtract(
@@ -233,7 +252,70 @@ class CrossEntropy(Loss):
         return -self.target / self.a
 
     def count_correct(self, output: Array, target: Array) -> int:
+        if output.ndim == 3:  # tokens: the scored ones whose most probable class is the target
+            return int(np.count_nonzero(output.argmax(axis=-1) == target))
         return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
+
+    def n_counted(self, target: Array) -> int:
+        if target.ndim == 2 and target.dtype.kind == "i":  # token ids: the scored ones
+            return int(np.count_nonzero(target != self.ignore_index))
+        return len(target)
+
+    def _forward_tokens(self, output: Array, target: Array, weights: Array | None) -> float:
+        """The mean over scored tokens of -log a[target], for output (n, T, C) and target
+        (n, T); a sample's weight applies to each of its tokens."""
+        _, T, C = output.shape
+        z = output.reshape(-1, C)
+        t = target.reshape(-1)
+        scored = t != self.ignore_index
+        rows, classes = np.flatnonzero(scored), t[scored]
+        if self.from_logits:  # a = softmax(z), stably: z - max(z) <= 0
+            a = np.exp(z - z.max(axis=1, keepdims=True))
+            a /= a.sum(axis=1, keepdims=True)
+        else:
+            a = _clip_probabilities(z)
+        w = np.ones(len(rows), a.dtype) if weights is None else np.repeat(weights, T)[rows]
+        self.tokens, self.a, self.rows, self.classes, self.w = True, a, rows, classes, w
+        self.output_shape = output.shape
+        m = max(len(rows), 1)  # a batch of ignored tokens only: loss 0, gradient 0
+        return float(-np.dot(w, np.log(a[rows, classes]))) / m
+
+    def _backward_tokens(self) -> Array:
+        """dJ/dz = (a - e_t) / m at the scored tokens (logits), or -1 / (m a[t]) at the target
+        (probabilities); 0 at ignored tokens."""
+        a, rows, classes, w = self.a, self.rows, self.classes, self.w
+        m = max(len(rows), 1)
+        if self.from_logits:
+            grad = a.copy()
+            grad[rows, classes] -= 1
+            ignored = np.ones(len(a), bool)
+            ignored[rows] = False
+            grad[ignored] = 0
+            grad[rows] *= (w / m)[:, None].astype(a.dtype)
+        else:
+            grad = np.zeros_like(a)
+            grad[rows, classes] = -w / (m * a[rows, classes])
+        return grad.reshape(self.output_shape)
+
+    def prepare_token_targets(self, y: npt.ArrayLike, n_outputs: int) -> Array:
+        """Targets of a sequence model: class ids (n_samples, T) in [0, n_outputs) or
+        ``ignore_index``, as int64; TypeError/ValueError naming what is wrong otherwise."""
+        y = np.asarray(y)
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(
+                f"y for a sequence model must be integer class ids (n_samples, T), got dtype "
+                f"{y.dtype}"
+            )
+        if y.ndim != 2:
+            raise ShapeError(f"y for a sequence model must be (n_samples, T), got {y.shape}")
+        scored = y[y != self.ignore_index]
+        if scored.size and (scored.min() < 0 or scored.max() >= n_outputs):
+            raise ValueError(
+                f"class ids y must lie in [0, {n_outputs - 1}] for a model with {n_outputs} "
+                f"outputs (or be ignore_index={self.ignore_index}), got ids in "
+                f"[{scored.min()}, {scored.max()}]"
+            )
+        return np.ascontiguousarray(y, dtype=np.int64)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         y = np.asarray(y)
@@ -261,7 +343,10 @@ class CrossEntropy(Loss):
         return one_hot(y.astype(np.int64), n_outputs, dtype)
 
     def config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits}
+        config: dict[str, Any] = {"from_logits": self.from_logits}
+        if self.ignore_index != -1:  # the default is left out: files of before still load
+            config["ignore_index"] = self.ignore_index
+        return config
 
 
 def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
@@ -277,7 +362,7 @@ def fuse(layers: list[Layer], loss: Loss) -> tuple[list[Layer], Loss]:
     if layers and isinstance(loss, CrossEntropy | BinaryCrossEntropy) and not loss.from_logits:
         output_layer = Softmax if isinstance(loss, CrossEntropy) else Sigmoid
         if isinstance(layers[-1], output_layer):
-            return layers[:-1], type(loss)(from_logits=True)
+            return layers[:-1], type(loss)(**{**loss.config(), "from_logits": True})
     return layers, loss
 
 

@@ -41,7 +41,13 @@ from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
 from .parallel import Replicas
 from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
-from .validation import check_positive_int, check_same_length, check_sample_weight, check_X
+from .validation import (
+    check_ids,
+    check_positive_int,
+    check_same_length,
+    check_sample_weight,
+    check_X,
+)
 
 
 class Sequential:
@@ -102,10 +108,18 @@ class Sequential:
 
     @property
     def n_outputs(self) -> int | None:
-        """Number of outputs: the size of an output row, or a convnet's output channels (None
-        when the layers do not fix it)."""
+        """Number of outputs: the size of an output row (of each step's, for sequences), or a
+        convnet's output channels (None when the layers do not fix it)."""
         shape = self.output_shape
-        return shape[0] if shape else None
+        if not shape:
+            return None
+        return shape[0] if len(shape) == 3 else shape[-1]
+
+    @property
+    def outputs_sequences(self) -> bool:
+        """Whether the model outputs a sequence (n_samples, T, n_outputs), one row per step."""
+        shape = self.output_shape
+        return shape is not None and len(shape) == 2
 
     @property
     def dtype(self) -> np.dtype[Any] | None:
@@ -148,7 +162,7 @@ class Sequential:
         kind = self._output_kind()
         if kind == "multiclass":  # softmax keeps the order within a row: skip it, take the argmax
             layers = self.layers[:-1] if isinstance(self.layers[-1], Softmax) else self.layers
-            return forward_in_chunks(layers, self._check_X(X)).argmax(axis=1)
+            return forward_in_chunks(layers, self._check_X(X)).argmax(axis=-1)
         output = self.forward(X)
         if kind == "binary":
             threshold = 0.0 if self._outputs_are_logits() else 0.5
@@ -185,7 +199,7 @@ class Sequential:
         output = forward_in_chunks(layers, X)
         result = {"loss": fused_loss.forward(output, T)}
         if self._reports_accuracy(loss):
-            result["accuracy"] = fused_loss.count_correct(output, T) / len(X)
+            result["accuracy"] = fused_loss.count_correct(output, T) / fused_loss.n_counted(T)
         return result
 
     # --- training ----------------------------------------------------------------------
@@ -283,6 +297,11 @@ class Sequential:
         if threads is not None:
             threads = check_positive_int("threads", threads)
         workers = check_positive_int("workers", workers)
+        if workers > 1 and T.dtype.kind == "i":
+            raise ValueError(
+                f"workers={workers} splits a batch's rows, whose losses are means over samples; "
+                "a sequence model's loss is a mean over its scored tokens: use workers=1"
+            )
         if workers > 1 and threads is None and importlib.util.find_spec("threadpoolctl"):
             threads = 1  # one BLAS thread per worker
         if augment is not None and not callable(augment):
@@ -324,8 +343,10 @@ class Sequential:
 
     def _check_X(self, X: npt.ArrayLike, name: str = "X") -> Array:
         shape = self.input_shape
+        if self.layers and self.layers[0].takes_ids:  # token ids, kept integers
+            return check_ids(X, name=name, ndim=2 if shape is None else len(shape) + 1)
         ndim = None if shape is None else len(shape) + 1
-        n_features = shape[0] if shape is not None else None
+        n_features = None if shape is None else shape[-1] if len(shape) == 2 else shape[0]
         return check_X(X, name=name, n_features=n_features, dtype=self.dtype, ndim=ndim)
 
     def _check_optimizer_state(self, optimizer: Optimizer) -> None:
@@ -350,6 +371,10 @@ class Sequential:
     def _prepare_targets(self, loss: Loss, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         """The targets ``loss`` needs (n_samples, n_outputs); class labels (n_samples,) for a
         classifier of several outputs trained with the quadratic cost become one-hot rows."""
+        if isinstance(loss, CrossEntropy) and self.outputs_sequences:
+            return loss.prepare_token_targets(y, n_outputs)  # (n_samples, T) class ids
+        if np.dtype(dtype).kind != "f":  # a model of token ids: targets in its own type
+            dtype = self.dtype or np.float64
         labels = np.ndim(y) == 1 and n_outputs > 1
         if (
             isinstance(loss, MeanSquaredError)

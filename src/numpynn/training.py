@@ -83,10 +83,12 @@ def train(
     # The batches are gathered into two reused arrays (the last, smaller batch into their
     # first rows); mode="clip" skips numpy's bounds-check copy (the rows are valid).
     x_all = np.empty((batch_size, *X.shape[1:]), X.dtype)
-    t_all = np.empty((batch_size, T.shape[1]), T.dtype)
+    t_all = np.empty((batch_size, *T.shape[1:]), T.dtype)
     # CrossEntropy's accuracy compares argmax(output) with each target row's class (argmax):
     # find the classes once per fit, note the predictions per batch, count them per epoch.
-    labels = T.argmax(axis=1) if accuracy and isinstance(loss, CrossEntropy) else None
+    # (Targets of class ids, a sequence model's, are counted per batch by count_correct.)
+    one_hot_rows = isinstance(loss, CrossEntropy) and T.dtype.kind == "f"
+    labels = T.argmax(axis=1) if accuracy and one_hot_rows else None
     predicted = np.empty(n, np.intp)
     # The validation set gets its own loss object, so the training loss keeps its batch-sized
     # scratch arrays instead of swapping them for validation-sized ones every epoch.
@@ -99,6 +101,7 @@ def train(
         order = run.rng.permutation(n) if shuffle else np.arange(n)
         total_loss = 0.0
         total_correct = 0
+        total_counted = 0  # the predictions scored: samples, or a sequence model's tokens
         for batch, start in enumerate(range(0, n, batch_size)):
             rows = order[start : start + batch_size]
             m = len(rows)
@@ -124,7 +127,9 @@ def train(
                 )
             optimizer.step(params, grads)
 
-            total_loss += batch_loss * m
+            counted = loss.n_counted(t)
+            total_loss += batch_loss * counted
+            total_counted += counted
             if labels is not None:
                 output.argmax(axis=1, out=predicted[start : start + m])
             elif accuracy:
@@ -136,15 +141,16 @@ def train(
 
         if labels is not None:
             total_correct = int(np.count_nonzero(predicted == labels[order]))
-        logs = {"loss": total_loss / n}
+        logs = {"loss": total_loss / total_counted}
         if accuracy:
-            logs["accuracy"] = total_correct / n
+            logs["accuracy"] = total_correct / total_counted
         if validation is not None:
             X_val, T_val = validation
             val_output = forward_in_chunks(layers, X_val)
             logs["val_loss"] = validation_loss.forward(val_output, T_val)
             if accuracy:
-                logs["val_accuracy"] = validation_loss.count_correct(val_output, T_val) / len(X_val)
+                correct = validation_loss.count_correct(val_output, T_val)
+                logs["val_accuracy"] = correct / validation_loss.n_counted(T_val)
         for key, value in logs.items():
             run.history.setdefault(key, []).append(value)
         logs["seconds"] = time.perf_counter() - started

@@ -23,9 +23,10 @@ def check_X(
     ndim: int | None = 2,
 ) -> Array:
     """X as a finite, non-empty, C-contiguous float array, cast to ``dtype`` (or kept float,
-    float64 for integer input). ``ndim`` 2: rows (n_samples, n_features); 4: images
-    (n_samples, channels, height, width); None: either. ``n_features`` is the size of axis 1
-    that the model takes (features or channels). Raises TypeError/ValueError/ShapeError."""
+    float64 for integer input). ``ndim`` 2: rows (n_samples, n_features); 3: sequences
+    (n_samples, steps, features); 4: images (n_samples, channels, height, width); None: rows
+    or images. ``n_features`` is the size of the axis that the model takes (features: the last
+    axis; channels: axis 1). Raises TypeError/ValueError/ShapeError."""
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
@@ -39,6 +40,8 @@ def check_X(
     expected = f"2-D rows {rows} or 4-D images {images}"
     if ndim == 2:
         expected = f"2-D with shape {rows}"
+    elif ndim == 3:
+        expected = "3-D sequences of shape (n_samples, steps, features)"
     elif ndim == 4:
         expected = f"4-D images of shape {images}"
     if X.ndim not in ((2, 4) if ndim is None else (ndim,)):
@@ -49,12 +52,18 @@ def check_X(
             hint = "; reshape flat rows or single images to (n_samples, channels, height, width)"
         elif ndim == 2 and X.ndim > 2:
             hint = "; flatten images to rows with X.reshape(len(X), -1)"
+        elif ndim == 3 and X.ndim == 2:
+            hint = "; a sequence model takes (n_samples, steps, features): one row per step"
         raise ShapeError(f"{name} must be {expected}, got {X.ndim}-D shape {X.shape}{hint}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: got shape {X.shape}, need at least one sample")
-    if n_features is not None and X.shape[1] != n_features:
-        what = "features (columns)" if X.ndim == 2 else "channels (axis 1)"
-        takes = f"(n_samples, {n_features}" + (", height, width)" if X.ndim == 4 else ")")
+    axis = -1 if X.ndim == 3 else 1  # sequences: features last; images: channels first
+    if n_features is not None and X.shape[axis] != n_features:
+        what = {2: "features (columns)", 3: "features (last axis)"}.get(X.ndim, "channels (axis 1)")
+        takes = {
+            2: f"(n_samples, {n_features})",
+            3: f"(n_samples, steps, {n_features})",
+        }.get(X.ndim, f"(n_samples, {n_features}, height, width)")
         raise ShapeError(
             f"{name} must have {n_features} {what} to match the model's input, got shape "
             f"{X.shape}; the model takes {takes}"
@@ -68,6 +77,21 @@ def check_X(
         bad = int(np.size(X) - np.isfinite(X).sum())
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
     return X
+
+
+def check_ids(X: npt.ArrayLike, *, name: str = "X", ndim: int = 2) -> Array:
+    """Token ids as a non-empty, C-contiguous int64 array of ``ndim`` axes, (n_samples, T) by
+    default; TypeError for anything but integers, ShapeError for another shape. The range of
+    the ids is the layer's to check (it knows its vocabulary)."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer token ids, got dtype {X.dtype}")
+    if X.ndim != ndim:
+        shape = "(n_samples, T)" if ndim == 2 else f"{ndim}-D"
+        raise ShapeError(f"{name} must be token ids of shape {shape}, got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: got shape {X.shape}, need at least one sample")
+    return np.ascontiguousarray(X, dtype=np.int64)
 
 
 def check_same_length(X: Array, y: npt.ArrayLike, x_name: str = "X", y_name: str = "y") -> None:

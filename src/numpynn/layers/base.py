@@ -37,6 +37,9 @@ class Layer:
 
     params: ClassVar[tuple[str, ...]] = ()
     buffers: ClassVar[tuple[str, ...]] = ()
+    # A layer that takes integer token ids (Embedding): a model starting with it gets its
+    # input as int64 ids, not cast to floats; its ``backward`` gives no input gradient.
+    takes_ids: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -28,6 +28,9 @@ from .base import Layer, Shape, check_float_dtype, check_input_shape, check_size
 class Dense(Layer):
     """Fully connected layer: z = x @ W + b, with W: (n_in, n_out) and b: (n_out,).
 
+    x: (n_samples, n_in) -> z: (n_samples, n_out); on a sequence it acts on the last axis,
+    (n_samples, T, n_in) -> (n_samples, T, n_out), each time step a row.
+
     ``init`` names the weight initialiser (see :mod:`numpynn.initializers`); ``seed`` seeds it.
     """
 
@@ -64,7 +67,13 @@ class Dense(Layer):
         return (self.n_in,)
 
     def output_shape(self, input_shape: Shape | None) -> Shape:
-        width = input_shape[0] if input_shape is not None and len(input_shape) == 1 else None
+        """(n_in,) -> (n_out,); on sequences, the last axis: (T, n_in) -> (T, n_out)."""
+        if input_shape is None:
+            return (self.n_out,)
+        if len(input_shape) == 2:  # a sequence (steps, features): each step's features
+            check_input_shape(self, input_shape[1:])
+            return (input_shape[0], self.n_out)
+        width = input_shape[0] if len(input_shape) == 1 else None
         if width is not None and width != self.n_in:
             raise ShapeError(
                 f"{self!r} takes {self.n_in} inputs but gets {width}: W of shape {self.W.shape} "
@@ -74,24 +83,31 @@ class Dense(Layer):
         return (self.n_out,)
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        if x.ndim != 2 or x.shape[1] != self.W.shape[0]:
+        if x.ndim < 2 or x.shape[-1] != self.n_in:
+            hint = ": add a Flatten() before it" if x.ndim == 4 else ""
             raise ShapeError(
-                f"{self!r} expects input of shape (n_samples, {self.n_in}), got {x.shape}: "
-                f"cannot multiply {x.shape} by W of shape {self.W.shape}"
+                f"{self!r} expects input of shape (n_samples, {self.n_in}), got {x.shape} (on "
+                f"sequences: (n_samples, T, {self.n_in})): cannot multiply {x.shape} by W of "
+                f"shape {self.W.shape}{hint}"
             )
+        if x.ndim > 2:  # the last axis: every leading position is a row
+            z = self.forward(x.reshape(-1, self.n_in), training)
+            return z.reshape(*x.shape[:-1], self.n_out)
         self.x = x
-        z = np.matmul(
-            x, self.W, out=out_array(self, "z", (len(x), self.W.shape[1]), x.dtype, training)
-        )
+        z = np.matmul(x, self.W, out=out_array(self, "z", (len(x), self.n_out), x.dtype, training))
         z += self.b  # z = x W + b
         return z
 
     def backward(self, dout: Array) -> Array:
+        if dout.ndim > 2:
+            dx = self.backward(dout.reshape(-1, self.n_out))
+            return dx.reshape(*dout.shape[:-1], self.n_in)
         self.backward_params(dout)
         dx = scratch(self, "dx", self.x.shape, dout.dtype)
         return np.matmul(dout, self.W.T, out=dx)  # dL/dx = dout W^T
 
     def backward_params(self, dout: Array) -> None:
+        dout = dout.reshape(-1, self.n_out)  # rows, as forward saw them
         np.matmul(self.x.T, dout, out=self.dW)  # dL/dW = x^T dout
         ones = scratch(self, "ones", (len(dout),), dout.dtype, fill=1)
         np.matmul(ones, dout, out=self.db)  # dL/db = column sums of dout, as 1^T dout (BLAS)
