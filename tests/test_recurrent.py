@@ -281,6 +281,19 @@ def test_an_lstm_learns_the_sign_of_a_sequences_sum() -> None:
     assert model.evaluate(X_SEQ[500:], Y_SEQ[500:])["accuracy"] >= 0.95  # 0.98
 
 
+def test_a_gru_tagger_learns_the_sign_of_the_running_sum_at_every_step() -> None:
+    """return_sequences into Dense and Softmax over the last axis: one class per step."""
+    X = X_SEQ[:400, :, :]
+    Y = (np.cumsum(X[..., 0], axis=1) > 0).astype(np.int64)  # (n, T) class ids
+    model = nn.Sequential(
+        nn.GRU(1, 12, return_sequences=True, seed=0), nn.Dense(12, 2, seed=1), nn.Softmax()
+    )
+    history = model.fit(X[:300], Y[:300], epochs=20, batch_size=25, seed=0)
+    assert history["loss"][-1] < history["loss"][0] / 2
+    assert model.forward(X[300:]).shape == (100, 8, 2)
+    assert model.evaluate(X[300:], Y[300:])["accuracy"] >= 0.93
+
+
 def test_training_an_lstm_resumes_bit_identically(tmp_path: Path) -> None:
     class Crash(nn.Callback):
         def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
