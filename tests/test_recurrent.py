@@ -126,6 +126,20 @@ def test_gradients_match_central_differences(
     check_gradients(layer, x, weights)
 
 
+def test_stacked_layers_pass_numpynns_gradient_check() -> None:
+    """GRU (every step) -> LSTM (last step) -> Dense -> Softmax, with a cross-entropy."""
+    f64 = np.float64
+    model = nn.Sequential(
+        nn.GRU(2, 3, return_sequences=True, dtype=f64, seed=0),
+        nn.LSTM(3, 3, dtype=f64, seed=1),
+        nn.Dense(3, 2, dtype=f64, seed=2),
+        nn.Softmax(),
+    )
+    X = np.random.default_rng(0).standard_normal((3, 4, 2))
+    errors = nn.gradient_check(model, X, np.array([0, 1, 0]), "cross_entropy")
+    assert len(errors) == 10 and max(errors.values()) < 1e-6, errors
+
+
 @pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("sequences", [False, True])
 def test_a_stateful_layer_carries_its_last_state_into_the_next_call(
