@@ -128,7 +128,8 @@ class _Recurrent(Layer):
         if len(self.state[0]) != n:
             raise ValueError(
                 f"{self!r} holds a state for {len(self.state[0])} sequences but gets a batch of "
-                f"{n}: a stateful layer needs batches of one size; call reset_state() first"
+                f"{n}: a state (set_state, or a stateful layer's carry) is one per sequence, so "
+                "every batch must have its size; call reset_state() first"
             )
         return self.state
 
@@ -149,11 +150,11 @@ class _Recurrent(Layer):
         xw += b
         return xw
 
-    def _output(self, hs: Array, training: bool) -> Array:
-        """Every step's h (n, T + 1, H), h_0 first -> (n, T, H) or the last (n, H); the last
-        state into ``state`` when stateful."""
-        if self.stateful and self.n_states == 1:
-            self.state = (hs[:, -1].copy(),)
+    def _output(self, training: bool, hs: Array, *cell_states: Array) -> Array:
+        """Every step's h (n, T + 1, H), h_0 first -> (n, T, H) or the last (n, H). A
+        stateful layer keeps the last h (and c, from ``cell_states``) for the next call."""
+        if self.stateful:
+            self.state = tuple(states[:, -1].copy() for states in (hs, *cell_states))
         out = hs[:, 1:] if self.return_sequences else hs[:, -1]
         return out if training else out.copy()  # inference: no view into kept arrays
 
@@ -237,7 +238,7 @@ class RNN(_Recurrent):
             h += xw[:, t]
             np.tanh(h, out=h)
         self.hs = hs
-        return self._output(hs, training)
+        return self._output(training, hs)
 
     def _backprop(self, dout: Array) -> Array:
         hs, (n, T), H = self.hs, self.x.shape[:2], self.hidden
@@ -307,9 +308,7 @@ class LSTM(_Recurrent):
             c += np.multiply(i, g, out=ig)  # c_t = f c_{t-1} + i g
             np.multiply(o, np.tanh(c, out=tanh_cs[:, t]), out=hs[:, t + 1])  # h_t = o tanh(c_t)
         self.gates, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
-        if self.stateful:
-            self.state = (hs[:, -1].copy(), cs[:, -1].copy())
-        return self._output(hs, training)
+        return self._output(training, hs, cs)
 
     def _backprop(self, dout: Array) -> Array:
         gates, cs, tanh_cs = self.gates, self.cs, self.tanh_cs
@@ -395,7 +394,7 @@ class GRU(_Recurrent):
             h *= z
             h += n_t  # h_t = n + z (h_{t-1} - n)
         self.hw, self.gates, self.hs = hw, gates, hs
-        return self._output(hs, training)
+        return self._output(training, hs)
 
     def _backprop(self, dout: Array) -> Array:
         hw, gates, hs = self.hw, self.gates, self.hs
