@@ -274,9 +274,9 @@ class LSTM(_Recurrent):
 
     params = ("Wx", "Wh", "b")
     n_gates = 4
+    n_states = 2
     b: Array
     db: Array
-    n_states = 2
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self._check_input(x)
@@ -289,7 +289,7 @@ class LSTM(_Recurrent):
         half[: 2 * H] = half[3 * H :] = 0.5
         shift = 1 - half
         Wh_half = np.multiply(self.Wh, half, out=scratch(self, "Wh_half", self.Wh.shape, dtype))
-        gates = self._input_products(x, self.b)  # a - h_{t-1} Wh, then the gates themselves
+        gates = self._input_products(x, self.b)  # x Wx + b (halved), then a, then the gates
         gates *= half
         hs = scratch(self, "hs", (n, T + 1, H), dtype)  # h_0 ... h_T
         cs = scratch(self, "cs", (n, T + 1, H), dtype)  # c_0 ... c_T
