@@ -94,7 +94,17 @@ def test_state_is_kept_per_parameter():
         (lambda: nn.AdaGrad(eps=-1e-8), "eps must be a finite number > 0, got -1e-08"),
         (lambda: nn.Adam(beta2=-0.1), r"beta2 must be in \[0, 1\), got -0.1"),
         (lambda: nn.Adam(eps=float("inf")), "eps must be a finite number > 0, got inf"),
-        (lambda: nn.optimizers.get("adamw"), "optimizer must be an Optimizer or one of"),
+        (lambda: nn.optimizers.get("lion"), "optimizer must be an Optimizer or one of"),
+        (lambda: nn.AdamW(weight_decay=-0.1), "weight_decay must be a finite number >= 0"),
+        (
+            lambda: nn.SGD(clipnorm=0),
+            r"clipnorm must be None \(no clipping\) or a finite number > 0, got 0",
+        ),
+        (lambda: nn.Adam(clipnorm=-1.0), "clipnorm must be None .* got -1.0"),
+        (lambda: nn.AdamW(clipnorm=float("inf")), "clipnorm must be None .* got inf"),
+        (lambda: nn.RMSProp(clipnorm=float("nan")), "clipnorm must be None .* got nan"),
+        (lambda: nn.AdaGrad(clipnorm="1"), "clipnorm must be None .* got '1'"),
+        (lambda: nn.SGD(clipnorm=True), "clipnorm must be None .* got True"),
     ],
 )
 def test_bad_hyper_parameters_are_refused(make, message):
@@ -102,7 +112,7 @@ def test_bad_hyper_parameters_are_refused(make, message):
         make()
 
 
-OPTIMIZERS = [nn.SGD, nn.AdaGrad, nn.RMSProp, nn.Adam]
+OPTIMIZERS = [nn.SGD, nn.AdaGrad, nn.RMSProp, nn.Adam]  # the ones with an L2 weight_decay
 
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda cls: cls.__name__)
@@ -126,16 +136,21 @@ def test_every_optimizer_adds_its_weight_decay_to_the_weights_gradient(cls):
             nn.Adam,
             {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
         ),
+        (  # torch.optim.AdamW's defaults
+            nn.AdamW,
+            {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+            | {"decay_all": False},
+        ),
     ],
     ids=lambda x: getattr(x, "__name__", ""),
 )
 def test_default_hyper_parameters_are_the_textbook_ones(cls, defaults):
-    assert cls().config() == defaults
+    assert cls().config() == {**defaults, "clipnorm": None}
 
 
 def test_optimizers_show_their_settings():
     assert repr(nn.SGD(lr=0.5, momentum=0.9)) == (
-        "SGD(lr=0.5, weight_decay=0.0, momentum=0.9, nesterov=False)"
+        "SGD(lr=0.5, weight_decay=0.0, clipnorm=None, momentum=0.9, nesterov=False)"
     )
 
 
@@ -147,3 +162,94 @@ def test_only_optimizers_with_memory_keep_state():
     momentum.step(params, grads)
     assert plain.state == {}
     assert list(momentum.state) == ["velocity"]
+
+
+ALL_OPTIMIZERS = [*OPTIMIZERS, nn.AdamW]
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_config_round_trips_with_every_setting(cls):
+    settings = {"lr": 0.02, "weight_decay": 0.125, "clipnorm": 0.5}
+    if cls is nn.AdamW:
+        settings["decay_all"] = True
+    optimizer = cls(**settings)
+    assert optimizer.config().items() >= settings.items()
+    assert cls(**optimizer.config()).config() == optimizer.config()
+
+
+def test_optimizers_are_found_by_name():
+    assert nn.optimizers.OPTIMIZERS["adamw"] is nn.AdamW
+    assert isinstance(nn.optimizers.get("adamw"), nn.AdamW)
+    assert nn.optimizers.get("adamw").config() == nn.AdamW().config()
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_clipnorm_steps_as_with_the_gradients_scaled_to_that_norm(cls):
+    """||g|| = 5 over both arrays: clipnorm 1 is the step for g / 5 (up to the 1e-6 of
+    clip_grad_norm_'s clip_coef = max_norm / (||g|| + 1e-6)); the gradients' arrays keep
+    their values."""
+    grads = [np.array([[3.0, 0.0]]), np.array([0.0, 4.0])]
+    kept = [g.copy() for g in grads]
+    clipped, by_hand = [np.ones((1, 2)), np.ones(2)], [np.ones((1, 2)), np.ones(2)]
+    cls(lr=0.1, clipnorm=1.0).step(clipped, grads)
+    cls(lr=0.1).step(by_hand, [g * (1 / (5 + 1e-6)) for g in grads])
+    for p, q in zip(clipped, by_hand, strict=True):
+        assert_allclose(p, q, rtol=1e-15)
+    for g, k in zip(grads, kept, strict=True):
+        assert np.array_equal(g, k)
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda cls: cls.__name__)
+def test_clipnorm_leaves_smaller_gradients_alone(cls):
+    """||g|| = 5 <= clipnorm 6: the same step, bit for bit, as without clipping."""
+    grads = [np.array([[3.0, 0.0]]), np.array([0.0, 4.0])]
+    clipped, plain = [np.ones((1, 2)), np.ones(2)], [np.ones((1, 2)), np.ones(2)]
+    cls(lr=0.1, clipnorm=6.0).step(clipped, grads)
+    cls(lr=0.1).step(plain, grads)
+    for p, q in zip(clipped, plain, strict=True):
+        assert np.array_equal(p, q)
+
+
+def test_clipping_comes_before_the_l2_term():
+    """As torch: clip_grad_norm_ on the gradients, then the optimiser adds weight_decay * W."""
+    W, g = np.array([[2.0, 0.0]]), np.array([[3.0, 4.0]])
+    clipped, by_hand = W.copy(), W.copy()
+    nn.SGD(lr=0.1, weight_decay=0.5, clipnorm=1.0).step([clipped], [g])
+    nn.SGD(lr=0.1).step([by_hand], [g / (5 + 1e-6) + 0.5 * W])
+    assert_allclose(clipped, by_hand, rtol=1e-15)
+
+
+def test_adamw_decays_the_weights_then_takes_the_adam_step():
+    """p <- p (1 - lr wd), then Adam's step from g alone: on matrices, not on vectors."""
+    W, b = np.array([[1.0, -2.0]]), np.array([1.0, -2.0])
+    gW, gb = np.array([[0.5, -1.0]]), np.array([0.5, -1.0])
+    adam_W, adam_b = W * (1 - 0.01 * 0.1), b.copy()
+    nn.Adam(lr=0.01).step([adam_W, adam_b], [gW, gb])
+    nn.AdamW(lr=0.01, weight_decay=0.1).step([W, b], [gW, gb])
+    assert_allclose(W, adam_W, rtol=1e-15)
+    assert_allclose(b, adam_b, rtol=1e-15)
+
+
+def test_adamw_decay_all_decays_vectors_too():
+    b, g = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+    decayed, plain = b.copy(), b.copy()
+    nn.AdamW(lr=0.01, weight_decay=0.1, decay_all=True).step([decayed], [g])
+    nn.AdamW(lr=0.01, weight_decay=0.1).step([plain], [g])
+    adam = b.copy()
+    nn.Adam(lr=0.01).step([adam], [g])
+    assert np.array_equal(plain, adam)
+    assert_allclose(decayed, adam - 0.01 * 0.1 * b, rtol=1e-15)
+
+
+def test_adamw_adds_no_l2_term_to_the_gradient():
+    """weight_decay=0 is Adam exactly; with decay the moments see the raw gradient."""
+    W, g = np.array([[1.0, -2.0]]), np.array([[0.5, -1.0]])
+    adamw, adam = nn.AdamW(lr=0.01, weight_decay=0.1), nn.Adam(lr=0.01)
+    adamw.step([W.copy()], [g])
+    adam.step([W.copy()], [g])
+    assert np.array_equal(adamw.state["m"][0], adam.state["m"][0])
+    assert np.array_equal(adamw.state["v"][0], adam.state["v"][0])
+    no_decay, plain = W.copy(), W.copy()
+    nn.AdamW(lr=0.01, weight_decay=0.0).step([no_decay], [g])
+    nn.Adam(lr=0.01).step([plain], [g])
+    assert np.array_equal(no_decay, plain)
