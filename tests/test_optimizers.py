@@ -253,3 +253,65 @@ def test_adamw_adds_no_l2_term_to_the_gradient():
     nn.AdamW(lr=0.01, weight_decay=0.0).step([no_decay], [g])
     nn.Adam(lr=0.01).step([plain], [g])
     assert np.array_equal(no_decay, plain)
+
+
+# Three steps of each optimiser (weight decay on, clipnorm None) from the code before clipnorm
+# and AdamW existed, as float.hex: element-wise IEEE arithmetic, the same on every machine.
+BEFORE_CLIPNORM = {
+    "sgd": [
+        "-0x1.cfd196a7a60ecp-1",
+        "-0x1.5f65dc34c1c02p-2",
+        "-0x1.867ede5e1f670p+0",
+        "-0x1.ef923b8118b1fp-1",
+        "0x1.a141f3ccc8fc5p-1",
+        "-0x1.5b8b0d36168e9p+0",
+        "-0x1.655fb32f2afa0p-3",
+        "0x1.8e1da9adf9b83p+0",
+    ],
+    "adagrad": [
+        "-0x1.2626a870438efp+0",
+        "-0x1.f25168dfa648ap-1",
+        "-0x1.64dd66bef3d96p+0",
+        "-0x1.69854567bc687p-1",
+        "0x1.601ad7f80ac43p+0",
+        "-0x1.90d6292aa17abp+0",
+        "0x1.741b208ed634cp-1",
+        "0x1.7681aeec01f06p+0",
+    ],
+    "rmsprop": [
+        "-0x1.516aef5a92756p+0",
+        "-0x1.2153d35e528aep+0",
+        "-0x1.54de4d9805525p+0",
+        "-0x1.4c50eb187a5bcp-1",
+        "0x1.6cebe40ec0000p+0",
+        "-0x1.96be84e34ca04p+0",
+        "0x1.bf5192225295cp-1",
+        "0x1.53c0f8fb984e4p+0",
+    ],
+    "adam": [
+        "-0x1.5e58ebaf403c5p+0",
+        "-0x1.2ce6b4c4040a6p+0",
+        "-0x1.4fb6e216d9f3dp+0",
+        "-0x1.482da01946d60p-1",
+        "0x1.6d51164a0e9f9p+0",
+        "-0x1.9a91ed50cd1fep+0",
+        "0x1.d479aa0bd36fap-1",
+        "0x1.4a23b63341704p+0",
+    ],
+}
+MAKE_FOR_BEFORE = {
+    "sgd": lambda: nn.SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adagrad": lambda: nn.AdaGrad(lr=0.1, weight_decay=0.01),
+    "rmsprop": lambda: nn.RMSProp(lr=0.01, weight_decay=0.01),
+    "adam": lambda: nn.Adam(lr=0.01, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", list(BEFORE_CLIPNORM))
+def test_without_clipnorm_the_steps_are_bit_identical_to_before(name):
+    rng = np.random.default_rng(22)
+    params = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    optimizer = MAKE_FOR_BEFORE[name]()
+    for _ in range(3):
+        optimizer.step(params, [rng.standard_normal((3, 2)), rng.standard_normal(2)])
+    assert [float(x).hex() for p in params for x in p.ravel()] == BEFORE_CLIPNORM[name]
