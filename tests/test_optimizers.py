@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import numpynn as nn
+from numpynn.io import load_checkpoint, save_checkpoint
 
 
 def run(optimizer, grads):
@@ -315,3 +316,51 @@ def test_without_clipnorm_the_steps_are_bit_identical_to_before(name):
     for _ in range(3):
         optimizer.step(params, [rng.standard_normal((3, 2)), rng.standard_normal(2)])
     assert [float(x).hex() for p in params for x in p.ravel()] == BEFORE_CLIPNORM[name]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.AdamW(lr=0.01, weight_decay=0.05, clipnorm=0.5),
+        lambda: nn.AdamW(lr=0.01, weight_decay=0.05, decay_all=True),
+        lambda: nn.SGD(lr=0.05, momentum=0.9, weight_decay=1e-3, clipnorm=0.5),
+    ],
+    ids=["adamw-clipnorm", "adamw-decay-all", "sgd-clipnorm"],
+)
+def test_a_checkpoint_resumes_bit_for_bit(tmp_path, make):
+    """fit 2 epochs == fit 1, save_checkpoint, load_checkpoint, fit 1 more (clipping on)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((96, 6))
+    y = (X[:, 0] > 0).astype(np.int64) + (X[:, 1] > 0.5)
+
+    def fit(model, optimizer, seed, epochs):
+        return model.fit(X, y, optimizer=optimizer, epochs=epochs, batch_size=16, seed=seed)
+
+    def new_model():
+        return nn.mlp([6, 16, 3], dropout=0.2, dtype=np.float64, seed=1)
+
+    straight = new_model()
+    history = fit(straight, make(), np.random.default_rng(7), epochs=2)
+
+    first, optimizer, seed = new_model(), make(), np.random.default_rng(7)
+    first_history = fit(first, optimizer, seed, epochs=1)
+    save_checkpoint(tmp_path / "ckpt.npz", first, optimizer, seed, 1, first_history)
+    ckpt = load_checkpoint(tmp_path / "ckpt.npz")
+    assert type(ckpt.optimizer) is type(optimizer)
+    assert ckpt.optimizer.config() == optimizer.config()
+    more = fit(ckpt.model, ckpt.optimizer, ckpt.rng, epochs=1)
+
+    assert {k: ckpt.history[k] + more[k] for k in more} == history
+    for p, q in zip(straight.parameters(), ckpt.model.parameters(), strict=True):
+        assert np.array_equal(p, q)
+
+
+def test_clipnorm_clips_in_training():
+    """The resume test above clips: the gradients' norm exceeds clipnorm 0.5 in that fit."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((96, 6))
+    y = (X[:, 0] > 0).astype(np.int64) + (X[:, 1] > 0.5)
+    clipped, plain = (nn.mlp([6, 16, 3], dtype=np.float64, seed=1) for _ in range(2))
+    clipped.fit(X, y, optimizer=nn.AdamW(lr=0.01, clipnorm=0.5), epochs=1, batch_size=16, seed=7)
+    plain.fit(X, y, optimizer=nn.AdamW(lr=0.01), epochs=1, batch_size=16, seed=7)
+    assert not np.array_equal(clipped.parameters()[0], plain.parameters()[0])
