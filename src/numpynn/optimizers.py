@@ -69,8 +69,11 @@ class Optimizer:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        """The constructor arguments (hyper-parameters)."""
-        return {"lr": self.lr, "weight_decay": self.weight_decay, "clipnorm": self.clipnorm}
+        """The constructor arguments (hyper-parameters); ``clipnorm`` only when set, so the
+        settings of an optimiser without clipping, and the checkpoints that hold them, are
+        those of the versions before clipnorm (a checkpoint's config must match exactly)."""
+        clip = {} if self.clipnorm is None else {"clipnorm": self.clipnorm}
+        return {"lr": self.lr, "weight_decay": self.weight_decay, **clip}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
