@@ -42,7 +42,7 @@ from .layers import (
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
-from .optimizers import SGD, AdaGrad, Adam, Optimizer, RMSProp
+from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .perceptron import Perceptron
 
 
@@ -59,6 +59,7 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "AdamW",
     "AvgPool2D",
     "BatchNorm",
     "BinaryCrossEntropy",
