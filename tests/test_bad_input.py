@@ -178,9 +178,10 @@ CASES = {
         r"loss must be a Loss or one of \['binary_cross_entropy', 'cross_entropy', 'mse'\]",
     ),
     "unknown optimizer": (
-        lambda: model().fit(X, y, optimizer="adamw"),
+        lambda: model().fit(X, y, optimizer="lion"),
         ValueError,
-        r"optimizer must be an Optimizer or one of \['adagrad', 'adam', 'rmsprop', 'sgd'\]",
+        r"optimizer must be an Optimizer or one of "
+        r"\['adagrad', 'adam', 'adamw', 'rmsprop', 'sgd'\]",
     ),
     "unknown initialiser": (
         lambda: nn.Dense(2, 3, init="glorot"),

@@ -330,19 +330,20 @@ BAD_FIELDS = {
     "unknown optimizer": (
         _set("optimizer", "type"),
         "Lion",
-        "optimizer.type: unknown optimizer 'Lion' (known: ['AdaGrad', 'Adam', 'RMSProp', 'SGD'])",
+        "optimizer.type: unknown optimizer 'Lion' "
+        "(known: ['AdaGrad', 'Adam', 'AdamW', 'RMSProp', 'SGD'])",
     ),
     "optimizer name of 78 letters, shown whole": (
         _set("optimizer", "type"),
         "L" * 78,
         f"optimizer.type: unknown optimizer '{'L' * 78}' (known: "
-        "['AdaGrad', 'Adam', 'RMSProp', 'SGD'])",
+        "['AdaGrad', 'Adam', 'AdamW', 'RMSProp', 'SGD'])",
     ),
     "optimizer name of 79 letters, shortened": (
         _set("optimizer", "type"),
         "L" * 79,
         f"optimizer.type: unknown optimizer '{'L' * 76}... (known: "
-        "['AdaGrad', 'Adam', 'RMSProp', 'SGD'])",
+        "['AdaGrad', 'Adam', 'AdamW', 'RMSProp', 'SGD'])",
     ),
     "optimizer config not an object": (
         _set("optimizer", "config"),
@@ -403,7 +404,8 @@ def test_a_bad_field_gets_a_message_naming_it_and_its_value(tmp_path: Path, case
         (
             {"optimizer": object()},
             TypeError,
-            r"^optimizer must be one of \['AdaGrad', 'Adam', 'RMSProp', 'SGD'\], got object$",
+            r"^optimizer must be one of \['AdaGrad', 'Adam', 'AdamW', 'RMSProp', 'SGD'\], "
+            r"got object$",
         ),
         (
             {"history": "loss"},

@@ -41,7 +41,7 @@ def damaged_run(planar_run, tmp_path):
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("optimizer", "adamw", ["optimizer", "'adamw'", "adam"]),
+        ("optimizer", "lion", ["optimizer", "'lion'", "adamw"]),
         ("loss", 3, ["loss", "cross_entropy"]),
         ("output", "relu", ["output", "softmax"]),
         ("hidden", 4, ["hidden", "list of positive integers"]),

@@ -56,7 +56,7 @@ TOP = {
     "optimizer by an unknown name": (
         {"optimizer": "lbfgs"},
         ValueError,
-        "optimizer must be an Optimizer or one of ['adagrad', 'adam', 'rmsprop', 'sgd'], "
+        "optimizer must be an Optimizer or one of ['adagrad', 'adam', 'adamw', 'rmsprop', 'sgd'], "
         "got 'lbfgs'",
     ),
     "an optimizer holding another model's state": (

@@ -373,3 +373,10 @@ def test_regressor_partial_fit_keeps_the_number_of_outputs() -> None:
     reg = NumpyNNRegressor((4,)).partial_fit(X, Y)
     with pytest.raises(ValueError, match="2 output"):
         reg.partial_fit(X, Y[:, 0])
+
+
+def test_adamw_is_refused_with_the_reason() -> None:
+    from numpynn.sklearn import NumpyNNClassifier
+
+    with pytest.raises(ValueError, match="decoupled weight decay is not the L2 penalty alpha"):
+        NumpyNNClassifier(optimizer="adamw").fit(np.zeros((4, 2)), [0, 1, 0, 1])

@@ -5,11 +5,23 @@ count) is kept per parameter, in ``state``, so training can be checkpointed and 
 Updates run in place, through one scratch array per parameter (``tmp``), so a step allocates
 nothing. ``weight_decay`` adds L2 regularisation: the gradient of (weight_decay / 2) * ||W||^2, i.e.
 weight_decay * W, is added to each weight matrix (not to biases). Nielsen's lambda for a
-training set of n samples is ``weight_decay = lambda / n``.
+training set of n samples is ``weight_decay = lambda / n``. :class:`AdamW` decays the weights
+themselves instead (decoupled weight decay).
+
+"Weight matrix" is decided from the array alone, as ``step`` sees nothing else: a parameter
+with ``p.ndim >= 2`` (Dense and convolution weights, embeddings) is decayed, one with
+``p.ndim < 2`` (biases, normalisation's gamma and beta) is not: nanoGPT's grouping.
+
+``clipnorm`` (every optimiser) clips the gradients by their global norm first, as
+``torch.nn.utils.clip_grad_norm_``: with ||g|| the L2 norm of all the gradients together,
+each is scaled by clipnorm / (||g|| + 1e-6) when that is below 1. The clipped gradients are
+written to scratch arrays: the gradients' own arrays (``model.gradients()``) keep the values
+backpropagation left there.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,12 +35,16 @@ class Optimizer:
     """Base class: validates the hyper-parameters and keeps per-parameter state."""
 
     slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
+    decoupled_weight_decay = False  # True: ``update`` decays the weights, step adds no L2 term
 
-    def __init__(self, lr: float = 0.01, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, lr: float = 0.01, weight_decay: float = 0.0, clipnorm: float | None = None
+    ) -> None:
         check_positive("lr", lr)
         check_non_negative("weight_decay", weight_decay)
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
+        self.clipnorm = _check_clipnorm(clipnorm)
         self.t = 0  # number of steps taken
         self.state: dict[str, list[Array]] = {}
 
@@ -37,11 +53,14 @@ class Optimizer:
         if not self.state and self.slots:
             self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
         self.t += 1
+        if self.clipnorm is not None:
+            grads = clip_by_global_norm(grads, self.clipnorm, scratch_like(self, "clipped", grads))
+        l2 = 0.0 if self.decoupled_weight_decay else self.weight_decay
         tmps = scratch_like(self, "tmp", params)
         for i, (p, g, tmp) in enumerate(zip(params, grads, tmps, strict=True)):
-            if self.weight_decay and p.ndim > 1:  # g + weight_decay * p, into a scratch array
+            if l2 and p.ndim > 1:  # g + weight_decay * p, into a scratch array
                 decayed = scratch(self, f"decayed{i}", p.shape, p.dtype)
-                g = np.add(g, np.multiply(self.weight_decay, p, out=decayed), out=decayed)
+                g = np.add(g, np.multiply(l2, p, out=decayed), out=decayed)
             self.update(i, p, g, tmp)
 
     def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
@@ -50,8 +69,11 @@ class Optimizer:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        """The constructor arguments (hyper-parameters)."""
-        return {"lr": self.lr, "weight_decay": self.weight_decay}
+        """The constructor arguments (hyper-parameters); ``clipnorm`` only when set, so the
+        settings of an optimiser without clipping, and the checkpoints that hold them, are
+        those of the versions before clipnorm (a checkpoint's config must match exactly)."""
+        clip = {} if self.clipnorm is None else {"clipnorm": self.clipnorm}
+        return {"lr": self.lr, "weight_decay": self.weight_decay, **clip}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
@@ -71,8 +93,9 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        clipnorm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, clipnorm)
         check_fraction("momentum", momentum)
         if nesterov and momentum == 0.0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0.0")
@@ -103,8 +126,14 @@ class AdaGrad(Optimizer):
 
     slots = ("h",)
 
-    def __init__(self, lr: float = 0.01, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(lr, weight_decay)
+    def __init__(
+        self,
+        lr: float = 0.01,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+    ) -> None:
+        super().__init__(lr, weight_decay, clipnorm)
         check_positive("eps", eps)
         self.eps = float(eps)
 
@@ -123,9 +152,14 @@ class RMSProp(Optimizer):
     slots = ("h",)
 
     def __init__(
-        self, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8, weight_decay: float = 0.0
+        self,
+        lr: float = 0.001,
+        rho: float = 0.9,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, clipnorm)
         check_fraction("rho", rho)
         check_positive("eps", eps)
         self.rho = float(rho)
@@ -157,8 +191,9 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        clipnorm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, clipnorm)
         check_fraction("beta1", beta1)
         check_fraction("beta2", beta2)
         check_positive("eps", eps)
@@ -181,16 +216,51 @@ class Adam(Optimizer):
         return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), as ``torch.optim.AdamW``:
+    p <- p * (1 - lr * weight_decay), then the Adam step from the gradient alone (no L2 term
+    in it, so the decay is not rescaled by Adam's 1 / sqrt(v_hat)).
+
+    By default only parameters with ``p.ndim >= 2`` are decayed (weight matrices, convolution
+    kernels, embeddings), not biases or normalisation's gamma and beta (``ndim < 2``):
+    nanoGPT's two parameter groups. ``decay_all=True`` decays every parameter.
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        clipnorm: float | None = None,
+        decay_all: bool = False,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay, clipnorm)
+        self.decay_all = bool(decay_all)
+
+    def update(self, i: int, p: Array, g: Array, tmp: Array) -> None:
+        if self.weight_decay and (self.decay_all or p.ndim >= 2):
+            p *= 1 - self.lr * self.weight_decay  # torch's param.mul_(1 - lr * weight_decay)
+        super().update(i, p, g, tmp)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "decay_all": self.decay_all}
+
+
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "adagrad": AdaGrad,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "adamw": AdamW,
 }
 
 
 def get(optimizer: Optimizer | str) -> Optimizer:
-    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam")."""
+    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam", "adamw")."""
     if isinstance(optimizer, Optimizer):
         return optimizer
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
@@ -207,3 +277,28 @@ def _scaled_step(p: Array, g: Array, h: Array, lr: float, eps: float, tmp: Array
     np.divide(g, tmp, out=tmp)
     tmp *= lr
     p -= tmp
+
+
+def clip_by_global_norm(grads: list[Array], clipnorm: float, out: list[Array]) -> list[Array]:
+    """``grads`` scaled so that their global L2 norm ||g|| (over all of them together) is at
+    most ``clipnorm``, as ``torch.nn.utils.clip_grad_norm_``: each times
+    clipnorm / (||g|| + 1e-6) when that is below 1, written to ``out`` (arrays of their shapes)
+    and returned; otherwise ``grads`` themselves. A non-finite norm is not an error (as in
+    torch): an infinite one zeroes the gradients, a NaN makes them NaN."""
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    coef = clipnorm / (total + 1e-6)
+    if coef >= 1.0:
+        return grads
+    return [np.multiply(g, coef, out=o) for g, o in zip(grads, out, strict=True)]
+
+
+def _check_clipnorm(clipnorm: object) -> float | None:
+    """None, or a finite number > 0; ValueError naming clipnorm otherwise."""
+    if clipnorm is None:
+        return None
+    try:
+        return check_positive("clipnorm", clipnorm)
+    except ValueError:
+        raise ValueError(
+            f"clipnorm must be None (no clipping) or a finite number > 0, got {clipnorm!r}"
+        ) from None

@@ -41,6 +41,10 @@ from .validation import (
     check_sample_weight,
 )
 
+# alpha is MLPClassifier's L2 penalty, added to the loss; AdamW's decay is decoupled from it.
+ESTIMATOR_OPTIMIZERS = sorted(name for name in OPTIMIZERS if name != "adamw")
+ADAMW_NOTE = ": AdamW's decoupled weight decay is not the L2 penalty alpha; use adam with alpha"
+
 FLOAT_DTYPES = (np.float64, np.float32)  # float32 X stays float32; anything else -> float64
 
 
@@ -213,9 +217,10 @@ class _NumpyNNEstimator(BaseEstimator):
             )
         if not all(_is_int(n) and n >= 1 for n in sizes):
             raise ValueError(f"hidden_layer_sizes must hold positive integers, got {sizes!r}")
-        if self.optimizer not in OPTIMIZERS:
+        if self.optimizer not in ESTIMATOR_OPTIMIZERS:
             raise ValueError(
-                f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
+                f"optimizer must be one of {ESTIMATOR_OPTIMIZERS}, got {self.optimizer!r}"
+                + ADAMW_NOTE * (self.optimizer == "adamw")
             )
         batch_size = self.batch_size
         if batch_size != "auto" and not (_is_int(batch_size) and int(batch_size) >= 1):
