@@ -79,3 +79,16 @@ def test_a_layer_holding_a_state_is_refused_until_reset() -> None:
     layer.reset_state()
     X = sequences(2, 4, 2)
     np.testing.assert_allclose(run_onnx(to_onnx(model), X), model.forward(X), atol=1e-5)
+
+
+def test_a_dense_layer_on_each_step_exports_as_matmul_and_add() -> None:
+    import onnxruntime as ort
+
+    model = nn.Sequential(
+        nn.LSTM(3, 5, return_sequences=True, seed=0), nn.Dense(5, 4, seed=1), nn.Softmax()
+    )
+    proto = nn.to_onnx(model)
+    assert [n.op_type for n in proto.graph.node].count("Gemm") == 0
+    session = ort.InferenceSession(proto.SerializeToString())
+    x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype(np.float32)
+    np.testing.assert_allclose(session.run(None, {"X": x})[0], model.forward(x), atol=1e-5)

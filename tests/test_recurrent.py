@@ -330,3 +330,19 @@ def test_training_an_lstm_resumes_bit_identically(tmp_path: Path) -> None:
     assert resumed_history == history
     for a, b in zip(resumed.state_arrays(), model.state_arrays(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_stateful_layer_predicts_many_sequences_in_one_pass() -> None:
+    """Inference takes sequences whole (no chunks of samples): a stateful layer's carried
+    state is the whole batch's."""
+    layer = nn.LSTM(2, 3, stateful=True, seed=0)
+    model = nn.Sequential(layer, nn.Dense(3, 2, seed=1), nn.Softmax())
+    X = np.random.default_rng(0).normal(size=(300, 4, 2)).astype(np.float32)
+    assert model.predict_proba(X).shape == (300, 2)
+    layer.reset_state()
+
+
+def test_ragged_sequences_are_a_clear_error() -> None:
+    model = nn.Sequential(nn.LSTM(2, 3, seed=0), nn.Dense(3, 2, seed=1), nn.Softmax())
+    with pytest.raises(ValueError, match="X must be a 3-D array of numbers"):
+        model.predict([[[1.0, 2.0]], [[1.0, 2.0], [3.0, 4.0]]])

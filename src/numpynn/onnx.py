@@ -96,6 +96,8 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     x = "X"
     for i, layer in enumerate(model.layers):
         convert = _CONVERTERS.get(type(layer))
+        if convert is _dense and len(shape) == 2:  # on a sequence (n, T, n_in): Gemm is 2-D
+            convert = _dense_on_steps
         if convert is None:
             raise TypeError(
                 f"layer {i} ({layer!r}) has no ONNX equivalent; exportable layers are "
@@ -168,6 +170,16 @@ def _dense(layer: Dense, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> t
     W, b = prefix + "W", prefix + "b"
     return (
         [helper.make_node("Gemm", [x, W, b], [y])],  # x @ W + b (W: (n_in, n_out))
+        [numpy_helper.from_array(layer.W, W), numpy_helper.from_array(layer.b, b)],
+    )
+
+
+def _dense_on_steps(layer: Dense, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    W, b, xW = prefix + "W", prefix + "b", prefix + "xW"
+    return (
+        [helper.make_node("MatMul", [x, W], [xW]), helper.make_node("Add", [xW, b], [y])],
         [numpy_helper.from_array(layer.W, W), numpy_helper.from_array(layer.b, b)],
     )
 

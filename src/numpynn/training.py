@@ -205,11 +205,11 @@ CHUNK = 256  # images per forward pass at inference: im2col's columns stay near 
 
 
 def forward_in_chunks(layers: Sequence[Layer], x: Array) -> Array:
-    """``forward(layers, x, training=False)``, for images (x of 3 or more axes) in chunks of
+    """``forward(layers, x, training=False)``, for images (x of 4 axes) in chunks of
     ``CHUNK`` samples: each sample's output is the same up to float rounding (BLAS may sum in
     another order for another number of rows), but a convolution's im2col columns (C k k values
     per output pixel) need memory for a chunk, not for the whole of x."""
-    if x.ndim <= 2 or len(x) <= CHUNK:
+    if x.ndim < 4 or len(x) <= CHUNK:  # rows and sequences whole (a stateful layer carries)
         return forward(layers, x, training=False)
     first = forward(layers, x[:CHUNK], training=False)
     out = np.empty((len(x), *first.shape[1:]), first.dtype)

@@ -30,7 +30,7 @@ def check_X(
     try:
         X = np.asarray(X)
     except (ValueError, TypeError) as exc:  # ragged nested lists
-        kind = {2: "a 2-D array", 4: "a 4-D array", None: "an array"}[ndim]
+        kind = {2: "a 2-D array", 3: "a 3-D array", 4: "a 4-D array"}.get(ndim or 0, "an array")
         raise ValueError(f"{name} must be {kind} of numbers: {exc}") from None
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
