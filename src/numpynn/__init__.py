@@ -121,3 +121,8 @@ __all__ = [
     "tanh",
 ]
 __all__ += ["GRU", "LSTM", "RNN"]
+
+from .activations import gelu  # noqa: E402
+from .layers import GELU, Embedding, LayerNorm, PositionalEmbedding  # noqa: E402
+
+__all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding", "gelu"]

@@ -5,11 +5,13 @@ module             layers
 =================  ==========================================================
 ``base``           ``Layer``: the base class, shapes, the registry of types
 ``core``           ``Dense``, ``Dropout``, ``Flatten``, ``Identity``
-``activations``    ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``, ``Step``, ``Softmax``
+``activations``    ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``, ``Step``, ``Softmax``,
+                   ``GELU``
 ``conv``           ``Conv2D`` (im2col/col2im)
 ``pooling``        ``MaxPool2D``, ``AvgPool2D``, ``GlobalAvgPool2D``
-``normalization``  ``BatchNorm``
+``normalization``  ``BatchNorm``, ``LayerNorm``
 ``recurrent``      ``RNN``, ``LSTM``, ``GRU``
+``embedding``      ``Embedding``, ``PositionalEmbedding``
 =================  ==========================================================
 """
 
@@ -56,3 +58,8 @@ __all__ = [
     "layer_type",
 ]
 __all__ += ["GRU", "LSTM", "RNN"]
+from .activations import GELU  # noqa: E402
+from .embedding import Embedding, PositionalEmbedding  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding"]
