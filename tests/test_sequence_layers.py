@@ -279,7 +279,7 @@ def test_a_model_of_every_new_layer_saves_and_loads_with_identical_outputs(
     nn.save(model, tmp_path / "lm.npz")
     loaded = nn.load(tmp_path / "lm.npz")
     assert repr(loaded) == repr(model)
-    np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
+    np.testing.assert_array_equal(loaded.forward(ids), model.forward(ids))
     without_dense = nn.Sequential(*model.layers[:4])
     nn.save(without_dense, tmp_path / "parts.npz")
     np.testing.assert_array_equal(
