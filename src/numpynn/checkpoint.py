@@ -11,6 +11,7 @@ from . import io
 from .callbacks import Callback, Model, Monitor, TrainingRun
 from .epochs import one_based
 from .errors import FileFormatError
+from .layers.base import get_array
 from .model import Sequential
 
 
@@ -198,7 +199,7 @@ def _structure(model: Sequential) -> list[tuple[str, dict[str, Any], list[Any]]]
             type(layer).__name__,
             layer.config(),
             [
-                (getattr(layer, p).shape, getattr(layer, p).dtype)
+                (get_array(layer, p).shape, get_array(layer, p).dtype)
                 for p in (*layer.params, *layer.buffers)
             ],
         )

@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from ._typing import Array
 from .layers import Dropout
+from .layers.base import get_array, get_grad, walk
 from .losses import Loss
 from .losses import get as get_loss
 from .model import Sequential
@@ -85,7 +86,7 @@ def gradient_check(
     T = model._prepare_targets(loss, y, model.n_outputs or inputs.shape[1], inputs.dtype)
 
     def loss_value() -> float:
-        for layer in model.layers:
+        for layer in walk(model.layers):
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(seed)
         out = inputs
@@ -101,8 +102,8 @@ def gradient_check(
     errors = {}
     for i, layer in enumerate(model.layers):
         for name in layer.params:
-            analytic = getattr(layer, "d" + name).copy()
-            numeric = numerical_gradient(loss_value, getattr(layer, name), eps)
+            analytic = get_grad(layer, name).copy()
+            numeric = numerical_gradient(loss_value, get_array(layer, name), eps)
             errors[f"layer {i} {name}"] = relative_error(analytic, numeric, floor)
     if not ids:
         errors["X"] = relative_error(grad, numerical_gradient(loss_value, inputs, eps), floor)

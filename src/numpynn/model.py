@@ -37,6 +37,7 @@ from .layers import (
     activation_layer,
     fuse_relu_pool,
 )
+from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
 from .parallel import Replicas
@@ -129,16 +130,16 @@ class Sequential:
 
     def parameters(self) -> list[Array]:
         """Every trainable array, in layer order (W then b for each Dense)."""
-        return [getattr(layer, name) for layer in self.layers for name in layer.params]
+        return [get_array(layer, name) for layer in self.layers for name in layer.params]
 
     def gradients(self) -> list[Array]:
         """The gradient arrays, in the order of ``parameters()``."""
-        return [getattr(layer, "d" + name) for layer in self.layers for name in layer.params]
+        return [get_grad(layer, name) for layer in self.layers for name in layer.params]
 
     def buffers(self) -> list[Array]:
         """The arrays of state that is not trained (BatchNorm's running statistics), in layer
         order."""
-        return [getattr(layer, name) for layer in self.layers for name in layer.buffers]
+        return [get_array(layer, name) for layer in self.layers for name in layer.buffers]
 
     def state_arrays(self) -> list[Array]:
         """What the model's outputs depend on: ``parameters()`` then ``buffers()``. A model's

@@ -34,6 +34,7 @@ import numpy as np
 
 from ._typing import Array
 from .layers import BatchNorm, Dropout, Layer
+from .layers.base import get_array, get_grad, get_part, grad_name, set_array, sublayers, walk
 from .losses import Loss
 from .scratch import scratch
 from .training import _backward_order, backward, forward
@@ -72,7 +73,7 @@ class Replicas:
         self.workers = workers
         groups: dict[int, Group] = {
             id(layer): (threading.Barrier(workers), [[np.zeros(0)] * workers for _ in range(2)])
-            for layer in layers
+            for layer in walk(layers)
             if isinstance(layer, BatchNorm)
         }
         self.barriers = [barrier for barrier, _ in groups.values()]
@@ -84,7 +85,7 @@ class Replicas:
         self.losses = [type(loss)(**loss.config()) for _ in range(workers)]
         self.gradients = [_gradients(replica) for replica in self.layers]
         self.model_gradients = _gradients(layers)
-        self.draws = any(isinstance(layer, Dropout) and layer.rate > 0 for layer in layers)
+        self.draws = any(isinstance(layer, Dropout) and layer.rate > 0 for layer in walk(layers))
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="numpynn-worker")
 
     def _replica(self, layer: Layer, index: int, groups: dict[int, Group]) -> Layer:
@@ -93,14 +94,19 @@ class Replicas:
         running averages, which the first replica updates for all)."""
         replica = copy.copy(layer)
         replica.__dict__.pop("_scratch", None)
+        for path in sublayers(layer):  # a composite layer's parts: copies of their own
+            part = copy.copy(get_part(replica, path))
+            part.__dict__.pop("_scratch", None)
+            set_array(replica, path, part)
         for name in layer.params:
-            setattr(replica, "d" + name, np.zeros_like(getattr(layer, "d" + name)))
+            set_array(replica, grad_name(name), np.zeros_like(get_grad(layer, name)))
         if index > 0:
             for name in layer.buffers:
-                setattr(replica, name, getattr(layer, name).copy())
-        if isinstance(replica, BatchNorm):
-            replica.sync = ReplicaSync(*groups[id(layer)], index)
-            self.syncs.append(replica.sync)
+                set_array(replica, name, get_array(layer, name).copy())
+        for original, copied in zip(walk([layer]), walk([replica]), strict=True):
+            if isinstance(copied, BatchNorm):
+                copied.sync = ReplicaSync(*groups[id(original)], index)
+                self.syncs.append(copied.sync)
         return replica
 
     def close(self) -> None:
@@ -162,7 +168,7 @@ class Replicas:
         """Replica i's forward, loss and backward on its rows (run on a worker thread)."""
         layers, loss = self.layers[i], self.losses[i]
         if seed is not None:
-            for layer in layers:
+            for layer in walk(layers):
                 if isinstance(layer, Dropout):
                     layer.rng = np.random.default_rng(seed)
         try:
@@ -180,4 +186,4 @@ class Replicas:
 
 
 def _gradients(layers: Sequence[Layer]) -> list[Array]:
-    return [getattr(layer, "d" + name) for layer in layers for name in layer.params]
+    return [get_grad(layer, name) for layer in layers for name in layer.params]

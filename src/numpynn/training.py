@@ -21,6 +21,7 @@ from .callbacks import Callback, TrainingRun
 from .epochs import at_batch
 from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
+from .layers.base import walk
 from .losses import CrossEntropy, Loss
 
 
@@ -71,7 +72,7 @@ def train(
         callback.on_train_begin(model)
     if resume:
         restore(run)
-    for layer in layers:
+    for layer in walk(layers):  # with a composite layer's parts
         if isinstance(layer, Dropout):
             layer.rng = run.rng  # one generator for shuffling and dropout: one seed fixes both
     params, grads = model.parameters(), model.gradients()

@@ -20,6 +20,7 @@ from .._typing import Array
 from .._version import __version__
 from ..errors import FileFormatError, ShapeError
 from ..layers import LAYER_TYPES, Layer
+from ..layers.base import get_array, grad_name, set_array
 from ..losses import LOSSES, Loss
 from ..model import Sequential
 from . import archive
@@ -66,7 +67,7 @@ def describe_model(model: Sequential) -> tuple[dict[str, Any], dict[str, Array]]
         for kind in ("params", "buffers"):
             entry[kind] = {}
             for p in getattr(layer, kind):
-                array = getattr(layer, p)
+                array = get_array(layer, p)
                 if array.dtype.name not in FLOAT_DTYPES:
                     raise TypeError(f"layer {i} ({name}) {p} must be one of {FLOAT_DTYPES}")
                 check_finite(array, f"layer {i} ({name}) {p}")
@@ -233,15 +234,15 @@ class ModelSpec:
                 kwargs["dtype"] = arrays[f"layers.{i}.{cls.params[0]}"].dtype  # its parameters'
             layer = construct(cls, kwargs, config, f"{where}.config")
             for p in (*cls.params, *cls.buffers):
-                array, made = arrays[f"layers.{i}.{p}"], getattr(layer, p)
+                array, made = arrays[f"layers.{i}.{p}"], get_array(layer, p)
                 if array.shape != made.shape or array.dtype != made.dtype:
                     raise InvalidFileError(
                         f"{where} is {layer!r}, so {p} must be {made.dtype} {made.shape}, but "
                         f"the file holds {array.dtype} {array.shape}"
                     )
-                setattr(layer, p, array)
+                set_array(layer, p, array)
                 if p in cls.params:
-                    setattr(layer, "d" + p, np.zeros_like(array))
+                    set_array(layer, grad_name(p), np.zeros_like(array))
             try:
                 layer.check_state()
             except ValueError as exc:

@@ -8,6 +8,7 @@ arrives" (an image's height and width), and ``None`` in place of a whole shape "
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,6 +38,9 @@ class Layer:
 
     params: ClassVar[tuple[str, ...]] = ()
     buffers: ClassVar[tuple[str, ...]] = ()
+    # A composite layer's sub-layers, by attribute name ("ln1", "attn"...); its ``params`` and
+    # ``buffers`` name theirs with dots ("ln1.gamma"), gradients "ln1.dgamma".
+    parts: ClassVar[tuple[str, ...]] = ()
     # A layer that takes integer token ids (Embedding): a model starting with it gets its
     # input as int64 ids, not cast to floats; its ``backward`` gives no input gradient.
     takes_ids: ClassVar[bool] = False
@@ -82,6 +86,70 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+# A composite layer (TransformerBlock) is built of sub-layers held in attributes; it lists
+# their parameters and buffers by dotted names, "ln1.gamma" for its attribute ln1's gamma,
+# whose gradient is "ln1.dgamma". Everything that reads or writes a layer's arrays by name
+# (the model's parameters, model files, checkpoints, replicas) goes through these helpers.
+
+
+def _owner(layer: Any, name: str) -> tuple[Any, str]:
+    """The object holding the array ``name`` names in ``layer``, and its own attribute name:
+    (layer.ln1, "gamma") for "ln1.gamma", (layer, "W") for "W"."""
+    *path, attribute = name.split(".")
+    for part in path:
+        layer = getattr(layer, part)
+    return layer, attribute
+
+
+def grad_name(name: str) -> str:
+    """The gradient's name of the parameter ``name``: "W" -> "dW", "ln1.gamma" -> "ln1.dgamma"."""
+    head, _, attribute = name.rpartition(".")
+    return f"{head}.d{attribute}" if head else "d" + attribute
+
+
+def get_array(layer: Layer, name: str) -> Array:
+    """``layer``'s parameter, gradient or buffer named ``name`` (dotted for a sub-layer's)."""
+    owner, attribute = _owner(layer, name)
+    return getattr(owner, attribute)
+
+
+def set_array(layer: Layer, name: str, array: Array | Layer) -> None:
+    """Set ``layer``'s array named ``name`` (dotted for a sub-layer's) to ``array`` (or its
+    sub-layer at that path to another layer)."""
+    owner, attribute = _owner(layer, name)
+    setattr(owner, attribute, array)
+
+
+def get_part(layer: Layer, path: str) -> Layer:
+    """``layer``'s sub-layer at the dotted ``path`` ("attn", "attn.drop")."""
+    owner, attribute = _owner(layer, path)
+    part: Layer = getattr(owner, attribute)
+    return part
+
+
+def get_grad(layer: Layer, name: str) -> Array:
+    """The gradient of ``layer``'s parameter ``name``."""
+    return get_array(layer, grad_name(name))
+
+
+def sublayers(layer: Layer) -> list[str]:
+    """The dotted paths of ``layer``'s sub-layers (its ``parts``, theirs...), outer first:
+    ["ln1", "attn", "attn.drop", ...]; empty for a layer without parts."""
+    paths = []
+    for part in layer.parts:
+        paths.append(part)
+        paths += [f"{part}.{path}" for path in sublayers(getattr(layer, part))]
+    return paths
+
+
+def walk(layers: Iterable[Layer]) -> list[Layer]:
+    """Each of ``layers`` followed by its sub-layers (to find every Dropout, for instance)."""
+    found: list[Layer] = []
+    for layer in layers:
+        found += [layer, *(get_part(layer, path) for path in sublayers(layer))]
+    return found
 
 
 def register(cls: type[Layer]) -> None:
