@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import numpynn as nn
@@ -121,8 +121,10 @@ def test_gelu_function_takes_lists_and_integers_and_stays_finite() -> None:
 # --- gradient checks -----------------------------------------------------------------------
 
 
-def check_gradients(layer: Any, x: np.ndarray, weights: np.ndarray, input_grad: bool) -> None:
-    """Backprop against central differences for L = sum(weights * forward(x))."""
+def check_gradients(
+    layer: Any, x: np.ndarray, weights: np.ndarray, input_grad: bool, eps: float | None = None
+) -> None:
+    """Backprop against central differences (step ``eps``) for L = sum(weights * forward(x))."""
 
     def loss() -> float:
         return float(np.sum(weights * layer.forward(x)))
@@ -132,14 +134,15 @@ def check_gradients(layer: Any, x: np.ndarray, weights: np.ndarray, input_grad: 
     dx = None if dx is None else dx.copy()
     floor = noise_floor(loss(), F64)
     for name in layer.params:
-        numerical = numerical_gradient(loss, getattr(layer, name))
+        numerical = numerical_gradient(loss, getattr(layer, name), eps)
         assert relative_error(getattr(layer, "d" + name), numerical, floor) < 1e-6, name
     if input_grad:
-        assert relative_error(dx, numerical_gradient(loss, x), floor) < 1e-6
+        assert relative_error(dx, numerical_gradient(loss, x, eps), floor) < 1e-6
 
 
 @settings(max_examples=10, deadline=None)
 @given(shape=sizes, seed=st.integers(0, 99))
+@example(shape=(1, 2, 2), seed=29)  # a row of two nearly equal features
 def test_gradients_match_central_differences(shape: tuple[int, int, int], seed: int) -> None:
     n, T, dim = shape
     rng = np.random.default_rng(seed)
@@ -150,7 +153,9 @@ def test_gradients_match_central_differences(shape: tuple[int, int, int], seed: 
     check_gradients(nn.PositionalEmbedding(T + 1, dim, dtype=F64, seed=seed), x, weights, True)
     norm = nn.LayerNorm(dim, dtype=F64)
     norm.gamma[:], norm.beta[:] = rng.standard_normal(dim), rng.standard_normal(dim)
-    check_gradients(norm, x, weights, True)
+    # a smaller step: where a row's features nearly agree, xhat bends on the scale of
+    # sqrt(var + eps) >= 3e-3, too sharp for the default step 7e-4
+    check_gradients(norm, x, weights, True, eps=1e-5)
     check_gradients(nn.GELU(), 2 * x, weights, True)
 
 
