@@ -25,6 +25,10 @@ Flatten         Flatten(axis=1)
 BatchNorm       BatchNormalization(x, gamma, beta, running_mean, running_var, epsilon): the
                 inference formula with the running statistics (numpynn's running_var averages
                 the batches' biased variances; ONNX uses the given var as it is)
+Embedding       Gather(W, ids): the graph then takes int64 token ids X: (batch, T)
+PositionalEmb.  Add(x, Slice(W, 0, T)), T read from the shape of x
+LayerNorm       LayerNormalization(x, gamma, beta, axis=-1, epsilon) (opset >= 17)
+GELU            0.5 x (1 + Tanh(c (x + k x x x))): Mul, Add and Tanh
 ==============  ================================================
 
 Any other layer (e.g. a user's own ``Layer`` subclass) raises a TypeError naming it.
@@ -58,6 +62,9 @@ from .layers import (
     Step,
     Tanh,
 )
+from .layers.activations import GELU
+from .layers.embedding import Embedding, PositionalEmbedding
+from .layers.normalization import LayerNorm
 from .layers.recurrent import GRU, LSTM, RNN
 from .model import Sequential
 
@@ -93,6 +100,10 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     # The dimensions: fixed sizes as numbers, the others named (dynamic).
     shape = model.input_shape or (None,)  # a first BatchNorm or Flatten: rows of any width
     input_dims = ["batch", *_dims(shape, "")]
+    if model.layers and model.layers[0].takes_ids:  # token ids (batch, T), int64
+        input_type, input_dims = helper.np_dtype_to_tensor_dtype(np.dtype(np.int64)), ["batch", "T"]
+    else:
+        input_type = elem_type
     x = "X"
     for i, layer in enumerate(model.layers):
         convert = _CONVERTERS.get(type(layer))
@@ -104,6 +115,8 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
                 f"{', '.join(sorted(cls.__name__ for cls in _CONVERTERS))}"
             )
         y = "Y" if i == len(model.layers) - 1 else f"layer{i}_{type(layer).__name__.lower()}"
+        if convert is _layer_norm and opset < 17:
+            raise ValueError(f"layer {i} ({layer!r}) needs LayerNormalization: opset >= 17")
         new_nodes, new_initializers = convert(layer, x, y, f"layer{i}_", dtype)
         nodes += new_nodes
         initializers += new_initializers
@@ -116,7 +129,7 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     graph = helper.make_graph(
         nodes,
         "numpynn",
-        [helper.make_tensor_value_info("X", elem_type, input_dims)],
+        [helper.make_tensor_value_info("X", input_type, input_dims)],
         [helper.make_tensor_value_info("Y", elem_type, output_dims)],
         initializer=initializers,
     )
@@ -335,4 +348,73 @@ _CONVERTERS |= {
     RNN: _recurrent("RNN", [0]),
     LSTM: _recurrent("LSTM", [0, 3, 1, 2]),  # i, f, g, o -> i, o, f, c
     GRU: _recurrent("GRU", [1, 0, 2]),  # r, z, n -> z, r, h
+}
+
+
+def _embedding(layer: Embedding, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    W = prefix + "W"  # rows W[ids]: (batch, T) -> (batch, T, dim)
+    return [helper.make_node("Gather", [W, x], [y], axis=0)], [numpy_helper.from_array(layer.W, W)]
+
+
+def _positional(layer: PositionalEmbedding, x: str, y: str, prefix: str, dtype: Any) -> tuple:
+    from onnx import helper, numpy_helper
+
+    shape, axis1, zero, T, W, W_T = (
+        prefix + name for name in ("shape", "axis1", "zero", "T", "W", "W_T")
+    )
+    nodes = [
+        helper.make_node("Shape", [x], [shape]),
+        helper.make_node("Gather", [shape, axis1], [T]),  # [T], from x: (batch, T, dim)
+        helper.make_node("Slice", [W, zero, T, zero], [W_T]),  # W[:T] (axis 0)
+        helper.make_node("Add", [x, W_T], [y]),
+    ]
+    arrays = {W: layer.W, axis1: np.array([1], np.int64), zero: np.array([0], np.int64)}
+    return nodes, [numpy_helper.from_array(a, name) for name, a in arrays.items()]
+
+
+def _layer_norm(layer: LayerNorm, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    from onnx import helper, numpy_helper
+
+    gamma, beta = prefix + "gamma", prefix + "beta"
+    node = helper.make_node("LayerNormalization", [x, gamma, beta], [y], axis=-1, epsilon=layer.eps)
+    return [node], [
+        numpy_helper.from_array(layer.gamma, gamma),
+        numpy_helper.from_array(layer.beta, beta),
+    ]
+
+
+def _gelu(layer: GELU, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
+    """0.5 x (1 + tanh(c (x + k x^3))) in the primitive operators of every opset."""
+    from onnx import helper, numpy_helper
+
+    from .activations import GELU_C, GELU_K
+
+    def name(part: str) -> str:
+        return prefix + part
+
+    nodes = [
+        helper.make_node("Mul", [x, x], [name("x2")]),
+        helper.make_node("Mul", [name("x2"), name("k")], [name("kx2")]),
+        helper.make_node("Add", [name("kx2"), name("one")], [name("1_kx2")]),
+        helper.make_node("Mul", [x, name("1_kx2")], [name("x_kx3")]),  # x + k x^3
+        helper.make_node("Mul", [name("x_kx3"), name("c")], [name("u")]),
+        helper.make_node("Tanh", [name("u")], [name("t")]),
+        helper.make_node("Add", [name("t"), name("one")], [name("1_t")]),
+        helper.make_node("Mul", [x, name("half")], [name("half_x")]),
+        helper.make_node("Mul", [name("half_x"), name("1_t")], [y]),
+    ]
+    constants = {"k": GELU_K, "c": GELU_C, "one": 1.0, "half": 0.5}
+    return nodes, [
+        numpy_helper.from_array(np.asarray(value, dtype=dtype), name(key))
+        for key, value in constants.items()
+    ]
+
+
+_CONVERTERS |= {
+    Embedding: _embedding,
+    PositionalEmbedding: _positional,
+    LayerNorm: _layer_norm,
+    GELU: _gelu,
 }

@@ -72,8 +72,9 @@ class Embedding(Layer):
         """dW[t] = sum of dout over the positions holding id t; ids have no gradient: None."""
         ids = self.ids.reshape(-1)
         rows = dout.reshape(-1, self.dim)
-        # Sum the rows of each id with one reduceat over the rows sorted by id (faster than
-        # np.add.at: 0.18 against 1.3 ms for 768 ids, vocabulary 65, dim 128).
+        # Sum the rows of each id with one reduceat over the rows sorted by id, faster than
+        # np.add.at for 12 x 64 ids, dim 128, float32: 0.10 against 0.71 ms (vocabulary 65),
+        # 0.87 against 1.16 ms (vocabulary 50k, most of it zeroing the 25 MB of dW).
         order = np.argsort(ids, kind="stable")
         sorted_ids = ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
