@@ -43,6 +43,7 @@ from .layers import (
     Step,
     Tanh,
 )
+from .layers.attention import MultiHeadAttention
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
@@ -121,3 +122,4 @@ __all__ = [
     "tanh",
 ]
 __all__ += ["GRU", "LSTM", "RNN"]
+__all__ += ["MultiHeadAttention"]

@@ -10,6 +10,7 @@ module             layers
 ``pooling``        ``MaxPool2D``, ``AvgPool2D``, ``GlobalAvgPool2D``
 ``normalization``  ``BatchNorm``
 ``recurrent``      ``RNN``, ``LSTM``, ``GRU``
+``attention``      ``MultiHeadAttention``
 =================  ==========================================================
 """
 
@@ -23,6 +24,7 @@ from .activations import (
     Tanh,
     activation_layer,
 )
+from .attention import MultiHeadAttention
 from .base import LAYER_TYPES, Layer, Shape, layer_type
 from .conv import Conv2D
 from .core import Dense, Dropout, Flatten, Identity
@@ -56,3 +58,4 @@ __all__ = [
     "layer_type",
 ]
 __all__ += ["GRU", "LSTM", "RNN"]
+__all__ += ["MultiHeadAttention"]
