@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import numpynn as nn
 from numpynn.errors import ShapeError
 from numpynn.gradcheck import noise_floor, numerical_gradient, relative_error
+from numpynn.layers.base import get_array, get_grad
 
 # n, T, heads, head size
 shapes = st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 3), st.integers(1, 3))
@@ -219,3 +220,188 @@ def test_attention_learns_the_sign_of_a_sequences_sum_at_every_step() -> None:
     history = model.fit(X, Y, epochs=30, batch_size=20, seed=0, optimizer=nn.Adam(lr=0.01))
     assert history["loss"][-1] < history["loss"][0] / 3
     assert history["accuracy"][-1] > 0.9
+
+
+# --- TransformerBlock ----------------------------------------------------------------------
+
+
+def block_and_data(
+    n: int, T: int, H: int, hs: int, causal: bool = True, seed: int = 0, **kw: Any
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """A float64 block with every parameter random (gamma around 1); x and L's weights."""
+    block = nn.TransformerBlock(H * hs, H, causal=causal, dtype=np.float64, seed=seed, **kw)
+    rng = np.random.default_rng(seed + 1)
+    for name in block.params:
+        array = get_array(block, name)
+        array[...] = (name.endswith("gamma")) + 0.3 * rng.standard_normal(array.shape)
+    return block, rng.standard_normal((n, T, H * hs)), rng.standard_normal((n, T, H * hs))
+
+
+def torch_block(block: Any) -> Any:
+    """nanoGPT's Block (ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj) in torch,
+    float64, holding ``block``'s weights (torch's Linear weights are ours transposed)."""
+    import torch
+    from torch import nn as tnn
+
+    D, H = block.dim, block.attn.n_heads
+
+    class CausalSelfAttention(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c_attn, self.c_proj = tnn.Linear(D, 3 * D), tnn.Linear(D, D)
+
+        def forward(self, x: Any) -> Any:
+            n, T, _ = x.shape
+            q, k, v = self.c_attn(x).split(D, dim=2)
+            q, k, v = (t.view(n, T, H, D // H).transpose(1, 2) for t in (q, k, v))
+            att = (q @ k.transpose(-2, -1)) * (1.0 / (D // H) ** 0.5)
+            if block.attn.causal:
+                future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+                att = att.masked_fill(future, float("-inf"))
+            y = torch.softmax(att, dim=-1) @ v
+            return self.c_proj(y.transpose(1, 2).contiguous().view(n, T, D))
+
+    class MLP(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c_fc, self.c_proj = tnn.Linear(D, 4 * D), tnn.Linear(4 * D, D)
+            self.gelu = tnn.GELU(approximate="tanh")
+
+        def forward(self, x: Any) -> Any:
+            return self.c_proj(self.gelu(self.c_fc(x)))
+
+    class Block(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln_1, self.attn = tnn.LayerNorm(D), CausalSelfAttention()
+            self.ln_2, self.mlp = tnn.LayerNorm(D), MLP()
+
+        def forward(self, x: Any) -> Any:
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+
+    module = Block().double()
+    with torch.no_grad():
+        for ours, theirs in TORCH_NAMES.items():
+            value = torch.from_numpy(get_array(block, ours))
+            module.get_parameter(theirs).copy_(value.T if value.ndim == 2 else value)
+    return module
+
+
+TORCH_NAMES = {
+    "ln1.gamma": "ln_1.weight", "ln1.beta": "ln_1.bias",
+    "attn.W_qkv": "attn.c_attn.weight", "attn.b_qkv": "attn.c_attn.bias",
+    "attn.W_out": "attn.c_proj.weight", "attn.b_out": "attn.c_proj.bias",
+    "ln2.gamma": "ln_2.weight", "ln2.beta": "ln_2.bias",
+    "fc.W": "mlp.c_fc.weight", "fc.b": "mlp.c_fc.bias",
+    "proj.W": "mlp.c_proj.weight", "proj.b": "mlp.c_proj.bias",
+}  # fmt: skip
+
+
+@settings(max_examples=12, deadline=None)
+@given(shape=shapes, causal=st.booleans())
+def test_a_block_equals_a_nanogpt_block_in_torch(shape: tuple[int, ...], causal: bool) -> None:
+    import torch
+
+    block, x, weights = block_and_data(*shape, causal=causal)
+    assert set(block.params) == set(TORCH_NAMES)
+    module = torch_block(block)
+    x_t = torch.tensor(x, requires_grad=True)
+    out_t = module(x_t)
+    (out_t * torch.from_numpy(weights)).sum().backward()
+    out = block.forward(x, training=True)
+    dx = block.backward(weights)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dx, x_t.grad.numpy(), rtol=0, atol=1e-10)
+    for ours, theirs in TORCH_NAMES.items():
+        grad = module.get_parameter(theirs).grad.numpy()
+        expected = grad.T if grad.ndim == 2 else grad
+        np.testing.assert_allclose(get_grad(block, ours), expected, rtol=0, atol=1e-10)
+
+
+@settings(max_examples=8, deadline=None)
+@given(shape=shapes, causal=st.booleans(), dropout=st.sampled_from([0.0, 0.3]))
+def test_block_gradients_match_central_differences(
+    shape: tuple[int, ...], causal: bool, dropout: float
+) -> None:
+    block, x, weights = block_and_data(*shape, causal=causal, dropout=dropout)
+
+    def loss() -> float:
+        for k, drop in enumerate((block.attn.drop, block.drop_attn, block.drop_mlp)):
+            drop.rng = np.random.default_rng(k)
+        return float(np.sum(weights * block.forward(x, training=True)))
+
+    loss()
+    dx = block.backward(weights).copy()
+    floor = noise_floor(loss(), np.float64)
+    for name in block.params:
+        numerical = numerical_gradient(loss, get_array(block, name))
+        assert relative_error(get_grad(block, name), numerical, floor) < 1e-6, name
+    assert relative_error(dx, numerical_gradient(loss, x), floor) < 1e-6
+
+
+def test_a_blocks_parts_and_config() -> None:
+    block = nn.TransformerBlock(16, 4, seed=0)
+    assert isinstance(block.ln1, nn.LayerNorm) and isinstance(block.ln2, nn.LayerNorm)
+    assert isinstance(block.attn, nn.MultiHeadAttention) and block.attn.causal
+    assert block.fc.W.shape == (16, 64) and block.proj.W.shape == (64, 16)
+    assert block.config() == {"dim": 16, "n_heads": 4, "causal": True, "dropout": 0.0}
+    assert repr(type(block)(**block.config())) == repr(block)
+    np.testing.assert_array_equal(nn.TransformerBlock(16, 4, seed=0).fc.W, block.fc.W)
+    assert block.output_shape((None, 16)) == (None, 16)
+    with pytest.raises(ValueError, match="dim=16 and n_heads=3"):
+        nn.TransformerBlock(16, 3)
+    with pytest.raises(ShapeError, match=r"TransformerBlock\(dim=16.* not rows"):
+        nn.Sequential(nn.Dense(3, 16), nn.TransformerBlock(16, 4))
+
+
+def gpt(vocab: int = 7, T: int = 8, dim: int = 16, seed: int = 0) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Embedding(vocab, dim, seed=seed), nn.PositionalEmbedding(T, dim, seed=seed + 1),
+        nn.TransformerBlock(dim, 2, dropout=0.1, seed=seed + 2),
+        nn.TransformerBlock(dim, 2, dropout=0.1, seed=seed + 3),
+        nn.LayerNorm(dim), nn.Dense(dim, vocab, seed=seed + 4), nn.Softmax(),
+    )  # fmt: skip
+
+
+# the next token of a sequence counting up modulo 7 from a random start
+STARTS = np.random.default_rng(0).integers(0, 7, 200)
+TOKENS = (STARTS[:, None] + np.arange(9)) % 7
+
+
+def test_a_small_gpt_learns_to_count(tmp_path: Path) -> None:
+    model = gpt()
+    history = model.fit(
+        TOKENS[:, :-1], TOKENS[:, 1:], epochs=10, batch_size=20, seed=0, loss=nn.CrossEntropy(),
+        optimizer=nn.AdamW(lr=3e-3),
+    )  # fmt: skip
+    assert history["loss"][-1] < history["loss"][0] / 4 and history["accuracy"][-1] > 0.95
+    nn.save(model, tmp_path / "gpt.npz")
+    loaded = nn.load(tmp_path / "gpt.npz")
+    assert repr(loaded) == repr(model)
+    np.testing.assert_array_equal(loaded.forward(TOKENS[:5, :-1]), model.forward(TOKENS[:5, :-1]))
+
+
+def test_training_a_gpt_resumes_bit_identically(tmp_path: Path) -> None:
+    class Crash(nn.Callback):
+        def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+            if self.run.epoch == 2 and batch == 1:
+                raise RuntimeError("crash")
+
+    def fit(run_dir: Path, *extra: nn.Callback, resume: bool = False) -> Any:
+        model = gpt()
+        history = model.fit(
+            TOKENS[:, :-1], TOKENS[:, 1:], epochs=3, batch_size=40, seed=0, resume=resume,
+            loss=nn.CrossEntropy(), optimizer=nn.AdamW(lr=3e-3),
+            validation_data=(TOKENS[:40, :-1], TOKENS[:40, 1:]),
+            callbacks=[nn.ModelCheckpoint(run_dir), *extra],
+        )  # fmt: skip
+        return model, history
+
+    model, history = fit(tmp_path / "straight")
+    with pytest.raises(RuntimeError, match="crash"):
+        fit(tmp_path / "run", Crash())
+    resumed, resumed_history = fit(tmp_path / "run", resume=True)
+    assert resumed_history == history
+    for a, b in zip(resumed.state_arrays(), model.state_arrays(), strict=True):
+        assert np.array_equal(a, b)

@@ -43,7 +43,6 @@ from .layers import (
     Step,
     Tanh,
 )
-from .layers.attention import MultiHeadAttention
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
@@ -122,4 +121,12 @@ __all__ = [
     "tanh",
 ]
 __all__ += ["GRU", "LSTM", "RNN"]
-__all__ += ["MultiHeadAttention"]
+
+from .activations import gelu  # noqa: E402
+from .layers import GELU, Embedding, LayerNorm, PositionalEmbedding  # noqa: E402
+
+__all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding", "gelu"]
+
+from .layers import MultiHeadAttention, TransformerBlock  # noqa: E402
+
+__all__ += ["MultiHeadAttention", "TransformerBlock"]

@@ -57,3 +57,14 @@ def softmax(x: npt.ArrayLike) -> Array:
     x = _float_array(x)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+GELU_C = float(np.sqrt(2 / np.pi))  # the tanh approximation's constants (GPT-2's)
+GELU_K = 0.044715
+
+
+def gelu(x: npt.ArrayLike) -> Array:
+    """Gaussian error linear unit, the tanh approximation of GPT-2 (torch's
+    ``gelu(approximate="tanh")``): 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
+    x = _float_array(x)
+    return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_K * x**3)))

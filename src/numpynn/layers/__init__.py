@@ -5,12 +5,14 @@ module             layers
 =================  ==========================================================
 ``base``           ``Layer``: the base class, shapes, the registry of types
 ``core``           ``Dense``, ``Dropout``, ``Flatten``, ``Identity``
-``activations``    ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``, ``Step``, ``Softmax``
+``activations``    ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``, ``Step``, ``Softmax``,
+                   ``GELU``
 ``conv``           ``Conv2D`` (im2col/col2im)
 ``pooling``        ``MaxPool2D``, ``AvgPool2D``, ``GlobalAvgPool2D``
-``normalization``  ``BatchNorm``
+``normalization``  ``BatchNorm``, ``LayerNorm``
 ``recurrent``      ``RNN``, ``LSTM``, ``GRU``
-``attention``      ``MultiHeadAttention``
+``embedding``      ``Embedding``, ``PositionalEmbedding``
+``attention``      ``MultiHeadAttention``, ``TransformerBlock``
 =================  ==========================================================
 """
 
@@ -24,7 +26,6 @@ from .activations import (
     Tanh,
     activation_layer,
 )
-from .attention import MultiHeadAttention
 from .base import LAYER_TYPES, Layer, Shape, layer_type
 from .conv import Conv2D
 from .core import Dense, Dropout, Flatten, Identity
@@ -58,4 +59,12 @@ __all__ = [
     "layer_type",
 ]
 __all__ += ["GRU", "LSTM", "RNN"]
-__all__ += ["MultiHeadAttention"]
+from .activations import GELU  # noqa: E402
+from .embedding import Embedding, PositionalEmbedding  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+
+__all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding"]
+
+from .attention import MultiHeadAttention, TransformerBlock  # noqa: E402
+
+__all__ += ["MultiHeadAttention", "TransformerBlock"]

@@ -102,6 +102,40 @@ class Softmax(Layer):
         return self.y * (dout - np.sum(dout * self.y, axis=-1, keepdims=True))
 
 
+class GELU(Layer):
+    """y = 0.5 x (1 + t), t = tanh(u), u = c (x + k x^3), c = sqrt(2 / pi), k = 0.044715: the
+    tanh approximation of GPT-2 (:func:`numpynn.gelu`, torch's ``GELU(approximate="tanh")``);
+    its exact derivative dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        self.x = x
+        t = np.multiply(x, x, out=scratch(self, "t", x.shape, x.dtype))
+        t *= activations.GELU_K
+        t += 1
+        t *= x
+        t *= activations.GELU_C  # u = c (x + k x^3)
+        self.t = np.tanh(t, out=t)
+        y = np.add(t, 1, out=out_array(self, "y", x.shape, x.dtype, training))
+        y *= x
+        y *= 0.5  # y = 0.5 x (1 + t)
+        return y
+
+    def backward(self, dout: Array) -> Array:
+        x, t = self.x, self.t
+        dx = np.multiply(x, x, out=scratch(self, "dx", dout.shape, dout.dtype))
+        dx *= 3 * activations.GELU_K
+        dx += 1
+        dx *= x
+        dx *= activations.GELU_C
+        dx *= 1 - t * t  # x (1 - t^2) c (1 + 3 k x^2)
+        dx += 1 + t
+        dx *= 0.5  # dy/dx
+        dx *= dout
+        return dx
+
+
 ACTIVATION_LAYERS: dict[str, type[Layer]] = {
     "step": Step,
     "sigmoid": Sigmoid,
@@ -110,6 +144,7 @@ ACTIVATION_LAYERS: dict[str, type[Layer]] = {
     "leaky_relu": LeakyReLU,
     "identity": Identity,
     "softmax": Softmax,
+    "gelu": GELU,
 }
 
 

@@ -1,6 +1,6 @@
-"""Multi-head self-attention over sequences x: (n, T, dim), exactly nanoGPT's
-CausalSelfAttention (``c_attn`` is ``W_qkv``, ``c_proj`` is ``W_out``, torch's weights
-transposed).
+"""Multi-head self-attention over sequences x: (n, T, dim), and the transformer block built
+around it (nanoGPT's Block). The attention is exactly nanoGPT's CausalSelfAttention
+(``c_attn`` is ``W_qkv``, ``c_proj`` is ``W_out``, torch's weights transposed).
 
 With H heads of size hs = dim / H, one matrix product gives the queries, keys and values of
 every step, the three column blocks of
@@ -30,8 +30,10 @@ import numpy as np
 from .._typing import Array, Seed
 from ..errors import ShapeError
 from ..scratch import scratch
+from .activations import GELU
 from .base import Layer, Shape, check_float_dtype, check_input_shape, check_sizes
-from .core import Dropout
+from .core import Dense, Dropout
+from .normalization import LayerNorm
 
 
 def _array(layer: Layer, name: str, shape: tuple[int, ...], dtype: Any, training: bool) -> Any:
@@ -189,4 +191,99 @@ class MultiHeadAttention(Layer):
             "n_heads": self.n_heads,
             "causal": self.causal,
             "dropout": self.dropout,
+        }
+
+
+class TransformerBlock(Layer):
+    """A pre-LayerNorm residual block (GPT-2's, nanoGPT's Block): x (n, T, dim) -> (n, T, dim),
+
+        h = x + attn(ln1(x)),   out = h + proj(gelu(fc(ln2(h)))),
+
+    with ``attn`` a :class:`MultiHeadAttention` (dim, n_heads, causal), ``ln1``, ``ln2``
+    :class:`LayerNorm` (dim), ``fc`` a :class:`Dense` dim -> 4 dim, ``proj`` 4 dim -> dim, and
+    the tanh GELU. Backward adds the gradient of each residual branch to the one that skips
+    it: dh = dout + ln2'(fc'(gelu'(proj'(dout)))), dx = dh + ln1'(attn'(dh)).
+
+    ``dropout`` acts as nanoGPT's: on the attention weights and on each branch's output before
+    it is added (``drop_attn``, ``drop_mlp``), in training only. Weights N(0, 0.02) (nanoGPT's
+    initialisation), biases 0, gamma 1, beta 0. The parameters are the parts' (``ln1.gamma``,
+    ``attn.W_qkv``, ``fc.W``...): they map one to one to nanoGPT's ``ln_1``, ``attn.c_attn``,
+    ``attn.c_proj``, ``ln_2``, ``mlp.c_fc``, ``mlp.c_proj`` (weights transposed).
+    """
+
+    parts = ("ln1", "attn", "drop_attn", "ln2", "fc", "gelu", "proj", "drop_mlp")
+    params = (
+        *("ln1.gamma", "ln1.beta"),
+        *("attn.W_qkv", "attn.b_qkv", "attn.W_out", "attn.b_out"),
+        *("ln2.gamma", "ln2.beta", "fc.W", "fc.b", "proj.W", "proj.b"),
+    )
+
+    def __init__(
+        self,
+        dim: int,
+        n_heads: int,
+        causal: bool = True,
+        dropout: float = 0.0,
+        *,
+        dtype: type | np.dtype[Any] = np.float32,
+        seed: Seed = None,
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        seeds = rng.integers(2**63, size=4)
+        self.attn = MultiHeadAttention(
+            dim, n_heads, causal, dropout, dtype=dtype, seed=int(seeds[0])
+        )
+        D, dtype = self.attn.dim, self.attn.W_qkv.dtype
+        self.ln1, self.ln2 = LayerNorm(D, dtype=dtype), LayerNorm(D, dtype=dtype)
+        self.fc, self.proj = Dense(D, 4 * D, dtype=dtype), Dense(4 * D, D, dtype=dtype)
+        self.fc.W[...] = rng.normal(0.0, 0.02, self.fc.W.shape)
+        self.proj.W[...] = rng.normal(0.0, 0.02, self.proj.W.shape)
+        self.gelu = GELU()
+        self.drop_attn = Dropout(dropout, seed=int(seeds[1]))
+        self.drop_mlp = Dropout(dropout, seed=int(seeds[2]))
+
+    @property
+    def dim(self) -> int:
+        return self.attn.dim
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.attn.input_shape
+
+    def output_shape(self, input_shape: Shape | None) -> Shape:
+        """(T, dim) -> (T, dim)."""
+        rows = input_shape is not None and len(input_shape) == 1
+        hint = ": a transformer block reads sequences (n_samples, steps, features), not rows"
+        check_input_shape(self, input_shape, hint if rows else "")
+        return (input_shape[0] if input_shape is not None else None, self.dim)
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """x: (n, T, dim) -> (n, T, dim)."""
+        if x.ndim != 3 or x.shape[2] != self.dim:
+            raise ShapeError(
+                f"{self!r} takes sequences of shape (n_samples, steps, {self.dim}) but gets an "
+                f"array of shape {x.shape}"
+            )
+        branch = self.attn.forward(self.ln1.forward(x, training), training)
+        branch = self.drop_attn.forward(branch, training)
+        h = np.add(x, branch, out=_array(self, "h", x.shape, branch.dtype, training))
+        branch = self.fc.forward(self.ln2.forward(h, training), training)
+        branch = self.proj.forward(self.gelu.forward(branch, training), training)
+        branch = self.drop_mlp.forward(branch, training)
+        return np.add(h, branch, out=_array(self, "out", x.shape, branch.dtype, training))
+
+    def backward(self, dout: Array) -> Array:
+        """dout: (n, T, dim) -> dx: (n, T, dim); sets every part's parameter gradients."""
+        branch = self.proj.backward(self.drop_mlp.backward(dout))
+        branch = self.ln2.backward(self.fc.backward(self.gelu.backward(branch)))
+        dh = np.add(dout, branch, out=scratch(self, "dh", dout.shape, dout.dtype))
+        branch = self.ln1.backward(self.attn.backward(self.drop_attn.backward(dh)))
+        return np.add(dh, branch, out=scratch(self, "dx", dout.shape, dout.dtype))
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "dim": self.dim,
+            "n_heads": self.attn.n_heads,
+            "causal": self.attn.causal,
+            "dropout": self.attn.dropout,
         }

@@ -1,4 +1,5 @@
-"""Batch normalization (Ioffe and Szegedy 2015; Deep Learning from Scratch, ch. 6.3)."""
+"""Normalization: BatchNorm (Ioffe and Szegedy 2015; Deep Learning from Scratch, ch. 6.3), over
+the batch, and LayerNorm (Ba, Kiros and Hinton 2016), over the features of each sample."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 from .._typing import Array
 from ..errors import ShapeError
 from ..scratch import scratch
-from .base import Layer, Shape, check_float_dtype, describe_shape, out_array
+from .base import Layer, Shape, check_float_dtype, check_sizes, describe_shape, out_array
 
 
 class BatchSync(Protocol):
@@ -157,3 +158,79 @@ class BatchNorm(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
+
+
+class LayerNorm(Layer):
+    """Normalise each sample's (each step's) features over the last axis, then scale and shift
+    them, as ``torch.nn.LayerNorm(dim)``:
+
+        xhat = (x - mean) / sqrt(var + eps),   y = gamma xhat + beta,
+
+    with mean and (biased) var over the last axis of x: (..., dim), any rank; gamma, beta:
+    (dim,), trained. The same in training and at inference (no running statistics). With
+    g = gamma dout (dL/dxhat) and means over the last axis,
+
+        dbeta = sum dout,   dgamma = sum dout xhat   (over all but the last axis),
+        dx = (g - mean(g) - xhat mean(g xhat)) / sqrt(var + eps).
+    """
+
+    params = ("gamma", "beta")
+
+    def __init__(
+        self, dim: int, eps: float = 1e-5, *, dtype: type | np.dtype[Any] = np.float32
+    ) -> None:
+        check_sizes("LayerNorm", dim=dim)
+        if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
+            raise ValueError(f"LayerNorm eps must be a positive number, got {eps!r}")
+        dtype = check_float_dtype("LayerNorm", dtype)
+        self.eps = float(eps)
+        self.gamma, self.beta = np.ones(int(dim), dtype), np.zeros(int(dim), dtype)
+        self.dgamma, self.dbeta = np.zeros_like(self.gamma), np.zeros_like(self.beta)
+
+    @property
+    def dim(self) -> int:
+        return len(self.gamma)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        """(..., dim) passes through; ShapeError for another last axis."""
+        if input_shape is not None and (not input_shape or input_shape[-1] not in (None, self.dim)):
+            takes = (*input_shape[:-1], self.dim) if input_shape else (self.dim,)
+            raise ShapeError(
+                f"{self!r} takes {describe_shape(takes)} (normalising the last axis) but gets "
+                f"{describe_shape(input_shape)}"
+            )
+        return input_shape
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """x (..., dim) -> y (..., dim)."""
+        if x.ndim < 2 or x.shape[-1] != self.dim:
+            raise ShapeError(
+                f"{self!r} expects input of shape (n_samples, ..., {self.dim}), got {x.shape}"
+            )
+        x2 = x.reshape(-1, self.dim)  # one row per sample (per step)
+        xhat = scratch(self, "xhat", x2.shape, x.dtype)
+        np.subtract(x2, x2.mean(axis=1, keepdims=True), out=xhat)
+        var = np.einsum("ij,ij->i", xhat, xhat) / self.dim  # biased, as torch
+        self.inv_std = (1 / np.sqrt(var + self.eps))[:, None]  # (rows, 1)
+        xhat *= self.inv_std
+        self.xhat = xhat
+        y = np.multiply(xhat, self.gamma, out=out_array(self, "y", x2.shape, x.dtype, training))
+        y += self.beta  # y = gamma xhat + beta
+        return y.reshape(x.shape)
+
+    def backward(self, dout: Array) -> Array:
+        """dout (..., dim) -> dx (..., dim); dgamma, dbeta: (dim,)."""
+        dout2 = dout.reshape(-1, self.dim)
+        ones = scratch(self, "ones", (len(dout2),), dout.dtype, fill=1)
+        np.matmul(ones, dout2, out=self.dbeta)  # column sums as 1^T dout (BLAS)
+        g = np.multiply(dout2, self.xhat, out=scratch(self, "dx", dout2.shape, dout.dtype))
+        np.matmul(ones, g, out=self.dgamma)  # sum dout xhat
+        dx = np.multiply(dout2, self.gamma, out=g)  # g = gamma dout
+        mean_g_xhat = np.einsum("ij,ij->i", dx, self.xhat)[:, None] / self.dim
+        dx -= dx.mean(axis=1, keepdims=True)
+        dx -= self.xhat * mean_g_xhat
+        dx *= self.inv_std
+        return dx.reshape(dout.shape)
+
+    def config(self) -> dict[str, Any]:
+        return {"dim": self.dim, "eps": self.eps}
