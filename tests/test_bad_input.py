@@ -152,7 +152,7 @@ CASES = {
     "unknown activation": (
         lambda: nn.mlp([4, 5, 3], activation="swish"),
         ValueError,
-        r"activation must be one of \['identity', 'leaky_relu', .*\], got 'swish'",
+        r"activation must be one of \['gelu', 'identity', 'leaky_relu', .*\], got 'swish'",
     ),
     "more activation names than hidden layers": (
         lambda: nn.mlp([4, 5, 3], activation=["relu", "tanh"]),

@@ -27,6 +27,7 @@ LAYERS: dict[str, Callable[[Any], nn.Layer]] = {
     "Softmax": lambda dtype: nn.Softmax(),
     "Dropout": lambda dtype: nn.Dropout(0.5, seed=0),
     "Flatten": lambda dtype: nn.Flatten(),
+    "GELU": lambda dtype: nn.GELU(),
 }
 
 
