@@ -126,3 +126,7 @@ from .activations import gelu  # noqa: E402
 from .layers import GELU, Embedding, LayerNorm, PositionalEmbedding  # noqa: E402
 
 __all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding", "gelu"]
+
+from .layers import MultiHeadAttention, TransformerBlock  # noqa: E402
+
+__all__ += ["MultiHeadAttention", "TransformerBlock"]

@@ -29,6 +29,13 @@ Embedding       Gather(W, ids): the graph then takes int64 token ids X: (batch, 
 PositionalEmb.  Add(x, Slice(W, 0, T)), T read from the shape of x
 LayerNorm       LayerNormalization(x, gamma, beta, axis=-1, epsilon) (opset >= 17)
 GELU            0.5 x (1 + Tanh(c (x + k x x x))): Mul, Add and Tanh
+MultiHead-      MatMul + Add for q, k, v; Reshape and Transpose into heads; MatMul,
+Attention       Mul(1 / sqrt(hs)), the causal mask (Range, Greater, Where(-inf)) for the
+                input's T, Softmax(axis=-1), MatMul; heads joined (Transpose, Reshape);
+                MatMul + Add
+Transformer-    the attention above, Add for the residuals, the layer norms from primitives
+Block           (MatMul by a column of 1 / dim for the means, Sub, Mul, Sqrt, Div), fc and
+                proj as MatMul + Add, GELU's tanh formula (Mul, Add, Tanh)
 ==============  ================================================
 
 Any other layer (e.g. a user's own ``Layer`` subclass) raises a TypeError naming it.
@@ -42,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._typing import Array
 from ._version import __version__
 from .atomic import atomic_write
 from .layers import (
@@ -63,6 +71,7 @@ from .layers import (
     Tanh,
 )
 from .layers.activations import GELU
+from .layers.attention import MultiHeadAttention, TransformerBlock
 from .layers.embedding import Embedding, PositionalEmbedding
 from .layers.normalization import LayerNorm
 from .layers.recurrent import GRU, LSTM, RNN
@@ -418,3 +427,148 @@ _CONVERTERS |= {
     LayerNorm: _layer_norm,
     GELU: _gelu,
 }
+
+# --- attention and the transformer block -------------------------------------------------
+
+
+class _Graph:
+    """Nodes and constants added under one prefix: ``op`` adds a node and returns its output's
+    name, ``const`` an initializer's."""
+
+    def __init__(self, prefix: str, dtype: np.dtype[Any]) -> None:
+        self.prefix, self.dtype = prefix, dtype
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def op(
+        self, op: str, inputs: list[str], name: str, *, exact: bool = False, **attributes: Any
+    ) -> str:
+        """The node's output is ``name`` under the prefix (``exact``: ``name`` as it is)."""
+        from onnx import helper
+
+        output = name if exact else self.prefix + name
+        self.nodes.append(helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    def const(self, name: str, value: Any, dtype: Any = None) -> str:
+        from onnx import numpy_helper
+
+        array = np.array(value, dtype or self.dtype)  # 0-d stays 0-d (a scalar)
+        self.initializers.append(numpy_helper.from_array(array, self.prefix + name))
+        return self.prefix + name
+
+    def affine(self, x: str, W: Array, b: Array, name: str) -> str:
+        """x @ W + b on the last axis (MatMul + Add)."""
+        xW = self.op("MatMul", [x, self.const(name + "_W", W)], name + "_xW")
+        return self.op("Add", [xW, self.const(name + "_b", b)], name)
+
+    def layer_norm(self, layer: LayerNorm, x: str, name: str) -> str:
+        """(x - mean) / sqrt(var + eps) gamma + beta over the last axis; the means as products
+        with a column of 1 / dim (any opset: ReduceMean's axes moved in opset 18)."""
+        average = self.const(name + "_average", np.full((layer.dim, 1), 1 / layer.dim))
+        mean = self.op("MatMul", [x, average], name + "_mean")
+        xc = self.op("Sub", [x, mean], name + "_xc")
+        var = self.op("MatMul", [self.op("Mul", [xc, xc], name + "_xc2"), average], name + "_var")
+        std = self.op(
+            "Sqrt",
+            [self.op("Add", [var, self.const(name + "_eps", layer.eps)], name + "_ve")],
+            name + "_std",
+        )
+        xhat = self.op("Div", [xc, std], name + "_xhat")
+        scaled = self.op("Mul", [xhat, self.const(name + "_gamma", layer.gamma)], name + "_gx")
+        return self.op("Add", [scaled, self.const(name + "_beta", layer.beta)], name)
+
+    def gelu(self, x: str, name: str) -> str:
+        """0.5 x (1 + tanh(c (x + k x^3))), GPT-2's tanh approximation."""
+        from .activations import GELU_C, GELU_K
+
+        x3 = self.op("Mul", [self.op("Mul", [x, x], name + "_x2"), x], name + "_x3")
+        inner = self.op(
+            "Add",
+            [x, self.op("Mul", [x3, self.const(name + "_k", GELU_K)], name + "_kx3")],
+            name + "_u0",
+        )
+        t = self.op(
+            "Tanh",
+            [self.op("Mul", [inner, self.const(name + "_c", GELU_C)], name + "_u")],
+            name + "_t",
+        )
+        one_t = self.op("Add", [t, self.const(name + "_one", 1.0)], name + "_1t")
+        half_x = self.op("Mul", [x, self.const(name + "_half", 0.5)], name + "_hx")
+        return self.op("Mul", [half_x, one_t], name)
+
+    def attention(self, layer: MultiHeadAttention, x: str, name: str) -> str:
+        """x (n, T, dim) -> (n, T, dim): the heads as 4-D MatMuls, the causal mask built for
+        the input's T (Range, Greater: step j > step i is the future) and applied by Where."""
+        D, H = layer.dim, layer.n_heads
+        i64 = np.int64
+        qkv = self.affine(x, layer.W_qkv, layer.b_qkv, name + "_qkv")
+        split = self.op(
+            "Reshape",
+            [qkv, self.const(name + "_split", [0, 0, 3, H, D // H], i64)],
+            name + "_heads",
+        )
+        heads = self.op("Transpose", [split], name + "_3nhts", perm=[2, 0, 3, 1, 4])
+        q, k, v = (
+            self.op("Gather", [heads, self.const(f"{name}_i{j}", j, i64)], f"{name}_{part}", axis=0)
+            for j, part in enumerate("qkv")
+        )
+        kT = self.op("Transpose", [k], name + "_kT", perm=[0, 1, 3, 2])
+        scores = self.op("MatMul", [q, kT], name + "_qk")
+        scores = self.op(
+            "Mul", [scores, self.const(name + "_scale", 1 / np.sqrt(D // H))], name + "_scores"
+        )
+        if layer.causal:
+            T = self.op(
+                "Gather",
+                [self.op("Shape", [x], name + "_shape"), self.const(name + "_i1T", 1, i64)],
+                name + "_T",
+            )
+            steps = self.op(
+                "Range",
+                [self.const(name + "_zero", 0, i64), T, self.const(name + "_step", 1, i64)],
+                name + "_steps",
+            )
+            rows = self.op(
+                "Reshape", [steps, self.const(name + "_column", [-1, 1], i64)], name + "_rows"
+            )
+            future = self.op("Greater", [steps, rows], name + "_future")  # (T, T): j > i
+            scores = self.op(
+                "Where",
+                [future, self.const(name + "_minus_inf", -np.inf), scores],
+                name + "_masked",
+            )
+        att = self.op("Softmax", [scores], name + "_att", axis=-1)
+        joined = self.op(
+            "Transpose",
+            [self.op("MatMul", [att, v], name + "_yh")],
+            name + "_ynthd",
+            perm=[0, 2, 1, 3],
+        )
+        y = self.op("Reshape", [joined, self.const(name + "_join", [0, 0, D], i64)], name + "_y")
+        return self.affine(y, layer.W_out, layer.b_out, name)
+
+
+def _attention(
+    layer: MultiHeadAttention, x: str, y: str, prefix: str, dtype: np.dtype[Any]
+) -> tuple:
+    graph = _Graph(prefix, dtype)
+    out = graph.attention(layer, x, "attn")
+    graph.op("Identity", [out], y, exact=True)
+    return graph.nodes, graph.initializers
+
+
+def _transformer_block(
+    layer: TransformerBlock, x: str, y: str, prefix: str, dtype: np.dtype[Any]
+) -> tuple:
+    graph = _Graph(prefix, dtype)
+    attended = graph.attention(layer.attn, graph.layer_norm(layer.ln1, x, "ln1"), "attn")
+    h = graph.op("Add", [x, attended], "h")  # h = x + attn(ln1(x))
+    hidden = graph.gelu(
+        graph.affine(graph.layer_norm(layer.ln2, h, "ln2"), layer.fc.W, layer.fc.b, "fc"), "gelu"
+    )
+    graph.op("Add", [h, graph.affine(hidden, layer.proj.W, layer.proj.b, "proj")], y, exact=True)
+    return graph.nodes, graph.initializers
+
+
+_CONVERTERS |= {MultiHeadAttention: _attention, TransformerBlock: _transformer_block}

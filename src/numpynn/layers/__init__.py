@@ -12,6 +12,7 @@ module             layers
 ``normalization``  ``BatchNorm``, ``LayerNorm``
 ``recurrent``      ``RNN``, ``LSTM``, ``GRU``
 ``embedding``      ``Embedding``, ``PositionalEmbedding``
+``attention``      ``MultiHeadAttention``, ``TransformerBlock``
 =================  ==========================================================
 """
 
@@ -63,3 +64,7 @@ from .embedding import Embedding, PositionalEmbedding  # noqa: E402
 from .normalization import LayerNorm  # noqa: E402
 
 __all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding"]
+
+from .attention import MultiHeadAttention, TransformerBlock  # noqa: E402
+
+__all__ += ["MultiHeadAttention", "TransformerBlock"]
