@@ -50,3 +50,14 @@ def test_planar_flower_cost_falls_and_reaches_90_percent():
     assert costs == sorted(costs, reverse=True)
     accuracy = next(line for line in out.splitlines() if line.startswith("2-4-1 network"))
     assert int(accuracy.split()[2].rstrip("%")) >= 90
+
+
+def test_sequence_models():
+    out = run("sequence_models.py")
+    assert "tokens (2000, 12) -> outputs (12, 8) per sample" in out
+    accuracies = [
+        float(line.split("accuracy ")[1].split("%")[0])
+        for line in out.splitlines()
+        if "test loss" in line
+    ]
+    assert len(accuracies) == 2 and min(accuracies) > 99.0  # both models learned the copy
