@@ -282,25 +282,6 @@ def _batch_norm(layer: BatchNorm, x: str, y: str, prefix: str, dtype: np.dtype[A
     )
 
 
-_CONVERTERS: dict[type[Layer], Converter] = {
-    Dense: _dense,
-    Sigmoid: _elementwise("Sigmoid"),
-    Tanh: _elementwise("Tanh"),
-    ReLU: _elementwise("Relu"),
-    LeakyReLU: _leaky_relu,
-    Identity: _elementwise("Identity"),
-    Step: _step,
-    Softmax: _elementwise("Softmax", axis=-1),
-    Dropout: _elementwise("Identity"),
-    Conv2D: _conv,
-    MaxPool2D: _pool("MaxPool"),
-    AvgPool2D: _pool("AveragePool"),
-    GlobalAvgPool2D: _global_avg_pool,
-    Flatten: _elementwise("Flatten", axis=1),
-    BatchNorm: _batch_norm,
-}
-
-
 def _recurrent(op: str, order: list[int]) -> Converter:
     """The ONNX ``op`` for a numpynn RNN/LSTM/GRU whose gate blocks, in ONNX's order, are
     the layer's blocks ``order`` (e.g. LSTM: i, o, f, c = blocks 0, 3, 1, 2 of i, f, g, o)."""
@@ -351,13 +332,6 @@ def _recurrent(op: str, order: list[int]) -> Converter:
         ]
 
     return convert
-
-
-_CONVERTERS |= {
-    RNN: _recurrent("RNN", [0]),
-    LSTM: _recurrent("LSTM", [0, 3, 1, 2]),  # i, f, g, o -> i, o, f, c
-    GRU: _recurrent("GRU", [1, 0, 2]),  # r, z, n -> z, r, h
-}
 
 
 def _embedding(layer: Embedding, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:
@@ -420,13 +394,6 @@ def _gelu(layer: GELU, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tup
         for key, value in constants.items()
     ]
 
-
-_CONVERTERS |= {
-    Embedding: _embedding,
-    PositionalEmbedding: _positional,
-    LayerNorm: _layer_norm,
-    GELU: _gelu,
-}
 
 # --- attention and the transformer block -------------------------------------------------
 
@@ -571,4 +538,30 @@ def _transformer_block(
     return graph.nodes, graph.initializers
 
 
-_CONVERTERS |= {MultiHeadAttention: _attention, TransformerBlock: _transformer_block}
+# Each layer class's converter: the one table to_onnx reads.
+_CONVERTERS: dict[type[Layer], Converter] = {
+    Dense: _dense,
+    Sigmoid: _elementwise("Sigmoid"),
+    Tanh: _elementwise("Tanh"),
+    ReLU: _elementwise("Relu"),
+    LeakyReLU: _leaky_relu,
+    Identity: _elementwise("Identity"),
+    Step: _step,
+    Softmax: _elementwise("Softmax", axis=-1),
+    Dropout: _elementwise("Identity"),
+    Conv2D: _conv,
+    MaxPool2D: _pool("MaxPool"),
+    AvgPool2D: _pool("AveragePool"),
+    GlobalAvgPool2D: _global_avg_pool,
+    Flatten: _elementwise("Flatten", axis=1),
+    BatchNorm: _batch_norm,
+    RNN: _recurrent("RNN", [0]),
+    LSTM: _recurrent("LSTM", [0, 3, 1, 2]),  # i, f, g, o -> i, o, f, c
+    GRU: _recurrent("GRU", [1, 0, 2]),  # r, z, n -> z, r, h
+    Embedding: _embedding,
+    PositionalEmbedding: _positional,
+    LayerNorm: _layer_norm,
+    GELU: _gelu,
+    MultiHeadAttention: _attention,
+    TransformerBlock: _transformer_block,
+}
