@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
-from .sequences import _status_kb, seconds
+from .sequences import _status_kb, numpynn_step, seconds
 
 Shape = tuple[int, int, int, int]  # batch, steps, dim, heads
 
@@ -101,11 +101,6 @@ def make_pair(shape: Shape) -> tuple[Any, Any, np.ndarray, np.ndarray]:
     x = rng.standard_normal((batch, steps, dim)).astype(np.float32)
     dout = rng.standard_normal((batch, steps, dim)).astype(np.float32)
     return block, module, x, dout
-
-
-def numpynn_step(block: Any, x: np.ndarray, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    out = block.forward(x, training=True)
-    return out, block.backward(dout)
 
 
 def torch_step(module: Any, x: np.ndarray, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
