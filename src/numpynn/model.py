@@ -186,6 +186,25 @@ class Sequential:
         squash = activations.softmax if kind == "multiclass" else activations.sigmoid
         return np.asarray(squash(output))
 
+    def generate(
+        self,
+        prompt_ids: npt.ArrayLike,
+        max_new_tokens: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: Seed = None,
+    ) -> Array:
+        """A language model's continuation: prompt_ids (T0,) or (n, T0) followed by
+        ``max_new_tokens`` drawn ids, (T0 + max_new_tokens,) or (n, T0 + max_new_tokens)
+        int64; temperature > 0 divides the logits, ``top_k`` keeps the k most probable ids,
+        the same ``seed`` gives the same ids. See :func:`numpynn.generation.generate`."""
+        from .generation import generate
+
+        return generate(
+            self, prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k, seed=seed
+        )
+
     def evaluate(
         self, X: npt.ArrayLike, y: npt.ArrayLike, loss: Loss | str | None = None
     ) -> dict[str, float]:
