@@ -1,0 +1,142 @@
+"""Sequential.generate: a language model continues token ids by sampling (generation.py)."""
+
+import numpy as np
+import pytest
+
+import numpynn as nn
+
+V = 6  # vocabulary of the small models
+MAX_LEN = 4
+
+
+def tiny_gpt():
+    return nn.Sequential(
+        nn.Embedding(V, 8, dtype=np.float64, seed=0),
+        nn.PositionalEmbedding(MAX_LEN, 8, dtype=np.float64, seed=1),
+        nn.TransformerBlock(8, n_heads=2, causal=True, dtype=np.float64, seed=2),
+        nn.Dense(8, V, dtype=np.float64, seed=3),
+        nn.Softmax(),
+    )
+
+
+def tiny_lstm():
+    return nn.Sequential(
+        nn.Embedding(V, 8, dtype=np.float64, seed=0),
+        nn.LSTM(8, 12, return_sequences=True, dtype=np.float64, seed=1),
+        nn.Dense(12, V, dtype=np.float64, seed=2),
+        nn.Softmax(),
+    )
+
+
+def greedy_by_hand(model, prompt, steps, block=None):
+    ids = np.atleast_2d(prompt)
+    for _ in range(steps):
+        window = ids if block is None else ids[:, -block:]
+        probs = model.forward(window)[:, -1]
+        ids = np.concatenate([ids, probs.argmax(axis=1)[:, None]], axis=1)
+    return ids
+
+
+@pytest.mark.parametrize("make, block", [(tiny_gpt, MAX_LEN), (tiny_lstm, None)])
+def test_temperature_near_zero_and_top_k_1_are_greedy_decoding(make, block):
+    model = make()
+    prompt = np.array([[1, 2, 3], [0, 5, 4]])
+    expected = greedy_by_hand(model, prompt, 10, block)
+    np.testing.assert_array_equal(model.generate(prompt, 10, temperature=1e-6, seed=0), expected)
+    np.testing.assert_array_equal(model.generate(prompt, 10, top_k=1, seed=1), expected)
+
+
+def test_the_same_seed_gives_the_same_ids_and_another_seed_others():
+    model = tiny_gpt()
+    first = model.generate([1, 2], 40, seed=0)
+    np.testing.assert_array_equal(model.generate([1, 2], 40, seed=0), first)
+    assert not np.array_equal(model.generate([1, 2], 40, seed=1), first)
+
+
+def chi_square(counts, probs):
+    expected = probs * counts.sum()
+    return float(((counts - expected) ** 2 / expected).sum())
+
+
+@pytest.mark.parametrize("temperature, top_k", [(1.0, None), (0.5, 3), (2.0, V)])
+def test_draws_follow_the_models_probabilities(temperature, top_k):
+    model = tiny_gpt()
+    prompt = np.array([3, 1, 4])
+    p = model.forward(prompt[None])[0, -1]  # (V,): the next id's probabilities
+    p = p ** (1 / temperature)  # softmax(logits / T) = p^(1/T) renormalised
+    if top_k is not None:
+        p[np.argsort(p)[:-top_k]] = 0
+    p /= p.sum()
+    n = 20_000
+    ids = model.generate(np.tile(prompt, (n, 1)), 1, temperature=temperature, top_k=top_k, seed=0)
+    counts = np.bincount(ids[:, -1], minlength=V)
+    assert (counts[p == 0] == 0).all()  # outside the top k: never drawn
+    kept = p > 0
+    # chi-square with at most 5 degrees of freedom: 20.5 is its 99.9% quantile (fixed seed)
+    assert chi_square(counts[kept], p[kept]) < 20.5
+
+
+def test_windows_longer_than_max_len_are_cut_to_the_last_max_len_ids():
+    model = tiny_gpt()
+    prompt = np.array([5, 4, 3, 2, 1, 0, 1, 2, 3])  # longer than MAX_LEN
+    ids = model.generate(prompt, 6, top_k=1)
+    np.testing.assert_array_equal(ids, greedy_by_hand(model, prompt, 6, MAX_LEN)[0])
+    other_start = np.r_[[0, 0, 0, 0, 0], prompt[5:]]  # only ids before the window differ
+    np.testing.assert_array_equal(model.generate(other_start, 6, top_k=1)[-6:], ids[-6:])
+
+
+def test_1d_prompts_give_1d_ids_and_2d_prompts_2d_ids():
+    model = tiny_lstm()
+    one = model.generate(np.array([1, 2, 3]), 5, seed=0)
+    assert one.shape == (8,) and one.dtype == np.int64
+    np.testing.assert_array_equal(one[:3], [1, 2, 3])
+    two = model.generate(np.array([[1, 2, 3]]), 5, seed=0)
+    assert two.shape == (1, 8)
+    np.testing.assert_array_equal(two[0], one)
+    assert model.generate([[1, 2], [3, 4], [5, 0]], 4, seed=0).shape == (3, 6)
+    np.testing.assert_array_equal(model.generate([1, 2], 0), [1, 2])
+
+
+def test_clear_errors():
+    model = tiny_gpt()
+    for temperature in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="temperature must be"):
+            model.generate([1], 3, temperature=temperature)
+    for top_k in (0, V + 1):
+        with pytest.raises(ValueError, match=rf"top_k must be in \[1, {V}\]"):
+            model.generate([1], 3, top_k=top_k)
+    with pytest.raises(ValueError, match="token ids in"):
+        model.generate([1, V], 3)  # an id outside the vocabulary: the Embedding's error
+    with pytest.raises(TypeError, match="integer token ids"):
+        model.generate([1.0, 2.0], 3)
+    with pytest.raises(ValueError, match="T0 >= 1"):
+        model.generate(np.zeros(0, int), 3)
+    rows = nn.Sequential(nn.Dense(4, 3), nn.Softmax())
+    with pytest.raises(TypeError, match=r"generate needs a language model.*first layer is Dense"):
+        rows.generate([1, 2], 3)
+    last_step_only = nn.Sequential(nn.Embedding(V, 4), nn.LSTM(4, 5), nn.Dense(5, V), nn.Softmax())
+    with pytest.raises(TypeError, match=r"generate needs a language model.*outputs shape \(6,\)"):
+        last_step_only.generate([1, 2], 3)
+
+
+def test_a_small_character_gpt_trained_on_a_phrase_writes_it():
+    text = "to be, or not to be, that is the question. " * 40
+    vocab = sorted(set(text))
+    ids = np.array([vocab.index(c) for c in text])
+    T = 16
+    starts = np.arange(0, len(ids) - T - 1, 3)
+    X = np.stack([ids[s : s + T] for s in starts])
+    Y = np.stack([ids[s + 1 : s + T + 1] for s in starts])
+    gpt = nn.Sequential(
+        nn.Embedding(len(vocab), 32, seed=0),
+        nn.PositionalEmbedding(T, 32, seed=1),
+        nn.TransformerBlock(32, n_heads=4, causal=True, seed=2),
+        nn.LayerNorm(32),
+        nn.Dense(32, len(vocab), seed=3),
+        nn.Softmax(),
+    )
+    gpt.fit(X, Y, epochs=15, batch_size=32, seed=0, optimizer=nn.AdamW(3e-3, clipnorm=1.0))
+    prompt = [vocab.index(c) for c in "to be, "]
+    out = gpt.generate(prompt, 60, temperature=0.5, seed=0)
+    written = "".join(vocab[i] for i in out)
+    assert written == (text * 2)[: len(written)]
