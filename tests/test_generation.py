@@ -1,9 +1,12 @@
 """Sequential.generate: a language model continues token ids by sampling (generation.py)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
 import numpynn as nn
+from numpynn import generation
 
 V = 6  # vocabulary of the small models
 MAX_LEN = 4
@@ -140,3 +143,54 @@ def test_a_small_character_gpt_trained_on_a_phrase_writes_it():
     out = gpt.generate(prompt, 60, temperature=0.5, seed=0)
     written = "".join(vocab[i] for i in out)
     assert written == (text * 2)[: len(written)]
+
+
+def recurrent_model(layer_type):
+    return nn.Sequential(
+        nn.Embedding(V, 8, dtype=np.float64, seed=0),
+        layer_type(8, 12, return_sequences=True, dtype=np.float64, seed=1),
+        nn.LayerNorm(12, dtype=np.float64),
+        layer_type(12, 12, return_sequences=True, dtype=np.float64, seed=2),
+        nn.Dense(12, V, dtype=np.float64, seed=3),
+        nn.Softmax(),
+    )
+
+
+@pytest.mark.parametrize("layer_type", [nn.RNN, nn.LSTM, nn.GRU])
+def test_a_recurrent_model_carrying_its_state_equals_re_running_the_prefix(layer_type, monkeypatch):
+    model = recurrent_model(layer_type)
+    prompt = np.array([[1, 2, 3], [4, 0, 5]])
+    steps = []  # what the model reads at each step: the prompt, then one id at a time
+    forward = generation.forward
+    monkeypatch.setattr(
+        generation,
+        "forward",
+        lambda layers, x, training: steps.append(x.shape) or forward(layers, x, training),
+    )
+    carried = model.generate(prompt, 30, seed=0)
+    assert steps == [(2, 3)] + [(2, 1)] * 29
+    # the probabilities of every id given the ids before it, as one pass over all of them
+    probs = model.forward(carried)
+    monkeypatch.setattr(generation, "_carrying_state", lambda layers: contextlib.nullcontext(False))
+    np.testing.assert_array_equal(model.generate(prompt, 30, seed=0), carried)  # re-run: same
+    for layer in model.layers:
+        if isinstance(layer, layer_type):
+            layer.stateful = True
+    by_step = [model.forward(carried[:, :3])] + [
+        model.forward(carried[:, t : t + 1]) for t in range(3, 33)
+    ]
+    np.testing.assert_allclose(np.concatenate(by_step, axis=1), probs, rtol=1e-13, atol=1e-15)
+
+
+def test_generate_leaves_a_stateful_layers_state_and_starts_from_zeros():
+    model = recurrent_model(nn.LSTM)
+    prompt = np.array([[1, 2, 3]])
+    expected = model.generate(prompt, 10, seed=0)
+    lstm = model.layers[1]
+    lstm.stateful = True
+    model.forward(np.array([[5, 5, 5]]))  # carries a state
+    state = tuple(s.copy() for s in lstm.state)
+    np.testing.assert_array_equal(model.generate(prompt, 10, seed=0), expected)
+    assert lstm.stateful
+    for kept, now in zip(state, lstm.state, strict=True):
+        np.testing.assert_array_equal(now, kept)

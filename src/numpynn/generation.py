@@ -9,14 +9,28 @@ whose output is a distribution over the vocabulary at every step, (n, T, vocab):
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ._typing import Array, Seed
-from .layers import PositionalEmbedding, Softmax
+from .layers import (
+    ACTIVATION_LAYERS,
+    GELU,
+    Dense,
+    Dropout,
+    Embedding,
+    Identity,
+    Layer,
+    LayerNorm,
+    PositionalEmbedding,
+    Softmax,
+)
+from .layers.recurrent import _Recurrent
 from .training import forward
 
 if TYPE_CHECKING:
@@ -41,9 +55,11 @@ def generate(
     to the ``top_k`` most probable ids if given; temperature -> 0 is greedy (argmax)
     decoding, ``top_k=1`` too. The model reads the last ``block`` ids: its
     ``PositionalEmbedding``'s max_len, or the whole sequence without one. This first version
-    runs that whole window again for every new id (no key/value cache, no recurrent carry):
-    O(block) positions of work per id. Draws come from ``np.random.default_rng(seed)``: the
-    same seed gives the same ids.
+    runs that whole window again for every new id (no key/value cache): O(block) positions
+    of work per id. A recurrent model (RNN/LSTM/GRU with ``return_sequences``, every other
+    layer acting on each step alone) reads the prompt once, then only each new id, its
+    recurrent layers carrying their state (restored afterwards): the same outputs. Draws
+    come from ``np.random.default_rng(seed)``: the same seed gives the same ids.
     """
     vocab = _check_language_model(model)
     temperature = _check_temperature(temperature)
@@ -63,15 +79,56 @@ def generate(
     block = _block_size(model)
     rng = np.random.default_rng(seed)
     layers = model.layers[:-1] if isinstance(model.layers[-1], Softmax) else model.layers
-    out = np.empty((len(ids), ids.shape[1] + max_new_tokens), np.int64)
-    out[:, : ids.shape[1]] = ids
-    for t in range(ids.shape[1], out.shape[1]):
-        window = out[:, max(0, t - block) : t] if block else out[:, :t]
-        last = forward(layers, window, training=False)[:, -1]  # (n, vocab)
-        if layers is model.layers and not model._outputs_are_logits():  # probabilities
-            last = np.log(last)
-        out[:, t] = _draw(last, temperature, top_k, rng)
+    T0 = ids.shape[1]
+    out = np.empty((len(ids), T0 + max_new_tokens), np.int64)
+    out[:, :T0] = ids
+    with _carrying_state(layers) as carries:
+        for t in range(T0, out.shape[1]):
+            if carries:  # the state holds the ids before t - 1
+                window = out[:, :t] if t == T0 else out[:, t - 1 : t]
+            else:
+                window = out[:, max(0, t - block) : t] if block else out[:, :t]
+            last = forward(layers, window, training=False)[:, -1]  # (n, vocab)
+            if layers is model.layers and not model._outputs_are_logits():  # probabilities
+                last = np.log(last)
+            out[:, t] = _draw(last, temperature, top_k, rng)
     return out[0] if prompt.ndim == 1 else out
+
+
+_STEPWISE: tuple[type[Layer], ...] = (
+    Embedding,
+    Dense,
+    Dropout,
+    Identity,
+    LayerNorm,
+    GELU,
+    Softmax,
+    *ACTIVATION_LAYERS.values(),
+)
+
+
+@contextlib.contextmanager
+def _carrying_state(layers: Sequence[Layer]) -> Iterator[bool]:
+    """Whether the model is recurrent: its RNN/LSTM/GRU layers (``return_sequences``) alone
+    carry information along time, every other layer acting on each step alone, so that the
+    next id needs only the last one and their state. If so, within the block they are
+    stateful from a zero state; their ``stateful`` flag and state are restored after."""
+    recurrent = [layer for layer in layers if isinstance(layer, _Recurrent)]
+    others_stepwise = all(
+        isinstance(layer, _STEPWISE) for layer in layers if not isinstance(layer, _Recurrent)
+    )
+    if not recurrent or not others_stepwise or not all(r.return_sequences for r in recurrent):
+        yield False
+        return
+    saved = [(layer.stateful, layer.state) for layer in recurrent]
+    try:
+        for layer in recurrent:
+            layer.stateful = True
+            layer.reset_state()
+        yield True
+    finally:
+        for layer, (stateful, state) in zip(recurrent, saved, strict=True):
+            layer.stateful, layer.state = stateful, state
 
 
 def _draw(logits: Array, temperature: float, top_k: int | None, rng: np.random.Generator) -> Array:
