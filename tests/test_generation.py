@@ -194,3 +194,15 @@ def test_generate_leaves_a_stateful_layers_state_and_starts_from_zeros():
     assert lstm.stateful
     for kept, now in zip(state, lstm.state, strict=True):
         np.testing.assert_array_equal(now, kept)
+
+
+def test_a_model_of_logits_fitted_from_logits_generates_as_with_its_softmax():
+    with_softmax = tiny_gpt()
+    logits = nn.Sequential(*with_softmax.layers[:-1])
+    with pytest.raises(TypeError, match=r"final Softmax.*ends with Dense"):
+        logits.generate([1, 2], 3)  # outputs of unknown meaning (a squared-error model)
+    logits.loss = nn.CrossEntropy(from_logits=True)
+    np.testing.assert_array_equal(
+        logits.generate([1, 2], 20, temperature=0.7, seed=3),
+        with_softmax.generate([1, 2], 20, temperature=0.7, seed=3),
+    )

@@ -51,7 +51,8 @@ def generate(
     prompt_ids (T0,) or (n, T0) integer ids -> (T0 + max_new_tokens,) or
     (n, T0 + max_new_tokens) int64, each row continued independently. Each new id is drawn
     from softmax(logits / temperature) of the last position, logits the model's output
-    before its final Softmax (exact and stable: no log of rounded probabilities), restricted
+    before its final Softmax (exact and stable: no log of rounded probabilities), or its
+    output if fitted with ``CrossEntropy(from_logits=True)`` and no Softmax, restricted
     to the ``top_k`` most probable ids if given; temperature -> 0 is greedy (argmax)
     decoding, ``top_k=1`` too. The model reads the last ``block`` ids: its
     ``PositionalEmbedding``'s max_len, or the whole sequence without one. This first version
@@ -89,8 +90,6 @@ def generate(
             else:
                 window = out[:, max(0, t - block) : t] if block else out[:, :t]
             last = forward(layers, window, training=False)[:, -1]  # (n, vocab)
-            if layers is model.layers and not model._outputs_are_logits():  # probabilities
-                last = np.log(last)
             out[:, t] = _draw(last, temperature, top_k, rng)
     return out[0] if prompt.ndim == 1 else out
 
@@ -157,6 +156,11 @@ def _check_language_model(model: Sequential) -> int:
     shape = model.output_shape
     if shape is None or len(shape) != 2 or shape[-1] is None:
         raise TypeError(f"{need}; this model outputs shape {shape} per sample")
+    if not isinstance(model.layers[-1], Softmax) and not model._outputs_are_logits():
+        raise TypeError(
+            f"{need}: probabilities from a final Softmax, or logits from a model fitted with "
+            f"CrossEntropy(from_logits=True); this model ends with {model.layers[-1]!r}"
+        )
     return int(shape[-1])
 
 
