@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,17 +28,26 @@ from .layers import (
     Layer,
     LayerNorm,
     PositionalEmbedding,
+    Shape,
     Softmax,
 )
 from .layers.recurrent import _Recurrent
 from .training import forward
 
-if TYPE_CHECKING:
-    from .model import Sequential
+
+class LanguageModel(Protocol):
+    """What generate reads of a ``numpynn.Sequential`` (which imports this module)."""
+
+    layers: list[Layer]
+
+    @property
+    def output_shape(self) -> Shape | None: ...
+
+    def _outputs_are_logits(self) -> bool: ...
 
 
 def generate(
-    model: Sequential,
+    model: LanguageModel,
     prompt_ids: npt.ArrayLike,
     max_new_tokens: int,
     *,
@@ -144,7 +153,7 @@ def _draw(logits: Array, temperature: float, top_k: int | None, rng: np.random.G
     return np.minimum((cdf <= u[:, None]).sum(axis=1), z.shape[1] - 1)
 
 
-def _check_language_model(model: Sequential) -> int:
+def _check_language_model(model: LanguageModel) -> int:
     """The vocabulary size of a language model; TypeError saying what generate needs."""
     need = (
         "generate needs a language model: a first layer that takes token ids (Embedding) and "
@@ -182,7 +191,7 @@ def _check_top_k(top_k: int | None, vocab: int) -> int | None:
     return int(top_k)
 
 
-def _block_size(model: Sequential) -> int | None:
+def _block_size(model: LanguageModel) -> int | None:
     """The longest window the model reads: its PositionalEmbedding's max_len, else None."""
     for layer in model.layers:
         if isinstance(layer, PositionalEmbedding):
