@@ -43,7 +43,7 @@ class LanguageModel(Protocol):
     @property
     def output_shape(self) -> Shape | None: ...
 
-    def _outputs_are_logits(self) -> bool: ...
+    def outputs_are_logits(self) -> bool: ...
 
 
 def generate(
@@ -165,7 +165,7 @@ def _check_language_model(model: LanguageModel) -> int:
     shape = model.output_shape
     if shape is None or len(shape) != 2 or shape[-1] is None:
         raise TypeError(f"{need}; this model outputs shape {shape} per sample")
-    if not isinstance(model.layers[-1], Softmax) and not model._outputs_are_logits():
+    if not isinstance(model.layers[-1], Softmax) and not model.outputs_are_logits():
         raise TypeError(
             f"{need}: probabilities from a final Softmax, or logits from a model fitted with "
             f"CrossEntropy(from_logits=True); this model ends with {model.layers[-1]!r}"

@@ -166,7 +166,7 @@ class Sequential:
             return forward_in_chunks(layers, self._check_X(X)).argmax(axis=-1)
         output = self.forward(X)
         if kind == "binary":
-            threshold = 0.0 if self._outputs_are_logits() else 0.5
+            threshold = 0.0 if self.outputs_are_logits() else 0.5
             labels = (output > threshold).astype(np.int64)
             return labels[:, 0] if labels.shape[1] == 1 else labels
         return output
@@ -181,7 +181,7 @@ class Sequential:
                 "fit it with a cross-entropy loss"
             )
         output = self.forward(X)
-        if not self._outputs_are_logits():
+        if not self.outputs_are_logits():
             return output
         squash = activations.softmax if kind == "multiclass" else activations.sigmoid
         return np.asarray(squash(output))
@@ -412,7 +412,7 @@ class Sequential:
             return BinaryCrossEntropy()
         return MeanSquaredError()
 
-    def _outputs_are_logits(self) -> bool:
+    def outputs_are_logits(self) -> bool:
         """Whether the outputs are logits (the loss applies softmax/sigmoid itself) rather than
         probabilities, as the loss the model was fitted with treats them."""
         loss = self.loss or self._default_loss()
