@@ -25,8 +25,15 @@ def tiny_points(data_dir: str | None) -> registry.Split:
     return (X, y), (X, y)
 
 
-def test_the_four_datasets_in_registration_order() -> None:
-    assert datasets.names() == ("mnist", "fashion-mnist", "digits", "planar")
+def test_the_datasets_in_registration_order() -> None:
+    assert datasets.names() == (
+        "mnist",
+        "fashion-mnist",
+        "digits",
+        "planar",
+        "shakespeare",
+        "names",
+    )
     assert datasets.get is registry.get and datasets.Dataset is Dataset
 
 
@@ -82,7 +89,8 @@ def test_unknown_name_names_the_known_ones() -> None:
     with pytest.raises(ValueError) as exc:
         datasets.get("cifar")
     assert str(exc.value) == (
-        "dataset must be one of mnist, fashion-mnist, digits, planar, got 'cifar'"
+        "dataset must be one of mnist, fashion-mnist, digits, planar, shakespeare, names, "
+        "got 'cifar'"
     )
     with pytest.raises(ValueError, match="got None"):
         datasets.get(None)  # type: ignore[arg-type]

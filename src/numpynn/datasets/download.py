@@ -1,12 +1,15 @@
-"""Download a file from a list of mirrors and verify its SHA-256 before anyone reads it."""
+"""Download a file from a list of mirrors and verify its SHA-256 before anyone reads it; the
+cache directory the datasets share."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import FileFormatError
 
@@ -53,6 +56,28 @@ def fetch(
             "refusing to use it: " + "; ".join(mismatches)
         )
     raise DownloadError(f"{file_name}: no mirror reachable: " + "; ".join(failures))
+
+
+def verify_sha256(data: bytes, sha256: str, name: str) -> bytes:
+    """``data`` if its SHA-256 is ``sha256``; else FileFormatError naming ``name`` (the file),
+    the expected and the actual digest."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise FileFormatError(
+            f"{name}: SHA-256 {digest}, expected {sha256} (a changed or corrupt copy), "
+            "refusing to use it"
+        )
+    return data
+
+
+def cache_dir(given: str | os.PathLike[str] | None = None) -> Path:
+    """The datasets' cache directory: ``given``, else ``NUMPYNN_CACHE_DIR``, else
+    ``~/.cache/numpynn``."""
+    if given is not None:
+        return Path(given)
+    if os.environ.get("NUMPYNN_CACHE_DIR"):
+        return Path(os.environ["NUMPYNN_CACHE_DIR"])
+    return Path.home() / ".cache" / "numpynn"
 
 
 def _get(url: str, timeout: float) -> bytes:

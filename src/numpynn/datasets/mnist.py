@@ -157,7 +157,7 @@ def _load(
             log.info("%s: not in NUMPYNN_DATA_DIR=%s", ds.title, env_dir)
             tried.append(f"NUMPYNN_DATA_DIR={env_dir}")
 
-    cache = _cache_dir(cache_dir) / f"{ds.name}.npz"
+    cache = _download.cache_dir(cache_dir) / f"{ds.name}.npz"
     if arrays is None:
         cached = _from_cache(ds, cache)
         if cached is not None:
@@ -283,14 +283,6 @@ def _finish(arrays: Arrays, shape: str) -> Split:
         (images(arrays["x_train"]), arrays["y_train"]),
         (images(arrays["x_test"]), arrays["y_test"]),
     )
-
-
-def _cache_dir(cache_dir: str | os.PathLike[str] | None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if os.environ.get("NUMPYNN_CACHE_DIR"):
-        return Path(os.environ["NUMPYNN_CACHE_DIR"])
-    return Path.home() / ".cache" / "numpynn"
 
 
 def _from_cache(ds: _Dataset, path: Path) -> Arrays | None:

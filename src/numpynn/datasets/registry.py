@@ -1,6 +1,7 @@
 """The datasets numpynn knows by name, each declared once: how to load it, its class names,
 its image shape, whether it reads a data directory, how a picture is prepared for a model of
-it, and the command line's training settings for it.
+it, and the command line's training settings for it. Text datasets (``load_text``) have no
+class names, images or X/y arrays.
 
 Code outside ``numpynn.datasets`` asks an entry (``get(name)``) instead of comparing names.
 A new dataset is one ``register(Dataset(...))`` call.
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .mnist import FASHION_MNIST_CLASSES, Split
+from .text import TextData, WordsData
 
 PICTURES = ("digit", "item")  # the ways numpynn.imaging prepares a photo or drawing
 
@@ -23,7 +25,10 @@ PICTURES = ("digit", "item")  # the ways numpynn.imaging prepares a photo or dra
 @dataclass(frozen=True)
 class Dataset:
     """One dataset. ``load(data_dir)`` -> ((X_train, y_train), (X_test, y_test)): X rows
-    (n, n_features) float32, y (n,) int64 class labels (when ``classes`` names them)."""
+    (n, n_features) float32, y (n,) int64 class labels (when ``classes`` names them).
+
+    A text dataset has ``load_text(data_dir)`` instead (a TextData or WordsData); its ``load``
+    refuses (there are no X/y arrays) and it has no classes, images or features."""
 
     name: str  # "mnist", "fashion-mnist", "digits", "planar"
     load: Callable[[str | None], Split]
@@ -40,6 +45,8 @@ class Dataset:
     preset_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     features: int | None = None  # columns of X for a dataset without images
     source: str = ""  # where it comes from, in a few words ("scikit-learn's 8x8 digits")
+    # A text dataset's loader (data_dir -> TextData or WordsData); None for X/y datasets.
+    load_text: Callable[[str | None], TextData | WordsData] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -50,7 +57,11 @@ class Dataset:
             )
         if self.picture is not None and self.image_shape is None:
             raise ValueError(f"the {self.name} dataset has a picture but no image_shape")
-        if self.image_shape is None and self.features is None:
+        if self.is_text and (self.classes or self.image_shape or self.features):
+            raise ValueError(
+                f"the {self.name} dataset is text: it has no classes, image_shape or features"
+            )
+        if self.image_shape is None and self.features is None and not self.is_text:
             raise ValueError(f"the {self.name} dataset needs an image_shape or its features")
         presets = {k: MappingProxyType(dict(v)) for k, v in self.preset_settings.items()}
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -68,8 +79,15 @@ class Dataset:
         return self.image_shape is not None
 
     @property
+    def is_text(self) -> bool:
+        """Whether it is a text dataset (``load_text``), not X/y arrays."""
+        return self.load_text is not None
+
+    @property
     def n_features(self) -> int:
-        """Columns of X: height * width for images, else ``features``."""
+        """Columns of X: height * width for images, else ``features``; ValueError for text."""
+        if self.is_text:
+            raise ValueError(f"the {self.name} dataset is text: it has no features")
         if self.image_shape is not None:
             return self.image_shape[0] * self.image_shape[1]
         assert self.features is not None  # __post_init__ checked
@@ -135,6 +153,27 @@ def _planar(data_dir: str | None) -> Split:
     order = np.random.default_rng(0).permutation(len(X))
     X, y = X[order].astype(np.float32), y[order]
     return (X[:300], y[:300]), (X[300:], y[300:])
+
+
+def _shakespeare(data_dir: str | None) -> TextData:
+    from . import load_shakespeare
+
+    return load_shakespeare(data_dir)
+
+
+def _names(data_dir: str | None) -> WordsData:
+    from . import load_names
+
+    return load_names(data_dir)
+
+
+def _text_has_no_arrays(name: str) -> Callable[[str | None], Split]:
+    """The ``load`` of the text dataset ``name``: a ValueError pointing to ``load_text``."""
+
+    def load(data_dir: str | None) -> Split:
+        raise ValueError(f"the {name} dataset is text, not X/y arrays: use its load_text(data_dir)")
+
+    return load
 
 
 DIGIT_CLASSES = tuple(str(k) for k in range(10))
@@ -208,3 +247,19 @@ register(
         source="points numpynn generates",
     )
 )
+for _name, _loader, _source in (
+    ("shakespeare", _shakespeare, "tiny Shakespeare, nanoGPT's character-level benchmark"),
+    ("names", _names, "makemore's 32,033 first names"),
+):
+    register(
+        Dataset(
+            _name,
+            _text_has_no_arrays(_name),
+            (),
+            None,
+            reads_data_dir=True,
+            picture=None,
+            source=_source,
+            load_text=_loader,
+        )
+    )
