@@ -196,11 +196,13 @@ def test_registry_entries_of_the_text_sets() -> None:
 
 
 def test_the_command_line_refuses_to_train_on_text(capsys: pytest.CaptureFixture[str]) -> None:
-    from numpynn.cli import main
+    from numpynn.cli import config, main
 
-    assert main(["train", "--dataset", "shakespeare"]) == 2
+    assert main(["train", "--dataset", "shakespeare"]) == 2  # not among train's choices
     err = capsys.readouterr().err.strip()
-    assert err == (
-        "numpynn train: error: the shakespeare dataset has no class labels: "
-        "numpynn train trains classifiers"
+    assert err.startswith(
+        "numpynn train: error: argument --dataset: invalid choice: 'shakespeare' (choose from "
+        "'mnist', 'fashion-mnist', 'digits', 'planar')"
     )
+    with pytest.raises(ValueError, match="the shakespeare dataset has no class labels"):
+        config.resolve("default", {"dataset": "shakespeare"})

@@ -52,7 +52,7 @@ def checked_by_library(build: Callable[[Any], Any], argument: str) -> Callable[[
 # of them; the OPTIONAL ones may also be None), checked by the library's constructor of what
 # they become where it has one, else by numpynn.validation's shared checks.
 CHOICES: dict[str, list[str]] = {
-    "dataset": list(datasets.names()),
+    "dataset": [name for name in datasets.names() if datasets.get(name).classes],  # classifiers
     "activation": sorted(set(ACTIVATION_LAYERS) - {"softmax", "step"}),
     "output": ["sigmoid", "softmax"],  # read as class probabilities
     "loss": sorted(LOSSES),
