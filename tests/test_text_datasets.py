@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,26 @@ from numpynn.datasets import CharVocabulary, download, load_names, load_shakespe
 from numpynn.datasets import text as text_module
 from numpynn.errors import DatasetNotFoundError, FileFormatError
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+def shared_data() -> Path:
+    """../shared/data beside the checkout (as CI has it), or beside the local repository this
+    checkout was cloned from (a fresh clone elsewhere, e.g. in a temporary directory)."""
+    root = Path(__file__).resolve().parents[1]
+    candidates = [root.parent / "shared" / "data"]
+    origin = subprocess.run(
+        ["git", "-C", str(root), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / "shared" / "data")
+    found = [c for c in candidates if (c / "tinyshakespeare.txt").is_file()]
+    assert found, f"the text data is read from ../shared/data; looked in {candidates}"
+    return found[0]
+
+
+SHARED_DATA = shared_data()
 
 
 @pytest.fixture(autouse=True)
