@@ -44,16 +44,22 @@ process, and NumPy's peak allocation (tracemalloc). Prints a Markdown report.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
-import tracemalloc
 from typing import Any
 
 import numpy as np
 
-from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
-from .sequences import _status_kb, seconds
+from .measure import (
+    LoadWatch,
+    _cpu_model,
+    blas_info,
+    in_fresh_process,
+    rss_growth,
+    torch_blas,
+    traced_peak,
+)
+from .sequences import seconds
 from .transformer import TORCH_NAMES, torch_block
 
 Config = tuple[int, int, int, int, int, int]  # batch, steps, dim, heads, layers, vocab
@@ -197,7 +203,7 @@ def compare(config: Config, repeats: int) -> dict[str, Any]:
     return {"medians": medians, "losses": losses, "gap": gap, "background": watch.background}
 
 
-def _peak_memory(library: str, config: Config, threads: int, queue: Any) -> None:
+def _peak_memory(library: str, config: Config, threads: int) -> int:
     """In a fresh process: the peak RSS growth over two steps (bytes), as in
     :func:`benchmarks.sequences._peak_memory`."""
     import torch
@@ -205,35 +211,17 @@ def _peak_memory(library: str, config: Config, threads: int, queue: Any) -> None
 
     torch.set_num_threads(threads)
     pair = Pair(config)
-    step = pair.numpynn_step if library == "numpynn" else pair.torch_step
     with threadpool_limits(limits=threads, user_api="blas"):
-        with open("/proc/self/clear_refs", "w") as file:
-            file.write("5")  # the peak RSS (VmHWM) starts again from the RSS now
-        before = _status_kb("VmRSS")
-        for _ in range(2):
-            step()
-        queue.put(max(0, _status_kb("VmHWM") - before) * 1024)
+        return rss_growth(pair.numpynn_step if library == "numpynn" else pair.torch_step)
 
 
 def peak_memory(library: str, config: Config, threads: int) -> int:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_peak_memory, args=(library, config, threads, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return int(result)
+    return in_fresh_process(_peak_memory, library, config, threads)
 
 
 def numpy_peak(config: Config) -> int:
     """NumPy's peak allocation (tracemalloc) over two numpynn steps."""
-    pair = Pair(config)
-    tracemalloc.start()
-    for _ in range(2):
-        pair.numpynn_step()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
+    return traced_peak(Pair(config).numpynn_step)
 
 
 def main() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import platform
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,3 +228,53 @@ def matmul_ceiling(sizes: list[int], batch: int, seconds: float = 0.5) -> float:
 
     number = max(1, int(seconds / max(best_seconds(step, 1, 3), 1e-6)))
     return batch / best_seconds(step, 5, number)
+
+
+# --- peak memory of a step -----------------------------------------------------------------
+
+
+def rss_growth(step: Callable[[], Any], calls: int = 2) -> int:
+    """How far the resident memory peaks above the current RSS over ``calls`` calls of
+    ``step`` (bytes): Linux's VmHWM, reset first through /proc/self/clear_refs. Run it in a
+    fresh process (:func:`in_fresh_process`) so nothing else has raised the peak."""
+    with open("/proc/self/clear_refs", "w") as file:
+        file.write("5")  # the peak RSS (VmHWM) starts again from the RSS now
+    before = _status_kb("VmRSS")
+    for _ in range(calls):
+        step()
+    return max(0, _status_kb("VmHWM") - before) * 1024
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as file:
+        for line in file:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
+
+
+def traced_peak(step: Callable[[], Any], calls: int = 2) -> int:
+    """NumPy's peak allocation (tracemalloc) over ``calls`` calls of ``step`` (bytes): the
+    arrays kept and reused from call to call, and what each call allocates."""
+    tracemalloc.start()
+    for _ in range(calls):
+        step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def in_fresh_process(function: Callable[..., int], *args: Any) -> int:
+    """``function(*args)`` run in a new (spawned) process; ``function`` must be a module-level
+    function, so that the new process can import it."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_put_result, args=(queue, function, args))
+    process.start()
+    result = queue.get()
+    process.join()
+    return int(result)
+
+
+def _put_result(queue: Any, function: Callable[..., int], args: tuple[Any, ...]) -> None:
+    queue.put(function(*args))

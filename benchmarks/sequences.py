@@ -19,16 +19,22 @@ allocation (tracemalloc). Prints a Markdown report.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import time
-import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
+from .measure import (
+    LoadWatch,
+    _cpu_model,
+    blas_info,
+    in_fresh_process,
+    rss_growth,
+    torch_blas,
+    traced_peak,
+)
 
 LAYERS = ("LSTM", "GRU", "RNN")
 
@@ -92,51 +98,24 @@ def compare(name: str, shape: tuple[int, int, int, int], repeats: int) -> dict[s
     return {"medians": medians, "gap": gap, "background": watch.background}
 
 
-def _peak_memory(library: str, name: str, shape: tuple[int, int, int, int], queue: Any) -> None:
-    """In a fresh process: the peak RSS above the RSS after setup, over two steps (bytes):
-    Linux's VmHWM, reset after setup through /proc/self/clear_refs."""
+def _peak_memory(library: str, name: str, shape: tuple[int, int, int, int]) -> int:
+    """In a fresh process: the peak RSS growth over two steps (bytes), lazy initialisation
+    included."""
     layer, module, x, dout = make_pair(name, shape)
-    step = (
-        (lambda: numpynn_step(layer, x, dout))
-        if library == "numpynn"
-        else (lambda: torch_step(module, x, dout))
-    )
-    with open("/proc/self/clear_refs", "w") as file:
-        file.write("5")  # the peak RSS (VmHWM) starts again from the RSS now
-    before = _status_kb("VmRSS")
-    for _ in range(2):
-        step()
-    queue.put(max(0, _status_kb("VmHWM") - before) * 1024)
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as file:
-        for line in file:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise LookupError(field)
+    if library == "numpynn":
+        return rss_growth(lambda: numpynn_step(layer, x, dout))
+    return rss_growth(lambda: torch_step(module, x, dout))
 
 
 def peak_memory(library: str, name: str, shape: tuple[int, int, int, int]) -> int:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_peak_memory, args=(library, name, shape, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return int(result)
+    return in_fresh_process(_peak_memory, library, name, shape)
 
 
 def numpy_peak(name: str, shape: tuple[int, int, int, int]) -> int:
     """NumPy's peak allocation (tracemalloc) over two numpynn steps: the arrays the layer
     keeps for backward and reuses (made by the first) and what each step allocates."""
     layer, _, x, dout = make_pair(name, shape)
-    tracemalloc.start()
-    for _ in range(2):
-        numpynn_step(layer, x, dout)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
+    return traced_peak(lambda: numpynn_step(layer, x, dout))
 
 
 def main() -> None:

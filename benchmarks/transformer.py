@@ -20,16 +20,22 @@ allocation (tracemalloc). Prints a Markdown report.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
-import tracemalloc
 from typing import Any
 
 import numpy as np
 
-from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
-from .sequences import _status_kb, numpynn_step, seconds
+from .measure import (
+    LoadWatch,
+    _cpu_model,
+    blas_info,
+    in_fresh_process,
+    rss_growth,
+    torch_blas,
+    traced_peak,
+)
+from .sequences import numpynn_step, seconds
 
 Shape = tuple[int, int, int, int]  # batch, steps, dim, heads
 
@@ -127,7 +133,7 @@ def compare(shape: Shape, repeats: int) -> dict[str, Any]:
     return {"medians": medians, "gap": gap, "background": watch.background}
 
 
-def _peak_memory(library: str, shape: Shape, threads: int, queue: Any) -> None:
+def _peak_memory(library: str, shape: Shape, threads: int) -> int:
     """In a fresh process: the peak RSS growth over two steps (bytes), as in
     :func:`benchmarks.sequences._peak_memory`."""
     import torch
@@ -136,36 +142,19 @@ def _peak_memory(library: str, shape: Shape, threads: int, queue: Any) -> None:
     torch.set_num_threads(threads)
     block, module, x, dout = make_pair(shape)
     with threadpool_limits(limits=threads, user_api="blas"):
-        with open("/proc/self/clear_refs", "w") as file:
-            file.write("5")  # the peak RSS (VmHWM) starts again from the RSS now
-        before = _status_kb("VmRSS")
-        for _ in range(2):
-            if library == "numpynn":
-                numpynn_step(block, x, dout)
-            else:
-                torch_step(module, x, dout)
-        queue.put(max(0, _status_kb("VmHWM") - before) * 1024)
+        if library == "numpynn":
+            return rss_growth(lambda: numpynn_step(block, x, dout))
+        return rss_growth(lambda: torch_step(module, x, dout))
 
 
 def peak_memory(library: str, shape: Shape, threads: int) -> int:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_peak_memory, args=(library, shape, threads, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return int(result)
+    return in_fresh_process(_peak_memory, library, shape, threads)
 
 
 def numpy_peak(shape: Shape) -> int:
     """NumPy's peak allocation (tracemalloc) over two numpynn steps."""
     block, _, x, dout = make_pair(shape)
-    tracemalloc.start()
-    for _ in range(2):
-        numpynn_step(block, x, dout)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
+    return traced_peak(lambda: numpynn_step(block, x, dout))
 
 
 def main() -> None:
