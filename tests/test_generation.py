@@ -206,3 +206,13 @@ def test_a_model_of_logits_fitted_from_logits_generates_as_with_its_softmax():
         logits.generate([1, 2], 20, temperature=0.7, seed=3),
         with_softmax.generate([1, 2], 20, temperature=0.7, seed=3),
     )
+
+
+@pytest.mark.parametrize("make", [tiny_gpt, tiny_lstm])
+def test_stream_yields_the_ids_generate_appends_one_step_at_a_time(make):
+    model = make()
+    prompt = np.array([1, 2, 3])
+    whole = model.generate(prompt, 7, temperature=0.9, seed=5)
+    steps = list(generation.stream(model, prompt, 7, temperature=0.9, seed=5))
+    assert len(steps) == 7 and all(s.shape == (1,) for s in steps)
+    np.testing.assert_array_equal(np.concatenate(steps), whole[3:])

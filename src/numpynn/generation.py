@@ -71,6 +71,28 @@ def generate(
     recurrent layers carrying their state (restored afterwards): the same outputs. Draws
     come from ``np.random.default_rng(seed)``: the same seed gives the same ids.
     """
+    steps = stream(
+        model, prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k, seed=seed
+    )
+    prompt = np.asarray(prompt_ids)
+    columns = [np.atleast_2d(prompt).astype(np.int64), *(c[:, None] for c in steps)]
+    ids = np.concatenate(columns, axis=1)
+    return ids[0] if prompt.ndim == 1 else ids
+
+
+def stream(
+    model: LanguageModel,
+    prompt_ids: npt.ArrayLike,
+    max_new_tokens: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: Seed = None,
+) -> Iterator[Array]:
+    """The ids :func:`generate` appends, one step at a time: ``max_new_tokens`` arrays (n,)
+    int64 (n = 1 for a prompt (T0,)), each yielded as soon as it is drawn, so that a caller
+    can show the text as it is written. The arguments are checked before the first draw. A
+    recurrent model's state is restored when the iterator ends or is closed."""
     vocab = _check_language_model(model)
     temperature = _check_temperature(temperature)
     top_k = _check_top_k(top_k, vocab)
@@ -85,9 +107,26 @@ def generate(
         raise ValueError(
             f"prompt_ids must have shape (T0,) or (n, T0) with T0 >= 1, got {prompt.shape}"
         )
-    ids = np.atleast_2d(prompt).astype(np.int64)  # (n, T0)
+    return _draws(
+        model,
+        np.atleast_2d(prompt).astype(np.int64),
+        max_new_tokens,
+        temperature,
+        top_k,
+        np.random.default_rng(seed),
+    )
+
+
+def _draws(
+    model: LanguageModel,
+    ids: Array,
+    max_new_tokens: int,
+    temperature: float,
+    top_k: int | None,
+    rng: np.random.Generator,
+) -> Iterator[Array]:
+    """The generator behind :func:`stream`, its arguments checked: ids (n, T0) int64."""
     block = _block_size(model)
-    rng = np.random.default_rng(seed)
     layers = model.layers[:-1] if isinstance(model.layers[-1], Softmax) else model.layers
     T0 = ids.shape[1]
     out = np.empty((len(ids), T0 + max_new_tokens), np.int64)
@@ -100,7 +139,7 @@ def generate(
                 window = out[:, max(0, t - block) : t] if block else out[:, :t]
             last = forward(layers, window, training=False)[:, -1]  # (n, vocab)
             out[:, t] = _draw(last, temperature, top_k, rng)
-    return out[0] if prompt.ndim == 1 else out
+            yield out[:, t].copy()
 
 
 _STEPWISE: tuple[type[Layer], ...] = (
