@@ -53,7 +53,7 @@ from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .perceptron import Perceptron
-from .windows import RandomWindows, spread_windows
+from .sampling import RandomRows, RandomWindows, spread_windows
 
 
 def __getattr__(name: str) -> Any:
@@ -106,6 +106,7 @@ __all__ = [
     "PositionalEmbedding",
     "PrintProgress",
     "RMSProp",
+    "RandomRows",
     "RandomWindows",
     "ReLU",
     "Sequential",

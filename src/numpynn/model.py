@@ -41,6 +41,7 @@ from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
 from .parallel import Replicas
+from .sampling import RandomBatches, RandomRows, RandomWindows
 from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
 from .validation import (
     check_ids,
@@ -49,7 +50,6 @@ from .validation import (
     check_sample_weight,
     check_X,
 )
-from .windows import RandomWindows
 
 
 class Sequential:
@@ -227,7 +227,7 @@ class Sequential:
 
     def fit(
         self,
-        X: npt.ArrayLike | RandomWindows,
+        X: npt.ArrayLike | RandomBatches,
         y: npt.ArrayLike | None = None,
         *,
         loss: Loss | str | None = None,
@@ -311,40 +311,56 @@ class Sequential:
             batch_size = check_positive_int("batch_size", batch_size)
         if max_steps is not None:
             max_steps = check_positive_int("max_steps", max_steps)
+        if isinstance(X, RandomBatches) and batch_size is None:
+            raise ValueError(
+                f"batch_size=None is a full batch of rows: {type(X).__name__} needs a number "
+                "of samples per batch"
+            )
+        if isinstance(X, RandomBatches) and sample_weight is not None:
+            raise ValueError(f"sample_weight weights rows of X; {type(X).__name__} draws rows")
+        weights = None
+        drawn = X if isinstance(X, RandomRows) else None
+        if drawn is not None:
+            if y is not None:
+                raise TypeError("fit(RandomRows(X, y, ...)) holds its targets: give no y")
+            X, y = drawn.X, drawn.y
+        data: Array | RandomBatches
         if isinstance(X, RandomWindows):
-            if batch_size is None:
-                raise ValueError(
-                    "batch_size=None is a full batch of rows: RandomWindows "
-                    "needs a number of windows per batch"
-                )
             n_outputs, layers, train_loss, T = self._check_stream(X, y, loss)
+            data, dtype = X, np.dtype(np.int64)
+        elif isinstance(X, RandomBatches):
+            raise TypeError(f"fit draws RandomWindows or RandomRows, got {type(X).__name__}")
         else:
             if y is None:
-                raise TypeError("fit needs targets y (only RandomWindows draws its own)")
+                raise TypeError("fit needs targets y (RandomWindows and RandomRows hold theirs)")
             X = self._check_X(X)
             check_same_length(X, y)
             n_outputs = self._n_outputs_of(X)
             losses_module.check_loss(self.layers, loss, n_outputs)  # before any training
             layers, train_loss = losses_module.fuse(fuse_relu_pool(self.layers), loss)
             T = self._prepare_targets(train_loss, y, n_outputs, X.dtype)
-        weights = None
-        if sample_weight is not None:
-            if isinstance(X, RandomWindows):
-                raise ValueError("sample_weight weights rows of X; RandomWindows has none")
-            weights = check_sample_weight(sample_weight, X)
+            data, dtype = X, X.dtype
+            if sample_weight is not None:
+                weights = check_sample_weight(sample_weight, X)
+            if drawn is not None:  # the checked arrays, drawn from at random
+                data, T = RandomRows(X, T, steps_per_epoch=drawn.steps_per_epoch), None
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
             X_val = self._check_X(validation_data[0], name="validation_data[0]")
             check_same_length(X_val, validation_data[1], "validation_data[0]", "validation_data[1]")
-            dtype = np.int64 if isinstance(X, RandomWindows) else X.dtype
             T_val = self._prepare_targets(train_loss, validation_data[1], n_outputs, dtype)
             validation = (X_val, T_val)
         if threads is not None:
             threads = check_positive_int("threads", threads)
         workers = check_positive_int("workers", workers)
-        if workers > 1 and (T is None or T.dtype.kind == "i"):
+        if workers > 1 and isinstance(data, RandomBatches):
+            raise ValueError(
+                f"workers={workers} splits the rows of arrays X; train a "
+                f"{type(data).__name__} with workers=1"
+            )
+        if workers > 1 and T is not None and T.dtype.kind == "i":
             raise ValueError(
                 f"workers={workers} splits a batch's rows, whose losses are means over samples; "
                 "a sequence model's loss is a mean over its scored tokens: use workers=1"
@@ -373,7 +389,7 @@ class Sequential:
             return train(
                 run,
                 layers,
-                X,
+                data,
                 T,
                 weights=weights,
                 loss=train_loss,

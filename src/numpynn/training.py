@@ -23,7 +23,7 @@ from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .layers.base import walk
 from .losses import CrossEntropy, Loss
-from .windows import RandomWindows
+from .sampling import RandomBatches
 
 
 class BatchSplit(Protocol):
@@ -44,7 +44,7 @@ Augment = Callable[[Array, np.random.Generator], Array]
 def train(
     run: TrainingRun,
     layers: Sequence[Layer],
-    X: Array | RandomWindows,
+    X: Array | RandomBatches,
     T: Array | None,
     *,
     weights: Array | None = None,
@@ -66,8 +66,8 @@ def train(
     of images...), drawing from the run's generator, so a resumed run draws the same.
     ``replicas`` (:mod:`numpynn.parallel`) split each batch's rows over threads.
 
-    A language model trains on ``X``, a :class:`~numpynn.windows.RandomWindows` of a token
-    stream (``T`` None): each epoch is its ``steps_per_epoch`` batches of random windows.
+    ``X`` may also be :class:`~numpynn.sampling.RandomBatches` (``T`` None): random windows
+    of a token stream, or random rows; each epoch is then its ``steps_per_epoch`` batches.
     ``max_steps`` ends the run after that many batches in all (counted from the run's
     start), inside an epoch if need be, which then ends there. Return the run's history."""
     model, optimizer = run.model, run.optimizer
@@ -83,7 +83,7 @@ def train(
     backward_order = _backward_order(layers)
     batch_callbacks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
 
-    if isinstance(X, RandomWindows):
+    if isinstance(X, RandomBatches):
         run.steps_per_epoch = X.steps_per_epoch
     else:
         assert T is not None  # fit gives targets with X's rows
@@ -116,7 +116,7 @@ def train(
             callback.on_epoch_begin(epoch)
         started = time.perf_counter()
         batches: Iterator[tuple[Array, Array]]
-        if isinstance(X, RandomWindows):
+        if isinstance(X, RandomBatches):
             batches = (X.batch(batch_size, run.rng) for _ in range(X.steps_per_epoch))
         else:
             assert T is not None

@@ -173,6 +173,21 @@ TEXT_PRESETS: dict[str, dict[str, Any]] = {
         "min_lr": 2e-4,
         "weight_decay": 0.0,
     },
+    # A small GPT on makemore's names, each name one padded row ("." + name -> name + ".").
+    "names": {
+        "dataset": "names",
+        "block": 16,
+        "dim": 64,
+        "layers": 4,
+        "heads": 4,
+        "batch_size": 32,
+        "steps": 6000,
+        "eval_every": 500,
+        "eval_windows": 1,  # unused: the validation names are all scored
+        "lr": 2e-3,
+        "min_lr": 2e-4,
+        "weight_decay": 0.01,
+    },
 }
 
 # The settings the command line may give for a language model (the others are the preset's).

@@ -1,6 +1,6 @@
 """``numpynn train`` for a language model: a run counted in steps (``TextConfig``).
 
-Each step trains on a batch of windows of the text (random windows, nanoGPT's way) or of
+Each step trains on a batch of random windows of the text (nanoGPT's way) or of random
 names (one padded name per row, makemore's way); every ``eval_every`` steps the validation
 loss is measured on a fixed set of validation windows (nats per character) and the run is
 checkpointed; the learning rate warms up and decays along a cosine per step. At the end the
@@ -34,9 +34,9 @@ from ..datasets.vocabulary import CharVocabulary
 from ..language_models import char_rnn, gpt
 from ..model import Sequential
 from ..optimizers import AdamW
+from ..sampling import RandomRows, RandomWindows, spread_windows
 from ..schedules import CosineDecay, Schedule, WarmUp
 from ..trained import LANGUAGE_MODEL, TrainedLanguageModel, describe, n_parameters
-from ..windows import RandomWindows, spread_windows
 from .progress import Progress
 from .report import thread_pools
 from .text_config import TextConfig
@@ -53,7 +53,7 @@ class TextSplits:
     (X, T) (n, block) ids with targets (-1: not scored), the vocabulary and, for words, the
     token that starts and ends each one."""
 
-    train: RandomWindows | tuple[Array, Array]
+    train: RandomWindows | RandomRows
     valid: tuple[Array, Array]
     vocabulary: CharVocabulary
     boundary: str | None
@@ -61,14 +61,16 @@ class TextSplits:
 
 
 def load_text_splits(cfg: TextConfig, data_dir: str | None) -> TextSplits:
-    """The data of ``cfg``: windows of a text (shakespeare), or padded words (names)."""
+    """The data of ``cfg``: random windows of a text (shakespeare), or random rows of padded
+    words (names), ``eval_every`` steps an epoch."""
     data = datasets.get(cfg.dataset).load_text(data_dir)  # type: ignore[misc]
     if isinstance(data, datasets.TextData):
         train = RandomWindows(data.train, cfg.block, steps_per_epoch=cfg.eval_every)
         valid = spread_windows(data.valid, cfg.block, cfg.eval_windows)
         return TextSplits(train, valid, data.vocabulary, None)
+    X, T = padded_words(data.train, data.vocabulary, cfg.block)
     return TextSplits(
-        padded_words(data.train, data.vocabulary, cfg.block),
+        RandomRows(X, T, steps_per_epoch=cfg.eval_every),
         padded_words(data.valid, data.vocabulary, cfg.block),
         data.vocabulary,
         START,
@@ -123,7 +125,8 @@ def run_text(
     loading = time.perf_counter()
     splits = load_text_splits(cfg, data_dir)
     data_seconds = time.perf_counter() - loading
-    epochs, steps_per_epoch = epochs_of(cfg, splits)
+    steps_per_epoch = cfg.eval_every  # an epoch of fit: the steps between two evaluations
+    epochs = -(-cfg.steps // steps_per_epoch)
     checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
     saved = saved_run(checkpoint, epochs) if resume and checkpoint.exists() else None
     if saved is not None and (run_dir / "metrics.json").exists() and saved.epoch == epochs:
@@ -151,15 +154,13 @@ def run_text(
         ModelCheckpoint(run_dir, monitor="val_loss", metadata=metadata),
     ]
     train_seed = np.random.SeedSequence(cfg.seed).spawn(2)[1]
-    X, y = (splits.train, None) if isinstance(splits.train, RandomWindows) else splits.train
     try:
         with (
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
             stops_explained(run_dir, model, optimizer, cfg.to_dict(), cfg.lr),
         ):
             history = model.fit(
-                X,
-                y,
+                splits.train,
                 optimizer=optimizer,
                 epochs=epochs,
                 batch_size=cfg.batch_size,
@@ -221,16 +222,6 @@ def run_text(
         f"training); run directory {run_dir}"
     )
     return 0
-
-
-def epochs_of(cfg: TextConfig, splits: TextSplits) -> tuple[int, int]:
-    """(epochs, steps per epoch) of fit: an epoch is ``eval_every`` steps of random windows,
-    or one pass over the words."""
-    if isinstance(splits.train, RandomWindows):
-        per_epoch = cfg.eval_every
-    else:
-        per_epoch = -(-len(splits.train[0]) // cfg.batch_size)
-    return -(-cfg.steps // per_epoch), per_epoch
 
 
 def write_sample(writer: TrainedLanguageModel, words: tuple[str, ...], seed: int) -> str:

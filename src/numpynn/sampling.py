@@ -1,11 +1,15 @@
-"""Windows of one long stream of token ids, for training and measuring a language model
-without building every window in memory (a text of a million characters has a million).
+"""Training batches drawn at random for each step, as nanoGPT and makemore train: an epoch
+of ``fit`` is then a number of steps, not a pass over the data.
 
-A window of ``block`` ids starting at s is the input x = ids[s : s + block]; its targets are
-the next id at every position, t = ids[s + 1 : s + block + 1].
+A window of ``block`` ids of a stream of token ids starting at s is the input
+x = ids[s : s + block]; its targets are the next id at every position,
+t = ids[s + 1 : s + block + 1].
 
-- :class:`RandomWindows` is what ``fit`` trains on: each batch draws its starts at random
-  from the run's generator, nanoGPT's ``get_batch``; an epoch is a fixed number of batches.
+- :class:`RandomWindows`: each batch takes windows at random starts of one long stream
+  (nanoGPT's ``get_batch``), without building every window in memory (a text of a million
+  characters has a million).
+- :class:`RandomRows`: each batch takes rows of (X, y) at random, with replacement
+  (makemore's ``torch.randint(0, len(X), (batch_size,))``).
 - :func:`spread_windows` gives a fixed set of windows spread evenly over a stream: the
   validation windows whose mean loss is the same measurement at every evaluation.
 """
@@ -44,7 +48,42 @@ def _window(ids: Array, starts: Array, block: int) -> tuple[Array, Array]:
     return ids[positions], ids[positions + 1]
 
 
-class RandomWindows:
+class RandomBatches:
+    """Training data for ``fit`` whose epoch is ``steps_per_epoch`` batches, each drawn at
+    random by :meth:`batch` from the run's generator (a seed fixes them, a resumed run draws
+    the same)."""
+
+    steps_per_epoch: int
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
+        """(x, t): a batch of ``batch_size`` samples and their targets."""
+        raise NotImplementedError
+
+
+class RandomRows(RandomBatches):
+    """Training data for ``fit``: batches of rows of X (n_samples, ...) and their targets y
+    (n_samples, ...) drawn uniformly with replacement, ``steps_per_epoch`` batches an epoch.
+    ``fit`` checks X and y as it checks arrays (and prepares y for its loss)."""
+
+    def __init__(self, X: npt.ArrayLike, y: npt.ArrayLike, *, steps_per_epoch: int) -> None:
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        if self.X.ndim == 0 or len(self.X) == 0 or len(self.X) != len(self.y):
+            raise ValueError(
+                f"X and y must be the same number of samples (>= 1), got {self.X.shape} "
+                f"and {self.y.shape}"
+            )
+        self.steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+
+    def __repr__(self) -> str:
+        return f"RandomRows({len(self.X)} samples, steps_per_epoch={self.steps_per_epoch})"
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
+        """(X[rows], y[rows]) for ``batch_size`` rows drawn uniformly with replacement."""
+        rows = rng.integers(0, len(self.X), batch_size)
+        return self.X[rows], self.y[rows]
+
+
+class RandomWindows(RandomBatches):
     """Training data for ``fit``: random windows of a stream of token ids.
 
     ids (n_tokens,) integers; ``block`` ids per window; an epoch of ``fit`` is

@@ -151,7 +151,7 @@ def test_spread_windows_are_fixed_and_evenly_spread():
     ("call", "error", "match"),
     [
         (lambda m, w: m.fit(w, IDS[:10], batch_size=2), TypeError, "give no y"),
-        (lambda m, w: m.fit(w, batch_size=None), ValueError, "number of windows per batch"),
+        (lambda m, w: m.fit(w, batch_size=None), ValueError, "RandomWindows needs a number of samples per batch"),
         (lambda m, w: m.fit(w, batch_size=2, max_steps=0), ValueError, "max_steps must be"),
         (lambda m, w: m.fit(w, batch_size=2, loss="mse"), TypeError, "trains with CrossEntropy"),
         (
@@ -167,7 +167,7 @@ def test_spread_windows_are_fixed_and_evenly_spread():
         (
             lambda m, w: m.fit(w, batch_size=2, sample_weight=np.ones(3)),
             ValueError,
-            "RandomWindows has none",
+            "RandomWindows draws rows",
         ),
         (lambda m, w: m.fit(np.zeros((3, BLOCK), np.int64)), TypeError, "needs targets y"),
     ],
@@ -190,3 +190,31 @@ def test_bad_stream_training_is_refused(call, error, match):
 def test_bad_streams_are_refused(ids, block, error, match):
     with pytest.raises(error, match=match):
         nn.RandomWindows(ids, block, steps_per_epoch=1)
+
+
+def test_fit_on_random_rows_equals_fit_on_the_same_rows_drawn_beforehand():
+    rng_data = np.random.default_rng(1)
+    X = rng_data.standard_normal((40, 5))
+    y = (X[:, 0] > 0).astype(np.int64)
+
+    def model():
+        return nn.mlp([5, 8, 2], seed=0, dtype=np.float64)
+
+    drawn_model = model()
+    drawn_model.fit(nn.RandomRows(X, y, steps_per_epoch=3), epochs=2, batch_size=7, seed=4)
+    rng = np.random.default_rng(4)
+    rows = np.concatenate([rng.integers(0, 40, 7) for _ in range(6)])
+    by_hand = model()
+    by_hand.fit(X[rows], y[rows], epochs=1, batch_size=7, shuffle=False)
+    for a, b in zip(drawn_model.parameters(), by_hand.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_random_rows_are_checked_as_arrays_are():
+    X = np.zeros((10, 5))
+    with pytest.raises(ValueError, match="the same number of samples"):
+        nn.RandomRows(X, np.zeros(9), steps_per_epoch=1)
+    with pytest.raises(TypeError, match="holds its targets"):
+        nn.mlp([5, 2]).fit(nn.RandomRows(X, np.zeros(10, int), steps_per_epoch=1), np.zeros(10))
+    with pytest.raises(ValueError, match="class labels"):
+        nn.mlp([5, 2]).fit(nn.RandomRows(X, np.full(10, 7), steps_per_epoch=1), batch_size=2)
