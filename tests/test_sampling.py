@@ -151,7 +151,11 @@ def test_spread_windows_are_fixed_and_evenly_spread():
     ("call", "error", "match"),
     [
         (lambda m, w: m.fit(w, IDS[:10], batch_size=2), TypeError, "give no y"),
-        (lambda m, w: m.fit(w, batch_size=None), ValueError, "RandomWindows needs a number of samples per batch"),
+        (
+            lambda m, w: m.fit(w, batch_size=None),
+            ValueError,
+            "RandomWindows needs a number of samples per batch",
+        ),
         (lambda m, w: m.fit(w, batch_size=2, max_steps=0), ValueError, "max_steps must be"),
         (lambda m, w: m.fit(w, batch_size=2, loss="mse"), TypeError, "trains with CrossEntropy"),
         (
@@ -218,3 +222,51 @@ def test_random_rows_are_checked_as_arrays_are():
         nn.mlp([5, 2]).fit(nn.RandomRows(X, np.zeros(10, int), steps_per_epoch=1), np.zeros(10))
     with pytest.raises(ValueError, match="class labels"):
         nn.mlp([5, 2]).fit(nn.RandomRows(X, np.full(10, 7), steps_per_epoch=1), batch_size=2)
+
+
+def tiny_lstm() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Embedding(V, DIM, dtype=np.float64, seed=0),
+        nn.LSTM(DIM, 5, return_sequences=True, dtype=np.float64, seed=1),
+        nn.Dense(5, V, dtype=np.float64, seed=2),
+        nn.Softmax(),
+    )
+
+
+def test_contiguous_windows_read_tracks_side_by_side():
+    ids = np.arange(41)  # 3 tracks of 13 ids: 0-12, 13-25, 26-38
+    windows = nn.ContiguousWindows(ids, 4)
+    assert windows.steps(3) == 3
+    batches = list(windows.batches(3, np.random.default_rng()))
+    np.testing.assert_array_equal(batches[0][0], [[0, 1, 2, 3], [13, 14, 15, 16], [26, 27, 28, 29]])
+    np.testing.assert_array_equal(batches[2][0][:, 0], [8, 21, 34])
+    for x, t in batches:
+        np.testing.assert_array_equal(t, x + 1)
+    with pytest.raises(ValueError, match="cannot fill batch_size=20 tracks"):
+        windows.steps(20)
+
+
+def test_fit_on_contiguous_windows_carries_the_state_from_batch_to_batch():
+    B, steps, optimizer = 3, 400 // 3 // BLOCK, nn.Adam(1e-2)
+    fitted = tiny_lstm()
+    valid = nn.spread_windows(IDS, BLOCK, 7)
+    history = fitted.fit(
+        nn.ContiguousWindows(IDS, BLOCK),
+        epochs=2,
+        batch_size=B,
+        optimizer=nn.Adam(1e-2),
+        validation_data=valid,
+    )
+    by_hand = tiny_lstm()
+    lstm = by_hand.layers[1]
+    lstm.stateful = True
+    for _ in range(2):  # epochs: from a zero state, the tracks in order
+        lstm.reset_state()
+        for x, t in nn.ContiguousWindows(IDS, BLOCK).batches(B, np.random.default_rng()):
+            by_hand.fit(x, t, epochs=1, batch_size=B, shuffle=False, optimizer=optimizer)
+    assert steps == 22
+    for a, b in zip(fitted.parameters(), by_hand.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not fitted.layers[1].stateful  # its own flag again
+    # The validation windows are read from a zero state, as evaluate reads them.
+    assert history["val_loss"][-1] == pytest.approx(fitted.evaluate(*valid)["loss"], rel=1e-12)

@@ -53,7 +53,7 @@ from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .perceptron import Perceptron
-from .sampling import RandomRows, RandomWindows, spread_windows
+from .sampling import ContiguousWindows, RandomRows, RandomWindows, spread_windows
 
 
 def __getattr__(name: str) -> Any:
@@ -78,6 +78,7 @@ __all__ = [
     "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
+    "ContiguousWindows",
     "Conv2D",
     "ConvergenceWarning",
     "CrossEntropy",

@@ -41,7 +41,7 @@ from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
 from .parallel import Replicas
-from .sampling import RandomBatches, RandomRows, RandomWindows
+from .sampling import BatchSource, ContiguousWindows, RandomRows, RandomWindows
 from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
 from .validation import (
     check_ids,
@@ -227,7 +227,7 @@ class Sequential:
 
     def fit(
         self,
-        X: npt.ArrayLike | RandomBatches,
+        X: npt.ArrayLike | BatchSource,
         y: npt.ArrayLike | None = None,
         *,
         loss: Loss | str | None = None,
@@ -263,8 +263,12 @@ class Sequential:
         its targets, the next id at each step: y (n_samples, T) ids, or, from one long stream
         of ids, ``X = numpynn.RandomWindows(ids, block, steps_per_epoch=...)`` and no y: each
         epoch is that many batches of random windows (nanoGPT's sampling), with
-        ``validation_data=numpynn.spread_windows(valid_ids, block, count)``. Losses and
-        accuracies are then means over tokens. ``max_steps`` ends the run after that many
+        ``validation_data=numpynn.spread_windows(valid_ids, block, count)``; or, for a recurrent
+        model, ``X = numpynn.ContiguousWindows(ids, block)``, the stream read in order in
+        ``batch_size`` tracks, the recurrent layers carrying their state from batch to batch
+        (truncated backpropagation through time). Losses and accuracies are then means over
+        tokens. ``numpynn.RandomRows(X, y, steps_per_epoch=...)`` draws rows at random for each
+        batch, makemore's way. ``max_steps`` ends the run after that many
         batches (optimiser steps) in all, inside an epoch if need be.
 
         A run can continue: ``epochs`` is the epoch at which it ends, ``initial_epoch`` the
@@ -311,12 +315,12 @@ class Sequential:
             batch_size = check_positive_int("batch_size", batch_size)
         if max_steps is not None:
             max_steps = check_positive_int("max_steps", max_steps)
-        if isinstance(X, RandomBatches) and batch_size is None:
+        if isinstance(X, BatchSource) and batch_size is None:
             raise ValueError(
                 f"batch_size=None is a full batch of rows: {type(X).__name__} needs a number "
                 "of samples per batch"
             )
-        if isinstance(X, RandomBatches) and sample_weight is not None:
+        if isinstance(X, BatchSource) and sample_weight is not None:
             raise ValueError(f"sample_weight weights rows of X; {type(X).__name__} draws rows")
         weights = None
         drawn = X if isinstance(X, RandomRows) else None
@@ -324,12 +328,14 @@ class Sequential:
             if y is not None:
                 raise TypeError("fit(RandomRows(X, y, ...)) holds its targets: give no y")
             X, y = drawn.X, drawn.y
-        data: Array | RandomBatches
-        if isinstance(X, RandomWindows):
+        data: Array | BatchSource
+        if isinstance(X, RandomWindows | ContiguousWindows):
             n_outputs, layers, train_loss, T = self._check_stream(X, y, loss)
             data, dtype = X, np.dtype(np.int64)
-        elif isinstance(X, RandomBatches):
-            raise TypeError(f"fit draws RandomWindows or RandomRows, got {type(X).__name__}")
+        elif isinstance(X, BatchSource):
+            raise TypeError(
+                f"fit takes RandomWindows, ContiguousWindows or RandomRows, got {type(X).__name__}"
+            )
         else:
             if y is None:
                 raise TypeError("fit needs targets y (RandomWindows and RandomRows hold theirs)")
@@ -355,7 +361,7 @@ class Sequential:
         if threads is not None:
             threads = check_positive_int("threads", threads)
         workers = check_positive_int("workers", workers)
-        if workers > 1 and isinstance(data, RandomBatches):
+        if workers > 1 and isinstance(data, BatchSource):
             raise ValueError(
                 f"workers={workers} splits the rows of arrays X; train a "
                 f"{type(data).__name__} with workers=1"
@@ -393,7 +399,7 @@ class Sequential:
                 T,
                 weights=weights,
                 loss=train_loss,
-                batch_size=batch_size or len(X),
+                batch_size=batch_size or len(data),  # data: arrays (checked above)
                 validation=validation,
                 shuffle=shuffle,
                 accuracy=self._reports_accuracy(loss),
@@ -406,16 +412,18 @@ class Sequential:
     # --- helpers -----------------------------------------------------------------------
 
     def _check_stream(
-        self, windows: RandomWindows, y: object, loss: Loss
+        self, windows: RandomWindows | ContiguousWindows, y: object, loss: Loss
     ) -> tuple[int, list[Layer], Loss, None]:
         """(n_outputs, layers, train_loss, None): fit's checks of a language model trained on
         ``windows``, its ids checked once, for the whole stream."""
         if y is not None:
-            raise TypeError("fit(RandomWindows(...)) draws each window's targets: give no y")
+            raise TypeError(
+                f"fit({type(windows).__name__}(...)) makes each window's targets: give no y"
+            )
         if not (self.layers and self.layers[0].takes_ids and self.outputs_sequences):
             raise TypeError(
-                "RandomWindows trains a language model: a first layer that takes token ids "
-                f"(Embedding) and outputs (n, T, vocab); this model is {self!r}"
+                f"{type(windows).__name__} trains a language model: a first layer that takes "
+                f"token ids (Embedding) and outputs (n, T, vocab); this model is {self!r}"
             )
         if not isinstance(loss, CrossEntropy):
             raise TypeError(f"a language model trains with CrossEntropy, got {loss!r}")
@@ -424,8 +432,9 @@ class Sequential:
         self._check_X(windows.ids[None, : windows.block])  # the model reads such windows
         if windows.ids.max() >= n_outputs:  # every id is also a target: one of the outputs
             raise ValueError(
-                f"the ids of RandomWindows must lie in [0, {n_outputs - 1}] for a model of "
-                f"{n_outputs} outputs (its vocabulary), got ids up to {windows.ids.max()}"
+                f"the ids of {type(windows).__name__} must lie in [0, {n_outputs - 1}] for a "
+                f"model of {n_outputs} outputs (its vocabulary), got ids up to "
+                f"{windows.ids.max()}"
             )
         layers, train_loss = losses_module.fuse(fuse_relu_pool(self.layers), loss)
         return n_outputs, layers, train_loss, None

@@ -10,11 +10,16 @@ t = ids[s + 1 : s + block + 1].
   characters has a million).
 - :class:`RandomRows`: each batch takes rows of (X, y) at random, with replacement
   (makemore's ``torch.randint(0, len(X), (batch_size,))``).
+- :class:`ContiguousWindows`: the stream cut into ``batch_size`` tracks read side by side,
+  each batch the next window of every track, so that a recurrent layer carries its state from
+  one batch to the next (truncated backpropagation through time, DLFS vol. 2 ch. 5).
 - :func:`spread_windows` gives a fixed set of windows spread evenly over a stream: the
   validation windows whose mean loss is the same measurement at every evaluation.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -48,12 +53,38 @@ def _window(ids: Array, starts: Array, block: int) -> tuple[Array, Array]:
     return ids[positions], ids[positions + 1]
 
 
-class RandomBatches:
+class BatchSource:
+    """Training data for ``fit`` that makes its own batches: ``steps(batch_size)`` batches an
+    epoch, from ``batches(batch_size, rng)``. ``carries_state``: the batches continue each
+    other row by row, so the recurrent layers carry their state from one to the next."""
+
+    carries_state = False
+
+    def __len__(self) -> int:
+        """The number of samples (rows) or tokens (a stream) it draws from."""
+        raise NotImplementedError
+
+    def steps(self, batch_size: int) -> int:
+        """The number of batches in an epoch."""
+        raise NotImplementedError
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+        """An epoch's batches (x, t): samples and their targets."""
+        raise NotImplementedError
+
+
+class RandomBatches(BatchSource):
     """Training data for ``fit`` whose epoch is ``steps_per_epoch`` batches, each drawn at
     random by :meth:`batch` from the run's generator (a seed fixes them, a resumed run draws
     the same)."""
 
     steps_per_epoch: int
+
+    def steps(self, batch_size: int) -> int:
+        return self.steps_per_epoch
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+        return (self.batch(batch_size, rng) for _ in range(self.steps_per_epoch))
 
     def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
         """(x, t): a batch of ``batch_size`` samples and their targets."""
@@ -73,6 +104,9 @@ class RandomRows(RandomBatches):
                 f"and {self.y.shape}"
             )
         self.steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+
+    def __len__(self) -> int:
+        return len(self.X)
 
     def __repr__(self) -> str:
         return f"RandomRows({len(self.X)} samples, steps_per_epoch={self.steps_per_epoch})"
@@ -114,6 +148,45 @@ class RandomWindows(RandomBatches):
         targets."""
         starts = rng.integers(0, len(self.ids) - self.block, batch_size)
         return _window(self.ids, starts, self.block)
+
+
+class ContiguousWindows(BatchSource):
+    """Training data for ``fit``: a stream of token ids read in order, as truncated
+    backpropagation through time reads it (DLFS vol. 2's ``RnnlmTrainer``).
+
+    With batches of B windows, the ids are cut into B tracks of L = (n_tokens - 1) // B ids
+    (track b starts at b L); batch s holds the s-th window of ``block`` ids of every track,
+    x[b] = ids[b L + s block : b L + (s + 1) block], with the next ids as targets. An epoch
+    is the L // block batches of one pass; the recurrent layers carry their state from each
+    batch to the next (``fit`` makes them stateful from a zero state at the start of each
+    epoch, and evaluates the validation windows from a zero state)."""
+
+    carries_state = True
+
+    def __init__(self, ids: npt.ArrayLike, block: int) -> None:
+        self.ids = check_stream(ids, block)
+        self.block = int(block)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"ContiguousWindows({len(self.ids)} tokens, block={self.block})"
+
+    def steps(self, batch_size: int) -> int:
+        steps = (len(self.ids) - 1) // batch_size // self.block
+        if steps < 1:
+            raise ValueError(
+                f"ContiguousWindows of {len(self.ids)} tokens cannot fill batch_size="
+                f"{batch_size} tracks of block={self.block} ids and their targets: give fewer"
+            )
+        return steps
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+        track = (len(self.ids) - 1) // batch_size
+        starts = np.arange(batch_size) * track
+        for step in range(self.steps(batch_size)):
+            yield _window(self.ids, starts + step * self.block, self.block)
 
 
 def spread_windows(ids: npt.ArrayLike, block: int, count: int) -> tuple[Array, Array]:

@@ -22,8 +22,9 @@ from .epochs import at_batch
 from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .layers.base import walk
+from .layers.recurrent import _Recurrent
 from .losses import CrossEntropy, Loss
-from .sampling import RandomBatches
+from .sampling import BatchSource
 
 
 class BatchSplit(Protocol):
@@ -44,7 +45,7 @@ Augment = Callable[[Array, np.random.Generator], Array]
 def train(
     run: TrainingRun,
     layers: Sequence[Layer],
-    X: Array | RandomBatches,
+    X: Array | BatchSource,
     T: Array | None,
     *,
     weights: Array | None = None,
@@ -66,8 +67,11 @@ def train(
     of images...), drawing from the run's generator, so a resumed run draws the same.
     ``replicas`` (:mod:`numpynn.parallel`) split each batch's rows over threads.
 
-    ``X`` may also be :class:`~numpynn.sampling.RandomBatches` (``T`` None): random windows
-    of a token stream, or random rows; each epoch is then its ``steps_per_epoch`` batches.
+    ``X`` may also be a :class:`~numpynn.sampling.BatchSource` (``T`` None): random windows
+    of a token stream or random rows (an epoch is then a number of steps), or contiguous
+    windows whose batches continue each other, the recurrent layers carrying their state
+    from one to the next (stateful from a zero state each epoch, and restored after; the
+    validation windows are read from a zero state).
     ``max_steps`` ends the run after that many batches in all (counted from the run's
     start), inside an epoch if need be, which then ends there. Return the run's history."""
     model, optimizer = run.model, run.optimizer
@@ -83,8 +87,8 @@ def train(
     backward_order = _backward_order(layers)
     batch_callbacks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
 
-    if isinstance(X, RandomBatches):
-        run.steps_per_epoch = X.steps_per_epoch
+    if isinstance(X, BatchSource):
+        run.steps_per_epoch = X.steps(batch_size)
     else:
         assert T is not None  # fit gives targets with X's rows
         n = len(X)
@@ -106,86 +110,108 @@ def train(
     # The validation set gets its own loss object, so the training loss keeps its batch-sized
     # scratch arrays instead of swapping them for validation-sized ones every epoch.
     validation_loss = type(loss)(**loss.config())
-    while (
-        run.epoch < run.epochs
-        and not model.stop_training
-        and (max_steps is None or run.step < max_steps)
-    ):
-        epoch = run.epoch
-        for callback in callbacks:
-            callback.on_epoch_begin(epoch)
-        started = time.perf_counter()
-        batches: Iterator[tuple[Array, Array]]
-        if isinstance(X, RandomBatches):
-            batches = (X.batch(batch_size, run.rng) for _ in range(X.steps_per_epoch))
-        else:
-            assert T is not None
-            order = run.rng.permutation(n) if shuffle else np.arange(n)
-            batches = _rows(X, T, order, batch_size, x_all, t_all)
-        total_loss = 0.0
-        total_correct = 0
-        total_counted = 0  # the predictions scored: samples, or a sequence model's tokens
-        seen = 0  # samples (rows or windows) trained on in this epoch
-        for batch, (x, t) in enumerate(batches):
-            start, m = seen, len(x)
-            seen += m
-            w = None if weights is None else weights.take(order[start : start + m], mode="clip")
-            if augment is not None:
-                x = augment(x, run.rng)
-
-            if replicas is not None and m >= replicas.workers:  # the rows over threads
-                output, batch_loss = replicas.step(x, t, w, run.rng)
+    carries = isinstance(X, BatchSource) and X.carries_state
+    carriers = [layer for layer in walk(layers) if carries and isinstance(layer, _Recurrent)]
+    with _carrying(carriers, True):
+        while (
+            run.epoch < run.epochs
+            and not model.stop_training
+            and (max_steps is None or run.step < max_steps)
+        ):
+            epoch = run.epoch
+            for callback in callbacks:
+                callback.on_epoch_begin(epoch)
+            started = time.perf_counter()
+            batches: Iterator[tuple[Array, Array]]
+            if isinstance(X, BatchSource):
+                for layer in carriers:
+                    layer.reset_state()
+                batches = X.batches(batch_size, run.rng)
             else:
-                output = forward(layers, x, training=True)
-                batch_loss = loss.forward(output, t, w)
-                backward(backward_order, loss.backward())
-            if not math.isfinite(batch_loss):
-                raise DivergenceError(
-                    f"training diverged at {at_batch(epoch, batch)}: the loss became "
-                    f"{batch_loss}; try a smaller learning rate (now {optimizer.lr:g})",
-                    run,
-                    epoch,
-                    batch,
-                )
-            optimizer.step(params, grads)
-            run.step += 1
+                assert T is not None
+                order = run.rng.permutation(n) if shuffle else np.arange(n)
+                batches = _rows(X, T, order, batch_size, x_all, t_all)
+            total_loss = 0.0
+            total_correct = 0
+            total_counted = 0  # the predictions scored: samples, or a sequence model's tokens
+            seen = 0  # samples (rows or windows) trained on in this epoch
+            for batch, (x, t) in enumerate(batches):
+                start, m = seen, len(x)
+                seen += m
+                w = None if weights is None else weights.take(order[start : start + m], mode="clip")
+                if augment is not None:
+                    x = augment(x, run.rng)
 
-            counted = loss.n_counted(t)
-            total_loss += batch_loss * counted
-            total_counted += counted
+                if replicas is not None and m >= replicas.workers:  # the rows over threads
+                    output, batch_loss = replicas.step(x, t, w, run.rng)
+                else:
+                    output = forward(layers, x, training=True)
+                    batch_loss = loss.forward(output, t, w)
+                    backward(backward_order, loss.backward())
+                if not math.isfinite(batch_loss):
+                    raise DivergenceError(
+                        f"training diverged at {at_batch(epoch, batch)}: the loss became "
+                        f"{batch_loss}; try a smaller learning rate (now {optimizer.lr:g})",
+                        run,
+                        epoch,
+                        batch,
+                    )
+                optimizer.step(params, grads)
+                run.step += 1
+
+                counted = loss.n_counted(t)
+                total_loss += batch_loss * counted
+                total_counted += counted
+                if labels is not None:
+                    output.argmax(axis=1, out=predicted[start : start + m])
+                elif accuracy:
+                    total_correct += loss.count_correct(output, t)
+                for callback in batch_callbacks:
+                    callback.on_batch_end(batch, {"loss": batch_loss})
+                if run.interrupted:  # Ctrl-C: stop here, between two updates
+                    raise TrainingInterrupted(run, epoch, batch)
+                if max_steps is not None and run.step >= max_steps:
+                    break
+
             if labels is not None:
-                output.argmax(axis=1, out=predicted[start : start + m])
-            elif accuracy:
-                total_correct += loss.count_correct(output, t)
-            for callback in batch_callbacks:
-                callback.on_batch_end(batch, {"loss": batch_loss})
-            if run.interrupted:  # Ctrl-C: stop here, between two updates
-                raise TrainingInterrupted(run, epoch, batch)
-            if max_steps is not None and run.step >= max_steps:
-                break
-
-        if labels is not None:
-            total_correct = int(np.count_nonzero(predicted[:seen] == labels[order[:seen]]))
-        logs = {"loss": total_loss / total_counted}
-        if accuracy:
-            logs["accuracy"] = total_correct / total_counted
-        if validation is not None:
-            X_val, T_val = validation
-            val_output = forward_in_chunks(layers, X_val)
-            logs["val_loss"] = validation_loss.forward(val_output, T_val)
+                total_correct = int(np.count_nonzero(predicted[:seen] == labels[order[:seen]]))
+            logs = {"loss": total_loss / total_counted}
             if accuracy:
-                correct = validation_loss.count_correct(val_output, T_val)
-                logs["val_accuracy"] = correct / validation_loss.n_counted(T_val)
-        for key, value in logs.items():
-            run.history.setdefault(key, []).append(value)
-        logs["seconds"] = time.perf_counter() - started
-        run.epoch = epoch + 1
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
+                logs["accuracy"] = total_correct / total_counted
+            if validation is not None:
+                X_val, T_val = validation
+                with _carrying(carriers, False):
+                    val_output = forward_in_chunks(layers, X_val)
+                logs["val_loss"] = validation_loss.forward(val_output, T_val)
+                if accuracy:
+                    correct = validation_loss.count_correct(val_output, T_val)
+                    logs["val_accuracy"] = correct / validation_loss.n_counted(T_val)
+            for key, value in logs.items():
+                run.history.setdefault(key, []).append(value)
+            logs["seconds"] = time.perf_counter() - started
+            run.epoch = epoch + 1
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, logs)
 
     for callback in callbacks:
         callback.on_train_end(run.history)
     return run.history
+
+
+@contextlib.contextmanager
+def _carrying(layers: Sequence[_Recurrent], carry: bool) -> Iterator[None]:
+    """Within it, the recurrent ``layers`` start from a zero state and carry their state from
+    one call to the next if ``carry`` (else none); their own flag and state are restored
+    after."""
+    saved = [(layer.stateful, layer.state) for layer in layers]
+    try:
+        for layer in layers:
+            layer.stateful = carry
+            layer.reset_state()
+        yield
+    finally:
+        for layer, (stateful, state) in zip(layers, saved, strict=True):
+            layer.stateful, layer.state = stateful, state
 
 
 def _rows(
