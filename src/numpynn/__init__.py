@@ -22,6 +22,7 @@ from .errors import (
 )
 from .gradcheck import gradient_check, numerical_gradient
 from .io import load, load_metadata, save
+from .language_models import char_rnn, gpt
 from .layers import (
     GELU,
     GRU,
@@ -120,10 +121,12 @@ __all__ = [
     "TrainingRun",
     "TransformerBlock",
     "__version__",
+    "char_rnn",
     "convnet",
     "datasets",
     "gates",
     "gelu",
+    "gpt",
     "gradient_check",
     "identity",
     "initializers",
