@@ -20,7 +20,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from ..layers import PositionalEmbedding
-from ..trained import TrainedLanguageModel, describe, n_parameters
+from ..trained import TrainedLanguageModel, n_parameters
 from .app import RETRY_AFTER_SECONDS, read_body
 from .batching import QueueFullError
 from .inputs import BadInputError
@@ -173,7 +173,7 @@ def describe_language_model(writer: TrainedLanguageModel, name: str) -> dict[str
         "name": name,
         "task": "language-model",
         "dataset": writer.dataset,
-        "architecture": describe(model),
+        "architecture": " -> ".join(type(layer).__name__ for layer in model.layers),
         "layers": [{"type": type(layer).__name__, **layer.config()} for layer in model.layers],
         "n_parameters": n_parameters(model),
         "vocabulary": "".join(writer.vocabulary.chars),

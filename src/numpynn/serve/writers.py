@@ -65,9 +65,7 @@ class Writers:
         before its response starts: a 503 cannot follow a 200)."""
         if self.busy + self.waiting >= self.size + self.max_queue:
             self.stats.rejected += 1
-            raise QueueFullError(
-                f"{self.size} generations are running and {self.waiting} are waiting"
-            )
+            raise QueueFullError(f"{self.busy} writing, {self.waiting} waiting for their turn")
 
     @contextlib.asynccontextmanager
     async def lend(self) -> AsyncIterator[TrainedLanguageModel]:

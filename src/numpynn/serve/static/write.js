@@ -79,6 +79,7 @@ async function write() {
   setStatus("writing\u2026");
   let seed = "";
   let chunks = 0;
+  document.body.dataset.chunks = "0";
   try {
     const response = await fetch("/api/generate", {
       method: "POST",
