@@ -126,3 +126,9 @@ def test_resume_refuses_to_change_a_language_models_settings(capsys, gpt_run):
     code, _, err = run(capsys, "train", "--resume", gpt_run, "--lr", "0.01")
     assert code == 2
     assert_one_line_error(err, "cannot change --lr")
+
+
+def test_plot_curves_points_a_language_models_run_to_its_own_curves(capsys, gpt_run):
+    code, _, err = run(capsys, "plot", "curves", gpt_run)
+    assert code == 2
+    assert_one_line_error(err, "language model's run", "curves.png")

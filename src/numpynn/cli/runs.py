@@ -63,6 +63,11 @@ def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:
     if metrics_path.exists():
         try:
             metrics = json.loads(metrics_path.read_text())
+            if isinstance(metrics, dict) and metrics.get("task") == TASK:
+                raise CLIError(
+                    f"{run_dir} is a language model's run: its losses by step are drawn in "
+                    f"{run_dir / 'curves.png'} (numpynn plot curves draws classifiers' runs)"
+                )
             history = {k: v for k, v in metrics["history"].items() if k in report.HISTORY_KEYS}
             config = metrics["config"]
             if not isinstance(config["dataset"], str) or not isinstance(config["loss"], str):
