@@ -310,3 +310,9 @@ def test_evaluate_and_predict_point_a_language_model_to_generate(capsys, text_mo
     assert_one_line_error(
         err, f"{text_model} is a language model", f"Let it write: numpynn generate {text_model}"
     )
+
+
+def test_a_long_option_is_not_taken_for_a_longer_one(capsys, text_model):
+    code, _, err = run(capsys, "generate", text_model, "--temperatur", "0.5")
+    assert code == 2
+    assert_one_line_error(err, "unrecognized arguments", "did you mean --temperature?")
