@@ -74,3 +74,13 @@ def test_the_model_reads_back_bit_for_bit(tmp_path):
     for read, saved in zip(writer.model.parameters(), tiny_gpt().parameters(), strict=True):
         np.testing.assert_array_equal(read, saved)
     assert writer.vocabulary == VOCABULARY and writer.boundary is None
+
+
+def test_describe_names_every_layer_with_its_sizes():
+    from numpynn.trained import describe
+
+    assert describe(nn.char_rnn(27, 16, 64, n_layers=2, cell="gru")) == (
+        "Embedding(27, 16) -> GRU(16, 64) -> GRU(64, 64) -> Dense(64, 27) -> Softmax"
+    )
+    assert describe(tiny_gpt()).startswith("Embedding(4, 8) -> PositionalEmbedding(8, 8) -> ")
+    assert "TransformerBlock(8, 2)" in describe(tiny_gpt())

@@ -197,17 +197,24 @@ def class_probabilities(model: Sequential, X: Array) -> Array:
 
 
 def describe(model: Sequential) -> str:
-    """'Dense(784, 512) -> ReLU -> Dropout(0.2) -> Dense(512, 10) -> Softmax'."""
+    """'Dense(784, 512) -> ReLU -> Dropout(0.2) -> Dense(512, 10) -> Softmax', or for a
+    language model 'Embedding(65, 128) -> PositionalEmbedding(64, 128) ->
+    TransformerBlock(128, 4) -> ... -> LSTM(64, 512) ...': each layer with its sizes."""
     parts = []
     for layer in model.layers:
         config = layer.config()
-        if "n_in" in config:
-            parts.append(f"{type(layer).__name__}({config['n_in']}, {config['n_out']})")
+        sizes = [str(config[k]) for k in SIZES if k in config]
+        if sizes:
+            parts.append(f"{type(layer).__name__}({', '.join(sizes)})")
         elif "rate" in config:
             parts.append(f"{type(layer).__name__}({config['rate']:g})")
         else:
             parts.append(type(layer).__name__)
     return " -> ".join(parts)
+
+
+# The constructor arguments that describe() shows, in this order, for the layers that have them.
+SIZES = ("n_in", "n_out", "hidden", "n_tokens", "max_len", "dim", "n_heads")
 
 
 def n_parameters(model: Sequential) -> int:

@@ -1,24 +1,34 @@
-"""``numpynn serve MODEL``: the drawing page and the prediction API (numpynn.serve)."""
+"""``numpynn serve MODEL``: the drawing page and the prediction API of a classifier, or the
+writing page and the generation API of a language model (numpynn.serve)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 from typing import Any
 
 from .errors import CLIError
 
+TEXT_QUEUE = 64  # a language model's generations waiting, by default
+
 
 def add_parser(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
-        help="a page to draw a digit and watch the model read it, and a prediction API",
+        help="a page to draw a digit (or to write with a language model), and its API",
         description="Serve MODEL: open http://HOST:PORT to draw a digit, or POST images or "
         "pixels to /api/predict (the API is described at /docs). Requests arriving within "
-        "the batching window share one forward pass. Needs: pip install 'numpynn[serve]'.",
+        "the batching window share one forward pass. A language model (numpynn train "
+        "--dataset shakespeare or names) gets a page to write with and POST /api/generate "
+        "instead. Needs: pip install 'numpynn[serve]'.",
     )
     add = serve.add_argument
-    add("model", metavar="MODEL", help="a classifier model file of image inputs (model.npz)")
+    add(
+        "model",
+        metavar="MODEL",
+        help="a classifier of image inputs or a language model (model.npz or a run directory)",
+    )
     add("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     add("--port", type=number(int, 0), default=8000, help="0: any free port (default 8000)")
     add(
@@ -38,9 +48,18 @@ def add_parser(commands: Any) -> None:
     add(
         "--max-queue",
         type=number(int, 1),
-        default=1024,
+        default=None,
         metavar="N",
-        help="inputs waiting before the server answers 503 (default 1024)",
+        help="inputs waiting before the server answers 503 (default 1024); a language model: "
+        f"generations waiting for their turn (default {TEXT_QUEUE})",
+    )
+    add(
+        "--generations",
+        type=number(int, 1),
+        default=None,
+        metavar="N",
+        help="a language model: texts written at once, each on its own copy of the model in a "
+        "thread (default: the number of cores, at most 4)",
     )
 
 
@@ -63,24 +82,37 @@ def serve_command(args: argparse.Namespace) -> int:
         import uvicorn
         from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-        from ..serve import create_app, load_served
+        from ..serve import create_app, create_text_app, display_name, load_served
     except ModuleNotFoundError as exc:
         raise CLIError(
             f"numpynn serve needs the serve extra ({exc.name} is not installed): "
             "pip install 'numpynn[serve]'",
             1,
         ) from None
-    served = load_served(args.model)
-    app = create_app(served, args.batch_window_ms / 1000, args.max_batch, args.max_queue)
+    from ..trained import LANGUAGE_MODEL, load_language_model, load_trained
+
+    trained = load_trained(args.model)
+    if trained.metadata.get("task") == LANGUAGE_MODEL:
+        writer = load_language_model(trained.path)
+        name = display_name(writer.path)
+        generations = args.generations or min(os.cpu_count() or 1, 4)
+        queue = args.max_queue or TEXT_QUEUE
+        app = create_text_app(writer, name, generations, queue)
+    else:
+        served = load_served(args.model)
+        name = served.name
+        window = args.batch_window_ms / 1000
+        app = create_app(served, window, args.max_batch, args.max_queue or 1024)
     try:
         sock = listen(args.host, args.port)
     except OSError as exc:
         raise CLIError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    print(f"serving {served.name} at http://{shown}:{port} (API: /docs; Ctrl-C stops)", flush=True)
+    print(f"serving {name} at http://{shown}:{port} (API: /docs; Ctrl-C stops)", flush=True)
     # One BLAS thread: a forward pass of a few dozen rows is too small to split, and a second
     # thread waiting for a busy core (the event loop's, or another process's) slows it down.
+    # A language model's generations each take a core instead (--generations).
     threadpool_limits(1, user_api="blas")
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])

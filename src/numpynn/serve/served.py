@@ -15,6 +15,8 @@ from ..errors import FileFormatError, ShapeError
 from ..model import Sequential
 from ..trained import PathLike, TrainedModel, describe, load_trained
 
+REPORT_FILE = "metrics.json"  # a run's report, beside its model.npz
+
 
 @dataclasses.dataclass(frozen=True)
 class ServedModel:
@@ -73,7 +75,7 @@ def load_served(path: PathLike) -> ServedModel:
         raise ValueError(f"{trained.path} cannot take {height}x{width} images: {exc}") from None
 
     file = trained.path
-    report = file.parent / "metrics.json"
+    report = file.parent / REPORT_FILE
     has_run = report.is_file()
     accuracy = trained.metadata.get("test_accuracy")
     if accuracy is None and has_run and file.name == "model.npz":  # the report's model
@@ -81,8 +83,14 @@ def load_served(path: PathLike) -> ServedModel:
     if accuracy is not None and not (_number(accuracy) and 0 <= accuracy <= 1):
         raise FileFormatError(f"{file}: metadata field 'test_accuracy' must be in 0..1")
 
-    name = f"{file.parent.name}/{file.name}" if has_run else file.name
-    return ServedModel(trained, name, (height, width), accuracy)
+    return ServedModel(trained, display_name(file), (height, width), accuracy)
+
+
+def display_name(file: Path) -> str:
+    """How the page and the API name a model file: "20261126-005236-mnist/model.npz" in a run
+    directory (a run report beside it), else the file's name."""
+    has_run = (file.parent / REPORT_FILE).is_file()
+    return f"{file.parent.name}/{file.name}" if has_run else file.name
 
 
 def _report_accuracy(report: Path) -> float | None:
