@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from .._version import __version__
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
-from . import evaluate, export, gates, lab, plot, predict, serve, train_command
+from . import evaluate, export, gates, generate, lab, plot, predict, serve, train_command
 from .errors import CLIError
 
 EXAMPLES = """examples:
@@ -31,6 +31,8 @@ EXAMPLES = """examples:
   numpynn evaluate runs/digits          the run's model.npz
   numpynn plot curves runs/digits runs/mnist   overlay the learning curves of two runs
   numpynn predict runs/mnist/model.npz my_digit.png
+  numpynn generate runs/shakespeare --prompt "ROMEO:" --temperature 0.8   a language model writes
+  numpynn generate runs/names --count 20   new names, those of the training set marked
   numpynn serve runs/mnist/model.npz    draw digits at http://127.0.0.1:8000
 """
 
@@ -41,6 +43,7 @@ COMMANDS: dict[str, ModuleType] = {
     "train": train_command,
     "evaluate": evaluate,
     "predict": predict,
+    "generate": generate,
     "gates": gates,
     "plot": plot,
     "export": export,

@@ -12,6 +12,7 @@ from . import data, report
 from .config import CHOICES
 from .data_log import datasets_log
 from .errors import CLIError
+from .generate import refuse_language_model
 
 
 def add_parser(commands: Any) -> None:
@@ -29,6 +30,7 @@ def add_parser(commands: Any) -> None:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     trained = load_trained(args.model)
+    refuse_language_model(trained, "evaluate")
     dataset = args.dataset or trained.dataset
     if dataset is None:
         raise CLIError(f"{args.model} does not say which dataset it was trained on: use --dataset")

@@ -14,6 +14,7 @@ from ..errors import NoDigitError
 from ..imaging import read_image
 from ..trained import load_trained
 from .errors import CLIError
+from .generate import refuse_language_model
 
 UNSURE = 0.5  # predict warns when the top class probability is below this
 
@@ -40,6 +41,7 @@ def add_parser(commands: Any) -> None:
 
 def predict_command(args: argparse.Namespace) -> int:
     trained = load_trained(args.model)
+    refuse_language_model(trained, "predict")
     shape = trained.pictures()
     outputs = show_input_paths(args.show_input, args.images) if args.show_input else []
     inputs = []
