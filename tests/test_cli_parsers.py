@@ -8,7 +8,7 @@ from numpynn.cli import COMMANDS, build_parser
 
 def test_every_command_has_its_module_with_a_parser_and_a_command():
     assert list(COMMANDS) == [
-        "train", "evaluate", "predict", "gates", "plot", "export", "lab", "serve"
+        "train", "evaluate", "predict", "generate", "gates", "plot", "export", "lab", "serve"
     ]  # fmt: skip
     for name, module in COMMANDS.items():
         assert callable(module.add_parser), name
