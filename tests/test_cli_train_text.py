@@ -99,6 +99,8 @@ def test_the_names_run_samples_names_and_marks_known_ones(tmp_path):
     names = (tmp_path / "sample.txt").read_text().splitlines()
     assert len(names) == 20
     assert all(set(n.removesuffix(" *")) <= set("abcdefghijklmnopqrstuvwxyz") for n in names)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0.5 < metrics["new_words"] <= 1.0  # an untrained model's words are rarely names
 
 
 @pytest.mark.parametrize(

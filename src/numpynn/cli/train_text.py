@@ -198,6 +198,7 @@ def run_text(
         "history": {**history, "seconds": progress.seconds},
         "train_seconds": train_seconds,
         "samples_per_second": cfg.steps * cfg.batch_size / train_seconds if saved is None else None,
+        "new_words": new_words(writer, splits.words, cfg.seed) if splits.words else None,
         "data_seconds": data_seconds,
         "resumed_from_step": saved.epoch * steps_per_epoch if saved else None,
         "threads": threads,
@@ -233,6 +234,14 @@ def write_sample(writer: TrainedLanguageModel, words: tuple[str, ...], seed: int
     known = set(words)
     names = writer.words(SAMPLE_NAMES, seed=seed)
     return "".join(f"{n}{' *' if n in known else ''}\n" for n in names)
+
+
+def new_words(writer: TrainedLanguageModel, words: tuple[str, ...], seed: int) -> float:
+    """The fraction of 1,000 words drawn at temperature 1 (seed ``seed``) that are not among
+    the training ``words``: how much a names model invents rather than recites."""
+    drawn = writer.words(1000, seed=seed)
+    known = set(words)
+    return sum(word not in known for word in drawn) / len(drawn)
 
 
 def history_csv(steps: list[int], history: dict[str, list[float]], seconds: list[float]) -> str:
