@@ -1,0 +1,165 @@
+"""Text generation speed of nanoGPT's CPU model: numpynn with and without its key/value cache,
+and PyTorch running nanoGPT's generate loop (no cache) on the same weights, in one run.
+
+    python -m benchmarks.generation [--tokens 500] [--prompt 1] [--repeats 3] [--threads 1]
+                                    [--block 64] [--dim 128] [--heads 4] [--layers 4]
+                                    [--vocab 65] [--no-torch] [--smoke]
+
+The model (float32, untrained: the weights do not change the work), as in
+:mod:`benchmarks.gpt_step`::
+
+    nn.Sequential(nn.Embedding(65, 128), nn.PositionalEmbedding(64, 128),
+                  *[nn.TransformerBlock(128, n_heads=4, causal=True) for _ in range(4)],
+                  nn.LayerNorm(128), nn.Dense(128, 65), nn.Softmax())
+
+Each run generates ``--tokens`` new ids from a random prompt of ``--prompt`` ids (one
+sequence, temperature 1, seed 0) and is timed whole:
+
+- numpynn, cache: ``model.generate(prompt, tokens, seed=0)`` (the key/value cache: one
+  position's work per id; past the block the cache restarts from the last block / 2 ids, see
+  :func:`numpynn.generation.generate`);
+- numpynn, no cache: ``model.generate(..., cache=False)``: the last ``block`` ids run through
+  the whole model again for every id;
+- PyTorch: nanoGPT's ``GPT.generate`` loop (``idx[:, -block:]``, the logits of the last
+  position, softmax, ``torch.multinomial``) under ``torch.inference_mode()``, on nanoGPT's
+  model holding the same weights (:class:`benchmarks.gpt_step.Pair`), no cache.
+
+Before timing, the cached and uncached runs must draw the same ids while the sequence fits in
+the block (``block - prompt`` new ids; float32, so this is a check of the computation, which
+rounding could in principle break). Runs alternate (each after a short pause: see
+:func:`benchmarks.sequences.seconds`); the median of ``--repeats`` is reported in tokens/s for
+each thread count of ``--threads`` (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``),
+with the load other processes put on the machine and the ratio cache / no cache (the issue's
+target: >= 5x at block 64). Prints a Markdown report (``--smoke``: tiny sizes, one repeat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+from typing import Any
+
+import numpy as np
+
+from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
+from .sequences import seconds
+
+TARGET = 5.0  # cached tokens/s over uncached, at block 64
+
+
+def numpynn_tokens(model: Any, prompt: np.ndarray, tokens: int, cache: bool) -> np.ndarray:
+    return np.asarray(model.generate(prompt, tokens, seed=0, cache=cache))
+
+
+def torch_tokens(module: Any, prompt: np.ndarray, tokens: int, block: int) -> Any:
+    """nanoGPT's GPT.generate (temperature 1, no top-k) on ``module`` (gpt_step's GPT)."""
+    import torch
+    from torch.nn import functional
+
+    generator = torch.Generator().manual_seed(0)
+    idx = torch.from_numpy(prompt[None].astype(np.int64))
+    with torch.inference_mode():
+        for _ in range(tokens):
+            idx_cond = idx[:, -block:]
+            positions = torch.arange(idx_cond.shape[1], dtype=torch.long)
+            x = module.wte(idx_cond) + module.wpe(positions)
+            for layer in module.h:
+                x = layer(x)
+            logits = module.lm_head(module.ln_f(x[:, -1, :]))
+            probs = functional.softmax(logits, dim=-1)
+            idx = torch.cat((idx, torch.multinomial(probs, 1, generator=generator)), dim=1)
+    return idx
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    from .gpt_step import Pair
+
+    config = (1, args.block, args.dim, args.heads, args.layers, args.vocab)
+    pair = Pair(config)
+    model, module = pair.model, pair.module
+    prompt = np.random.default_rng(1).integers(0, args.vocab, args.prompt)
+    fits = max(1, args.block - args.prompt)
+    same = np.array_equal(
+        numpynn_tokens(model, prompt, fits, cache=True),
+        numpynn_tokens(model, prompt, fits, cache=False),
+    )
+    runs = {
+        "cache": lambda: numpynn_tokens(model, prompt, args.tokens, cache=True),
+        "no cache": lambda: numpynn_tokens(model, prompt, args.tokens, cache=False),
+    }
+    if not args.no_torch:
+        runs["torch"] = lambda: torch_tokens(module, prompt, args.tokens, args.block)
+    for run in runs.values():  # warm up
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    with LoadWatch() as watch:
+        for _ in range(args.repeats):
+            for name, run in runs.items():
+                times[name].append(seconds(run))
+    rates = {name: args.tokens / statistics.median(t) for name, t in times.items()}
+    return {"rates": rates, "same": same, "fits": fits, "background": watch.background}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=500)
+    parser.add_argument("--prompt", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1])
+    parser.add_argument("--block", type=int, default=64)
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--vocab", type=int, default=65)
+    parser.add_argument("--no-torch", action="store_true", help="numpynn alone")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
+    args = parser.parse_args()
+    if args.smoke:
+        args.tokens, args.repeats, args.block, args.dim, args.layers = 40, 1, 16, 32, 2
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    print("# Text generation with and without the key/value cache\n")
+    print(
+        f"Embedding({args.vocab}, {args.dim}), PositionalEmbedding({args.block}, {args.dim}), "
+        f"{args.layers} x TransformerBlock({args.dim}, n_heads={args.heads}, causal=True), "
+        f"LayerNorm, Dense({args.dim}, {args.vocab}), Softmax; float32. {args.tokens} new "
+        f"tokens from a {args.prompt}-token prompt, one sequence; median of {args.repeats} "
+        f"alternating runs. PyTorch: nanoGPT's generate loop (no cache) on nanoGPT's GPT "
+        f"with the same weights.\n"
+    )
+    print(f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
+    print(f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})")
+    print(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    for pool in blas_info():
+        print(
+            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
+            f"architecture {pool['architecture']}"
+        )
+    print()
+    print(
+        "| threads | numpynn cache tokens/s | numpynn no cache tokens/s | cache / no cache | "
+        f"target >= {TARGET:g}x | PyTorch (no cache) tokens/s | background cores | "
+        "same ids within the block |"
+    )
+    print("|---:|---:|---:|---:|---|---:|---:|---|")
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            row = compare(args)
+        rates = row["rates"]
+        ratio = rates["cache"] / rates["no cache"]
+        torch_rate = f"{rates['torch']:.0f}" if "torch" in rates else "not run"
+        print(
+            f"| {threads} | {rates['cache']:.0f} | {rates['no cache']:.0f} | {ratio:.2f}x | "
+            f"{'yes' if ratio >= TARGET else '**no**'} | {torch_rate} | "
+            f"{row['background']:.2f} | {'yes' if row['same'] else '**no**'} "
+            f"(first {row['fits']} new ids) |"
+        )
+    print(f"\nLoad average after the runs: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
