@@ -1,5 +1,5 @@
 """Text generation speed of nanoGPT's CPU model: numpynn with and without its key/value cache,
-and PyTorch running nanoGPT's generate loop (no cache) on the same weights, in one run.
+and PyTorch with and without one on the same weights, in one run.
 
     python -m benchmarks.generation [--tokens 500] [--prompt 1] [--repeats 3] [--threads 1]
                                     [--block 64] [--dim 128] [--heads 4] [--layers 4]
@@ -22,11 +22,13 @@ sequence, temperature 1, seed 0) and is timed whole:
   the whole model again for every id;
 - PyTorch: nanoGPT's ``GPT.generate`` loop (``idx[:, -block:]``, the logits of the last
   position, softmax, ``torch.multinomial``) under ``torch.inference_mode()``, on nanoGPT's
-  model holding the same weights (:class:`benchmarks.gpt_step.Pair`), no cache.
+  model holding the same weights (:class:`benchmarks.gpt_step.Pair`), no cache;
+- PyTorch, cache: the same loop with a key/value cache written for this benchmark
+  (:func:`torch_cached_tokens`: nanoGPT's modules, the same windows as numpynn's cache).
 
-Before timing, the cached and uncached runs must draw the same ids while the sequence fits in
-the block (``block - prompt`` new ids; float32, so this is a check of the computation, which
-rounding could in principle break). Runs alternate (each after a short pause: see
+Before timing, the cached and uncached runs of each library must draw the same ids while the
+sequence fits in the block (``block - prompt`` new ids; float32, so this is a check of the
+computation, which rounding could in principle break). Runs alternate (each after a short pause: see
 :func:`benchmarks.sequences.seconds`); the median of ``--repeats`` is reported in tokens/s for
 each thread count of ``--threads`` (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``),
 with the load other processes put on the machine and the ratio cache / no cache (the issue's
@@ -72,7 +74,53 @@ def torch_tokens(module: Any, prompt: np.ndarray, tokens: int, block: int) -> An
     return idx
 
 
+def torch_cached_tokens(
+    module: Any, prompt: np.ndarray, tokens: int, block: int, heads: int
+) -> Any:
+    """:func:`torch_tokens` with a key/value cache kept as numpynn keeps it (the same windows:
+    past the block the cache restarts from the last block // 2 ids), written for this
+    benchmark on nanoGPT's modules (its generate has no cache)."""
+    import torch
+    from torch.nn import functional
+
+    generator = torch.Generator().manual_seed(0)
+    dim = module.wte.embedding_dim
+    shape = (1, heads, block, dim // heads)
+    keys = [torch.empty(shape) for _ in module.h]
+    values = [torch.empty(shape) for _ in module.h]
+    T0 = len(prompt)
+    idx = torch.empty((1, T0 + tokens), dtype=torch.long)
+    idx[0, :T0] = torch.from_numpy(prompt.astype(np.int64))
+    keep, start = max(1, block // 2), max(0, T0 - block)
+    done = start  # idx[:, start:done] are in the caches
+    with torch.inference_mode():
+        for t in range(T0, T0 + tokens):
+            if t - start > block:
+                start = done = t - keep
+            position, T = done - start, t - done
+            x = module.wte(idx[:, done:t]) + module.wpe(torch.arange(position, position + T))
+            for layer, k_cache, v_cache in zip(module.h, keys, values, strict=True):
+                q, k, v = layer.attn.c_attn(layer.ln_1(x)).split(dim, dim=2)
+                q, k, v = (z.view(1, T, heads, dim // heads).transpose(1, 2) for z in (q, k, v))
+                k_cache[:, :, position : position + T] = k
+                v_cache[:, :, position : position + T] = v
+                y = functional.scaled_dot_product_attention(
+                    q,
+                    k_cache[:, :, : position + T],
+                    v_cache[:, :, : position + T],
+                    is_causal=T > 1,  # a pass of several positions starts at position 0
+                )
+                x = x + layer.attn.c_proj(y.transpose(1, 2).reshape(1, T, dim))
+                x = x + layer.mlp(layer.ln_2(x))
+            probs = functional.softmax(module.lm_head(module.ln_f(x[:, -1, :])), dim=-1)
+            idx[:, t] = torch.multinomial(probs, 1, generator=generator)[:, 0]
+            done = t
+    return idx
+
+
 def compare(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
     from .gpt_step import Pair
 
     config = (1, args.block, args.dim, args.heads, args.layers, args.vocab)
@@ -90,6 +138,14 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     }
     if not args.no_torch:
         runs["torch"] = lambda: torch_tokens(module, prompt, args.tokens, args.block)
+        runs["torch cache"] = lambda: torch_cached_tokens(
+            module, prompt, args.tokens, args.block, args.heads
+        )
+        same_torch = torch.equal(
+            torch_tokens(module, prompt, fits, args.block),
+            torch_cached_tokens(module, prompt, fits, args.block, args.heads),
+        )
+        same = same and same_torch
     for run in runs.values():  # warm up
         run()
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -127,8 +183,8 @@ def main() -> None:
         f"{args.layers} x TransformerBlock({args.dim}, n_heads={args.heads}, causal=True), "
         f"LayerNorm, Dense({args.dim}, {args.vocab}), Softmax; float32. {args.tokens} new "
         f"tokens from a {args.prompt}-token prompt, one sequence; median of {args.repeats} "
-        f"alternating runs. PyTorch: nanoGPT's generate loop (no cache) on nanoGPT's GPT "
-        f"with the same weights.\n"
+        f"alternating runs. PyTorch: nanoGPT's generate loop on nanoGPT's GPT with the same "
+        f"weights, and the same loop with a key/value cache.\n"
     )
     print(f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
     print(f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})")
@@ -141,20 +197,23 @@ def main() -> None:
     print()
     print(
         "| threads | numpynn cache tokens/s | numpynn no cache tokens/s | cache / no cache | "
-        f"target >= {TARGET:g}x | PyTorch (no cache) tokens/s | background cores | "
-        "same ids within the block |"
+        f"target >= {TARGET:g}x | PyTorch no cache tokens/s | PyTorch cache tokens/s | "
+        "background cores | same ids within the block |"
     )
-    print("|---:|---:|---:|---:|---|---:|---:|---|")
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---|")
     for threads in args.threads:
         torch.set_num_threads(threads)
         with threadpool_limits(limits=threads, user_api="blas"):
             row = compare(args)
         rates = row["rates"]
         ratio = rates["cache"] / rates["no cache"]
-        torch_rate = f"{rates['torch']:.0f}" if "torch" in rates else "not run"
+        torch_rates = [
+            f"{rates[name]:.0f}" if name in rates else "not run"
+            for name in ("torch", "torch cache")
+        ]
         print(
             f"| {threads} | {rates['cache']:.0f} | {rates['no cache']:.0f} | {ratio:.2f}x | "
-            f"{'yes' if ratio >= TARGET else '**no**'} | {torch_rate} | "
+            f"{'yes' if ratio >= TARGET else '**no**'} | {' | '.join(torch_rates)} | "
             f"{row['background']:.2f} | {'yes' if row['same'] else '**no**'} "
             f"(first {row['fits']} new ids) |"
         )
