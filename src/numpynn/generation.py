@@ -94,14 +94,14 @@ def generate(
     - ``cache=False``: s = max(0, t - B), the last B ids, the whole window run again for
       every id (O(B) positions of work per id).
     - ``cache=True`` (the default), for a transformer whose layers can step (see the
-      module's docstring): the same window while it fits, s = 0 for t <= B (the same ids as
-      ``cache=False`` for the same seed, up to float rounding), each id costing one
-      position's work with the key/value cache. Positions are learned up to B only, so when
-      the window would pass B ids the cache starts again from the last K = max(1, B // 2)
-      ids: s starts at max(0, T0 - B), and whenever t - s > B, s becomes t - K (one pass
-      over K positions, every B - K ids). Past the block, each id thus sees the last
-      K to B ids (cycling), not always the last B; the output for window ``ids[s:t]`` is
-      that of ``cache=False`` on the same window.
+      module's docstring), each id costing one position's work with the key/value cache:
+      while the sequence fits in the block (t <= B), s = 0 as above, hence the same ids as
+      ``cache=False`` for the same seed (up to float rounding). Positions are learned up to
+      B only: the window starts at s = max(0, T0 - B) (as above for the first id), and
+      whenever t - s > B the cache is full and starts again from the last K = max(1, B // 2)
+      ids, s = t - K (one pass over K positions, every B - K + 1 ids). Past the block, each
+      id thus sees the last K to B ids, cycling, not always the last B; its logits are
+      those of the whole-window forward on ``ids[s:t]``.
     - A recurrent model (RNN/LSTM/GRU with ``return_sequences``, every other layer acting
       on each position alone) reads the prompt once, then only each new id, its recurrent
       layers carrying their state (restored afterwards): the same outputs as
