@@ -98,6 +98,7 @@ def test_the_reference_run_decays_its_rate_and_stops_early(straight):
     assert state["LearningRateScheduler"] == {
         "base_lr": 0.01,  # the base rate, never only the decayed one
         "schedule": {"type": "StepDecay", "step_size": 3, "gamma": 0.5},
+        "per_step": False,
     }
     assert state["EarlyStopping"]["stopped_epoch"] == len(history["loss"]) - 1
 

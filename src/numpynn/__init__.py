@@ -8,7 +8,7 @@ from typing import Any
 
 from . import datasets, gates, initializers, schedules
 from ._version import __version__
-from .activations import identity, leaky_relu, relu, sigmoid, softmax, step, tanh
+from .activations import gelu, identity, leaky_relu, relu, sigmoid, softmax, step, tanh
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, PrintProgress, TrainingRun
 from .checkpoint import ModelCheckpoint
 from .errors import (
@@ -23,6 +23,7 @@ from .errors import (
 from .gradcheck import gradient_check, numerical_gradient
 from .io import load, load_metadata, save
 from .layers import (
+    GELU,
     GRU,
     LSTM,
     RNN,
@@ -31,22 +32,28 @@ from .layers import (
     Conv2D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
     GlobalAvgPool2D,
     Identity,
     Layer,
+    LayerNorm,
     LeakyReLU,
     MaxPool2D,
+    MultiHeadAttention,
+    PositionalEmbedding,
     ReLU,
     Sigmoid,
     Softmax,
     Step,
     Tanh,
+    TransformerBlock,
 )
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .model import Sequential, convnet, mlp
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .perceptron import Perceptron
+from .sampling import RandomRows, RandomWindows, spread_windows
 
 
 def __getattr__(name: str) -> Any:
@@ -59,6 +66,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "SGD",
     "AdaGrad",
     "Adam",
@@ -75,22 +86,28 @@ __all__ = [
     "DivergenceError",
     "Dropout",
     "EarlyStopping",
+    "Embedding",
     "FileFormatError",
     "Flatten",
     "GlobalAvgPool2D",
     "Identity",
     "Layer",
+    "LayerNorm",
     "LeakyReLU",
     "LearningRateScheduler",
     "Loss",
     "MaxPool2D",
     "MeanSquaredError",
     "ModelCheckpoint",
+    "MultiHeadAttention",
     "NoDigitError",
     "Optimizer",
     "Perceptron",
+    "PositionalEmbedding",
     "PrintProgress",
     "RMSProp",
+    "RandomRows",
+    "RandomWindows",
     "ReLU",
     "Sequential",
     "ShapeError",
@@ -100,10 +117,12 @@ __all__ = [
     "Tanh",
     "TrainingInterrupted",
     "TrainingRun",
+    "TransformerBlock",
     "__version__",
     "convnet",
     "datasets",
     "gates",
+    "gelu",
     "gradient_check",
     "identity",
     "initializers",
@@ -117,16 +136,7 @@ __all__ = [
     "schedules",
     "sigmoid",
     "softmax",
+    "spread_windows",
     "step",
     "tanh",
 ]
-__all__ += ["GRU", "LSTM", "RNN"]
-
-from .activations import gelu  # noqa: E402
-from .layers import GELU, Embedding, LayerNorm, PositionalEmbedding  # noqa: E402
-
-__all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding", "gelu"]
-
-from .layers import MultiHeadAttention, TransformerBlock  # noqa: E402
-
-__all__ += ["MultiHeadAttention", "TransformerBlock"]

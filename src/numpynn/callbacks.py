@@ -57,6 +57,8 @@ class TrainingRun:
     callbacks: list[Callback]
     history: dict[str, list[float]] = field(default_factory=dict)
     epoch: int = 0  # completed epochs
+    steps_per_epoch: int = 0  # batches in an epoch (set by fit)
+    step: int = 0  # batches done since the run's start: optimiser steps
     interrupted: bool = False  # Ctrl-C was pressed: stop after the current batch
 
 
@@ -112,39 +114,57 @@ class PrintProgress(Callback):
 
 class LearningRateScheduler(Callback):
     """Set the optimiser's learning rate at the start of each epoch: lr = schedule(epoch, lr0),
-    where lr0 is the optimiser's learning rate when the run began (the base rate).
+    where lr0 is the optimiser's learning rate when the run began (the base rate); with
+    ``per_step=True``, before each batch: lr = schedule(step, lr0), step the number of batches
+    done since the run's start (``TrainingRun.step``), as nanoGPT's warm-up and cosine decay.
 
     ``schedule`` is a function of (epoch, lr0) or a named schedule from
     :mod:`numpynn.schedules` (``StepDecay``, ``ExponentialDecay``, ``CosineDecay``,
     ``WarmUp``). The state holds the base rate and the named schedule, never only the decayed
     rate; resuming with another named schedule is refused."""
 
-    def __init__(self, schedule: Callable[[int, float], float]) -> None:
+    def __init__(self, schedule: Callable[[int, float], float], *, per_step: bool = False) -> None:
         if not callable(schedule):
             raise TypeError(f"schedule must be a function of (epoch, lr0), got {schedule!r}")
+        if not isinstance(per_step, bool):
+            raise TypeError(f"per_step must be True or False, got {per_step!r}")
         self.schedule = schedule
+        self.per_step = per_step
 
     def on_train_begin(self, model: Model) -> None:
         super().on_train_begin(model)
         self.base_lr = self.run.optimizer.lr
 
     def on_epoch_begin(self, epoch: int) -> None:
-        lr = self.schedule(epoch, self.base_lr)
+        self._set(self.run.step if self.per_step else epoch)
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        if self.per_step:
+            self._set(self.run.step)  # the rate of the next step
+
+    def _set(self, when: int) -> None:
+        lr = self.schedule(when, self.base_lr)
         if not (isinstance(lr, int | float | np.floating) and math.isfinite(lr) and lr >= 0):
+            at = f"step {when}" if self.per_step else f"epoch {one_based(when)}"
             raise ValueError(
-                f"the schedule gave the learning rate {lr!r} for epoch {one_based(epoch)} "
-                f"(schedule({epoch}, {self.base_lr!r}))"
+                f"the schedule gave the learning rate {lr!r} for {at} "
+                f"(schedule({when}, {self.base_lr!r}))"
             )
         self.run.optimizer.lr = float(lr)
 
     def get_state(self) -> dict[str, Any]:
-        return {"base_lr": self.base_lr, "schedule": self._described()}
+        return {"base_lr": self.base_lr, "schedule": self._described(), "per_step": self.per_step}
 
     def set_state(self, state: dict[str, Any]) -> None:
         if state["schedule"] != self._described():
             raise ValueError(
                 f"the run was saved with the schedule {state['schedule']}, this fit has "
                 f"{self._described()}: resume with the run's own schedule"
+            )
+        if state.get("per_step", False) != self.per_step:
+            raise ValueError(
+                f"the run was saved with per_step={state.get('per_step', False)}, this fit "
+                f"has per_step={self.per_step}: resume with the run's own schedule"
             )
         self.base_lr = float(state["base_lr"])
 

@@ -41,6 +41,7 @@ from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .optimizers import Optimizer
 from .parallel import Replicas
+from .sampling import RandomBatches, RandomRows, RandomWindows
 from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
 from .validation import (
     check_ids,
@@ -236,8 +237,8 @@ class Sequential:
 
     def fit(
         self,
-        X: npt.ArrayLike,
-        y: npt.ArrayLike,
+        X: npt.ArrayLike | RandomBatches,
+        y: npt.ArrayLike | None = None,
         *,
         loss: Loss | str | None = None,
         optimizer: Optimizer | str = "adam",
@@ -253,6 +254,7 @@ class Sequential:
         resume: bool = False,
         augment: Augment | None = None,
         workers: int = 1,
+        max_steps: int | None = None,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -266,6 +268,14 @@ class Sequential:
         loss (scaled to average 1, so the learning rate keeps its meaning). The history maps
         "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data)
         to one value per epoch.
+
+        A language model (a first layer that takes token ids, outputs (n, T, vocab)) trains on
+        its targets, the next id at each step: y (n_samples, T) ids, or, from one long stream
+        of ids, ``X = numpynn.RandomWindows(ids, block, steps_per_epoch=...)`` and no y: each
+        epoch is that many batches of random windows (nanoGPT's sampling), with
+        ``validation_data=numpynn.spread_windows(valid_ids, block, count)``. Losses and
+        accuracies are then means over tokens. ``max_steps`` ends the run after that many
+        batches (optimiser steps) in all, inside an epoch if need be.
 
         A run can continue: ``epochs`` is the epoch at which it ends, ``initial_epoch`` the
         number already done (callbacks see epochs counted from the run's start). With
@@ -309,25 +319,58 @@ class Sequential:
             raise ValueError("give initial_epoch or resume=True, not both: a resume knows it")
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
-        X = self._check_X(X)
-        check_same_length(X, y)
-        n_outputs = self._n_outputs_of(X)
-        losses_module.check_loss(self.layers, loss, n_outputs)  # before any training
-        layers, train_loss = losses_module.fuse(fuse_relu_pool(self.layers), loss)
-        T = self._prepare_targets(train_loss, y, n_outputs, X.dtype)
-        weights = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        if max_steps is not None:
+            max_steps = check_positive_int("max_steps", max_steps)
+        if isinstance(X, RandomBatches) and batch_size is None:
+            raise ValueError(
+                f"batch_size=None is a full batch of rows: {type(X).__name__} needs a number "
+                "of samples per batch"
+            )
+        if isinstance(X, RandomBatches) and sample_weight is not None:
+            raise ValueError(f"sample_weight weights rows of X; {type(X).__name__} draws rows")
+        weights = None
+        drawn = X if isinstance(X, RandomRows) else None
+        if drawn is not None:
+            if y is not None:
+                raise TypeError("fit(RandomRows(X, y, ...)) holds its targets: give no y")
+            X, y = drawn.X, drawn.y
+        data: Array | RandomBatches
+        if isinstance(X, RandomWindows):
+            n_outputs, layers, train_loss, T = self._check_stream(X, y, loss)
+            data, dtype = X, np.dtype(np.int64)
+        elif isinstance(X, RandomBatches):
+            raise TypeError(f"fit draws RandomWindows or RandomRows, got {type(X).__name__}")
+        else:
+            if y is None:
+                raise TypeError("fit needs targets y (RandomWindows and RandomRows hold theirs)")
+            X = self._check_X(X)
+            check_same_length(X, y)
+            n_outputs = self._n_outputs_of(X)
+            losses_module.check_loss(self.layers, loss, n_outputs)  # before any training
+            layers, train_loss = losses_module.fuse(fuse_relu_pool(self.layers), loss)
+            T = self._prepare_targets(train_loss, y, n_outputs, X.dtype)
+            data, dtype = X, X.dtype
+            if sample_weight is not None:
+                weights = check_sample_weight(sample_weight, X)
+            if drawn is not None:  # the checked arrays, drawn from at random
+                data, T = RandomRows(X, T, steps_per_epoch=drawn.steps_per_epoch), None
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
             X_val = self._check_X(validation_data[0], name="validation_data[0]")
             check_same_length(X_val, validation_data[1], "validation_data[0]", "validation_data[1]")
-            T_val = self._prepare_targets(train_loss, validation_data[1], n_outputs, X.dtype)
+            T_val = self._prepare_targets(train_loss, validation_data[1], n_outputs, dtype)
             validation = (X_val, T_val)
         if threads is not None:
             threads = check_positive_int("threads", threads)
         workers = check_positive_int("workers", workers)
-        if workers > 1 and T.dtype.kind == "i":
+        if workers > 1 and isinstance(data, RandomBatches):
+            raise ValueError(
+                f"workers={workers} splits the rows of arrays X; train a "
+                f"{type(data).__name__} with workers=1"
+            )
+        if workers > 1 and T is not None and T.dtype.kind == "i":
             raise ValueError(
                 f"workers={workers} splits a batch's rows, whose losses are means over samples; "
                 "a sequence model's loss is a mean over its scored tokens: use workers=1"
@@ -356,7 +399,7 @@ class Sequential:
             return train(
                 run,
                 layers,
-                X,
+                data,
                 T,
                 weights=weights,
                 loss=train_loss,
@@ -367,9 +410,35 @@ class Sequential:
                 augment=augment,
                 resume=resume,
                 replicas=replicas,
+                max_steps=max_steps,
             )
 
     # --- helpers -----------------------------------------------------------------------
+
+    def _check_stream(
+        self, windows: RandomWindows, y: object, loss: Loss
+    ) -> tuple[int, list[Layer], Loss, None]:
+        """(n_outputs, layers, train_loss, None): fit's checks of a language model trained on
+        ``windows``, its ids checked once, for the whole stream."""
+        if y is not None:
+            raise TypeError("fit(RandomWindows(...)) draws each window's targets: give no y")
+        if not (self.layers and self.layers[0].takes_ids and self.outputs_sequences):
+            raise TypeError(
+                "RandomWindows trains a language model: a first layer that takes token ids "
+                f"(Embedding) and outputs (n, T, vocab); this model is {self!r}"
+            )
+        if not isinstance(loss, CrossEntropy):
+            raise TypeError(f"a language model trains with CrossEntropy, got {loss!r}")
+        n_outputs = self.n_outputs
+        assert n_outputs is not None  # outputs_sequences
+        self._check_X(windows.ids[None, : windows.block])  # the model reads such windows
+        if windows.ids.max() >= n_outputs:  # every id is also a target: one of the outputs
+            raise ValueError(
+                f"the ids of RandomWindows must lie in [0, {n_outputs - 1}] for a model of "
+                f"{n_outputs} outputs (its vocabulary), got ids up to {windows.ids.max()}"
+            )
+        layers, train_loss = losses_module.fuse(fuse_relu_pool(self.layers), loss)
+        return n_outputs, layers, train_loss, None
 
     def _check_X(self, X: npt.ArrayLike, name: str = "X") -> Array:
         shape = self.input_shape

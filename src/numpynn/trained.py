@@ -1,10 +1,16 @@
-"""A trained classifier read from its file, with what its metadata says: the dataset it was
-trained on, its class names, the shape of its input pictures and how a photo is prepared for
-it. The one loader of ``numpynn evaluate``, ``numpynn predict`` and ``numpynn serve``.
+"""A trained model read from its file, with what its metadata says. A classifier: the
+dataset it was trained on, its class names, the shape of its input pictures and how a photo is
+prepared for it. A language model: its character vocabulary, and for a model of words (names)
+the token that starts and ends each word. The one loader of ``numpynn evaluate``, ``numpynn
+predict``, ``numpynn generate`` and ``numpynn serve``.
 
     trained = load_trained("runs/mnist/model.npz")
     trained.classes                   # ["0", "1", ..., "9"]
     trained.class_probabilities(X)    # X: (n_samples, n_features) -> (n_samples, n_classes)
+
+    writer = load_language_model("runs/shakespeare/model.npz")
+    for text in writer.write("ROMEO:", 200, temperature=0.8, seed=0):
+        print(text, end="")           # each new character as soon as it is drawn
 
 The metadata fields read here are the ones ``numpynn train`` saves with the model
 (``numpynn.save(model, path, metadata=...)``); a model saved without them works too: its
@@ -16,15 +22,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import datasets, imaging
-from ._typing import Array
+from ._typing import Array, Seed
+from .datasets.vocabulary import CharVocabulary
 from .errors import FileFormatError
+from .generation import stream
 from .io import load_checkpoint, load_metadata, load_with_metadata
 from .losses import LOSSES
 from .model import Sequential
@@ -102,6 +110,85 @@ class TrainedModel:
         return imaging.PICTURES[self.picture or "digit"](grey, shape)
 
 
+LANGUAGE_MODEL = "language-model"  # the metadata "task" of a language model's file
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedLanguageModel:
+    """A language model and its character vocabulary. ``boundary`` is the token that starts
+    and ends each word of a model of words (makemore's "." for names), None for a model of a
+    running text (Shakespeare)."""
+
+    model: Sequential
+    path: Path  # the file read
+    metadata: dict[str, Any]
+    dataset: str | None
+    vocabulary: CharVocabulary
+    boundary: str | None
+
+    def encode(self, prompt: str) -> Array:
+        """The ids (len(prompt),) of a prompt; ValueError naming the characters outside the
+        vocabulary, or for an empty prompt."""
+        if not isinstance(prompt, str):
+            raise TypeError(f"the prompt must be text, got {type(prompt).__name__}")
+        if not prompt:
+            raise ValueError("the prompt is empty: give at least one character to continue")
+        try:
+            return self.vocabulary.encode(prompt)
+        except ValueError as exc:
+            raise ValueError(f"the prompt {str(exc).removeprefix('text ')}") from None
+
+    def write(
+        self,
+        prompt: str,
+        length: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: Seed = None,
+    ) -> Iterator[str]:
+        """The ``length`` characters that continue ``prompt``, each yielded as soon as it is
+        drawn (``numpynn.generation.stream``); the same seed gives the same text."""
+        ids = stream(
+            self.model,
+            self.encode(prompt),
+            length,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+        )
+        return (self.vocabulary.chars[int(step[0])] for step in ids)
+
+    def words(
+        self,
+        count: int,
+        *,
+        prefix: str = "",
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: Seed = None,
+        max_length: int = 30,
+    ) -> list[str]:
+        """``count`` new words (a model of words: names), each drawn from the boundary token
+        followed by ``prefix`` until the next boundary (at most ``max_length`` characters
+        after the prefix). ValueError for a model of running text."""
+        if self.boundary is None:
+            raise ValueError(
+                f"{self.path} writes running text, not words: it has no boundary token"
+            )
+        start = self.encode(self.boundary + prefix)
+        prompts = np.tile(start, (count, 1))
+        columns = list(
+            stream(self.model, prompts, max_length, temperature=temperature, top_k=top_k, seed=seed)
+        )
+        drawn = np.stack(columns, axis=1) if columns else np.empty((count, 0), np.int64)
+        words = []
+        for row in drawn:
+            text = self.vocabulary.decode(row)
+            words.append(prefix + text.split(self.boundary, 1)[0])
+        return words
+
+
 def class_probabilities(model: Sequential, X: Array) -> Array:
     """Class probabilities (n_samples, n_classes) of a classifier on X: (n_samples, ...), by
     ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p)."""
@@ -143,6 +230,30 @@ def load_trained(path: PathLike) -> TrainedModel:
     image_shape = _image_shape(model, metadata, facts)
     picture = facts.picture if facts else "digit" if image_shape else None
     return TrainedModel(model, file, metadata, dataset, classes, image_shape, picture)
+
+
+def load_language_model(path: PathLike) -> TrainedLanguageModel:
+    """The language model at ``path`` (a model file, checkpoint or run directory, as
+    :func:`load_trained` reads them) with the vocabulary its metadata holds. ValueError for a
+    model that is not a language model; FileFormatError for one without its vocabulary."""
+    model, metadata, file = _read(Path(path))
+    if metadata.get("task") != LANGUAGE_MODEL:
+        raise ValueError(
+            f"{file} is not a language model (numpynn train --dataset shakespeare or names "
+            "makes one)"
+        )
+    if "vocabulary" not in metadata:
+        raise FileFormatError(f"{file}: a language model's metadata must hold its vocabulary")
+    vocabulary = CharVocabulary.from_json(metadata["vocabulary"])
+    if model.output_shape is None or model.output_shape[-1] != len(vocabulary):
+        raise FileFormatError(
+            f"{file}: the model writes {model.output_shape} tokens per step but its "
+            f"vocabulary has {len(vocabulary)} characters"
+        )
+    boundary = metadata.get("boundary")
+    return TrainedLanguageModel(
+        model, file, metadata, metadata.get("dataset"), vocabulary, boundary
+    )
 
 
 def read_metadata(path: PathLike) -> dict[str, Any]:
@@ -230,6 +341,15 @@ METADATA: dict[str, tuple[Callable[[Any], bool], str]] = {
         "null or [height, width]",
     ),
     "config": (lambda v: isinstance(v, dict), "a JSON object of training settings"),
+    "task": (lambda v: isinstance(v, str), 'the kind of model ("language-model")'),
+    "vocabulary": (
+        lambda v: isinstance(v, list) and all(isinstance(c, str) and len(c) == 1 for c in v),
+        "a list of single characters",
+    ),
+    "boundary": (
+        lambda v: v is None or (isinstance(v, str) and len(v) == 1),
+        "null or one character",
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .layers.base import walk
 from .losses import CrossEntropy, Loss
+from .sampling import RandomBatches
 
 
 class BatchSplit(Protocol):
@@ -43,8 +44,8 @@ Augment = Callable[[Array, np.random.Generator], Array]
 def train(
     run: TrainingRun,
     layers: Sequence[Layer],
-    X: Array,
-    T: Array,
+    X: Array | RandomBatches,
+    T: Array | None,
     *,
     weights: Array | None = None,
     loss: Loss,
@@ -55,6 +56,7 @@ def train(
     augment: Augment | None = None,
     resume: bool = False,
     replicas: BatchSplit | None = None,
+    max_steps: int | None = None,
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
     X: (n_samples, ...) and targets T: (n_samples, n_outputs), each sample's loss
@@ -62,16 +64,18 @@ def train(
     (or until a callback stops it); ``accuracy`` adds the fraction of correct classes to the
     logs. ``augment(x, rng)`` returns a changed copy of each training batch x (random shifts
     of images...), drawing from the run's generator, so a resumed run draws the same.
-    ``replicas`` (:mod:`numpynn.parallel`) split each batch's rows over threads. Return the
-    run's history."""
+    ``replicas`` (:mod:`numpynn.parallel`) split each batch's rows over threads.
+
+    ``X`` may also be :class:`~numpynn.sampling.RandomBatches` (``T`` None): random windows
+    of a token stream, or random rows; each epoch is then its ``steps_per_epoch`` batches.
+    ``max_steps`` ends the run after that many batches in all (counted from the run's
+    start), inside an epoch if need be, which then ends there. Return the run's history."""
     model, optimizer = run.model, run.optimizer
     callbacks = sorted(run.callbacks, key=lambda callback: callback.order)
     model.stop_training = False
     for callback in callbacks:
         callback.run = run
         callback.on_train_begin(model)
-    if resume:
-        restore(run)
     for layer in walk(layers):  # with a composite layer's parts
         if isinstance(layer, Dropout):
             layer.rng = run.rng  # one generator for shuffling and dropout: one seed fixes both
@@ -79,36 +83,53 @@ def train(
     backward_order = _backward_order(layers)
     batch_callbacks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
 
-    n = len(X)
-    batch_size = min(batch_size, n)
-    # The batches are gathered into two reused arrays (the last, smaller batch into their
-    # first rows); mode="clip" skips numpy's bounds-check copy (the rows are valid).
-    x_all = np.empty((batch_size, *X.shape[1:]), X.dtype)
-    t_all = np.empty((batch_size, *T.shape[1:]), T.dtype)
+    if isinstance(X, RandomBatches):
+        run.steps_per_epoch = X.steps_per_epoch
+    else:
+        assert T is not None  # fit gives targets with X's rows
+        n = len(X)
+        batch_size = min(batch_size, n)
+        # The batches are gathered into two reused arrays (the last, smaller batch into
+        # their first rows).
+        x_all = np.empty((batch_size, *X.shape[1:]), X.dtype)
+        t_all = np.empty((batch_size, *T.shape[1:]), T.dtype)
+        run.steps_per_epoch = -(-n // batch_size)
+    if resume:
+        restore(run)
+    run.step = run.epoch * run.steps_per_epoch  # a run (re)starts at the start of an epoch
     # CrossEntropy's accuracy compares argmax(output) with each target row's class (argmax):
     # find the classes once per fit, note the predictions per batch, count them per epoch.
     # (Targets of class ids, a sequence model's, are counted per batch by count_correct.)
-    one_hot_rows = isinstance(loss, CrossEntropy) and T.dtype.kind == "f"
-    labels = T.argmax(axis=1) if accuracy and one_hot_rows else None
-    predicted = np.empty(n, np.intp)
+    one_hot_rows = T is not None and isinstance(loss, CrossEntropy) and T.dtype.kind == "f"
+    labels = T.argmax(axis=1) if accuracy and one_hot_rows and T is not None else None
+    predicted = np.empty(0 if T is None else len(T), np.intp)
     # The validation set gets its own loss object, so the training loss keeps its batch-sized
     # scratch arrays instead of swapping them for validation-sized ones every epoch.
     validation_loss = type(loss)(**loss.config())
-    while run.epoch < run.epochs and not model.stop_training:
+    while (
+        run.epoch < run.epochs
+        and not model.stop_training
+        and (max_steps is None or run.step < max_steps)
+    ):
         epoch = run.epoch
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         started = time.perf_counter()
-        order = run.rng.permutation(n) if shuffle else np.arange(n)
+        batches: Iterator[tuple[Array, Array]]
+        if isinstance(X, RandomBatches):
+            batches = (X.batch(batch_size, run.rng) for _ in range(X.steps_per_epoch))
+        else:
+            assert T is not None
+            order = run.rng.permutation(n) if shuffle else np.arange(n)
+            batches = _rows(X, T, order, batch_size, x_all, t_all)
         total_loss = 0.0
         total_correct = 0
         total_counted = 0  # the predictions scored: samples, or a sequence model's tokens
-        for batch, start in enumerate(range(0, n, batch_size)):
-            rows = order[start : start + batch_size]
-            m = len(rows)
-            x = X.take(rows, 0, x_all[:m], "clip")
-            t = T.take(rows, 0, t_all[:m], "clip")
-            w = None if weights is None else weights.take(rows, mode="clip")
+        seen = 0  # samples (rows or windows) trained on in this epoch
+        for batch, (x, t) in enumerate(batches):
+            start, m = seen, len(x)
+            seen += m
+            w = None if weights is None else weights.take(order[start : start + m], mode="clip")
             if augment is not None:
                 x = augment(x, run.rng)
 
@@ -127,6 +148,7 @@ def train(
                     batch,
                 )
             optimizer.step(params, grads)
+            run.step += 1
 
             counted = loss.n_counted(t)
             total_loss += batch_loss * counted
@@ -139,9 +161,11 @@ def train(
                 callback.on_batch_end(batch, {"loss": batch_loss})
             if run.interrupted:  # Ctrl-C: stop here, between two updates
                 raise TrainingInterrupted(run, epoch, batch)
+            if max_steps is not None and run.step >= max_steps:
+                break
 
         if labels is not None:
-            total_correct = int(np.count_nonzero(predicted == labels[order]))
+            total_correct = int(np.count_nonzero(predicted[:seen] == labels[order[:seen]]))
         logs = {"loss": total_loss / total_counted}
         if accuracy:
             logs["accuracy"] = total_correct / total_counted
@@ -162,6 +186,18 @@ def train(
     for callback in callbacks:
         callback.on_train_end(run.history)
     return run.history
+
+
+def _rows(
+    X: Array, T: Array, order: Array, batch_size: int, x_all: Array, t_all: Array
+) -> Iterator[tuple[Array, Array]]:
+    """The mini-batches (x, t) of the rows of X and T in ``order``, gathered into x_all and
+    t_all (the last, smaller batch into their first rows); mode="clip" skips numpy's
+    bounds-check copy (the rows are valid)."""
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        m = len(rows)
+        yield X.take(rows, 0, x_all[:m], "clip"), T.take(rows, 0, t_all[:m], "clip")
 
 
 def restore(run: TrainingRun) -> None:

@@ -14,8 +14,11 @@ class Progress(Callback):
     on a terminal), then prints the summary line on stdout (``quiet``: nothing). Its state,
     which a checkpoint keeps, is the wall time of each epoch of the run (``seconds``)."""
 
-    def __init__(self, epochs: int, n_batches: int, quiet: bool = False) -> None:
+    def __init__(
+        self, epochs: int, n_batches: int, quiet: bool = False, steps: int | None = None
+    ) -> None:
         self.epochs, self.n_batches, self.quiet = epochs, n_batches, quiet
+        self.steps = steps  # a run counted in steps (a language model's): their number
         self.bar: Any = None
         self.seconds: list[float] = []
 
@@ -29,9 +32,14 @@ class Progress(Callback):
             return
         from tqdm import tqdm  # type: ignore[import-untyped]  # lazy: the cli extra
 
+        first = self.run.step + 1
         self.bar = tqdm(
-            total=self.n_batches,
-            desc=f"epoch {one_based(epoch)}/{self.epochs}",
+            total=self.n_batches
+            if self.steps is None
+            else min(self.n_batches, self.steps - first + 1),
+            desc=f"epoch {one_based(epoch)}/{self.epochs}"
+            if self.steps is None
+            else f"steps {first}-{min(first + self.n_batches - 1, self.steps)}",
             unit="batch",
             leave=False,
             disable=None,  # no bar when stderr is not a terminal
@@ -51,7 +59,10 @@ class Progress(Callback):
         self.close()
         self.seconds.append(float(logs["seconds"]))
         if not self.quiet:
-            print(summary_line(one_based(epoch), self.epochs, logs), flush=True)
+            if self.steps is None:
+                print(summary_line(one_based(epoch), self.epochs, logs), flush=True)
+            else:
+                print(summary_line(self.run.step, self.steps, logs, "step"), flush=True)
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
         self.close()
@@ -71,10 +82,11 @@ class Progress(Callback):
             self.bar = None
 
 
-def summary_line(epoch: int, epochs: int, logs: dict[str, float]) -> str:
-    """'epoch  3/10  loss 0.0812  acc 97.52%  val_loss 0.0771  val_acc 97.80%  2.13 s'."""
+def summary_line(epoch: int, epochs: int, logs: dict[str, float], unit: str = "epoch") -> str:
+    """'epoch  3/10  loss 0.0812  acc 97.52%  val_loss 0.0771  val_acc 97.80%  2.13 s' (or
+    'step  250/2000 ...' for a run counted in steps)."""
     width = len(str(epochs))
-    parts = [f"epoch {epoch:>{width}}/{epochs}", f"loss {logs['loss']:.4f}"]
+    parts = [f"{unit} {epoch:>{width}}/{epochs}", f"loss {logs['loss']:.4f}"]
     if "accuracy" in logs:
         parts.append(f"acc {logs['accuracy']:.2%}")
     if "val_loss" in logs:

@@ -13,6 +13,7 @@ from ..errors import FileFormatError
 from . import report
 from .config import TrainConfig
 from .errors import CLIError
+from .text_config import TASK, TextConfig
 
 
 def new_run_dir(out: str | None, dataset: str) -> Path:
@@ -37,12 +38,17 @@ def new_run_dir(out: str | None, dataset: str) -> Path:
     return run_dir
 
 
-def load_run_config(run_dir: Path) -> TrainConfig:
-    """The settings of the run in ``run_dir`` (its config.json)."""
+def load_run_config(run_dir: Path) -> TrainConfig | TextConfig:
+    """The settings of the run in ``run_dir`` (its config.json): a classifier's, or a
+    language model's (``"task": "language-model"``)."""
     path = run_dir / "config.json"
     if not path.exists():
         raise CLIError(f"{run_dir} is not a numpynn run directory: it has no config.json")
-    return TrainConfig.load(path)
+    try:
+        task = json.loads(path.read_text()).get("task")
+    except (ValueError, AttributeError):
+        task = None  # TrainConfig.load names what is wrong with the file
+    return TextConfig.load(path) if task == TASK else TrainConfig.load(path)
 
 
 def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:

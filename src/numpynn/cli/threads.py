@@ -12,6 +12,7 @@ import time
 from . import report
 from .config import TrainConfig, parse_setting
 from .errors import CLIError
+from .text_config import TextConfig
 
 
 def threads_option(text: str) -> int | str:
@@ -27,7 +28,7 @@ def threads_option(text: str) -> int | str:
 
 
 def apply_thread_policy(
-    cfg: TrainConfig, option: int | str, resume: bool, quiet: bool
+    cfg: TrainConfig | TextConfig, option: int | str, resume: bool, quiet: bool
 ) -> int | None:
     """Settle the threads of the run ``cfg`` from ``--threads`` (``option``): sets
     ``cfg.blas_threads`` (and ``cfg.workers`` for a convnet), says which and why unless
@@ -44,7 +45,7 @@ def apply_thread_policy(
         why = f"--threads auto: {measured}"
     if threads is not None and importlib.util.find_spec("threadpoolctl") is None:
         raise CLIError("--threads needs threadpoolctl: pip install 'numpynn[cli]'", 1)
-    if cfg.network == "cnn" and not runs_own:
+    if isinstance(cfg, TrainConfig) and cfg.network == "cnn" and not runs_own:
         # A convnet's element-wise passes stay on one core whatever the BLAS threads: its
         # threads go to workers that each take a share of every batch, one BLAS thread each.
         cfg.workers, threads = threads or blas_threads() or os.cpu_count() or 1, 1
@@ -52,7 +53,7 @@ def apply_thread_policy(
         n = threads or blas_threads()
         count = f"{n} BLAS thread{'s' * (n != 1)}" if n else "the BLAS default threads"
         count += "" if threads else " (the BLAS default)"
-        if (cfg.workers or 1) > 1:
+        if isinstance(cfg, TrainConfig) and (cfg.workers or 1) > 1:
             count = f"{cfg.workers} workers with {count} each"
         print(f"using {count} ({why})")
     cfg.blas_threads = threads or blas_threads()

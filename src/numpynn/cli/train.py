@@ -9,7 +9,9 @@ current batch, saves ``interrupted.npz`` and exits with 130; ``--resume`` contin
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from ..datasets import random_shift
 from ..epochs import at_batch, one_based
 from ..errors import DivergenceError, TrainingInterrupted
 from ..model import Sequential, convnet, mlp
-from ..optimizers import OPTIMIZERS
+from ..optimizers import OPTIMIZERS, Optimizer
 from ..schedules import CosineDecay, ExponentialDecay, Schedule
 from . import data, report
 from .config import TrainConfig
@@ -50,7 +52,7 @@ def run(
     splits = data.load(cfg.dataset, cfg.validation, cfg.seed, data_dir, images=cfg.network == "cnn")
     data_seconds = time.perf_counter() - loading
     checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
-    saved = saved_run(checkpoint, cfg) if resume and checkpoint.exists() else None
+    saved = saved_run(checkpoint, cfg.epochs) if resume and checkpoint.exists() else None
     finished = (run_dir / "metrics.json").exists()
     if saved is not None and finished and stopped(saved):
         print(f"{run_dir} stopped early after epoch {saved.epoch} (--patience); nothing to resume")
@@ -132,9 +134,9 @@ def new_model(cfg: TrainConfig, input_shape: tuple[int, ...], n_classes: int) ->
     return mlp([input_shape[0], *sizes], cfg.activation, cfg.output, dropout=cfg.dropout, seed=rng)
 
 
-def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
+def saved_run(path: Path, epochs: int) -> nn_io.Checkpoint:
     """The checkpoint at ``path``, which must be one this version's ``numpynn train`` can
-    continue to ``cfg.epochs`` (CLIError or ValueError naming it otherwise)."""
+    continue to ``epochs`` (CLIError or ValueError naming it otherwise)."""
     saved = nn_io.load_checkpoint(path)
     if "ModelCheckpoint" not in saved.callbacks:
         raise CLIError(
@@ -142,7 +144,7 @@ def saved_run(path: Path, cfg: TrainConfig) -> nn_io.Checkpoint:
             "checkpoints): this version cannot continue it; train anew (its model.npz and "
             "best.npz still load), or resume it with numpynn 0.1.0"
         )
-    check_epochs(path, saved.epoch, cfg.epochs)  # fit's own check, before config.json changes
+    check_epochs(path, saved.epoch, epochs)  # fit's own check, before config.json changes
     return saved
 
 
@@ -192,33 +194,45 @@ def train_epochs(
 ) -> dict[str, list[float]]:
     """``model.fit`` with the run's settings and callbacks, with ``threads`` BLAS threads
     (None: the BLAS default); returns the history. Ctrl-C and a divergence become one-line
-    CLIErrors (after Ctrl-C, the state after the last batch is saved as interrupted.npz)."""
+    CLIErrors (:func:`stops_explained`)."""
     train_seed = np.random.SeedSequence(cfg.seed).spawn(2)[1]
     optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, weight_decay=cfg.l2)
+    with (
+        np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        stops_explained(run_dir, model, optimizer, cfg.to_dict(), cfg.lr),
+    ):
+        return model.fit(
+            splits.X_train,
+            splits.y_train,
+            loss=cfg.loss,
+            optimizer=optimizer,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            validation_data=(splits.X_val, splits.y_val),
+            seed=np.random.default_rng(train_seed),
+            callbacks=callbacks,
+            threads=threads,
+            workers=cfg.workers or 1,
+            resume=resume,
+            augment=(lambda x, rng: random_shift(x, cfg.shift, rng)) if cfg.shift else None,
+        )
+
+
+@contextlib.contextmanager
+def stops_explained(
+    run_dir: Path, model: Sequential, optimizer: Optimizer, config: dict[str, Any], lr: float
+) -> Iterator[None]:
+    """Within it, Ctrl-C and a divergence of ``model.fit`` become one-line CLIErrors; after
+    Ctrl-C, the state after the last batch is saved as interrupted.npz (with ``config``)."""
     checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return model.fit(
-                splits.X_train,
-                splits.y_train,
-                loss=cfg.loss,
-                optimizer=optimizer,
-                epochs=cfg.epochs,
-                batch_size=cfg.batch_size,
-                validation_data=(splits.X_val, splits.y_val),
-                seed=np.random.default_rng(train_seed),
-                callbacks=callbacks,
-                threads=threads,
-                workers=cfg.workers or 1,
-                resume=resume,
-                augment=(lambda x, rng: random_shift(x, cfg.shift, rng)) if cfg.shift else None,
-            )
+        yield
     except TrainingInterrupted as stop:
         run, where = stop.run, at_batch(stop.epoch, stop.batch)
         path = run_dir / INTERRUPTED
         nn_io.save_checkpoint(
             path, model, optimizer, run.rng, run.epoch, run.history,
-            extra={"config": cfg.to_dict(), "stopped_at": where},
+            extra={"config": config, "stopped_at": where},
             callbacks=callback_states(run.callbacks),
         )  # fmt: skip
         last = f"after epoch {run.epoch}" if run.epoch else "from the start (no epoch finished)"
@@ -234,9 +248,7 @@ def train_epochs(
             if done
             else "no epoch finished, so there is no checkpoint"
         )
-        raise CLIError(
-            f"{diverged}, e.g. --lr {cfg.lr / 10:g} (--lr was {cfg.lr:g}); {kept}", 1
-        ) from None
+        raise CLIError(f"{diverged}, e.g. --lr {lr / 10:g} (--lr was {lr:g}); {kept}", 1) from None
 
 
 def model_metadata(cfg: TrainConfig, splits: data.Splits) -> dict[str, Any]:

@@ -9,11 +9,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import train
+from .. import datasets
+from . import train, train_text
 from .config import CHOICES, PRESETS, TrainConfig, parse_setting, resolve
 from .data_log import datasets_log
 from .errors import CLIError
 from .runs import load_run_config, new_run_dir
+from .text_config import (
+    TEXT_DATASETS,
+    TEXT_OPTIONS,
+    TEXT_PRESETS,
+    TextConfig,
+    check_text_setting,
+    resolve_text,
+)
 from .threads import apply_thread_policy, threads_option
 
 # The settings --resume may change; the others come from the run's config.json. (--data-dir,
@@ -26,16 +35,27 @@ DEFAULTS = TrainConfig().to_dict()  # the settings of a run without options
 def add_parser(commands: Any) -> None:
     train_parser = commands.add_parser(
         "train",
-        help="train a classifier and write a run directory",
+        help="train a classifier or a language model and write a run directory",
         description="Train a fully connected network, or a convnet (--preset cnn). Without "
         "options: the default MNIST classifier (defaults in brackets; digits and planar have "
         "their own). Options override the preset, which overrides the dataset's defaults. "
-        "Each epoch is checkpointed; Ctrl-C stops after the current batch.",
+        "Each epoch is checkpointed; Ctrl-C stops after the current batch. A text dataset "
+        "(shakespeare, names) trains a language model counted in steps: --preset gpt (nanoGPT's "
+        "CPU model, the default for shakespeare), char-lstm, or names (the default for names); "
+        "--steps, --eval-every, --lr, --batch-size, --dropout and --seed change the preset's.",
     )
     add = train_parser.add_argument
-    add("--dataset", choices=CHOICES["dataset"], help="the data (default mnist)")
-    add("--data-dir", metavar="DIR", help="directory with the dataset's IDX or .npz files")
-    add("--preset", choices=sorted(PRESETS), help="a tested configuration (default: default)")
+    add(
+        "--dataset",
+        choices=CHOICES["dataset"] + TEXT_DATASETS,
+        help="the data (default mnist; shakespeare and names train language models)",
+    )
+    add("--data-dir", metavar="DIR", help="directory with the dataset's files")
+    add(
+        "--preset",
+        choices=sorted(PRESETS) + sorted(TEXT_PRESETS),
+        help="a tested configuration (default: default)",
+    )
     add(
         "--hidden",
         type=option("hidden"),
@@ -106,6 +126,18 @@ def add_parser(commands: Any) -> None:
             "stop when val_loss has not improved for N epochs; keep its best weights", "patience"
         ),
     )
+    add(
+        "--steps",
+        type=text_option("steps"),
+        metavar="N",
+        help="a language model's training steps (the preset's: gpt 2000)",
+    )
+    add(
+        "--eval-every",
+        type=text_option("eval_every"),
+        metavar="N",
+        help="a language model's steps between validation losses and checkpoints (250)",
+    )
     add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
     add(
@@ -145,11 +177,43 @@ def option(setting: str) -> Callable[[str], Any]:
     return parse
 
 
+def text_option(setting: str) -> Callable[[str], Any]:
+    """The argparse type of a TextConfig setting: its value from text, checked."""
+
+    def parse(text: str) -> Any:
+        try:
+            return check_text_setting(setting, int(text) if text.isdigit() else text)
+        except ValueError as exc:
+            message = f"{str(exc).rsplit(', got ', 1)[0]}, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+
+    parse.__name__ = setting
+    return parse
+
+
+def trains_text(args: argparse.Namespace) -> bool:
+    """Whether the options ask for a language model (a text dataset or a text preset)."""
+    if args.resume:
+        return isinstance(load_run_config(Path(args.resume)), TextConfig)
+    if args.preset in TEXT_PRESETS:
+        return True
+    return args.dataset is not None and datasets.get(args.dataset).is_text
+
+
 def train_command(args: argparse.Namespace) -> int:
+    if trains_text(args):
+        return text_command(args)
+    for name in ("steps", "eval_every"):
+        if getattr(args, name) is not None:
+            raise CLIError(
+                f"--{name.replace('_', '-')} counts a language model's steps (--dataset "
+                f"{' or '.join(TEXT_DATASETS)}); a classifier trains for --epochs"
+            )
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k, None) is not None}
     if args.resume:
         run_dir = Path(args.resume)
         cfg = load_run_config(run_dir)
+        assert isinstance(cfg, TrainConfig)
         saved = cfg.to_dict()
         changed = [k for k in given if k not in RESUME_OPTIONS and given[k] != saved[k]]
         if args.preset or args.out or changed:
@@ -178,3 +242,63 @@ def train_command(args: argparse.Namespace) -> int:
             threads=threads,
             started=args.started,
         )
+
+
+def text_command(args: argparse.Namespace) -> int:
+    """``numpynn train`` of a language model: new (--dataset shakespeare/names or a text
+    preset) or resumed."""
+    given = {k: getattr(args, k) for k in TEXT_OPTIONS if getattr(args, k, None) is not None}
+    foreign = [
+        "--" + k.replace("_", "-")
+        for k in CONFIG_OPTIONS
+        if getattr(args, k, None) is not None and k not in (*TEXT_OPTIONS, "dataset")
+    ]
+    if foreign:
+        raise CLIError(
+            f"{', '.join(foreign)} configure a classifier; a language model takes "
+            + ", ".join("--" + k.replace("_", "-") for k in TEXT_OPTIONS)
+        )
+    if args.resume:
+        run_dir = Path(args.resume)
+        cfg = load_run_config(run_dir)
+        assert isinstance(cfg, TextConfig)
+        changed = [k for k in given if given[k] != getattr(cfg, k)]
+        if args.preset or args.out or changed:
+            names = ["--" + k.replace("_", "-") for k in changed]
+            names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
+            raise CLIError(
+                f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
+                f" it cannot change {', '.join(names)}"
+            )
+        for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
+            stale.unlink()
+    else:
+        preset = args.preset or DEFAULT_TEXT_PRESET.get(args.dataset, "gpt")
+        if preset not in TEXT_PRESETS:
+            raise CLIError(
+                f"--preset {preset} is a classifier's; the {args.dataset} dataset trains a "
+                f"language model: --preset {DEFAULT_TEXT_PRESET.get(args.dataset, 'gpt')}"
+            )
+        try:
+            cfg = resolve_text(
+                preset, {**given, **({"dataset": args.dataset} if args.dataset else {})}
+            )
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        run_dir = new_run_dir(args.out, cfg.dataset)
+    threads = apply_thread_policy(cfg, args.threads, bool(args.resume), args.quiet)
+    with datasets_log(quiet=args.quiet):
+        return train_text.run_text(
+            cfg,
+            run_dir,
+            resume=bool(args.resume),
+            data_dir=args.data_dir,
+            quiet=args.quiet,
+            plots=not args.no_plots,
+            threads=threads,
+            started=args.started,
+        )
+
+
+# The preset a text dataset trains with when none is given.
+DEFAULT_TEXT_PRESET = {"shakespeare": "gpt", "names": "names"}

@@ -1,0 +1,127 @@
+"""Training batches drawn at random for each step, as nanoGPT and makemore train: an epoch
+of ``fit`` is then a number of steps, not a pass over the data.
+
+A window of ``block`` ids of a stream of token ids starting at s is the input
+x = ids[s : s + block]; its targets are the next id at every position,
+t = ids[s + 1 : s + block + 1].
+
+- :class:`RandomWindows`: each batch takes windows at random starts of one long stream
+  (nanoGPT's ``get_batch``), without building every window in memory (a text of a million
+  characters has a million).
+- :class:`RandomRows`: each batch takes rows of (X, y) at random, with replacement
+  (makemore's ``torch.randint(0, len(X), (batch_size,))``).
+- :func:`spread_windows` gives a fixed set of windows spread evenly over a stream: the
+  validation windows whose mean loss is the same measurement at every evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ._typing import Array
+from .validation import check_positive_int
+
+
+def check_stream(ids: npt.ArrayLike, block: int, name: str = "ids") -> Array:
+    """A stream of token ids: 1-D, integers >= 0, longer than one window and its targets
+    (block + 1 ids); int64. TypeError/ValueError naming ``name`` otherwise."""
+    block = check_positive_int("block", block)
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer token ids, got dtype {ids.dtype}")
+    if ids.ndim != 1:
+        raise ValueError(f"{name} must be one stream of token ids (n_tokens,), got {ids.shape}")
+    if len(ids) < block + 1:
+        raise ValueError(
+            f"{name} has {len(ids)} tokens: a window of block={block} and its targets need "
+            f"at least {block + 1}"
+        )
+    if ids.min() < 0:
+        raise ValueError(f"{name} must hold ids >= 0, got {ids.min()}")
+    return np.ascontiguousarray(ids, dtype=np.int64)
+
+
+def _window(ids: Array, starts: Array, block: int) -> tuple[Array, Array]:
+    """(x, t), each (len(starts), block): the windows at ``starts`` and their targets."""
+    positions = starts[:, None] + np.arange(block)
+    return ids[positions], ids[positions + 1]
+
+
+class RandomBatches:
+    """Training data for ``fit`` whose epoch is ``steps_per_epoch`` batches, each drawn at
+    random by :meth:`batch` from the run's generator (a seed fixes them, a resumed run draws
+    the same)."""
+
+    steps_per_epoch: int
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
+        """(x, t): a batch of ``batch_size`` samples and their targets."""
+        raise NotImplementedError
+
+
+class RandomRows(RandomBatches):
+    """Training data for ``fit``: batches of rows of X (n_samples, ...) and their targets y
+    (n_samples, ...) drawn uniformly with replacement, ``steps_per_epoch`` batches an epoch.
+    ``fit`` checks X and y as it checks arrays (and prepares y for its loss)."""
+
+    def __init__(self, X: npt.ArrayLike, y: npt.ArrayLike, *, steps_per_epoch: int) -> None:
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        if self.X.ndim == 0 or len(self.X) == 0 or len(self.X) != len(self.y):
+            raise ValueError(
+                f"X and y must be the same number of samples (>= 1), got {self.X.shape} "
+                f"and {self.y.shape}"
+            )
+        self.steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+
+    def __repr__(self) -> str:
+        return f"RandomRows({len(self.X)} samples, steps_per_epoch={self.steps_per_epoch})"
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
+        """(X[rows], y[rows]) for ``batch_size`` rows drawn uniformly with replacement."""
+        rows = rng.integers(0, len(self.X), batch_size)
+        return self.X[rows], self.y[rows]
+
+
+class RandomWindows(RandomBatches):
+    """Training data for ``fit``: random windows of a stream of token ids.
+
+    ids (n_tokens,) integers; ``block`` ids per window; an epoch of ``fit`` is
+    ``steps_per_epoch`` batches, each of ``batch_size`` windows whose starts are drawn
+    uniformly from [0, n_tokens - block) with the run's generator (so a seed fixes them and a
+    resumed run draws the same). Windows overlap and repeat: an epoch is a number of steps,
+    not a pass over the text. ``model.fit(RandomWindows(train_ids, 64, steps_per_epoch=250),
+    epochs=8, batch_size=12)`` is nanoGPT's 2,000 steps with an evaluation every 250.
+    """
+
+    def __init__(self, ids: npt.ArrayLike, block: int, *, steps_per_epoch: int) -> None:
+        self.ids = check_stream(ids, block)
+        self.block = int(block)
+        self.steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+
+    def __len__(self) -> int:
+        """The number of tokens in the stream."""
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return (
+            f"RandomWindows({len(self.ids)} tokens, block={self.block}, "
+            f"steps_per_epoch={self.steps_per_epoch})"
+        )
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
+        """(x, t), each (batch_size, block) int64: windows at random starts and their
+        targets."""
+        starts = rng.integers(0, len(self.ids) - self.block, batch_size)
+        return _window(self.ids, starts, self.block)
+
+
+def spread_windows(ids: npt.ArrayLike, block: int, count: int) -> tuple[Array, Array]:
+    """(X, T), each (count, block) int64: ``count`` windows of ``block`` ids whose starts are
+    spread evenly from the first to the last possible one (fewer if the stream has fewer
+    starts), and their targets. The same stream gives the same windows: a validation set."""
+    ids = check_stream(ids, block)
+    count = check_positive_int("count", count)
+    last = len(ids) - block - 1  # the last start whose targets fit
+    starts = np.unique(np.linspace(0, last, min(count, last + 1)).round().astype(np.int64))
+    return _window(ids, starts, block)
