@@ -13,19 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def source_env() -> dict[str, str]:
+    """The environment with this checkout's src first on the path."""
+    path = filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+
+
 @pytest.mark.slow
 def test_smoke_run_reports_every_workload_and_target(tmp_path: Path) -> None:
     report = tmp_path / "report.md"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
-        ),
-    }
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--smoke", "--output", str(report)],
         cwd=ROOT,
-        env=env,
+        env=source_env(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -48,3 +48,25 @@ def test_smoke_run_reports_every_workload_and_target(tmp_path: Path) -> None:
     assert "OPENBLAS_CORETYPE=" in text
     assert "| numpynn |" in text  # the memory table
     assert text.count("| yes |") + text.count("| **no** |") >= 12  # the targets table
+
+
+@pytest.mark.slow
+def test_generation_benchmark_smoke_run_reports_both_paths_and_pytorch() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.generation", "--smoke", "--threads", "1"],
+        cwd=ROOT,
+        env=source_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1 |")]
+    assert len(rows) == 2, done.stdout  # whole runs, and the fastest time of each step
+    row = rows[0]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(cells) == 9, row
+    assert all(float(cells[i]) > 0 for i in (1, 2, 5, 6))  # tokens/s
+    assert cells[3].endswith("x") and cells[4] in ("yes", "**no**")
+    assert cells[8].startswith("yes")  # the same ids with and without the cache
+    assert "threadpoolctl: openblas" in done.stdout

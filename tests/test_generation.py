@@ -40,13 +40,20 @@ def greedy_by_hand(model, prompt, steps, block=None):
     return ids
 
 
-@pytest.mark.parametrize("make, block", [(tiny_gpt, MAX_LEN), (tiny_lstm, None)])
-def test_temperature_near_zero_and_top_k_1_are_greedy_decoding(make, block):
+# the GPT without its key/value cache reads the last MAX_LEN ids (past the block, the cache's
+# windows are another: tests/test_kv_cache.py); the LSTM carries its state (cache=True)
+@pytest.mark.parametrize(
+    "make, block, cache", [(tiny_gpt, MAX_LEN, False), (tiny_lstm, None, True)]
+)
+def test_temperature_near_zero_and_top_k_1_are_greedy_decoding(make, block, cache):
     model = make()
     prompt = np.array([[1, 2, 3], [0, 5, 4]])
     expected = greedy_by_hand(model, prompt, 10, block)
-    np.testing.assert_array_equal(model.generate(prompt, 10, temperature=1e-6, seed=0), expected)
-    np.testing.assert_array_equal(model.generate(prompt, 10, top_k=1, seed=1), expected)
+    got = model.generate(prompt, 10, temperature=1e-6, seed=0, cache=cache)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        model.generate(prompt, 10, top_k=1, seed=1, cache=cache), expected
+    )
 
 
 def test_the_same_seed_gives_the_same_ids_and_another_seed_others():
@@ -82,10 +89,14 @@ def test_draws_follow_the_models_probabilities(temperature, top_k):
 def test_windows_longer_than_max_len_are_cut_to_the_last_max_len_ids():
     model = tiny_gpt()
     prompt = np.array([5, 4, 3, 2, 1, 0, 1, 2, 3])  # longer than MAX_LEN
-    ids = model.generate(prompt, 6, top_k=1)
+    ids = model.generate(prompt, 6, top_k=1, cache=False)
     np.testing.assert_array_equal(ids, greedy_by_hand(model, prompt, 6, MAX_LEN)[0])
     other_start = np.r_[[0, 0, 0, 0, 0], prompt[5:]]  # only ids before the window differ
-    np.testing.assert_array_equal(model.generate(other_start, 6, top_k=1)[-6:], ids[-6:])
+    np.testing.assert_array_equal(
+        model.generate(other_start, 6, top_k=1, cache=False)[-6:], ids[-6:]
+    )
+    cached = model.generate(prompt, 6, top_k=1)  # the cache's windows start in the prompt too
+    np.testing.assert_array_equal(model.generate(other_start, 6, top_k=1)[-6:], cached[-6:])
 
 
 def test_1d_prompts_give_1d_ids_and_2d_prompts_2d_ids():

@@ -195,15 +195,25 @@ class Sequential:
         temperature: float = 1.0,
         top_k: int | None = None,
         seed: Seed = None,
+        cache: bool = True,
     ) -> Array:
         """A language model's continuation: prompt_ids (T0,) or (n, T0) followed by
         ``max_new_tokens`` drawn ids, (T0 + max_new_tokens,) or (n, T0 + max_new_tokens)
         int64; temperature > 0 divides the logits, ``top_k`` keeps the k most probable ids,
-        the same ``seed`` gives the same ids. See :func:`numpynn.generation.generate`."""
+        the same ``seed`` gives the same ids. ``cache`` (default True) lets a transformer
+        keep its keys and values (one position's work per id) and a recurrent model its
+        state; False runs the whole window for every id. See
+        :func:`numpynn.generation.generate` (what context each id sees past the block)."""
         from .generation import generate
 
         return generate(
-            self, prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k, seed=seed
+            self,
+            prompt_ids,
+            max_new_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+            cache=cache,
         )
 
     def evaluate(

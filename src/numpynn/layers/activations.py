@@ -17,6 +17,8 @@ from .core import Identity
 class Sigmoid(Layer):
     """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
 
+    acts_per_position = True
+
     def forward(self, x: Array, training: bool = False) -> Array:
         if x.dtype.kind != "f":
             x = x.astype(np.float64)
@@ -37,6 +39,8 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """y = tanh(x); dy/dx = 1 - y^2."""
 
+    acts_per_position = True
+
     def forward(self, x: Array, training: bool = False) -> Array:
         self.y = np.tanh(x, out=out_array(self, "y", x.shape, x.dtype, training))
         return self.y
@@ -51,6 +55,8 @@ class Tanh(Layer):
 class ReLU(Layer):
     """y = max(0, x); dy/dx = 1 where x > 0, else 0."""
 
+    acts_per_position = True
+
     def forward(self, x: Array, training: bool = False) -> Array:
         self.mask = np.greater(x, 0, out=out_array(self, "mask", x.shape, bool, training))
         return np.maximum(x, 0, out=out_array(self, "y", x.shape, x.dtype, training))
@@ -61,6 +67,8 @@ class ReLU(Layer):
 
 class LeakyReLU(Layer):
     """y = x where x > 0, else alpha * x; dy/dx = 1 or alpha."""
+
+    acts_per_position = True
 
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = float(alpha)
@@ -80,6 +88,8 @@ class Step(Layer):
     """y = 1 where x > 0, else 0: the perceptron's activation. Its derivative is 0 (almost
     everywhere), so nothing below a Step layer learns by backpropagation."""
 
+    acts_per_position = True
+
     def forward(self, x: Array, training: bool = False) -> Array:
         return activations.step(x)
 
@@ -94,6 +104,8 @@ class Softmax(Layer):
     simpler, stabler gradient (y - t) / n_samples instead of this backward.
     """
 
+    acts_per_position = True
+
     def forward(self, x: Array, training: bool = False) -> Array:
         self.y = activations.softmax(x)
         return self.y
@@ -106,6 +118,8 @@ class GELU(Layer):
     """y = 0.5 x (1 + t), t = tanh(u), u = c (x + k x^3), c = sqrt(2 / pi), k = 0.044715: the
     tanh approximation of GPT-2 (:func:`numpynn.gelu`, torch's ``GELU(approximate="tanh")``);
     its exact derivative dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)."""
+
+    acts_per_position = True
 
     def forward(self, x: Array, training: bool = False) -> Array:
         if x.dtype.kind != "f":

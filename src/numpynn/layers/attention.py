@@ -18,6 +18,12 @@ joined again side by side into (n, T, dim) and projected: out = y W_out + b_out.
 The products over (n, H) are batched (np.matmul on 4-D arrays), without a loop over heads.
 Backward runs the same products backwards; the softmax's gradient is
 ds = att * (datt - sum(datt * att)) over the last axis, which is 0 where the mask made att 0.
+
+Generation (numpynn/generation.py) runs a causal layer on new positions only: a
+:class:`KVCache` keeps the keys and values of the positions seen so far, and
+``forward_step(x_new, cache, position)`` appends those of the new positions and lets their
+queries attend over every cached position, giving the rows of ``forward`` on the whole
+sequence for a fraction of the work. The cache belongs to the caller, not to the layer.
 """
 
 from __future__ import annotations
@@ -39,6 +45,37 @@ from .normalization import LayerNorm
 def _array(layer: Layer, name: str, shape: tuple[int, ...], dtype: Any, training: bool) -> Any:
     """A scratch array in training (reused batch after batch), else a new one."""
     return scratch(layer, name, shape, dtype) if training else np.empty(shape, dtype)
+
+
+class KVCache:
+    """The keys and values of one causal attention layer for the positions it has seen, for
+    :meth:`MultiHeadAttention.forward_step`: ``keys``, ``values`` (n, H, capacity, hs), made
+    at the first :meth:`store` (shaped and typed as its keys), their first positions valid.
+    Generation makes one per attention layer and drops it when done: it is no part of the
+    layer (not trained, not saved)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = int(capacity)
+        self.keys: Array | None = None
+        self.values: Array | None = None
+
+    def store(self, k: Array, v: Array, position: int) -> tuple[Array, Array]:
+        """Write k, v (n, H, t, hs) at positions [position, position + t) (overwriting what
+        was there: position 0 starts afresh) -> the keys and values of positions
+        [0, position + t), views (n, H, position + t, hs)."""
+        n, H, t, hs = k.shape
+        end = position + t
+        if end > self.capacity:
+            raise ValueError(
+                f"KVCache holds {self.capacity} positions, got positions [{position}, {end})"
+            )
+        if self.keys is None or self.keys.shape[:2] != (n, H) or self.keys.dtype != k.dtype:
+            self.keys = np.empty((n, H, self.capacity, hs), k.dtype)
+            self.values = np.empty((n, H, self.capacity, hs), k.dtype)
+        assert self.values is not None
+        self.keys[:, :, position:end] = k
+        self.values[:, :, position:end] = v
+        return self.keys[:, :, :end], self.values[:, :, :end]
 
 
 class MultiHeadAttention(Layer):
@@ -153,6 +190,44 @@ class MultiHeadAttention(Layer):
         out = np.matmul(y, self.W_out, out=_array(self, "out", (n * T, D), dtype, training))
         out += self.b_out  # out = y W_out + b_out
         return out.reshape(n, T, D)
+
+    @property
+    def can_step(self) -> bool:
+        """Whether :meth:`forward_step` can run it on new positions: when causal (a position
+        never sees later ones, so the earlier ones' keys and values stay valid)."""
+        return self.causal
+
+    def new_cache(self, capacity: int) -> KVCache:
+        """An empty cache for :meth:`forward_step`, for sequences of up to ``capacity``."""
+        if not self.causal:
+            raise ValueError(f"{self!r} is not causal: it cannot run position by position")
+        return KVCache(capacity)
+
+    def forward_step(self, x: Array, cache: KVCache, position: int) -> Array:
+        """x (n, t, dim), the inputs at positions [position, position + t) -> their outputs
+        (n, t, dim): those rows of ``forward`` (inference) on the whole sequence of
+        position + t steps, whose first ``position`` steps' keys and values ``cache``
+        holds; stores the new positions' there. Causal layers only (``can_step``). The
+        layer's attributes are left as they were."""
+        n, t, D = x.shape
+        H, hs = self.n_heads, D // self.n_heads
+        end = position + t
+        qkv = np.matmul(x.reshape(n * t, D), self.W_qkv)
+        qkv += self.b_qkv  # [q | k | v] = x W_qkv + b_qkv, new positions only
+        q, k, v = qkv.reshape(n, t, 3, H, hs).transpose(2, 0, 3, 1, 4)  # (n, H, t, hs) each
+        keys, values = cache.store(k, v, position)  # (n, H, end, hs)
+        scores = np.matmul(q, keys.swapaxes(2, 3))  # (n, H, t, end)
+        if t > 1:  # new query i sits at position + i and sees keys j <= position + i
+            np.copyto(scores, -np.inf, where=np.triu(np.ones((t, end), bool), k=position + 1))
+        scores -= scores.max(axis=-1, keepdims=True)  # as forward: a stable softmax
+        scores *= scores.dtype.type(1.0 / math.sqrt(hs))
+        att = np.exp(scores, out=scores)
+        att /= att.sum(axis=-1, keepdims=True)
+        y = np.empty((n * t, D), att.dtype)
+        np.matmul(att, values, out=y.reshape(n, t, H, hs).swapaxes(1, 2))  # heads joined
+        out = np.matmul(y, self.W_out)
+        out += self.b_out  # out = y W_out + b_out
+        return out.reshape(n, t, D)
 
     def backward(self, dout: Array) -> Array:
         """dout: (n, T, dim) -> dx: (n, T, dim); sets dW_qkv, db_qkv, dW_out, db_out."""
@@ -271,6 +346,26 @@ class TransformerBlock(Layer):
         branch = self.proj.forward(self.gelu.forward(branch, training), training)
         branch = self.drop_mlp.forward(branch, training)
         return np.add(h, branch, out=_array(self, "out", x.shape, branch.dtype, training))
+
+    @property
+    def can_step(self) -> bool:
+        """Whether :meth:`forward_step` can run it on new positions: when causal."""
+        return self.attn.can_step
+
+    def new_cache(self, capacity: int) -> KVCache:
+        """Its attention's cache (:meth:`MultiHeadAttention.new_cache`)."""
+        return self.attn.new_cache(capacity)
+
+    def forward_step(self, x: Array, cache: KVCache, position: int) -> Array:
+        """x (n, t, dim) at positions [position, position + t) -> (n, t, dim), those rows of
+        ``forward`` (inference) on the whole sequence; ``cache`` as for
+        :meth:`MultiHeadAttention.forward_step`. Every part but the attention acts on each
+        position alone (dropout is off at inference)."""
+        h = self.attn.forward_step(self.ln1.forward(x), cache, position)
+        h += x  # h = x + attn(ln1(x))
+        rows = h.reshape(-1, self.dim)  # the MLP on rows: Dense's fastest path
+        rows += self.proj.forward(self.gelu.forward(self.fc.forward(self.ln2.forward(rows))))
+        return h  # out = h + proj(gelu(fc(ln2(h))))
 
     def backward(self, dout: Array) -> Array:
         """dout: (n, T, dim) -> dx: (n, T, dim); sets every part's parameter gradients."""

@@ -44,6 +44,12 @@ class Layer:
     # A layer that takes integer token ids (Embedding): a model starting with it gets its
     # input as int64 ids, not cast to floats; its ``backward`` gives no input gradient.
     takes_ids: ClassVar[bool] = False
+    # A layer whose output at each position (each step of a sequence) depends on that
+    # position's input alone: Dense, LayerNorm, the activations, Dropout at inference,
+    # Embedding. Generation runs such a layer on the new positions only (recurrent models and
+    # the key/value cache of transformers, numpynn/generation.py). Subclasses inherit it: a
+    # subclass whose forward mixes positions sets it back to False.
+    acts_per_position: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -35,6 +35,7 @@ class Dense(Layer):
     """
 
     params = ("W", "b")
+    acts_per_position = True
 
     def __init__(
         self,
@@ -119,6 +120,8 @@ class Dense(Layer):
 class Identity(Layer):
     """y = x; dy/dx = 1. The output layer of a regression network."""
 
+    acts_per_position = True
+
     def forward(self, x: Array, training: bool = False) -> Array:
         return x
 
@@ -129,6 +132,8 @@ class Identity(Layer):
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and scale the
     rest by 1 / (1 - rate); at inference, the identity. ``fit`` sets ``rng`` from its seed."""
+
+    acts_per_position = True
 
     def __init__(self, rate: float = 0.5, *, seed: Seed = None) -> None:
         if not 0.0 <= rate < 1.0:

@@ -29,6 +29,7 @@ class Embedding(Layer):
 
     params = ("W",)
     takes_ids = True
+    acts_per_position = True
 
     def __init__(
         self,
@@ -167,6 +168,21 @@ class PositionalEmbedding(Layer):
         self._check_length(x.shape[1])
         y = out_array(self, "y", x.shape, np.result_type(x, self.W), training)
         return np.add(x, self.W[: x.shape[1]], out=y)
+
+    # Generation runs the model on new positions only (numpynn/generation.py): the positions
+    # are all this layer needs to know of the earlier steps.
+    can_step = True
+
+    def new_cache(self, capacity: int) -> None:
+        """Nothing to keep from step to step; ShapeError if ``capacity`` > max_len."""
+        self._check_length(capacity)
+
+    def forward_step(self, x: Array, cache: None, position: int) -> Array:
+        """x (n, t, dim), the steps at positions [position, position + t) -> x + W[position:
+        position + t]: those positions of what ``forward`` gives on the whole sequence."""
+        end = position + x.shape[1]
+        self._check_length(end)
+        return x + self.W[position:end]
 
     def backward(self, dout: Array) -> Array:
         """dW[:T] = sum over n of dout; dx = dout."""

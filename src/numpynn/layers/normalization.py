@@ -175,6 +175,7 @@ class LayerNorm(Layer):
     """
 
     params = ("gamma", "beta")
+    acts_per_position = True
 
     def __init__(
         self, dim: int, eps: float = 1e-5, *, dtype: type | np.dtype[Any] = np.float32
