@@ -215,14 +215,9 @@ def test_registry_entries_of_the_text_sets() -> None:
         dataclasses.replace(names, classes=("a",))
 
 
-def test_the_command_line_refuses_to_train_on_text(capsys: pytest.CaptureFixture[str]) -> None:
-    from numpynn.cli import config, main
+def test_a_classifiers_config_refuses_text() -> None:
+    # numpynn train --dataset shakespeare trains a language model (test_cli_train_text.py)
+    from numpynn.cli import config
 
-    assert main(["train", "--dataset", "shakespeare"]) == 2  # not among train's choices
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(
-        "numpynn train: error: argument --dataset: invalid choice: 'shakespeare' (choose from "
-        "'mnist', 'fashion-mnist', 'digits', 'planar')"
-    )
     with pytest.raises(ValueError, match="the shakespeare dataset has no class labels"):
         config.resolve("default", {"dataset": "shakespeare"})
