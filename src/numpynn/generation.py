@@ -141,8 +141,8 @@ def stream(
     ``cache`` as for :func:`generate`. A recurrent model's state is restored, and the
     key/value cache released, when the iterator ends or is closed."""
     vocab = _check_language_model(model)
-    temperature = _check_temperature(temperature)
-    top_k = _check_top_k(top_k, vocab)
+    temperature = check_temperature(temperature)
+    top_k = check_top_k(top_k, vocab)
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, numbers.Integral):
         raise TypeError(f"max_new_tokens must be an int, got {type(max_new_tokens).__name__}")
     if max_new_tokens < 0:
@@ -310,7 +310,7 @@ def _check_language_model(model: LanguageModel) -> int:
     return int(shape[-1])
 
 
-def _check_temperature(temperature: float) -> float:
+def check_temperature(temperature: float) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
         raise TypeError(f"temperature must be a number > 0, got {type(temperature).__name__}")
     if not (np.isfinite(temperature) and temperature > 0):
@@ -318,7 +318,7 @@ def _check_temperature(temperature: float) -> float:
     return float(temperature)
 
 
-def _check_top_k(top_k: int | None, vocab: int) -> int | None:
+def check_top_k(top_k: int | None, vocab: int) -> int | None:
     if top_k is None:
         return None
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):

@@ -15,7 +15,7 @@ from typing import Any
 from .. import datasets
 from ..datasets import WordsData
 from ..errors import DatasetNotFoundError, FileFormatError
-from ..generation import _check_temperature, _check_top_k
+from ..generation import check_temperature, check_top_k
 from ..trained import LANGUAGE_MODEL, TrainedLanguageModel, TrainedModel, load_language_model
 from .errors import CLIError
 from .threads import auto_threads, threads_option
@@ -117,7 +117,7 @@ def generate_command(args: argparse.Namespace) -> int:
     check_options(writer, args)
     vocab = len(writer.vocabulary)
     try:
-        _check_top_k(args.top_k, vocab)
+        check_top_k(args.top_k, vocab)
     except ValueError:
         raise CLIError(
             f"--top-k must be between 1 and {vocab} (the model's vocabulary has {vocab} "
@@ -283,6 +283,6 @@ def whole_number(low: int, high: int | None) -> Callable[[str], int]:
 def temperature_option(text: str) -> float:
     """The argparse type of --temperature: a finite number > 0 (generation's own check)."""
     try:
-        return _check_temperature(float(text))
+        return check_temperature(float(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}") from None
