@@ -173,20 +173,22 @@ TEXT_PRESETS: dict[str, dict[str, Any]] = {
         "min_lr": 2e-4,
         "weight_decay": 0.0,
     },
-    # A small GPT on makemore's names, each name one padded row ("." + name -> name + ".").
+    # A small GPT on makemore's names, each name one padded row ("." + name -> name + "."),
+    # batches of random names: chosen by experiment (benchmarks/research/PRESETS.md).
     "names": {
         "dataset": "names",
         "block": 16,
-        "dim": 64,
-        "layers": 4,
+        "dim": 96,
+        "layers": 3,
         "heads": 4,
-        "batch_size": 32,
-        "steps": 6000,
-        "eval_every": 500,
-        "eval_windows": 1,  # unused: the validation names are all scored
+        "dropout": 0.1,
+        "batch_size": 64,
+        "steps": 6400,
+        "eval_every": 800,
         "lr": 2e-3,
         "min_lr": 2e-4,
-        "weight_decay": 0.01,
+        "warmup": 200,
+        "weight_decay": 0.1,
     },
 }
 
