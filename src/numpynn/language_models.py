@@ -38,6 +38,7 @@ def gpt(
     n_heads: int = 4,
     dropout: float = 0.0,
     *,
+    token_std: float = 0.02,
     dtype: type | np.dtype[Any] = np.float32,
     seed: Seed = None,
 ) -> Sequential:
@@ -46,7 +47,8 @@ def gpt(
     LayerNorm, a Dense head to the ``n_tokens`` logits and a Softmax. Initialised as nanoGPT
     does: every weight N(0, 0.02), the residual projections N(0, 0.02 / sqrt(2 n_layers)),
     biases 0 (nanoGPT's defaults have no biases, and its head shares the token embedding's
-    weights; here each has its own). ``gpt(65, 64)`` is nanoGPT's CPU Shakespeare model."""
+    weights; here each has its own); ``token_std`` sets the token embedding's (1.0 is
+    PyTorch's default for an Embedding). ``gpt(65, 64)`` is nanoGPT's CPU Shakespeare model."""
     n_layers = check_positive_int("n_layers", n_layers)
     rng = np.random.default_rng(seed)
     seeds = [int(s) for s in rng.integers(2**63, size=n_layers + 3)]
@@ -60,8 +62,8 @@ def gpt(
     tokens = Embedding(n_tokens, dim, dtype=dtype, seed=seeds[0])
     positions = PositionalEmbedding(block, dim, dtype=dtype, seed=seeds[1])
     head = Dense(dim, n_tokens, dtype=dtype, seed=seeds[2])
-    for W in (tokens.W, positions.W, head.W):
-        W[...] = rng.normal(0.0, 0.02, W.shape)
+    for W, std in ((tokens.W, token_std), (positions.W, 0.02), (head.W, 0.02)):
+        W[...] = rng.normal(0.0, std, W.shape)
     layers: list[Layer] = [tokens, positions]
     if dropout:
         layers.append(Dropout(dropout))

@@ -48,6 +48,7 @@ class TextConfig:
     heads: int = 4
     hidden: int = 0  # recurrent units (lstm/gru/rnn)
     dropout: float = 0.0
+    token_std: float = 0.02  # the token embedding's initial weights' standard deviation (gpt)
     batch_size: int = 12  # windows per step
     steps: int = 2000
     eval_every: int = 250  # steps between validation losses (and checkpoints)
@@ -90,7 +91,7 @@ class TextConfig:
             unknown = sorted(set(values) - names)
             if unknown:
                 raise ValueError(f"unknown setting {unknown[0]!r}")
-            missing = sorted(names - set(values) - {"blas_threads"})
+            missing = sorted(names - set(values) - {"blas_threads", "token_std"})
             if missing:
                 raise ValueError(f"the setting {missing[0]!r} is missing")
             return cls(**values)
@@ -120,6 +121,7 @@ CHECKS: dict[str, Callable[[str, object], Any]] = {
         lambda v: AdamW(weight_decay=v).weight_decay, "weight_decay"
     ),
     "clipnorm": check_positive,
+    "token_std": check_positive,
     "dropout": check_fraction,
     "seed": check_non_negative_int,
     "warmup": check_non_negative_int,
@@ -182,8 +184,9 @@ TEXT_PRESETS: dict[str, dict[str, Any]] = {
         "layers": 3,
         "heads": 4,
         "dropout": 0.1,
+        "token_std": 1.0,
         "batch_size": 64,
-        "steps": 6400,
+        "steps": 9600,
         "eval_every": 800,
         "lr": 2e-3,
         "min_lr": 2e-4,

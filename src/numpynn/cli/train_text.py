@@ -99,7 +99,8 @@ def new_language_model(cfg: TextConfig, n_tokens: int) -> Sequential:
     """The network of ``cfg``; ``cfg.seed`` fixes its initial weights."""
     seed = np.random.SeedSequence(cfg.seed).spawn(2)[0]
     if cfg.network == "gpt":
-        return gpt(n_tokens, cfg.block, cfg.dim, cfg.layers, cfg.heads, cfg.dropout, seed=seed)
+        return gpt(n_tokens, cfg.block, cfg.dim, cfg.layers, cfg.heads, cfg.dropout,
+                   token_std=cfg.token_std, seed=seed)  # fmt: skip
     return char_rnn(n_tokens, cfg.dim, cfg.hidden, cfg.layers, cfg.network, cfg.dropout, seed=seed)
 
 
