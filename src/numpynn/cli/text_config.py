@@ -160,20 +160,21 @@ TEXT_PRESETS: dict[str, dict[str, Any]] = {
     # nanoGPT's "I only have a laptop" Shakespeare run: 4 layers, 4 heads, 128 wide, block 64,
     # batch 12, 2,000 steps, no dropout, AdamW (1e-3 to 1e-4, beta2 0.99, decay 0.1, clip 1).
     "gpt": {"dataset": "shakespeare"},
-    # A character LSTM sized for about ten minutes on two cores (benchmarks/LANGUAGE_MODELS.md).
+    # A character LSTM sized for about ten minutes on two cores: one layer of 512 units reads
+    # windows of 64 characters, 32 a step (benchmarks/research/PRESETS.md).
     "char-lstm": {
         "dataset": "shakespeare",
         "network": "lstm",
         "dim": 64,
         "hidden": 512,
         "layers": 1,
-        "block": 100,
+        "block": 64,
         "batch_size": 32,
-        "steps": 3000,
-        "eval_every": 250,
+        "steps": 2800,
+        "eval_every": 400,
         "lr": 2e-3,
         "min_lr": 2e-4,
-        "weight_decay": 0.0,
+        "weight_decay": 0.01,
     },
     # A small GPT on makemore's names, each name one padded row ("." + name -> name + "."),
     # batches of random names: chosen by experiment (benchmarks/research/PRESETS.md).
