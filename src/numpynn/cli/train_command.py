@@ -214,34 +214,14 @@ def train_command(args: argparse.Namespace) -> int:
         run_dir = Path(args.resume)
         cfg = load_run_config(run_dir)
         assert isinstance(cfg, TrainConfig)
-        saved = cfg.to_dict()
-        changed = [k for k in given if k not in RESUME_OPTIONS and given[k] != saved[k]]
-        if args.preset or args.out or changed:
-            names = ["--" + k.replace("_", "-") for k in changed]
-            names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
-            raise CLIError(
-                f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
-                f" it cannot change {', '.join(names)} (only --epochs may change)"
-            )
-        for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
-            stale.unlink()
+        changed = [k for k in given if k not in RESUME_OPTIONS and given[k] != getattr(cfg, k)]
+        check_resume(args, run_dir, changed, " (only --epochs may change)")
         if args.epochs is not None:
             cfg.epochs = args.epochs
     else:
         cfg = resolve(args.preset or "default", given)
         run_dir = new_run_dir(args.out, cfg.dataset)
-    threads = apply_thread_policy(cfg, args.threads, bool(args.resume), args.quiet)
-    with datasets_log(quiet=args.quiet):
-        return train.run(
-            cfg,
-            run_dir,
-            resume=bool(args.resume),
-            data_dir=args.data_dir,
-            quiet=args.quiet,
-            plots=not args.no_plots,
-            threads=threads,
-            started=args.started,
-        )
+    return start(train.run, cfg, run_dir, args)
 
 
 def text_command(args: argparse.Namespace) -> int:
@@ -262,16 +242,7 @@ def text_command(args: argparse.Namespace) -> int:
         run_dir = Path(args.resume)
         cfg = load_run_config(run_dir)
         assert isinstance(cfg, TextConfig)
-        changed = [k for k in given if given[k] != getattr(cfg, k)]
-        if args.preset or args.out or changed:
-            names = ["--" + k.replace("_", "-") for k in changed]
-            names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
-            raise CLIError(
-                f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
-                f" it cannot change {', '.join(names)}"
-            )
-        for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
-            stale.unlink()
+        check_resume(args, run_dir, [k for k in given if given[k] != getattr(cfg, k)], "")
     else:
         preset = args.preset or DEFAULT_TEXT_PRESET.get(args.dataset, "gpt")
         if preset not in TEXT_PRESETS:
@@ -286,9 +257,29 @@ def text_command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CLIError(str(exc)) from None
         run_dir = new_run_dir(args.out, cfg.dataset)
+    return start(train_text.run_text, cfg, run_dir, args)
+
+
+def check_resume(args: argparse.Namespace, run_dir: Path, changed: list[str], hint: str) -> None:
+    """Refuse a --resume that changes the run's settings (``changed``), its preset or its
+    directory; then remove what a write killed mid-way left in ``run_dir``."""
+    if args.preset or args.out or changed:
+        names = ["--" + k.replace("_", "-") for k in changed]
+        names += ["--preset"] * bool(args.preset) + ["--out"] * bool(args.out)
+        raise CLIError(
+            f"--resume continues the run with its saved settings ({run_dir / 'config.json'});"
+            f" it cannot change {', '.join(names)}{hint}"
+        )
+    for stale in run_dir.glob(".*.tmp"):  # left by a write that was killed mid-way
+        stale.unlink()
+
+
+def start(run: Callable[..., int], cfg: TrainConfig | TextConfig, run_dir: Path,
+          args: argparse.Namespace) -> int:  # fmt: skip
+    """Settle the threads and ``run`` the training (cli/train.py's or train_text.py's)."""
     threads = apply_thread_policy(cfg, args.threads, bool(args.resume), args.quiet)
     with datasets_log(quiet=args.quiet):
-        return train_text.run_text(
+        return run(
             cfg,
             run_dir,
             resume=bool(args.resume),

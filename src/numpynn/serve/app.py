@@ -64,6 +64,40 @@ class Error(BaseModel):
     error: str
 
 
+async def bad_input(request: Request, exc: Exception) -> JSONResponse:
+    """A BadInputError: its status (400, 413, 415...) and reason."""
+    assert isinstance(exc, BadInputError)
+    return JSONResponse({"error": str(exc)}, exc.status)
+
+
+async def queue_full(request: Request, exc: Exception) -> JSONResponse:
+    """A QueueFullError: 503, with Retry-After."""
+    message = f"the server is busy ({exc}); retry after {RETRY_AFTER_SECONDS} s"
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse({"error": message}, 503, headers=headers)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own (404, 405...), as JSON."""
+    assert isinstance(exc, HTTPException)
+    message = f"{str(exc.detail).lower()}: {request.method} {request.url.path}"
+    return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
+
+
+def add_page_and_errors(app: FastAPI, page_file: str) -> None:
+    """What both apps share: ``page_file`` of static/ at /, the static files, and errors as
+    JSON ``{"error": reason}`` (:func:`bad_input`, :func:`queue_full`, :func:`http_error`)."""
+    app.add_exception_handler(BadInputError, bad_input)
+    app.add_exception_handler(QueueFullError, queue_full)
+    app.add_exception_handler(HTTPException, http_error)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / page_file)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
 def create_app(
     served: ServedModel,
     window: float = 0.002,
@@ -96,26 +130,7 @@ def create_app(
     app.state.served = served
     n_inputs = served.image_shape[0] * served.image_shape[1]
 
-    @app.exception_handler(BadInputError)
-    async def bad_input(request: Request, exc: BadInputError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, exc.status)
-
-    @app.exception_handler(QueueFullError)
-    async def queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
-        message = f"the server is busy ({exc}); retry after {RETRY_AFTER_SECONDS} s"
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return JSONResponse({"error": message}, 503, headers=headers)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        message = f"{str(exc.detail).lower()}: {request.method} {request.url.path}"
-        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
-
-    @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
-
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_page_and_errors(app, "index.html")
 
     @app.get("/api/health", summary="Liveness, queue length and batching counters")
     async def health() -> dict[str, Any]:

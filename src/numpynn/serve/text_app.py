@@ -14,16 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import StreamingResponse
 from fastapi_offline import FastAPIOffline
-from starlette.exceptions import HTTPException
 
 from ..layers import PositionalEmbedding
 from ..trained import TrainedLanguageModel, n_parameters
-from .app import RETRY_AFTER_SECONDS, read_body
-from .batching import QueueFullError
-from .inputs import BadInputError
+from .app import add_page_and_errors, read_body
 from .text_requests import (
     DEFAULT_LENGTH,
     DEFAULT_TEMPERATURE,
@@ -59,26 +55,7 @@ def create_text_app(
     )
     app.state.writers = writers
 
-    @app.exception_handler(BadInputError)
-    async def bad_input(request: Request, exc: BadInputError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, exc.status)
-
-    @app.exception_handler(QueueFullError)
-    async def queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
-        message = f"the server is busy ({exc}); retry after {RETRY_AFTER_SECONDS} s"
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return JSONResponse({"error": message}, 503, headers=headers)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        message = f"{str(exc.detail).lower()}: {request.method} {request.url.path}"
-        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
-
-    @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "write.html")
-
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_page_and_errors(app, "write.html")
 
     @app.get("/api/health", summary="Liveness, generations running and waiting, counters")
     async def health() -> dict[str, Any]:
