@@ -29,6 +29,13 @@ from numpynn.callbacks import Callback
 BLOCK = 16  # "." + the longest name (15 letters)
 
 
+def user_time() -> float:
+    """This process's user CPU seconds: with one thread, the wall time the work would take
+    on an idle core (kernel time is left out: on this shared machine it jumped by ~50 s in
+    some runs while other processes reclaimed memory)."""
+    return os.times().user
+
+
 def encode_names(words: tuple[str, ...], vocab: nn.datasets.CharVocabulary) -> tuple:
     """X (n, 16) ids of "." + name, padded with "." (id 0); Y (n, 16) ids of name + ".",
     padded with -1."""
@@ -70,17 +77,17 @@ class DevLoss(Callback):
 
     def __init__(self, X: np.ndarray, Y: np.ndarray) -> None:
         self.X, self.Y = X, Y
-        self.started, self.cpu_started = time.perf_counter(), time.process_time()
+        self.started, self.cpu_started = time.perf_counter(), user_time()
         self.curve: list[tuple[int, float, float, float, float]] = []
         self.eval_seconds = self.eval_cpu = 0.0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0 = time.perf_counter(), user_time()
         dev = self.model.evaluate(self.X, self.Y)["loss"]
         self.eval_seconds += time.perf_counter() - t0
-        self.eval_cpu += time.process_time() - c0
+        self.eval_cpu += user_time() - c0
         train_s = time.perf_counter() - self.started - self.eval_seconds
-        train_cpu = time.process_time() - self.cpu_started - self.eval_cpu
+        train_cpu = user_time() - self.cpu_started - self.eval_cpu
         self.curve.append((epoch + 1, logs["loss"], dev, train_s, train_cpu))
         print(
             f"epoch {epoch + 1:3d}  train {logs['loss']:.4f}  dev {dev:.4f}  "
