@@ -178,6 +178,50 @@ def command_time(args: argparse.Namespace) -> None:
             )
 
 
+class TorchRun:
+    """The same training in PyTorch (torch's default initialisation, torch.optim.AdamW in
+    nanoGPT's two groups: decay on the 2-D weights only, clip_grad_norm_ 1.0), one thread
+    per ``threads``, for the loss-parity check of the issue's char-lstm target."""
+
+    def __init__(self, args: argparse.Namespace, schedule: StepSchedule) -> None:
+        import torch
+
+        torch.manual_seed(args.seed)
+        torch.set_num_threads(args.threads)
+        self.torch, self.schedule = torch, schedule
+        self.model = torch_model(args.embed, args.hidden, args.layers)
+        params = list(self.model.parameters())
+        groups = [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": args.wd},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ]
+        self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, args.beta2))
+        self.batch = args.batch
+
+    def loss(self, x: Any, y: Any) -> Any:
+        logits = self.model(x)
+        return self.torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> float:
+        X, Y = self.torch.from_numpy(X), self.torch.from_numpy(Y)
+        total = 0.0
+        for i in range(0, len(X), self.batch):
+            for group in self.opt.param_groups:
+                group["lr"] = self.schedule.lr(self.schedule.step)
+            loss = self.loss(X[i : i + self.batch], Y[i : i + self.batch])
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.opt.step()
+            self.schedule.step += 1
+            total += loss.item()
+        return total / (len(X) // self.batch)
+
+    def evaluate(self, X: np.ndarray, Y: np.ndarray) -> float:
+        with self.torch.no_grad():
+            return float(self.loss(self.torch.from_numpy(X), self.torch.from_numpy(Y)))
+
+
 def command_train(args: argparse.Namespace) -> None:
     data = nn.datasets.load_shakespeare(data_dir=DATA_DIR)
     model = build(args.embed, args.hidden, args.layers, args.seed)
@@ -185,7 +229,8 @@ def command_train(args: argparse.Namespace) -> None:
     Xv, Yv = validation_windows(data.valid, args.block)
     optimizer = nn.AdamW(lr=args.lr, beta2=args.beta2, weight_decay=args.wd, clipnorm=1.0)
     schedule = StepSchedule(args.lr, args.steps, args.warmup, args.min_frac)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(args.seed)  # the windows (the same for both libraries)
+    torch_run = TorchRun(args, schedule) if args.torch else None
     print(f"{vars(args)}  params {n_params}  load {os.getloadavg()}", flush=True)
     curve = []
     train_s = train_cpu = 0.0
@@ -195,24 +240,32 @@ def command_train(args: argparse.Namespace) -> None:
             chunk = min(args.eval_every, args.steps - done)
             X, Y = random_windows(data.train, chunk * args.batch, args.block, rng)
             t0, c0 = time.perf_counter(), user_time()
-            history = model.fit(
-                X,
-                Y,
-                optimizer=optimizer,
-                epochs=1,
-                batch_size=args.batch,
-                shuffle=False,
-                threads=args.threads,
-                seed=rng,
-                callbacks=[schedule],
-            )
+            if torch_run is None:
+                history = model.fit(
+                    X,
+                    Y,
+                    optimizer=optimizer,
+                    epochs=1,
+                    batch_size=args.batch,
+                    shuffle=False,
+                    threads=args.threads,
+                    seed=args.seed + done,
+                    callbacks=[schedule],
+                )
+                train_loss = history["loss"][-1]
+            else:
+                train_loss = torch_run.fit(X, Y)
             train_s += time.perf_counter() - t0
             train_cpu += user_time() - c0
             done += chunk
-            val = model.evaluate(Xv, Yv)["loss"]
-            curve.append((done, history["loss"][-1], val, train_s, train_cpu))
+            if torch_run is None:
+                val = model.evaluate(Xv, Yv)["loss"]
+            else:
+                val = torch_run.evaluate(Xv, Yv)
+                optimizer.lr = schedule.lr(schedule.step)  # for the progress line
+            curve.append((done, train_loss, val, train_s, train_cpu))
             print(
-                f"step {done:5d}  train {history['loss'][-1]:.4f}  val {val:.4f}  "
+                f"step {done:5d}  train {train_loss:.4f}  val {val:.4f}  "
                 f"train time {train_s:6.1f} s (cpu {train_cpu:6.1f} s)  lr {optimizer.lr:.2e}  "
                 f"load {os.getloadavg()[0]:.2f}",
                 flush=True,
@@ -225,9 +278,10 @@ def command_train(args: argparse.Namespace) -> None:
         f"background cores {watch.background:.2f}; "
         f"load {os.getloadavg()}"
     )
-    prompt = data.vocabulary.encode("ROMEO:")
-    text = data.vocabulary.decode(model.generate(prompt, 200, temperature=0.8, seed=0))
-    print(text)
+    if torch_run is None:
+        prompt = data.vocabulary.encode("ROMEO:")
+        text = data.vocabulary.decode(model.generate(prompt, 200, temperature=0.8, seed=0))
+        print(text)
     if args.json:
         with open(args.json, "a") as f:
             f.write(
@@ -274,6 +328,7 @@ def main() -> None:
     r.add_argument("--eval-every", type=int, default=250)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--torch", action="store_true", help="train the PyTorch version instead")
     r.add_argument("--json", help="append the result as one JSON line to this file")
     args = p.parse_args()
     (command_time if args.command == "time" else command_train)(args)

@@ -75,13 +75,15 @@ class StepSchedule(Callback):
 class DevLoss(Callback):
     """The dev loss and the elapsed training time after each epoch."""
 
-    def __init__(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self.X, self.Y = X, Y
+    def __init__(self, X: np.ndarray, Y: np.ndarray, every: int, epochs: int) -> None:
+        self.X, self.Y, self.every, self.epochs = X, Y, every, epochs
         self.started, self.cpu_started = time.perf_counter(), user_time()
         self.curve: list[tuple[int, float, float, float, float]] = []
         self.eval_seconds = self.eval_cpu = 0.0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if (epoch + 1) % self.every and epoch + 1 != self.epochs:
+            return
         t0, c0 = time.perf_counter(), user_time()
         dev = self.model.evaluate(self.X, self.Y)["loss"]
         self.eval_seconds += time.perf_counter() - t0
@@ -150,6 +152,7 @@ def main() -> None:
     p.add_argument("--beta2", type=float, default=0.99)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--eval-every", type=int, default=1, help="dev loss every k epochs")
     p.add_argument("--embed-std", type=float, default=0.0, help="scale Embedding's N(0, 1)")
     p.add_argument("--head-std", type=float, default=0.0, help="Dense head weights N(0, s^2)")
     p.add_argument("--seed", type=int, default=0)
@@ -167,7 +170,7 @@ def main() -> None:
     steps = args.epochs * math.ceil(len(X) / args.batch)
     print(f"{vars(args)}  params {n_params}  steps {steps}  load {os.getloadavg()}", flush=True)
     optimizer = nn.AdamW(lr=args.lr, beta2=args.beta2, weight_decay=args.wd, clipnorm=1.0)
-    dev = DevLoss(Xd, Yd)
+    dev = DevLoss(Xd, Yd, args.eval_every, args.epochs)
     with LoadWatch() as watch:
         model.fit(
             X,
