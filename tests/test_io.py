@@ -545,3 +545,11 @@ def test_member_listed_twice(tmp_path: Path) -> None:
         zf.writestr("layers.0.b.npy", data)
     with pytest.raises(FileFormatError, match="lists the same member twice"):
         nn.load(path)
+
+
+def test_a_huge_size_in_a_config_is_refused_before_anything_is_allocated(tmp_path: Path) -> None:
+    # n_out = 10**9 would draw 4e9 weights (16 GB) before the shapes were compared
+    description, arrays = parts(saved(tmp_path))
+    description["model"]["layers"][0]["config"]["n_out"] = 10**9
+    with pytest.raises(FileFormatError, match=r"\{'n_out': 1000000000\}, far larger than"):
+        nn.load(rewrite(tmp_path / "bad.npz", description, arrays))

@@ -232,6 +232,8 @@ class ModelSpec:
             kwargs = dict(config)
             if cls.params and "dtype" in inspect.signature(cls).parameters:
                 kwargs["dtype"] = arrays[f"layers.{i}.{cls.params[0]}"].dtype  # its parameters'
+            check_sizes(config, [arrays[f"layers.{i}.{p}"] for p in (*cls.params, *cls.buffers)],
+                        f"{where}.config")  # fmt: skip
             layer = construct(cls, kwargs, config, f"{where}.config")
             for p in (*cls.params, *cls.buffers):
                 array, made = arrays[f"layers.{i}.{p}"], get_array(layer, p)
@@ -256,6 +258,27 @@ class ModelSpec:
             loss_cls, config = self.loss
             model.loss = construct(loss_cls, config, config, "model.loss.config")
         return model
+
+
+def check_sizes(config: dict[str, Any], stored: list[Array], where: str) -> None:
+    """Refuse, before the layer is built, a size in ``config`` (an integer setting) far larger
+    than every axis of the arrays the file holds for the layer (more than twice the longest,
+    plus 64): a tampered setting such as n_out = 10**9 would otherwise allocate gigabytes
+    before the shapes are compared. A size a little off is left to that comparison, whose
+    message names the shapes."""
+    if not stored:
+        return
+    longest = max((n for array in stored for n in array.shape), default=0)
+    too_big = {
+        k: v
+        for k, v in config.items()
+        if isinstance(v, int) and not isinstance(v, bool) and v > 2 * longest + 64
+    }
+    if too_big:
+        raise InvalidFileError(
+            f"{where} gives {short(too_big)}, far larger than the layer's arrays (their "
+            f"longest axis: {longest})"
+        )
 
 
 def construct(cls: type[T], kwargs: dict[str, Any], config: dict[str, Any], where: str) -> T:
