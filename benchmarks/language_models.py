@@ -374,6 +374,7 @@ def report(cfg: Any, rows: dict[int, dict[str, Any]]) -> list[str]:
             f"{val_theirs:.4f} | {val_ours - val_theirs:+.4f} | {row['background']:.2f} | "
             f"{row['wall']:.0f} |"
         )
+    out += ["", *targets(cfg, rows)]
     for threads, row in rows.items():
         start = row["start_losses"]
         first = ", ".join(f"{a:.5f} / {b:.5f}" for a, b in row["first_losses"])
@@ -394,6 +395,28 @@ def report(cfg: Any, rows: dict[int, dict[str, Any]]) -> list[str]:
             strict=True,
         ):
             out.append(f"| {step} | {a[0]:.4f} | {b[0]:.4f} | {a[1]:.4f} | {b[1]:.4f} |")
+    return out
+
+
+def targets(cfg: Any, rows: dict[int, dict[str, Any]]) -> list[str]:
+    """Issue 23's targets for this network, met or not, at each thread count."""
+    out = []
+    for threads, row in rows.items():
+        ratio = row["seconds"]["torch"] / row["seconds"]["numpynn"]
+        ours, theirs = row["curves"]["numpynn"][-1][1], row["curves"]["torch"][-1][1]
+        if cfg.network == "gpt":
+            goals = [
+                (f"samples/s >= 1.0x PyTorch's: {ratio:.2f}x", ratio >= 1.0),
+                (f"validation loss <= 1.88 after the run: {ours:.4f}", ours <= 1.88),
+            ]
+        else:
+            goals = [
+                (f"validation loss within 0.02 of PyTorch's: {ours - theirs:+.4f}",
+                 abs(ours - theirs) <= 0.02),
+                (f"samples/s >= 0.8x PyTorch's: {ratio:.2f}x", ratio >= 0.8),
+            ]  # fmt: skip
+        verdicts = "; ".join(f"{goal} ({'met' if met else '**missed**'})" for goal, met in goals)
+        out.append(f"- Targets, {threads} thread(s), {cfg.steps} steps: {verdicts}.")
     return out
 
 
