@@ -70,3 +70,31 @@ def test_generation_benchmark_smoke_run_reports_both_paths_and_pytorch() -> None
     assert cells[3].endswith("x") and cells[4] in ("yes", "**no**")
     assert cells[8].startswith("yes")  # the same ids with and without the cache
     assert "threadpoolctl: openblas" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["gpt", "lstm"])
+def test_language_models_benchmark_trains_both_libraries_alike(model: str) -> None:
+    """benchmarks/language_models.py, 3 steps: the report's row and curves, and numpynn's and
+    PyTorch's losses equal at every evaluation (the same weights, windows and optimiser)."""
+    args = ["--steps", "3", "--eval-every", "2", "--eval-windows", "16", "--threads", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.language_models", model, *args],
+        cwd=ROOT,
+        env=source_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "OPENBLAS_CORETYPE=" in done.stdout
+    (row,) = [line for line in lines if line.startswith("| 1 |")]
+    assert row.count("|") == 12 and "x |" in row  # every column, the ratio among them
+    curve = {
+        line.split("|")[1].strip(): line for line in lines if line.startswith(("| 2 |", "| 3 |"))
+    }
+    assert sorted(curve) == ["2", "3"]
+    for line in curve.values():
+        ours_train, theirs_train, ours_val, theirs_val = map(float, line.split("|")[2:6])
+        assert abs(ours_train - theirs_train) < 1e-3 and abs(ours_val - theirs_val) < 1e-3
