@@ -294,7 +294,8 @@ def plot_curves(
     ax.plot(steps, history["val_loss"], "s-", label="validation")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats per character)")
-    ax.set_title(f"{cfg.preset} on {cfg.dataset}: final validation {history['val_loss'][-1]:.3f}")
+    final = history["val_loss"][-1]
+    ax.set_title(f"--preset {cfg.preset} on {cfg.dataset}: final validation loss {final:.3f}")
     ax.grid(alpha=0.3)
     ax.legend()
     save_figure(fig, run_dir / "curves.png")
