@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from .. import datasets
 from ..callbacks import EarlyStopping
@@ -111,9 +111,48 @@ def parse_setting(name: str, text: str) -> Any:
         raise ValueError(f"{str(exc).rsplit(', got ', 1)[0]}, got {text!r}") from None
 
 
+Config = TypeVar("Config", bound="SavedConfig")
+
+
+class SavedConfig:
+    """A run's settings (a dataclass) as its config.json: ``save``, and ``load`` for
+    ``--resume``, which checks them again (the dataclass's ``__post_init__``)."""
+
+    may_be_missing: ClassVar[tuple[str, ...]] = ()  # settings older files may lack
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    def save(self, path: Path) -> None:
+        from ..atomic import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls: type[Config], path: Path) -> Config:
+        """The config saved in ``path``; FileFormatError naming the file and the setting if
+        it is not one. Every setting but the ``may_be_missing`` ones must be there."""
+        try:
+            values = json.loads(Path(path).read_text())
+            if not isinstance(values, dict):
+                raise ValueError(f"expected a JSON object, got {type(values).__name__}")
+            names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+            unknown = sorted(set(values) - set(names))
+            if unknown:
+                raise ValueError(f"unknown setting {unknown[0]!r}")
+            missing = [k for k in names if k not in values and k not in cls.may_be_missing]
+            if missing:
+                raise ValueError(f"the setting {missing[0]!r} is missing")
+            return cls(**values)
+        except ValueError as exc:  # also UnicodeDecodeError and json's errors
+            raise FileFormatError(f"{path} is not a numpynn run config: {exc}") from None
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(SavedConfig):
     """Everything that determines a training run (with the seed, the run is reproducible)."""
+
+    may_be_missing: ClassVar[tuple[str, ...]] = OPTIONAL
 
     dataset: str = "mnist"
     # "mlp": Dense layers of the widths in ``hidden``; "cnn": the convnet of issue 10, two
@@ -150,35 +189,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             setattr(self, f.name, check_setting(f.name, getattr(self, f.name)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def save(self, path: Path) -> None:
-        from ..atomic import atomic_write_text
-
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: Path) -> TrainConfig:
-        """The config saved in ``path``; FileFormatError naming the file and the setting if
-        it is not one. Every setting but the ``OPTIONAL`` ones must be there."""
-        try:
-            values = json.loads(Path(path).read_text())
-            if not isinstance(values, dict):
-                raise ValueError(f"expected a JSON object, got {type(values).__name__}")
-            names = [f.name for f in dataclasses.fields(cls)]
-            unknown = sorted(set(values) - set(names))
-            if unknown:
-                raise ValueError(f"unknown setting {unknown[0]!r}")
-            missing = [k for k in names if k not in values and k not in OPTIONAL]
-            if missing:
-                raise ValueError(f"the setting {missing[0]!r} is missing")
-            return cls(**values)
-        except FileNotFoundError:
-            raise
-        except ValueError as exc:  # also UnicodeDecodeError and json's errors
-            raise FileFormatError(f"{path} is not a numpynn run config: {exc}") from None
 
 
 # The settings written as integers (the others are floats or names).

@@ -10,14 +10,11 @@ saved as ``config.json`` (with ``"task": "language-model"``) and read back by ``
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import datasets
-from ..errors import FileFormatError
 from ..language_models import RECURRENT
 from ..optimizers import AdamW
 from ..validation import (
@@ -27,13 +24,13 @@ from ..validation import (
     check_positive,
     check_positive_int,
 )
-from .config import checked_by_library
+from .config import SavedConfig, checked_by_library
 
 TASK = "language-model"  # config.json's "task" for these runs (a classifier's has none)
 
 
 @dataclass
-class TextConfig:
+class TextConfig(SavedConfig):
     """Everything that determines a language model's run (with the seed, it is
     reproducible). ``network`` "gpt": :func:`numpynn.language_models.gpt` of ``dim``,
     ``layers`` blocks and ``heads`` heads; "lstm" (or "gru", "rnn"): ``char_rnn`` with an
@@ -63,6 +60,8 @@ class TextConfig:
     blas_threads: int | None = None  # set when the run starts; --resume keeps it
     task: str = TASK
 
+    may_be_missing: ClassVar[tuple[str, ...]] = ("blas_threads", "token_std")
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             setattr(self, f.name, check_text_setting(f.name, getattr(self, f.name)))
@@ -70,33 +69,6 @@ class TextConfig:
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
         if self.network != "gpt" and not self.hidden:
             raise ValueError(f"a {self.network} network needs hidden units, got hidden 0")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def save(self, path: Path) -> None:
-        from ..atomic import atomic_write_text
-
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: Path) -> TextConfig:
-        """The config saved in ``path``; FileFormatError naming the file and the setting if it
-        is not one."""
-        try:
-            values = json.loads(Path(path).read_text())
-            if not isinstance(values, dict):
-                raise ValueError(f"expected a JSON object, got {type(values).__name__}")
-            names = {f.name for f in dataclasses.fields(cls)}
-            unknown = sorted(set(values) - names)
-            if unknown:
-                raise ValueError(f"unknown setting {unknown[0]!r}")
-            missing = sorted(names - set(values) - {"blas_threads", "token_std"})
-            if missing:
-                raise ValueError(f"the setting {missing[0]!r} is missing")
-            return cls(**values)
-        except ValueError as exc:  # also UnicodeDecodeError and json's errors
-            raise FileFormatError(f"{path} is not a numpynn run config: {exc}") from None
 
 
 def _one_of(options: list[str]) -> Callable[[str, object], str]:
