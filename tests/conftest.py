@@ -1,6 +1,8 @@
 """Test-session settings."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import settings
@@ -60,3 +62,52 @@ def fashion_model_file(tmp_path_factory):
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# ---- numpynn serve, and its pages in headless Chromium (test_serve, test_serve_text) ---------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [  # the closed network refuses Chromium's background connections
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def serve_command():
+    """Start ``numpynn serve MODEL --port 0 ...``; yield its URL; stop it."""
+    processes = []
+
+    def start(model, *options):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "numpynn", "serve", str(model), "--port", "0", *options],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        processes.append(process)
+        line = process.stdout.readline()  # "serving NAME at http://127.0.0.1:PORT (...)"
+        assert " at http://" in line, line
+        return line.split(" at ")[1].split()[0]
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Playwright, the serve tests' extra), closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

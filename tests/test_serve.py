@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -26,24 +25,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 import numpynn as nn
 from numpynn.imaging import preprocess_item, read_image
 from numpynn.serve import create_app, load_served
 from numpynn.serve.batching import INLINE_SECONDS, Batcher, QueueFullError
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [  # the closed network refuses Chromium's background connections
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LABELS = [str(k) for k in range(10)]
 
 
@@ -675,37 +662,6 @@ def test_the_load_test_script_runs_and_reports_every_mode(model_file, tmp_path):
 
 
 # ---- the page, in headless Chromium ------------------------------------------------------------
-
-
-@pytest.fixture
-def serve_command():
-    """Start ``numpynn serve MODEL --port 0 ...``; yield its URL; stop it."""
-    processes = []
-
-    def start(model, *options):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "numpynn", "serve", str(model), "--port", "0", *options],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        processes.append(process)
-        line = process.stdout.readline()  # "serving NAME at http://127.0.0.1:PORT (...)"
-        assert " at http://" in line, line
-        return line.split(" at ")[1].split()[0]
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(10)
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def draw_as_strokes(page, image, threshold=0.5):

@@ -8,9 +8,6 @@ gives exactly the text ``TrainedLanguageModel.write`` draws for the same seed.""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +17,6 @@ import pytest
 import uvicorn
 from cli_helpers import run
 from fastapi.testclient import TestClient
-from playwright.sync_api import sync_playwright
 
 import numpynn as nn
 from numpynn.datasets import CharVocabulary
@@ -30,17 +26,6 @@ from numpynn.serve.text_requests import MAX_PROMPT, Sampling, WriteRequest
 from numpynn.serve.writers import Writers
 from numpynn.trained import LANGUAGE_MODEL, load_language_model
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [  # the closed network refuses Chromium's background connections
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TEXT = CharVocabulary.from_text("ROMEO:\nBut, soft! what light through yonder window breaks?")
 NAMES = CharVocabulary.from_text("abcdefghijklmnopqrstuvwxyz", specials=".")
 
@@ -430,29 +415,6 @@ def test_serve_has_the_language_model_options(capsys):
     assert "--generations" in out and "language model" in out
 
 
-@pytest.fixture
-def serve_command():
-    """Start ``numpynn serve MODEL --port 0 ...``; yield its URL; stop it."""
-    processes = []
-
-    def start(model, *options):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "numpynn", "serve", str(model), "--port", "0", *options],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        processes.append(process)
-        line = process.stdout.readline()  # "serving NAME at http://127.0.0.1:PORT (...)"
-        assert " at http://" in line, line
-        return line.split(" at ")[1].split()[0]
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(10)
-
-
 def test_serve_command_serves_a_language_model_and_its_options(serve_command, text_file):
     url = serve_command(text_file, "--generations", "3", "--max-queue", "5")
     info = httpx2.get(f"{url}/api/model", timeout=30).json()
@@ -463,14 +425,6 @@ def test_serve_command_serves_a_language_model_and_its_options(serve_command, te
 
 
 # ---- the page, in headless Chromium ------------------------------------------------------------
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def written(page, n):
