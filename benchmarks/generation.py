@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
+from .measure import LoadWatch, machine_lines
 from .sequences import seconds
 
 TARGET = 5.0  # cached tokens/s over uncached, at block 64
@@ -219,14 +219,7 @@ def main() -> None:
         f"alternating runs. PyTorch: nanoGPT's generate loop on nanoGPT's GPT with the same "
         f"weights, and the same loop with a key/value cache.\n"
     )
-    print(f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
-    print(f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})")
-    print(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    for pool in blas_info():
-        print(
-            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
-            f"architecture {pool['architecture']}"
-        )
+    print("\n".join(machine_lines()))
     print()
     print(
         "| threads | numpynn cache tokens/s | numpynn no cache tokens/s | cache / no cache | "

@@ -44,7 +44,6 @@ process, and NumPy's peak allocation (tracemalloc). Prints a Markdown report.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 from typing import Any
 
@@ -52,11 +51,9 @@ import numpy as np
 
 from .measure import (
     LoadWatch,
-    _cpu_model,
-    blas_info,
     in_fresh_process,
+    machine_lines,
     rss_growth,
-    torch_blas,
     traced_peak,
 )
 from .sequences import seconds
@@ -250,14 +247,7 @@ def main() -> None:
         f"weights) after clipping to global norm {CLIPNORM:g}. PyTorch: nanoGPT's GPT with the "
         f"same weights; median of {args.repeats} alternating runs.\n"
     )
-    print(f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
-    print(f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})")
-    print(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    for pool in blas_info():
-        print(
-            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
-            f"architecture {pool['architecture']}"
-        )
+    print("\n".join(machine_lines()))
     print()
     print(
         "| threads | numpynn ms/step | PyTorch ms/step | numpynn steps/s | PyTorch steps/s | "

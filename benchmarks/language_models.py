@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from .gpt_step import torch_gpt
-from .measure import LoadWatch, _cpu_model, blas_info, torch_blas
+from .measure import LoadWatch, machine_lines
 from .transformer import TORCH_NAMES
 
 PRESETS = {"gpt": "gpt", "lstm": "char-lstm"}  # the benchmark's name -> numpynn train's preset
@@ -338,23 +338,6 @@ def describe(cfg: Any, n_tokens: int = 65) -> str:
         f"{cfg.eval_windows} fixed windows every {cfg.eval_every} steps; seed {cfg.seed} "
         "(initial weights as `numpynn train --seed`, and the windows)."
     )
-
-
-def machine_lines() -> list[str]:
-    import torch
-
-    lines = [
-        f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average "
-        f"{tuple(round(x, 2) for x in os.getloadavg())}",
-        f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})",
-        f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
-    ]
-    for pool in blas_info():
-        lines.append(
-            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
-            f"architecture {pool['architecture']}"
-        )
-    return lines
 
 
 def report(cfg: Any, rows: dict[int, dict[str, Any]]) -> list[str]:

@@ -278,3 +278,25 @@ def in_fresh_process(function: Callable[..., int], *args: Any) -> int:
 
 def _put_result(queue: Any, function: Callable[..., int], args: tuple[Any, ...]) -> None:
     queue.put(function(*args))
+
+
+def machine_lines(pool_threads: bool = False) -> list[str]:
+    """The Markdown lines that name the machine of a report beside PyTorch: the CPU, its cores
+    and load average, NumPy's and PyTorch's versions (with PyTorch's BLAS),
+    OPENBLAS_CORETYPE and each BLAS pool threadpoolctl finds (and its threads if
+    ``pool_threads``)."""
+    import torch
+
+    lines = [
+        f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average "
+        f"{tuple(round(x, 2) for x in os.getloadavg())}",
+        f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})",
+        f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+    ]
+    for pool in blas_info():
+        threads = f", {pool['num_threads']} threads" if pool_threads else ""
+        lines.append(
+            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
+            f"architecture {pool['architecture']}{threads}"
+        )
+    return lines

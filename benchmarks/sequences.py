@@ -28,11 +28,9 @@ import numpy as np
 
 from .measure import (
     LoadWatch,
-    _cpu_model,
-    blas_info,
     in_fresh_process,
+    machine_lines,
     rss_growth,
-    torch_blas,
     traced_peak,
 )
 
@@ -128,8 +126,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    import os
-
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -141,14 +137,7 @@ def main() -> None:
         f"{args.steps} steps, {args.n_in} -> {args.hidden}, float32, return_sequences; "
         f"median of {args.repeats} alternating runs, {args.threads} thread(s) each.\n"
     )
-    print(f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
-    print(f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})")
-    print(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    for pool in blas_info():
-        print(
-            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
-            f"architecture {pool['architecture']}, {pool['num_threads']} threads"
-        )
+    print("\n".join(machine_lines(pool_threads=True)))
     print()
     print(
         "| layer | numpynn ms | PyTorch ms | numpynn samples/s | PyTorch samples/s | "

@@ -20,7 +20,6 @@ allocation (tracemalloc). Prints a Markdown report.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 from typing import Any
 
@@ -28,11 +27,9 @@ import numpy as np
 
 from .measure import (
     LoadWatch,
-    _cpu_model,
-    blas_info,
     in_fresh_process,
+    machine_lines,
     rss_growth,
-    torch_blas,
     traced_peak,
 )
 from .sequences import numpynn_step, seconds
@@ -178,14 +175,7 @@ def main() -> None:
         f"float32; PyTorch: nanoGPT's Block (scaled_dot_product_attention) with the same "
         f"weights; median of {args.repeats} alternating runs.\n"
     )
-    print(f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()}")
-    print(f"- NumPy {np.__version__}; PyTorch {torch.__version__} ({torch_blas()})")
-    print(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    for pool in blas_info():
-        print(
-            f"- threadpoolctl: {pool['internal_api']} {pool['version']} ({pool['library']}), "
-            f"architecture {pool['architecture']}"
-        )
+    print("\n".join(machine_lines()))
     print()
     print(
         "| threads | numpynn ms | PyTorch ms | numpynn samples/s | PyTorch samples/s | "
