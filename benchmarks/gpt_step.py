@@ -103,6 +103,20 @@ def torch_gpt(config: Config) -> Any:
     return GPT()
 
 
+def gpt_weights_for_torch(model: Any, n_layers: int) -> dict[str, np.ndarray]:
+    """numpynn's GPT's arrays under the names of nanoGPT's parameters (``torch_gpt``),
+    transposed where torch's Linear holds (out, in)."""
+    from numpynn.layers.base import get_array
+
+    m = model.layers
+    copies = {"wte.weight": m[0].W, "wpe.weight": m[1].W}
+    for i in range(n_layers):
+        for ours, theirs in TORCH_NAMES.items():
+            copies[f"h.{i}.{theirs}"] = get_array(m[2 + i], ours).T
+    copies |= {"ln_f.weight": m[-3].gamma, "ln_f.bias": m[-3].beta}
+    return copies | {"lm_head.weight": m[-2].W.T, "lm_head.bias": m[-2].b}
+
+
 class Pair:
     """numpynn's model, loss and optimiser, and torch's with the same weights, on one batch."""
 
@@ -111,7 +125,6 @@ class Pair:
 
         import numpynn as nn
         from numpynn import losses, training
-        from numpynn.layers.base import get_array
 
         batch, steps, _, _, layers, vocab = config
         rng = np.random.default_rng(2)
@@ -128,13 +141,7 @@ class Pair:
         self.T = self.model._prepare_targets(self.loss, self.targets, vocab, self.ids.dtype)
 
         self.module = torch_gpt(config)
-        m = self.model.layers
-        copies = {"wte.weight": m[0].W, "wpe.weight": m[1].W}
-        for i in range(layers):
-            for ours, theirs in TORCH_NAMES.items():
-                copies[f"h.{i}.{theirs}"] = get_array(m[2 + i], ours).T
-        copies |= {"ln_f.weight": m[-3].gamma, "ln_f.bias": m[-3].beta}
-        copies |= {"lm_head.weight": m[-2].W.T, "lm_head.bias": m[-2].b}
+        copies = gpt_weights_for_torch(self.model, layers)
         with torch.no_grad():
             for name, value in copies.items():
                 self.module.get_parameter(name).copy_(torch.from_numpy(np.ascontiguousarray(value)))

@@ -54,9 +54,8 @@ from typing import Any
 
 import numpy as np
 
-from .gpt_step import torch_gpt
+from .gpt_step import gpt_weights_for_torch, torch_gpt
 from .measure import LoadWatch, machine_lines
-from .transformer import TORCH_NAMES
 
 PRESETS = {"gpt": "gpt", "lstm": "char-lstm"}  # the benchmark's name -> numpynn train's preset
 EVAL_CHUNK = 128  # validation windows per forward pass in PyTorch
@@ -131,18 +130,11 @@ def torch_copy(cfg: Any, model: Any, n_tokens: int) -> Any:
     """A torch module of ``cfg``'s network holding ``model``'s (numpynn's) weights."""
     import torch
 
-    from numpynn.layers.base import get_array
-
     m = model.layers
     if cfg.network == "gpt":
         config = (cfg.batch_size, cfg.block, cfg.dim, cfg.heads, cfg.layers, n_tokens)
         module = torch_gpt(config)
-        copies = {"wte.weight": m[0].W, "wpe.weight": m[1].W}
-        for i in range(cfg.layers):
-            for ours, theirs in TORCH_NAMES.items():
-                copies[f"h.{i}.{theirs}"] = get_array(m[2 + i], ours).T
-        copies |= {"ln_f.weight": m[-3].gamma, "ln_f.bias": m[-3].beta}
-        copies |= {"lm_head.weight": m[-2].W.T, "lm_head.bias": m[-2].b}
+        copies = gpt_weights_for_torch(model, cfg.layers)
     elif cfg.network == "lstm":
         module = torch_char_rnn(n_tokens, cfg.dim, cfg.hidden, cfg.layers)
         copies = {"embedding.weight": m[0].W, "head.weight": m[-2].W.T, "head.bias": m[-2].b}
