@@ -3,6 +3,7 @@ its figures and its summary; numpynn.lab.CHAPTERS lists the chapters once, and `
 only loops over it."""
 
 import ast
+import dataclasses
 import importlib
 import re
 import types
@@ -37,7 +38,26 @@ def test_lab_list_prints_the_registry_in_its_order(capsys):
     code, out, _ = run(capsys, "lab", "--list")
     assert code == 0
     listed = [tuple(line.split(maxsplit=1)) for line in out.splitlines()]
-    assert listed == [(c.name, c.title) for c in CHAPTERS.values()]
+    full = " (--full: the book's setting)"
+    assert listed == [(c.name, c.title + (full if c.full else "")) for c in CHAPTERS.values()]
+
+
+def test_lab_full_runs_a_chapters_full_setting_and_the_default_otherwise(
+    capsys, monkeypatch, tmp_path
+):
+    chapter = CHAPTERS["perceptron"]
+    calls = []
+
+    def full():
+        calls.append("full")
+        return chapter.run()
+
+    monkeypatch.setitem(CHAPTERS, "perceptron", dataclasses.replace(chapter, full=full))
+    code, _, _ = run(capsys, "lab", "perceptron", "--out", str(tmp_path))
+    assert code == 0 and calls == []
+    code, _, _ = run(capsys, "lab", "perceptron", "--full", "--out", str(tmp_path))
+    assert code == 0 and calls == ["full"]
+    assert "(--full: the book's setting)" in run(capsys, "lab", "--list")[1]
 
 
 @pytest.mark.parametrize("name", list(CHAPTERS))

@@ -26,12 +26,19 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help="an experiment (see --list) or all")
     parser.add_argument("--out", default=".", metavar="DIR", help="where to write (default: here)")
     parser.add_argument("--list", action="store_true", help="list the experiments")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run at the book's full setting where a chapter's default is smaller "
+        "(slower: minutes to an hour)",
+    )
 
 
 def lab_command(args: argparse.Namespace) -> int:
     if args.list:
         for chapter in CHAPTERS.values():
-            print(f"{chapter.name:<12} {chapter.title}")
+            marker = " (--full: the book's setting)" if chapter.full else ""
+            print(f"{chapter.name:<12} {chapter.title}{marker}")
         return 0
     if args.name is None:
         raise CLIError("give an experiment NAME, all, or --list")
@@ -45,7 +52,7 @@ def lab_command(args: argparse.Namespace) -> int:
     with one_blas_thread():
         for chapter in chapters:
             started = time.perf_counter()
-            numbers = chapter.run()
+            numbers = chapter.full() if args.full and chapter.full else chapter.run()
             figures = chapter.figures(numbers).items()
             written = [save_figure(figure, out / name) for name, figure in figures]
             print(f"== {chapter.name}: {chapter.title}")

@@ -18,6 +18,8 @@ class Chapter(Generic[Numbers]):
     """One chapter of docs/learn, as ``numpynn lab NAME`` runs it.
 
     ``run()`` runs the experiment with the chapter's settings and returns its numbers;
+    ``full()``, where a chapter's default is smaller than its book's, runs it at the book's
+    full setting (``numpynn lab NAME --full``; None: the default is the full setting);
     ``figures(numbers)`` draws them, {file name: ``Figure``}, which
     :func:`numpynn.plots.save_figure` writes; ``summary(numbers)`` is the text printed. All
     three live in the chapter's own module of :mod:`numpynn.lab`."""
@@ -28,3 +30,4 @@ class Chapter(Generic[Numbers]):
     run: Callable[[], Numbers]
     figures: Callable[[Numbers], dict[str, Figure]]
     summary: Callable[[Numbers], str]
+    full: Callable[[], Numbers] | None = None
