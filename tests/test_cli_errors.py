@@ -46,7 +46,9 @@ def test_export_into_a_missing_directory_names_the_directory(capsys, tmp_path, d
     target = tmp_path / "missing" / "m.onnx"
     code, _, err = run(capsys, "export", digits_run / "model.npz", target)
     assert code == 2
-    assert_one_line_error(err, f"cannot write {target}", f"{target.parent} does not exist")
+    assert_one_line_error(
+        err, f"cannot write ONNX file {target}", f"{target.parent} does not exist"
+    )
     assert ".tmp" not in err
 
 

@@ -287,7 +287,7 @@ def test_a_model_that_is_not_a_language_model_says_what_makes_one(capsys, tmp_pa
 def test_a_missing_or_damaged_file_is_named(capsys, tmp_path):
     code, _, err = run(capsys, "generate", tmp_path / "none.npz")
     assert code == 2
-    assert_one_line_error(err, f"model file {tmp_path / 'none.npz'} does not exist")
+    assert_one_line_error(err, f"model file {tmp_path / 'none.npz'}: it does not exist")
     (tmp_path / "bad.npz").write_bytes(b"not a zip archive at all")
     code, _, err = run(capsys, "generate", tmp_path / "bad.npz")
     assert code == 2

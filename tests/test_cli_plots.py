@@ -91,7 +91,7 @@ def test_plot_curves_of_a_directory_that_is_not_a_run(capsys, tmp_path):
 def test_plot_curves_of_a_missing_directory(capsys, tmp_path):
     code, _, err = run(capsys, "plot", "curves", tmp_path / "nope")
     assert code == 2
-    assert_one_line_error(err, "is not a run directory (it does not exist)")
+    assert_one_line_error(err, f"cannot read run directory {tmp_path / 'nope'}: it does not exist")
 
 
 def test_plot_curves_of_a_damaged_metrics_json(capsys, tmp_path):

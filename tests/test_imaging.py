@@ -360,7 +360,7 @@ def test_unreadable_files_name_the_file_and_the_cause(tmp_path):
     truncated = png_bytes(Image.fromarray(np.uint8(255 * drawn_one())))[:100]
     with pytest.raises(FileFormatError, match="image file is truncated"):
         read_image(truncated)
-    with pytest.raises(FileNotFoundError, match=r"image file .*missing\.png does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"image file .*missing\.png: it does not exist"):
         read_image(tmp_path / "missing.png")
     with pytest.raises(IsADirectoryError, match="is a directory"):
         read_image(tmp_path)

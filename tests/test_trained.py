@@ -91,7 +91,7 @@ def test_a_run_directory_and_a_checkpoint_give_the_run_model(tmp_path, digits_ml
 
 
 def test_a_missing_file_or_an_empty_directory_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"model file .*nope\.npz does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"model file .*nope\.npz: it does not exist"):
         load_trained(tmp_path / "nope.npz")
     with pytest.raises(FileNotFoundError, match=r"is a directory without model\.npz"):
         load_trained(tmp_path)

@@ -17,6 +17,7 @@ from .errors import (
     DivergenceError,
     FileFormatError,
     NoDigitError,
+    PathError,
     ShapeError,
     TrainingInterrupted,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "MultiHeadAttention",
     "NoDigitError",
     "Optimizer",
+    "PathError",
     "Perceptron",
     "PositionalEmbedding",
     "PrintProgress",

@@ -13,6 +13,7 @@ from .epochs import one_based
 from .errors import FileFormatError
 from .layers.base import get_array
 from .model import Sequential
+from .paths import make_dir
 
 
 class ModelCheckpoint(Callback):
@@ -67,7 +68,7 @@ class ModelCheckpoint(Callback):
         super().on_train_begin(model)
         if self.tracker is not None:
             self.tracker.reset()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_dir(self.directory, "checkpoint directory")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         run, tracker = self.run, self.tracker

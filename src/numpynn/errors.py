@@ -53,5 +53,21 @@ class NoDigitError(ValueError):
     found: ") and says which."""
 
 
+class PathError(OSError):
+    """A path given by the user cannot be read or written. The message names the path as
+    given and the cause in words (a directory where a file belongs, a file where a directory
+    belongs, something missing, no permission, a full disk), never "[Errno N]" or the name of
+    a temporary file. ``path`` is the path as given and ``errno`` the operating system's code.
+    Each is also the built-in class of its cause (``FileNotFoundError``,
+    ``IsADirectoryError``, ``NotADirectoryError``, ``PermissionError``, ``FileExistsError``;
+    a plain ``OSError`` for a full disk), so ``except FileNotFoundError`` still catches it:
+    :func:`numpynn.paths.path_error` makes them."""
+
+    def __init__(self, message: str, path: str = "", errno: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """No source of a dataset could be found; the message says how to get the data."""

@@ -44,12 +44,12 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from ._typing import Array
 from .errors import FileFormatError, NoDigitError
+from .paths import READ, check_readable_file, path_errors
 
 WORK = 320  # the longer side, in pixels, at which a picture is cleaned
 SMOOTH = 1.5  # sigma of the Gaussian that denoises the ink, in working pixels
@@ -70,7 +70,8 @@ def read_image(source: str | os.PathLike[str] | bytes) -> Array:
     """The image in a file (or in the bytes of one) as grey levels: (height, width) float32 in
     [0, 1]. Transparent pixels count as white paper; a photo's EXIF orientation is applied.
 
-    Raises ``FileNotFoundError`` for a missing file and :class:`FileFormatError` (naming the
+    Raises a :class:`~numpynn.errors.PathError` for a file that cannot be read (missing, a
+    directory, no permission: :mod:`numpynn.paths`) and :class:`FileFormatError` (naming the
     file and the cause) for one Pillow cannot read.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError  # lazy: the cli extra
@@ -79,15 +80,9 @@ def read_image(source: str | os.PathLike[str] | bytes) -> Array:
         name, data = "the image data", bytes(source)
     else:
         name = str(source)
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"image file {name} does not exist")
-        if path.is_dir():
-            raise IsADirectoryError(f"{name} is a directory, not an image file")
-        try:
+        path = check_readable_file(source, "image file")
+        with path_errors(READ, source, "image file"):
             data = path.read_bytes()
-        except OSError as exc:  # no permission, a device error: say so without errno's form
-            raise type(exc)(f"cannot read image file {name}: {exc.strerror or exc}") from None
     try:
         with Image.open(io.BytesIO(data)) as opened:
             image = ImageOps.exif_transpose(opened)

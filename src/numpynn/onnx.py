@@ -158,7 +158,7 @@ def save_onnx(
 ) -> None:
     """Write ``to_onnx(model, opset=opset)`` to ``path`` atomically (all or nothing)."""
     data = to_onnx(model, opset=opset).SerializeToString()
-    with atomic_write(path) as f:
+    with atomic_write(path, "ONNX file") as f:
         f.write(data)
 
 

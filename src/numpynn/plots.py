@@ -476,6 +476,6 @@ def save_figure(fig: Figure, path: PathLike) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     path = Path(path)
-    with atomic_write(path) as f:
+    with atomic_write(path, "figure") as f:
         f.write(buffer.getvalue())
     return path

@@ -36,6 +36,7 @@ from .generation import stream
 from .io import load_checkpoint, load_metadata, load_with_metadata
 from .losses import LOSSES
 from .model import Sequential
+from .paths import check_readable_file
 
 PathLike = str | os.PathLike[str]
 MODEL_FILE = "model.npz"  # in a run directory: the run's final model
@@ -225,8 +226,9 @@ def n_parameters(model: Sequential) -> int:
 def load_trained(path: PathLike) -> TrainedModel:
     """The classifier at ``path`` and its metadata. ``path`` may be a model file (model.npz,
     best.npz), a checkpoint (its model, with the metadata of the run's best.npz beside it) or
-    a run directory (its model.npz, else its checkpoint.npz). FileNotFoundError for a path
-    that holds none; FileFormatError naming the file for a damaged one or bad metadata."""
+    a run directory (its model.npz, else its checkpoint.npz). A PathError (numpynn.paths)
+    for a path that cannot be read, FileNotFoundError for a directory that holds none;
+    FileFormatError naming the file for a damaged one or bad metadata."""
     model, metadata, file = _read(Path(path))
     dataset = metadata.get("dataset")
     facts = datasets.get(dataset) if dataset in datasets.names() else None
@@ -290,8 +292,6 @@ def _checked_metadata(description: dict[str, Any], path: PathLike) -> dict[str, 
 
 def _read(given: Path) -> tuple[Sequential, dict[str, Any], Path]:
     """(model, metadata, the file read) of a model file, checkpoint or run directory."""
-    if not given.exists():
-        raise FileNotFoundError(f"model file {given} does not exist")
     file = given
     if given.is_dir():
         inside = [given / name for name in (MODEL_FILE, CHECKPOINT_FILE)]
@@ -301,6 +301,7 @@ def _read(given: Path) -> tuple[Sequential, dict[str, Any], Path]:
                 f"{given} is a directory without {MODEL_FILE} or {CHECKPOINT_FILE}: give a "
                 "model file or a run directory of numpynn train"
             )
+    check_readable_file(file, "model file")
     try:
         model, description = load_with_metadata(file)  # one reading of the file
         return model, _checked_metadata(description, file), file

@@ -6,6 +6,7 @@ import argparse
 import importlib
 from typing import Any
 
+from ..paths import check_writable_file
 from ..trained import load_trained
 from .errors import CLIError
 
@@ -21,6 +22,7 @@ def add_parser(commands: Any) -> None:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    check_writable_file(args.output, "ONNX file")  # before the conversion
     model = load_trained(args.model).model
     try:
         nn_onnx = importlib.import_module("numpynn.onnx")  # lazy: needs the onnx extra

@@ -7,10 +7,10 @@ import argparse
 import contextlib
 import importlib.util
 import time
-from pathlib import Path
 from typing import Any
 
 from ..lab import CHAPTERS
+from ..paths import make_dir
 from ..plots import save_figure
 from .errors import CLIError
 
@@ -46,8 +46,7 @@ def lab_command(args: argparse.Namespace) -> int:
         raise CLIError(f"no experiment {args.name!r}; choose one of {', '.join(CHAPTERS)}, all")
     if importlib.util.find_spec("matplotlib") is None:
         raise CLIError("numpynn lab draws with matplotlib: pip install 'numpynn[cli]'", 1)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(args.out, "--out directory")
     chapters = list(CHAPTERS.values()) if args.name == "all" else [CHAPTERS[args.name]]
     with one_blas_thread():
         for chapter in chapters:

@@ -12,6 +12,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..errors import NoDigitError
 from ..imaging import read_image
+from ..paths import check_writable_file, make_dir
 from ..trained import load_trained
 from .errors import CLIError
 from .generate import refuse_language_model
@@ -82,12 +83,8 @@ def show_input_paths(where: str, images: list[str]) -> list[Path]:
                 f"--show-input {where} names one file but {len(images)} images were given; "
                 "give a directory instead"
             )
-        if not target.parent.is_dir():
-            raise CLIError(f"--show-input {where}: directory {target.parent} does not exist")
-        return [target]
-    if target.exists() and not target.is_dir():
-        raise CLIError(f"--show-input {where} is a file: give a directory or a .png file")
-    target.mkdir(parents=True, exist_ok=True)
+        return [check_writable_file(target, "--show-input file")]
+    make_dir(target, "--show-input directory")
     paths: list[Path] = []
     for image in images:
         out, n = target / f"{Path(image).stem}-input.png", 2

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import io as nn_io
 from ..errors import FileFormatError
+from ..paths import check_output_dir, check_readable_dir
 from . import report
 from .config import TrainConfig
 from .errors import CLIError
@@ -17,8 +18,8 @@ from .text_config import TASK, TextConfig
 
 
 def new_run_dir(out: str | None, dataset: str) -> Path:
-    """``out``, or runs/<date>-<time>-<dataset>; refuses a directory that holds a run.
-    The directory is created once the data has loaded."""
+    """``out``, or runs/<date>-<time>-<dataset>; refuses a directory that holds a run, or one
+    that cannot be made (a PathError). The directory is created once the data has loaded."""
     if out is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = Path("runs") / f"{stamp}-{dataset}"
@@ -27,21 +28,19 @@ def new_run_dir(out: str | None, dataset: str) -> Path:
             run_dir = Path("runs") / f"{stamp}-{dataset}-{k}"
             k += 1
     else:
-        run_dir = Path(out)
+        run_dir = check_output_dir(out, "run directory")
         if (run_dir / "config.json").exists():
             raise CLIError(
                 f"{run_dir} already holds a run; continue it with numpynn train --resume "
                 f"{run_dir}, or choose another --out"
             )
-        if run_dir.exists() and not run_dir.is_dir():
-            raise CLIError(f"--out {run_dir} is a file, not a directory")
     return run_dir
 
 
 def load_run_config(run_dir: Path) -> TrainConfig | TextConfig:
     """The settings of the run in ``run_dir`` (its config.json): a classifier's, or a
     language model's (``"task": "language-model"``)."""
-    path = run_dir / "config.json"
+    path = check_readable_dir(run_dir, "run directory") / "config.json"
     if not path.exists():
         raise CLIError(f"{run_dir} is not a numpynn run directory: it has no config.json")
     try:
@@ -54,11 +53,7 @@ def load_run_config(run_dir: Path) -> TrainConfig | TextConfig:
 def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """(history, metrics) of a run directory: a finished run's metrics.json, or the history in
     the checkpoint of a run still going or interrupted (metrics then hold only its config)."""
-    if not run_dir.is_dir():
-        raise CLIError(
-            f"{run_dir} is not a run directory"
-            + ("" if run_dir.exists() else " (it does not exist)")
-        )
+    check_readable_dir(run_dir, "run directory")
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():
         try:

@@ -25,6 +25,7 @@ from ..epochs import at_batch, one_based
 from ..errors import DivergenceError, TrainingInterrupted
 from ..model import Sequential, convnet, mlp
 from ..optimizers import OPTIMIZERS, Optimizer
+from ..paths import make_dir
 from ..schedules import CosineDecay, ExponentialDecay, Schedule
 from . import data, report
 from .config import TrainConfig
@@ -69,7 +70,7 @@ def run(
             if saved
             else f"training in {run_dir}"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(run_dir, "run directory")
     cfg.save(run_dir / "config.json")  # what --resume reads back
 
     model = new_model(cfg, splits.X_train.shape[1:], len(splits.labels))

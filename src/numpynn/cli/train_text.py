@@ -34,6 +34,7 @@ from ..datasets.vocabulary import CharVocabulary
 from ..language_models import char_rnn, gpt
 from ..model import Sequential
 from ..optimizers import AdamW
+from ..paths import make_dir
 from ..sampling import RandomRows, RandomWindows, spread_windows
 from ..schedules import CosineDecay, Schedule, WarmUp
 from ..trained import LANGUAGE_MODEL, TrainedLanguageModel, describe, n_parameters
@@ -136,7 +137,7 @@ def run_text(
     if not quiet:
         at = f"resuming {run_dir} after step {saved.epoch * steps_per_epoch}" if saved else ""
         print(at or f"training {cfg.preset} on {cfg.dataset} in {run_dir}")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(run_dir, "run directory")
     cfg.save(run_dir / "config.json")
 
     model = new_language_model(cfg, len(splits.vocabulary))

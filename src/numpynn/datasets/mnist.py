@@ -30,6 +30,7 @@ import numpy as np
 from .._typing import Array
 from ..atomic import atomic_write
 from ..errors import DatasetNotFoundError, FileFormatError
+from ..paths import check_readable_dir
 from . import download as _download
 from .idx import read_idx
 from .pickled import load_mnist_pickle
@@ -143,7 +144,7 @@ def _load(
     tried: list[str] = []
     arrays = None
     if data_dir is not None:
-        arrays = _from_data_dir(ds, Path(data_dir))
+        arrays = _from_data_dir(ds, check_readable_dir(data_dir, "data directory"))
         if arrays is None:
             raise DatasetNotFoundError(
                 f"{ds.title}: data_dir={str(data_dir)!r} holds no {ds.title} data: expected the "

@@ -24,6 +24,7 @@ from pathlib import Path
 from .._typing import Array
 from ..atomic import atomic_write
 from ..errors import DatasetNotFoundError, FileFormatError
+from ..paths import check_readable_dir
 from . import download as _download
 from .vocabulary import CharVocabulary
 
@@ -127,7 +128,7 @@ def read_text(
     tried: list[str] = []
     data = None
     if data_dir is not None:
-        data = _from_directory(source, Path(data_dir), "data_dir")
+        data = _from_directory(source, check_readable_dir(data_dir, "data directory"), "data_dir")
         if data is None:
             raise DatasetNotFoundError(
                 f"{source.title}: data_dir={str(data_dir)!r} has no {source.file_name}"

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._typing import Array
 from ..atomic import atomic_write
+from ..paths import READ, check_readable_file, path_errors
 
 DESCRIPTION = "__description__"
 MAX_DESCRIPTION_BYTES = 16 * 2**20  # far above any real description; bounds what is read
@@ -70,7 +71,8 @@ class Archive:
     """An open ``.npz`` file being validated: ``description()`` then ``arrays(expected)``."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        with open(path, "rb") as f:  # a missing file raises FileNotFoundError here
+        check_readable_file(path)  # a PathError: missing, a directory, no permission...
+        with path_errors(READ, path), open(path, "rb") as f:
             magic = f.read(4)
         if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
             raise InvalidFileError(
