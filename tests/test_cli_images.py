@@ -145,3 +145,46 @@ def test_predict_a_missing_image(capsys, tmp_path, digit_model_file):
     code, _, err = run(capsys, "predict", digit_model_file, tmp_path / "gone.png")
     assert code == 2
     assert_one_line_error(err, "gone.png", "does not exist")
+
+
+def test_predict_answers_every_picture_it_can_and_reports_each_it_cannot(
+    capsys, tmp_path, digit_model_file, photos
+):
+    """predict three.jpg blank.png seven.jpg notes.txt: the good pictures answered in order,
+    one line on stderr for each bad one naming it and why, exit 2 at the end (issue 26)."""
+    paths, labels = photos
+    blank = blank_page(tmp_path / "blank.png")
+    (tmp_path / "notes.txt").write_text("not a picture")
+    missing = tmp_path / "gone.png"
+    argv = [paths[0], blank, paths[1], tmp_path / "notes.txt", missing]
+    code, out, err = run(capsys, "predict", digit_model_file, *argv)
+    assert code == 2
+    answers = [line.split() for line in out.splitlines()]
+    assert [(a[0], int(a[1])) for a in answers] == [
+        (str(paths[0]), labels[0]),
+        (str(paths[1]), labels[1]),
+    ]
+    errors = [line for line in err.splitlines() if ": error: " in line]
+    assert len(errors) == 3, err
+    assert f"no digit found in {blank}: " in errors[0]
+    assert f"{tmp_path / 'notes.txt'} is not an image" in errors[1]
+    assert f"cannot read image file {missing}: it does not exist" in errors[2]
+    assert "Traceback" not in err and "[Errno" not in err
+
+
+def test_show_input_saves_what_cleaning_made_of_a_picture_without_a_digit(
+    capsys, tmp_path, digit_model_file, photos
+):
+    """The blank page's cleaned picture is saved too: where a user most wants to look."""
+    blank = blank_page(tmp_path / "blank.png")
+    (tmp_path / "notes.txt").write_text("not a picture")
+    argv = [photos[0][0], blank, tmp_path / "notes.txt", "--show-input", tmp_path / "seen"]
+    code, out, _ = run(capsys, "predict", digit_model_file, *argv)
+    assert code == 2
+    saved = tmp_path / "seen" / "blank-input.png"
+    assert f"{blank}: the picture as cleaned (no digit found in it) is in {saved}" in out
+    with Image.open(saved) as image:
+        cleaned = np.asarray(image)
+    assert cleaned.shape[0] > 28 and cleaned.max() < 128  # the page at working size, no ink
+    assert (tmp_path / "seen" / "digit0-input.png").exists()
+    assert not (tmp_path / "seen" / "notes-input.png").exists()  # never read: nothing to show

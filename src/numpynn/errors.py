@@ -50,7 +50,13 @@ class FileFormatError(ValueError):
 class NoDigitError(ValueError):
     """An image holds no digit (or, for a Fashion-MNIST model, no item) to read: it is blank,
     or holds only noise or specks. The message starts with "no digit found: " (or "no item
-    found: ") and says which."""
+    found: ") and says which. ``cleaned`` is what cleaning made of the picture before it
+    found nothing: (height, width) float32 in [0, 1], ink light on black with the lighting
+    flattened, at the working resolution (``numpynn predict --show-input`` saves it)."""
+
+    def __init__(self, message: str, cleaned: Any = None) -> None:
+        super().__init__(message)
+        self.cleaned = cleaned
 
 
 class PathError(OSError):

@@ -345,7 +345,8 @@ def _digit(
     if n == 0:
         raise NoDigitError(
             f"no {what} found: the image holds no ink that stands out from its paper"
-            + " (only along its edge: a table or a shadow beyond the paper?)" * bool(len(beyond))
+            + " (only along its edge: a table or a shadow beyond the paper?)" * bool(len(beyond)),
+            np.clip(ink, 0, 1).astype(np.float32),
         )
     index = np.arange(1, n + 1)
     mass = ndimage.sum_labels(smooth, labels, index)
@@ -358,7 +359,8 @@ def _digit(
     if size < smallest * max(ink.shape):
         raise NoDigitError(
             f"no {what} found: the image holds only specks of ink (the largest spans "
-            f"{size / max(ink.shape):.0%} of the image; a {what} spans at least {smallest:.0%})"
+            f"{size / max(ink.shape):.0%} of the image; a {what} spans at least {smallest:.0%})",
+            np.clip(ink, 0, 1).astype(np.float32),
         )
     kept = [main + 1]
     for k in order[1:]:
