@@ -1,6 +1,7 @@
 """Errors a new user meets in the first hour: each names the cause in one line (issue 13)."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import pytest
 from cli_helpers import assert_one_line_error, run
 
 from numpynn.cli import BROKEN_PIPE, main
+from numpynn.cli.train_command import DEFAULTS
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,13 @@ def test_threads_says_auto_is_valid_too(capsys, value):
         (["trian"], "did you mean train?"),
         (["train", "--dataset", "fashion"], "did you mean fashion-mnist?"),
         (["train", "--optimizer", "adma"], "did you mean adam?"),
+        # other libraries' names for an option, and underscores for hyphens (issue 26)
+        (["train", "--learning-rate", "0.1"], "did you mean --lr?"),
+        (["train", "--learnrate=0.1"], "did you mean --lr?"),
+        (["train", "--learning_rate", "0.1"], "did you mean --lr?"),
+        (["train", "--weight-decay", "0.1"], "did you mean --l2?"),
+        (["train", "--batch_size", "8"], "did you mean --batch-size?"),
+        (["lab", "optimiser"], "did you mean optimizers?"),
     ],
 )
 def test_a_misspelling_gets_a_did_you_mean(capsys, argv, suggestion):
@@ -170,3 +179,16 @@ def test_a_loss_that_does_not_fit_the_output_is_refused_before_loading(
     assert_one_line_error(err, *words)
     assert out == ""  # refused before the threads, the data and the run directory
     assert not (tmp_path / "r").exists()
+
+
+def test_train_help_shows_each_default_in_brackets_as_it_says(capsys):
+    """train --help says "defaults in brackets": each default is in [...], none in (...)
+    (issue 26)."""
+
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0 and "defaults in brackets" in " ".join(out.split())
+    text = " ".join(out.split())
+    for option, setting in [("--lr LR", "lr"), ("--epochs N", "epochs"), ("--seed N", "seed")]:
+        assert re.search(rf"{option} [^\[]*\[{DEFAULTS[setting]:g}\]", text), option
+    assert "[cross_entropy]" in text and "[off]" in text and "[512]" in text
+    assert not re.search(r"\((default[ :)]|\d+(\.\d+)?\)|off\)|adam\))", text), text

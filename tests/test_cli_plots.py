@@ -105,3 +105,25 @@ def test_plot_activations_takes_no_run_directory(capsys, runs):
     code, _, err = run(capsys, "plot", "activations", runs["planar"])
     assert code == 2
     assert_one_line_error(err, "plot activations takes no RUN_DIR")
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [("act.jpg", b"\xff\xd8\xff"), ("act.JPEG", b"\xff\xd8\xff"), ("act.svg", b"<?xml"),
+     ("act.pdf", b"%PDF"), ("act.png", b"\x89PNG"), ("act", b"\x89PNG")],
+)  # fmt: skip
+def test_a_figure_is_written_in_the_format_its_suffix_names(capsys, tmp_path, name, magic):
+    """plot activations --out act.jpg writes JPEG bytes, not PNG bytes under a .jpg name
+    (issue 26); no suffix: PNG."""
+    code, _, err = run(capsys, "plot", "activations", "--out", tmp_path / name)
+    assert code == 0, err
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_a_figure_suffix_matplotlib_cannot_write_is_refused(capsys, tmp_path):
+    code, _, err = run(capsys, "plot", "activations", "--out", tmp_path / "act.txt")
+    assert code == 2
+    assert_one_line_error(
+        err, f"cannot write figure {tmp_path / 'act.txt'}: matplotlib cannot write .txt", ".jpg"
+    )
+    assert not (tmp_path / "act.txt").exists()

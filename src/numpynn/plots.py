@@ -471,11 +471,21 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 
 
 def save_figure(fig: Figure, path: PathLike) -> Path:
-    """Write ``fig`` as one PNG at ``path`` atomically (a reader never sees half a file);
-    return the path."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    """Write ``fig`` at ``path`` atomically (a reader never sees half a file) in the format
+    its suffix names, as matplotlib writes it (.png, .jpg, .pdf, .svg...; PNG for a name
+    without a suffix); return the path. ValueError naming the path for a suffix matplotlib
+    cannot write, and a PathError (:mod:`numpynn.paths`) for a path that cannot be written."""
     path = Path(path)
+    kind = path.suffix[1:].lower() or "png"
+    formats = fig.canvas.get_supported_filetypes()
+    if kind not in formats:
+        suffixes = ", ".join(f".{k}" for k in sorted(formats))
+        raise ValueError(
+            f"cannot write figure {path}: matplotlib cannot write .{kind} files; end the name "
+            f"in one of {suffixes}"
+        )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=kind)
     with atomic_write(path, "figure") as f:
         f.write(buffer.getvalue())
     return path

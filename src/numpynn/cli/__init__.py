@@ -8,7 +8,6 @@ Set NUMPYNN_DEBUG=1 to see the traceback of an error.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import re
 import sys
@@ -20,7 +19,7 @@ from typing import Any, NoReturn
 from .._version import __version__
 from ..errors import DatasetNotFoundError, DivergenceError, FileFormatError
 from . import evaluate, export, gates, generate, lab, plot, predict, serve, train_command
-from .errors import CLIError
+from .errors import CLIError, did_you_mean
 
 EXAMPLES = """examples:
   numpynn train                         the default MNIST classifier (784-512-10, 8 epochs)
@@ -74,12 +73,6 @@ class Parser(argparse.ArgumentParser):
             did_you_mean(word.split("=")[0], options) for word in extras if word.startswith("--")
         ]
         self.error(f"unrecognized arguments: {' '.join(extras)}{''.join(hints)}")
-
-
-def did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    """'; did you mean --optimizer?' for a close candidate, else ''."""
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.7)
-    return f"; did you mean {close[0]}?" if close else ""
 
 
 def build_parser() -> Parser:

@@ -12,7 +12,7 @@ from typing import Any
 from ..lab import CHAPTERS
 from ..paths import make_dir
 from ..plots import save_figure
-from .errors import CLIError
+from .errors import CLIError, did_you_mean
 
 
 def add_parser(commands: Any) -> None:
@@ -43,7 +43,10 @@ def lab_command(args: argparse.Namespace) -> int:
     if args.name is None:
         raise CLIError("give an experiment NAME, all, or --list")
     if args.name != "all" and args.name not in CHAPTERS:
-        raise CLIError(f"no experiment {args.name!r}; choose one of {', '.join(CHAPTERS)}, all")
+        raise CLIError(
+            f"no experiment {args.name!r}; choose one of {', '.join(CHAPTERS)}, all"
+            + did_you_mean(args.name, [*CHAPTERS, "all"])
+        )
     if importlib.util.find_spec("matplotlib") is None:
         raise CLIError("numpynn lab draws with matplotlib: pip install 'numpynn[cli]'", 1)
     out = make_dir(args.out, "--out directory")

@@ -28,7 +28,9 @@ def add_parser(commands: Any) -> None:
     plot.add_argument(
         "runs", metavar="RUN_DIR", nargs="*", help="run directories (curves), a model (filters)"
     )
-    plot.add_argument("--out", help="PNG file (default: see above)")
+    plot.add_argument(
+        "--out", help="figure file, its suffix the format: .png, .jpg, .svg, .pdf... (see above)"
+    )
 
 
 def plot_command(args: argparse.Namespace) -> int:

@@ -48,13 +48,13 @@ def add_parser(commands: Any) -> None:
     add(
         "--dataset",
         choices=CHOICES["dataset"] + TEXT_DATASETS,
-        help="the data (default mnist; shakespeare and names train language models)",
+        help="the data [mnist] (shakespeare and names train language models)",
     )
     add("--data-dir", metavar="DIR", help="directory with the dataset's files")
     add(
         "--preset",
         choices=sorted(PRESETS) + sorted(TEXT_PRESETS),
-        help="a tested configuration (default: default)",
+        help="a tested configuration [default]",
     )
     add(
         "--hidden",
@@ -130,22 +130,22 @@ def add_parser(commands: Any) -> None:
         "--steps",
         type=text_option("steps"),
         metavar="N",
-        help="a language model's training steps (the preset's: gpt 2000)",
+        help="a language model's training steps [the preset's: gpt 2000]",
     )
     add(
         "--eval-every",
         type=text_option("eval_every"),
         metavar="N",
-        help="a language model's steps between validation losses and checkpoints (250)",
+        help="a language model's steps between validation losses and checkpoints [250]",
     )
-    add("--out", metavar="RUN_DIR", help="run directory (default runs/<date>-<time>-<dataset>)")
+    add("--out", metavar="RUN_DIR", help="run directory [runs/<date>-<time>-<dataset>]")
     add("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last epoch")
     add(
         "--threads",
         type=threads_option,
         default="auto",
         metavar="N",
-        help="threads, or auto (default): the cores measured idle now, and says why; an MLP's "
+        help="threads, or auto [auto]: the cores measured idle now, and says why; an MLP's "
         "go to the BLAS, a convnet's to workers that each train on a share of every batch",
     )
     add("--no-plots", action="store_true", help="do not draw the PNG plots")
@@ -161,7 +161,7 @@ def described(text: str, setting: str) -> str:
         shown = " ".join(map(str, default))
     else:
         shown = f"{default:g}" if isinstance(default, float) else str(default)
-    return f"{text} ({shown})"
+    return f"{text} [{shown}]"
 
 
 def option(setting: str) -> Callable[[str], Any]:
