@@ -228,6 +228,43 @@ def test_a_command_writing_a_directory(capsys, files, tmp_path, monkeypatch, com
     check(*run(capsys, *DIR_WRITERS[command](files, path)), path, kind)
 
 
+# ---- files inside a directory given: a run's config.json and metrics.json, a data file ---
+
+
+def unreadable_run(files, tmp_path, monkeypatch, name):
+    """A copy of the digits run whose file ``name`` cannot be read: (run dir, that file)."""
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(files["run"], run_dir)
+    deny(run_dir / name, os.R_OK, monkeypatch)
+    return run_dir, run_dir / name
+
+
+def test_resume_of_a_run_whose_config_cannot_be_read(capsys, files, tmp_path, monkeypatch):
+    run_dir, config = unreadable_run(files, tmp_path, monkeypatch, "config.json")
+    code, out, err = run(capsys, "train", "--resume", run_dir)
+    check(code, out, err, config, "no permission to read")
+
+
+def test_plot_curves_of_a_run_whose_metrics_cannot_be_read(capsys, files, tmp_path, monkeypatch):
+    run_dir, metrics = unreadable_run(files, tmp_path, monkeypatch, "metrics.json")
+    code, out, err = run(capsys, "plot", "curves", run_dir, "--out", tmp_path / "c.png")
+    check(code, out, err, metrics, "no permission to read")
+
+
+def test_a_data_dir_whose_idx_file_cannot_be_read(capsys, tmp_path, monkeypatch):
+    from numpynn.datasets.mnist import IDX_NAMES
+
+    monkeypatch.chdir(tmp_path)
+    for name in IDX_NAMES.values():
+        (tmp_path / name).write_bytes(b"")
+    images = tmp_path / IDX_NAMES["x_train"]
+    deny(images, os.R_OK, monkeypatch)
+    code, out, err = run(capsys, "train", "--data-dir", tmp_path, "--out", "r")
+    check(code, out, err, images, "no permission to read")
+
+
 # ---- the library: nn.save, nn.load, save_figure ------------------------------------------
 
 

@@ -22,6 +22,7 @@ from ..errors import FileFormatError
 from ..layers import ACTIVATION_LAYERS
 from ..losses import LOSSES, check_loss
 from ..optimizers import OPTIMIZERS, Optimizer
+from ..paths import READ, path_errors
 from ..schedules import ExponentialDecay
 from ..validation import (
     check_fraction,
@@ -132,8 +133,10 @@ class SavedConfig:
     def load(cls: type[Config], path: Path) -> Config:
         """The config saved in ``path``; FileFormatError naming the file and the setting if
         it is not one. Every setting but the ``may_be_missing`` ones must be there."""
+        with path_errors(READ, path, "run config"):
+            text = Path(path).read_bytes()
         try:
-            values = json.loads(Path(path).read_text())
+            values = json.loads(text.decode())
             if not isinstance(values, dict):
                 raise ValueError(f"expected a JSON object, got {type(values).__name__}")
             names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import io as nn_io
 from ..errors import FileFormatError
-from ..paths import check_output_dir, check_readable_dir
+from ..paths import check_output_dir, check_readable_dir, check_readable_file
 from . import report
 from .config import TrainConfig
 from .errors import CLIError
@@ -43,6 +43,7 @@ def load_run_config(run_dir: Path) -> TrainConfig | TextConfig:
     path = check_readable_dir(run_dir, "run directory") / "config.json"
     if not path.exists():
         raise CLIError(f"{run_dir} is not a numpynn run directory: it has no config.json")
+    check_readable_file(path, "run config")
     try:
         task = json.loads(path.read_text()).get("task")
     except (ValueError, AttributeError):
@@ -56,6 +57,7 @@ def run_history(run_dir: Path) -> tuple[dict[str, list[float]], dict[str, Any]]:
     check_readable_dir(run_dir, "run directory")
     metrics_path = run_dir / "metrics.json"
     if metrics_path.exists():
+        check_readable_file(metrics_path, "run metrics")
         try:
             metrics = json.loads(metrics_path.read_text())
             if isinstance(metrics, dict) and metrics.get("task") == TASK:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from .._typing import Array
 from ..atomic import atomic_write
 from ..errors import FileFormatError
+from ..paths import READ, check_readable_file, path_errors
 
 # Type code -> big-endian dtype of the values, as in LeCun's description of the format.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -55,9 +56,9 @@ def read_idx(source: PathOrBytes, *, name: str | None = None) -> Array:
         return _read_stream(io.BytesIO(source), label, len(source))
     if not isinstance(source, str | os.PathLike):
         raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
-    path = Path(source)
+    path = check_readable_file(source, "IDX file")
     label = name or str(path)
-    with open(path, "rb") as f:
+    with path_errors(READ, path, "IDX file"), open(path, "rb") as f:
         return _read_stream(f, label, path.stat().st_size)
 
 

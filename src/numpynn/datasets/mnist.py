@@ -30,7 +30,7 @@ import numpy as np
 from .._typing import Array
 from ..atomic import atomic_write
 from ..errors import DatasetNotFoundError, FileFormatError
-from ..paths import check_readable_dir
+from ..paths import check_readable_dir, check_readable_file
 from . import download as _download
 from .idx import read_idx
 from .pickled import load_mnist_pickle
@@ -210,6 +210,7 @@ def _find_idx(directory: Path, base: str) -> Path | None:
 
 
 def _read_npz(path: Path) -> Arrays:
+    check_readable_file(path, "data file")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in KEYS if key not in npz.files]

@@ -13,13 +13,13 @@ import io
 import os
 import pickle
 import zlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._typing import Array
 from ..errors import FileFormatError
+from ..paths import check_readable_file
 
 # The real file decompresses to about 220 MB; a gzip bomb stops here.
 MAX_PICKLE_BYTES = 1 << 30
@@ -117,7 +117,7 @@ def load_pickle(path: str | os.PathLike[str]) -> Any:
 
     Raises FileFormatError naming the file for a forbidden global or any corrupt data.
     """
-    path = Path(path)
+    path = check_readable_file(path, "pickle file")
     name = str(path)
     with open(path, "rb") as raw:
         compressed = raw.read(2) == b"\x1f\x8b"

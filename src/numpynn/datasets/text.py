@@ -24,7 +24,7 @@ from pathlib import Path
 from .._typing import Array
 from ..atomic import atomic_write
 from ..errors import DatasetNotFoundError, FileFormatError
-from ..paths import check_readable_dir
+from ..paths import READ, check_readable_dir, path_errors
 from . import download as _download
 from .vocabulary import CharVocabulary
 
@@ -159,7 +159,9 @@ def _from_directory(source: TextFile, directory: Path, given_as: str) -> bytes |
     path = directory / source.file_name
     if not path.is_file():
         return None
-    data = _download.verify_sha256(path.read_bytes(), source.sha256, str(path))
+    with path_errors(READ, path, "data file"):
+        raw = path.read_bytes()
+    data = _download.verify_sha256(raw, source.sha256, str(path))
     log.info("%s: loaded %s (%s)", source.title, path, given_as)
     return data
 
