@@ -39,9 +39,9 @@ _CLASSES: dict[int, type[OSError]] = {
     errno.EEXIST: FileExistsError,
 }
 # PathError, also of each cause's built-in class: PathError and FileNotFoundError, and so on.
-_ERRORS: dict[int, type[PathError]] = {
-    code: type("PathError", (PathError, base), {"__module__": PathError.__module__})
-    for code, base in _CLASSES.items()
+_ERRORS: dict[type[OSError], type[PathError]] = {
+    base: type("PathError", (PathError, base), {"__module__": PathError.__module__})
+    for base in dict.fromkeys(_CLASSES.values())
 }
 
 
@@ -51,7 +51,8 @@ def path_error(action: str, path: PathLike, code: int, what: str = "") -> PathEr
     given = os.fspath(path)
     cause = _cause(action, Path(path), code)
     message = f"cannot {action} {what + ' ' if what else ''}{given}: {cause}"
-    return _ERRORS.get(code, PathError)(message, given, code)
+    kind = _ERRORS[_CLASSES[code]] if code in _CLASSES else PathError
+    return kind(message, given, code)
 
 
 @contextlib.contextmanager
