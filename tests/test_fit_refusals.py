@@ -149,7 +149,7 @@ TOP = {
     "a callback that is not a Callback": (
         {"callbacks": [print]},
         TypeError,
-        "callbacks must be numpynn Callback objects, got <built-in function print>",
+        "callbacks must be numpynn Callback objects, got the function print, not a callback",
     ),
 }
 

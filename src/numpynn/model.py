@@ -39,10 +39,18 @@ from .layers import (
 )
 from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .misuse import instead_of
 from .optimizers import Optimizer
 from .parallel import Replicas
 from .sampling import BatchSource, ContiguousWindows, RandomRows, RandomWindows
-from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
+from .training import (
+    DIVERGENCE,
+    Augment,
+    forward,
+    forward_in_chunks,
+    interrupt_after_batch,
+    train,
+)
 from .validation import (
     check_ids,
     check_positive_int,
@@ -56,9 +64,18 @@ class Sequential:
     """Layers applied one after another: ``Sequential(Dense(2, 3), Sigmoid(), Dense(3, 1))``."""
 
     def __init__(self, *layers: Layer) -> None:
+        if not layers:
+            raise ValueError(
+                "Sequential needs at least one layer, e.g. Sequential(Dense(4, 3), Softmax()), "
+                "got none"
+            )
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layer {i} must be a numpynn Layer, got {type(layer).__name__}")
+                why = instead_of(layer, Layer, "a layer")
+                raise TypeError(
+                    f"layer {i} must be a numpynn Layer, got "
+                    + (why or f"{type(layer).__name__} {layer!r:.60}")
+                )
             first = next(j for j, other in enumerate(layers) if other is layer)
             if first != i:  # one object would keep two layers' inputs: wrong gradients
                 raise ValueError(
@@ -255,6 +272,7 @@ class Sequential:
         augment: Augment | None = None,
         workers: int = 1,
         max_steps: int | None = None,
+        divergence: float | None = DIVERGENCE,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -280,6 +298,12 @@ class Sequential:
         tokens. ``numpynn.RandomRows(X, y, steps_per_epoch=...)`` draws rows at random for each
         batch, makemore's way. ``max_steps`` ends the run after that many
         batches (optimiser steps) in all, inside an epoch if need be.
+
+        A run that explodes stops with :class:`~numpynn.DivergenceError` (naming the epoch,
+        batch and learning rate): a NaN or infinite batch loss, or one above ``divergence``
+        (default 100) times the run's starting loss (the first batch's, at least an
+        uninformed guess's: log(classes) for cross-entropy, the targets' variance for MSE).
+        ``divergence=None`` checks only for NaN and inf (a run meant to show divergence).
 
         A run can continue: ``epochs`` is the epoch at which it ends, ``initial_epoch`` the
         number already done (callbacks see epochs counted from the run's start). With
@@ -388,7 +412,10 @@ class Sequential:
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):
-                raise TypeError(f"callbacks must be numpynn Callback objects, got {callback!r}")
+                why = instead_of(callback, Callback, "a callback")
+                raise TypeError(
+                    f"callbacks must be numpynn Callback objects, got {why or repr(callback)}"
+                )
         self.loss = loss
         run = TrainingRun(
             self, optimizer, np.random.default_rng(seed), epochs, callbacks, epoch=initial_epoch
@@ -417,6 +444,7 @@ class Sequential:
                 resume=resume,
                 replicas=replicas,
                 max_steps=max_steps,
+                divergence=divergence,
             )
 
     # --- helpers -----------------------------------------------------------------------
