@@ -207,7 +207,8 @@ CASES = {
     "not a layer": (
         lambda: nn.Sequential(nn.Dense(2, 3), np.tanh),
         TypeError,
-        r"layer 1 must be a numpynn Layer, got the function tanh, not a layer: use the layer Tanh\(\)",
+        r"layer 1 must be a numpynn Layer, got the function tanh, not a layer: "
+        r"use the layer Tanh\(\)",
     ),
     "Dense with zero units": (
         lambda: nn.Dense(3, 0),
