@@ -141,3 +141,33 @@ def test_plot_weights_of_a_model_of_points(capsys, runs):
     code, _, err = run(capsys, "plot", "weights", runs["planar"] / "model.npz")
     assert code == 2
     assert "error: " in err and "Errno" not in err
+
+
+def test_plot_curves_counts_the_runs_and_names_two_of_one_name_by_their_paths(
+    capsys, runs, tmp_path, monkeypatch
+):
+    import shutil
+
+    from numpynn import plots
+
+    drawn = {}
+    monkeypatch.setattr(
+        plots, "plot_histories", lambda runs, path, title: drawn.update(runs=runs, title=title)
+    )
+    copy = tmp_path / "other" / "planar"
+    shutil.copytree(runs["planar"], copy)
+    assert run(capsys, "plot", "curves", runs["planar"], copy)[0] == 0
+    assert drawn["title"] == "Learning curves of 2 runs"
+    assert sorted(drawn["runs"]) == sorted(f"{p} (planar)" for p in (runs["planar"], copy))
+    assert run(capsys, "plot", "curves", runs["planar"], runs["planar"])[0] == 0
+    assert drawn["title"] == "Learning curves of 1 run"
+
+
+def test_the_epoch_axis_has_whole_epochs_only():
+    from numpynn.plots import history_figure
+
+    fig = history_figure({"loss": [1.0, 0.5], "accuracy": [0.5, 0.7]})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

@@ -67,6 +67,8 @@ def histories_figure(
 ) -> Figure:
     """The curves of several runs ({name: history}) overlaid, one colour per run: training
     solid, validation dashed. One run named "" is drawn as :func:`history_figure` says."""
+    from matplotlib.ticker import MaxNLocator
+
     has_accuracy = any("accuracy" in h or "val_accuracy" in h for h in runs.values())
     fig = new_figure(figsize=(11 if has_accuracy else 6, 4.3))
     panels = [("loss", "loss" + (f" ({loss_name})" if loss_name else ""), 1.0)]
@@ -101,6 +103,7 @@ def histories_figure(
         if best_epoch is not None and len(runs) == 1:
             _mark_best(ax, next(iter(runs.values())), key, scale, best_epoch, test_accuracy)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epoch 2, never 1.2
         ax.set_ylabel(ylabel)
         ax.set_title("Accuracy" if key == "accuracy" else "Loss")
         ax.grid(alpha=0.3)

@@ -88,11 +88,15 @@ def plot_command(args: argparse.Namespace) -> int:
         )
     else:
         runs = {}
-        for name in args.runs:
-            history, metrics = run_history(Path(name))
-            runs[f"{Path(name).name} ({metrics['config']['dataset']})"] = history
+        given = list(dict.fromkeys(Path(name) for name in args.runs))  # each run once
+        names = [p.name for p in given]
+        for run_dir in given:  # by its directory's name, by its path where two share a name
+            history, metrics = run_history(run_dir)
+            label = run_dir.name if names.count(run_dir.name) == 1 else str(run_dir)
+            runs[f"{label} ({metrics['config']['dataset']})"] = history
+        count = f"{len(runs)} run" + ("" if len(runs) == 1 else "s")
         path = plots.plot_histories(
-            runs, args.out or "curves.png", title=f"Learning curves of {len(runs)} runs"
+            runs, args.out or "curves.png", title=f"Learning curves of {count}"
         )
     print(f"wrote {path}")
     return 0
