@@ -88,9 +88,9 @@ def plot_command(args: argparse.Namespace) -> int:
         )
     else:
         runs = {}
-        given = list(dict.fromkeys(Path(name) for name in args.runs))  # each run once
-        names = [p.name for p in given]
-        for run_dir in given:  # by its directory's name, by its path where two share a name
+        run_dirs = list(dict.fromkeys(Path(name) for name in args.runs))  # each run once
+        names = [p.name for p in run_dirs]
+        for run_dir in run_dirs:  # by its directory's name, by its path where two share a name
             history, metrics = run_history(run_dir)
             label = run_dir.name if names.count(run_dir.name) == 1 else str(run_dir)
             runs[f"{label} ({metrics['config']['dataset']})"] = history
