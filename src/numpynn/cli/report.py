@@ -124,6 +124,18 @@ def write_run(
     atomic_write_text(run_dir / "report.txt", report_text(metrics, splits, test))
 
 
+def time_spent(wall: float, seconds: list[float], done_before: int | None) -> str:
+    """'7.9 s in all (6.5 s training)': this command's wall time and its training time, from
+    ``seconds`` (each epoch's of the whole run, a resumed run's first ``done_before`` ones
+    from before); a resumed run also gives its whole training time."""
+    if not done_before:
+        return f"{wall:.1f} s in all ({sum(seconds):.1f} s training)"
+    return (
+        f"{wall:.1f} s in all for this part ({sum(seconds[done_before:]):.1f} s training; "
+        f"{sum(seconds):.1f} s training over the whole run)"
+    )
+
+
 def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
     columns = [c for c in HISTORY_KEYS if c in history]
     lines = [",".join(["epoch", *columns, "seconds"])]

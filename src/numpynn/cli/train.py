@@ -110,13 +110,12 @@ def run(
     }
     if plots:
         report.write_plots(run_dir, cfg, splits, model, history, test, epoch)
-    info["wall_seconds"] = time.perf_counter() - started
+    info["wall_seconds"] = wall_seconds = time.perf_counter() - started
     report.write_run(run_dir, cfg, splits, model, history, progress.seconds, test, info)
+    spent = report.time_spent(wall_seconds, progress.seconds, saved.epoch if saved else None)
     print(
         f"test accuracy {test['accuracy']:.2%} (loss {test['loss']:.4f}) on "
-        f"{len(splits.y_test)} {cfg.dataset} test samples; "
-        f"{info['wall_seconds']:.1f} s in all ({sum(progress.seconds):.1f} s training); "
-        f"run directory {run_dir}"
+        f"{len(splits.y_test)} {cfg.dataset} test samples; {spent}; run directory {run_dir}"
     )
     return 0
 
