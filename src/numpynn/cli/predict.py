@@ -56,9 +56,10 @@ def predict_command(args: argparse.Namespace) -> int:
     scores = trained.class_probabilities(X)
     labels = trained.classes
     width = max(len(str(p)) for p in args.images)
+    named = max(map(len, labels))  # class names in a column (Fashion-MNIST's differ in length)
     for path, row in zip(args.images, scores, strict=True):
         k, runner_up = (int(i) for i in np.argsort(row)[::-1][:2])
-        print(f"{path!s:<{width}}  {labels[k]}  (probability {row[k]:.3f})", flush=True)
+        print(f"{path!s:<{width}}  {labels[k]:<{named}}  (probability {row[k]:.3f})", flush=True)
         if row[k] < UNSURE:
             print(
                 f"numpynn predict: warning: {path}: the model is unsure (top probability "
