@@ -380,7 +380,7 @@ def test_the_no_item_message_speaks_of_a_background_not_of_ink():
     speck[50, 50] = 0
     for page, item, digit in (
         (np.ones((50, 50)), "holds nothing that stands out from its background", "holds no ink"),
-        (speck, "only specks (the largest spans 2% of the image; an item", "specks of ink"),
+        (speck, "holds only specks (the largest spans 2% of the image; an item", "specks of ink"),
     ):
         with pytest.raises(NoDigitError, match=re.escape(f"no item found: the image {item}")):
             preprocess_item(page)
