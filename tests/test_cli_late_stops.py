@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from cli_helpers import run
+from cli_helpers import assert_one_line_error, run
 
 from numpynn.cli import report
 
@@ -61,3 +61,45 @@ def test_a_ctrl_c_before_any_checkpoint_is_a_plain_interruption(capsys, tmp_path
     monkeypatch.setattr(data, "load", interrupted)
     code, _, err = run(capsys, *PLANAR, "--epochs", "2", "--out", tmp_path / "r")
     assert code == 130 and err.strip() == "numpynn train: interrupted"
+
+
+def test_momentum_is_sgds_saved_in_the_config_and_resumed_exactly(capsys, tmp_path):
+    import json
+
+    import numpy as np
+
+    import numpynn as nn
+
+    sgd = [*PLANAR, "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9"]
+    assert run(capsys, *sgd, "--epochs", "4", "--out", tmp_path / "whole")[0] == 0
+    assert run(capsys, *sgd, "--epochs", "2", "--out", tmp_path / "part")[0] == 0
+    assert json.loads((tmp_path / "part" / "config.json").read_text())["momentum"] == 0.9
+    assert "optimizer sgd lr 0.05 momentum 0.9" in (tmp_path / "part" / "report.txt").read_text()
+    code, _, err = run(capsys, "train", "--resume", tmp_path / "part", "--epochs", "4")
+    assert code == 0, err
+    whole, part = (nn.load(tmp_path / name / "model.npz") for name in ("whole", "part"))
+    for a, b in zip(whole.parameters(), part.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with_momentum = whole
+    assert run(capsys, *PLANAR, "--optimizer", "sgd", "--lr", "0.05", "--epochs", "4",
+               "--out", tmp_path / "plain")[0] == 0  # fmt: skip
+    without = nn.load(tmp_path / "plain" / "model.npz")
+    assert not np.array_equal(with_momentum.parameters()[0], without.parameters()[0])  # it acts
+
+
+def test_momentum_with_another_optimizer_is_refused_with_the_fix(capsys, tmp_path):
+    code, _, err = run(capsys, *PLANAR, "--momentum", "0.9", "--out", tmp_path / "r")
+    assert code == 2
+    assert_one_line_error(err, "--momentum is SGD's velocity; adam keeps", "--optimizer sgd")
+
+
+def test_a_run_saved_before_momentum_existed_resumes(capsys, tmp_path):
+    import json
+
+    run_dir = tmp_path / "r"
+    assert run(capsys, *PLANAR, "--epochs", "1", "--out", run_dir)[0] == 0
+    config = json.loads((run_dir / "config.json").read_text())
+    del config["momentum"]
+    (run_dir / "config.json").write_text(json.dumps(config))
+    code, _, err = run(capsys, "train", "--resume", run_dir, "--epochs", "2")
+    assert code == 0, err

@@ -160,7 +160,9 @@ def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -
         f"dataset: {d['dataset']}: {d['n_train']} training, {d['n_validation']} validation, "
         f"{d['n_test']} test samples",
         f"network: {metrics['model']} ({metrics['n_parameters']:,} parameters)",
-        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}{schedule(cfg)}"
+        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}"
+        + (f" momentum {cfg['momentum']:g}" if cfg.get("momentum") else "")
+        + schedule(cfg)
         + f", batch {cfg['batch_size']}, L2 {cfg['l2']:g}, dropout {cfg['dropout']:g}"
         + (f", shifts of up to {cfg['shift']} px" if cfg.get("shift") else "")
         + f", seed {cfg['seed']}",

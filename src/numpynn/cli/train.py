@@ -24,7 +24,7 @@ from ..datasets import random_shift
 from ..epochs import at_batch, one_based
 from ..errors import DivergenceError, TrainingInterrupted
 from ..model import Sequential, convnet, mlp
-from ..optimizers import OPTIMIZERS, Optimizer
+from ..optimizers import OPTIMIZERS, SGD, Optimizer
 from ..schedules import CosineDecay, ExponentialDecay, Schedule
 from . import data, report
 from .config import TrainConfig
@@ -196,6 +196,8 @@ def train_epochs(
     CLIErrors (:func:`stops_explained`)."""
     train_seed = np.random.SeedSequence(cfg.seed).spawn(2)[1]
     optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, weight_decay=cfg.l2)
+    if cfg.momentum:  # SGD's alone (resolve refuses it with the others)
+        optimizer = SGD(lr=cfg.lr, weight_decay=cfg.l2, momentum=cfg.momentum)
     with (
         np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         stops_explained(run_dir, model, optimizer, cfg.to_dict(), cfg.lr),

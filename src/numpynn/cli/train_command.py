@@ -73,6 +73,12 @@ def add_parser(commands: Any) -> None:
     add("--optimizer", choices=CHOICES["optimizer"], help=described("optimiser", "optimizer"))
     add("--lr", type=option("lr"), help=described("learning rate", "lr"))
     add(
+        "--momentum",
+        type=option("momentum"),
+        metavar="MU",
+        help=described("SGD's momentum in [0, 1) (--optimizer sgd only)", "momentum"),
+    )
+    add(
         "--lr-decay",
         type=option("lr_decay"),
         metavar="F",
