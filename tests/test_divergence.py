@@ -96,3 +96,15 @@ def test_the_language_model_presets_do_not_trip_it(tmp_path, preset):
     argv = ["train", "--dataset", dataset, "--preset", preset, "--data-dir", SHARED_DATA]
     argv += ["--steps", "60", "--eval-every", "30", "--threads", "1", "--out", tmp_path / "r"]
     assert main([str(a) for a in argv]) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "chapter", ["planar", "optimizers", "overfitting", "learned", "hyperparameter_search"]
+)
+def test_the_learning_paths_training_chapters_do_not_trip_it(chapter):
+    """Each chapter's own run (its book's setting), with fit's default divergence check; the
+    BatchNorm chapter turns it off to show a loss going to NaN (tests/test_lab.py)."""
+    import importlib
+
+    importlib.import_module(f"numpynn.lab.{chapter}").CHAPTER.run()
