@@ -4,6 +4,8 @@ an object belongs."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,30 @@ def test_what_is_not_a_layer_in_sequential_is_named(given, words):
 def test_a_class_or_function_where_fit_takes_an_object_is_named(setting, words):
     with pytest.raises(TypeError, match=words.replace("(", r"\(").replace(")", r"\)")):
         nn.mlp([4, 3], seed=0).fit(X, Y, epochs=1, **setting)
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"activation": nn.ReLU}, "activation takes an activation's name, 'relu', got the class"),
+        ({"activation": nn.ReLU()}, "activation takes an activation's name, 'relu', got the layer"),
+        ({"activation": ["relu", nn.Tanh]}, "activation takes an activation's name, 'tanh'"),
+        ({"output": nn.Softmax}, "output takes an activation's name, 'softmax', got the class"),
+    ],
+)
+def test_an_activation_layer_where_mlp_takes_a_name_names_the_name(settings, words):
+    sizes = [4, 5, 5, 3] if isinstance(settings.get("activation"), list) else [4, 5, 3]
+    with pytest.raises(TypeError, match=re.escape(words)):
+        nn.mlp(sizes, **settings)
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "words"),
+    [
+        (nn.EarlyStopping("loss"), "got one EarlyStopping: give a list, e.g. callbacks=[Early"),
+        (nn.EarlyStopping, "got the class EarlyStopping: give a list"),
+    ],
+)
+def test_one_callback_for_the_list_of_callbacks_is_named(callbacks, words):
+    with pytest.raises(TypeError, match=re.escape(words)):
+        nn.mlp([4, 3], seed=0).fit(X, Y, epochs=1, callbacks=callbacks)

@@ -40,3 +40,14 @@ def _activation_named(value: object) -> type | None:
         return None
     key = name.lower().replace("-", "_")
     return ACTIVATION_LAYERS.get({"linear": "identity"}.get(key, key))
+
+
+def check_activation_name(argument: str, value: object) -> None:
+    """TypeError naming the name to give when ``value``, given for ``argument`` (which takes
+    an activation's name), is an activation layer or its class: ``ReLU`` or ``ReLU()`` for
+    "relu"."""
+    cls = value if inspect.isclass(value) else type(value)
+    names = [name for name, layer in ACTIVATION_LAYERS.items() if layer is cls]
+    if names and not isinstance(value, str):
+        given = f"the class {cls.__name__}" if value is cls else f"the layer {cls.__name__}()"
+        raise TypeError(f"{argument} takes an activation's name, {names[0]!r}, got {given}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -39,7 +40,7 @@ from .layers import (
 )
 from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .misuse import instead_of
+from .misuse import check_activation_name, instead_of
 from .optimizers import Optimizer
 from .parallel import Replicas
 from .sampling import BatchSource, ContiguousWindows, RandomRows, RandomWindows
@@ -409,6 +410,13 @@ class Sequential:
             threads = 1  # one BLAS thread per worker
         if augment is not None and not callable(augment):
             raise TypeError(f"augment must be a function of (x_batch, rng), got {augment!r}")
+        if isinstance(callbacks, Callback) or inspect.isclass(callbacks):
+            name = (callbacks if inspect.isclass(callbacks) else type(callbacks)).__name__
+            one = "the class " + name if inspect.isclass(callbacks) else f"one {name}"
+            raise TypeError(
+                f"callbacks must be a list of Callback objects, got {one}: give a list, e.g. "
+                f"callbacks=[{name}()]"
+            )
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):
@@ -600,7 +608,11 @@ def mlp(
     if isinstance(sizes, str | bytes) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")
     n_hidden = len(sizes) - 2
+    check_activation_name("activation", activation)
+    check_activation_name("output", output)
     hidden = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    for name in hidden:
+        check_activation_name("activation", name)
     if len(hidden) != n_hidden:
         raise ValueError(
             f"activation must be one name or a list of {n_hidden} names (one per hidden layer), "
