@@ -141,6 +141,11 @@ TOP = {
     ),
     "threads 0": ({"threads": 0}, ValueError, "threads must be a positive integer, got 0"),
     "workers 0": ({"workers": 0}, ValueError, "workers must be a positive integer, got 0"),
+    "divergence 1": (
+        {"divergence": 1},
+        ValueError,
+        "divergence must be a finite number > 1, got 1",
+    ),
     "augment not a function": (
         {"augment": 3},
         TypeError,

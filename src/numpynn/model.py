@@ -53,6 +53,7 @@ from .training import (
     train,
 )
 from .validation import (
+    check_above_one,
     check_ids,
     check_positive_int,
     check_same_length,
@@ -350,6 +351,8 @@ class Sequential:
             batch_size = check_positive_int("batch_size", batch_size)
         if max_steps is not None:
             max_steps = check_positive_int("max_steps", max_steps)
+        if divergence is not None:  # a factor of the starting loss: 1 or less stops at once
+            divergence = check_above_one("divergence", divergence)
         if isinstance(X, BatchSource) and batch_size is None:
             raise ValueError(
                 f"batch_size=None is a full batch of rows: {type(X).__name__} needs a number "
