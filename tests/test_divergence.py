@@ -67,6 +67,8 @@ def test_the_limit_starts_at_least_at_an_uninformed_guess():
     assert loss_limit(100, 0.01, {}, onehot, nn.CrossEntropy()) == pytest.approx(100 * np.log(10))
     assert loss_limit(100, 3.0, {"loss": [2.0]}, onehot, nn.CrossEntropy()) == 300
     assert loss_limit(100, 0.5, {"loss": [4.0]}, None, nn.MeanSquaredError()) == 400  # resumed
+    yes_no = np.array([[1.0, 0.0], [0.0, 1.0]])  # two sigmoid outputs: 2 log 2 at 0.5 each
+    assert loss_limit(10, 0.0, {}, yes_no, nn.BinaryCrossEntropy()) == pytest.approx(20 * np.log(2))
     values = np.array([[0.0], [2.0]])  # variance 1: an MSE of 0.5 predicting the mean
     assert loss_limit(10, 0.0, {}, values, nn.MeanSquaredError()) == pytest.approx(5)
     assert loss_limit(10, 0.0, {}, None, nn.MeanSquaredError()) == np.inf  # no scale: no check

@@ -23,7 +23,7 @@ from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .layers.base import walk
 from .layers.recurrent import _Recurrent
-from .losses import CrossEntropy, Loss, MeanSquaredError
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .sampling import BatchSource
 
 
@@ -218,7 +218,8 @@ def loss_limit(
     """The highest batch loss of a run that has not diverged: ``divergence`` times its
     starting loss, the largest of the first batch's loss ``first`` (of this fit), the run's
     first epoch's mean loss (a resumed run's ``history``) and an uninformed guess's loss:
-    log(C) for a classifier of C classes (one-hot T: (n, C)), the targets' variance for
+    log(C) for a classifier of C classes (one-hot T: (n, C)), log(2) per output for binary
+    cross-entropy (a probability of 0.5), the targets' variance for
     MeanSquaredError (predicting their mean), so that a fit which starts near a loss of 0 (a
     model trained before) gets room for its noise. An infinite limit (no check) if that start
     is not a positive finite number (a NaN is reported anyway)."""
@@ -226,6 +227,8 @@ def loss_limit(
     if T is not None and T.ndim == 2 and T.dtype.kind == "f":
         if isinstance(loss, CrossEntropy) and T.shape[1] > 1:
             start = max(start, math.log(T.shape[1]))
+        elif isinstance(loss, BinaryCrossEntropy):  # a sum over the outputs, 0.5 each
+            start = max(start, T.shape[1] * math.log(2))
         elif isinstance(loss, MeanSquaredError):  # its loss: 0.5 * sum of squares per sample
             start = max(start, 0.5 * float(np.var(T[:10_000], axis=0).sum()))
     return divergence * start if math.isfinite(start) and start > 0 else math.inf
