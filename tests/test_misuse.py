@@ -44,6 +44,11 @@ def test_the_scikit_learn_classifier_still_takes_class_names():
     assert set(clf.predict(X)) <= {"cat", "dog", "cow"}
 
 
+def test_a_list_of_layers_for_sequential_names_the_unpacking():
+    with pytest.raises(TypeError, match=re.escape("not a list of them: Sequential(Dense(4, 3)")):
+        nn.Sequential([nn.Dense(4, 3), nn.Softmax()])  # type: ignore[arg-type]
+
+
 def test_an_empty_sequential_is_refused():
     with pytest.raises(ValueError, match="Sequential needs at least one layer"):
         nn.Sequential()

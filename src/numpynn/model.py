@@ -71,6 +71,11 @@ class Sequential:
                 "Sequential needs at least one layer, e.g. Sequential(Dense(4, 3), Softmax()), "
                 "got none"
             )
+        if len(layers) == 1 and isinstance(layers[0], list | tuple):  # Keras's Sequential([...])
+            raise TypeError(
+                f"Sequential takes the layers as arguments, not a {type(layers[0]).__name__} of "
+                "them: Sequential(Dense(4, 3), Softmax()), or Sequential(*layers)"
+            )
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 why = instead_of(layer, Layer, "a layer")
