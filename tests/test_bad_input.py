@@ -147,7 +147,7 @@ CASES = {
     "callback that is not a Callback": (
         lambda: model().fit(X, y, callbacks=[print]),
         TypeError,
-        r"callbacks must be numpynn Callback objects, got <built-in function print>",
+        r"callbacks must be numpynn Callback objects, got the function print, not a callback",
     ),
     "unknown activation": (
         lambda: nn.mlp([4, 5, 3], activation="swish"),
@@ -207,7 +207,8 @@ CASES = {
     "not a layer": (
         lambda: nn.Sequential(nn.Dense(2, 3), np.tanh),
         TypeError,
-        r"layer 1 must be a numpynn Layer, got ufunc",
+        r"layer 1 must be a numpynn Layer, got the function tanh, not a layer: "
+        r"use the layer Tanh\(\)",
     ),
     "Dense with zero units": (
         lambda: nn.Dense(3, 0),

@@ -99,7 +99,15 @@ def test_plot_filters_of_a_model_without_convolution(capsys, tmp_path):
     nn.save(nn.mlp([4, 3]), tmp_path / "mlp.npz")
     code, _, err = run(capsys, "plot", "filters", tmp_path / "mlp.npz")
     assert code == 2
-    assert_one_line_error(err, "has no Conv2D layer")
+    assert_one_line_error(
+        err, "has no Conv2D layer", f"numpynn plot weights {tmp_path / 'mlp.npz'}"
+    )
+
+
+def test_plot_weights_of_a_convnet_points_to_plot_filters(capsys, cnn_run):
+    code, _, err = run(capsys, "plot", "weights", cnn_run / "model.npz")
+    assert code == 2
+    assert_one_line_error(err, "is a convnet", "numpynn plot filters")
 
 
 def test_the_cnn_preset_shifts_fashion_items_by_1_pixel_and_digits_by_2():

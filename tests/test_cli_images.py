@@ -71,6 +71,8 @@ def test_predict_frames_photos_of_clothes_for_a_fashion_mnist_model(
     names = datasets.FASHION_MNIST_CLASSES
     read = [line.split("  ")[1] for line in out.splitlines() if "(probability" in line]
     assert read == [names[y_test[k]] for k in right]
+    assert len({len(name) for name in read}) > 1  # names of several lengths, and yet:
+    assert len({line.index("(probability") for line in out.splitlines() if "(" in line}) == 1
     with Image.open(tmp_path / "in" / f"item{right[0]}-input.png") as image:
         seen = np.asarray(image)[::10, ::10] / 255  # each model pixel is a 10x10 square
     expected = preprocess_item(np.asarray(Image.open(paths[0]).convert("L")) / 255)
@@ -78,7 +80,8 @@ def test_predict_frames_photos_of_clothes_for_a_fashion_mnist_model(
     page = blank_page(tmp_path / "blank.png")
     code, out, err = run(capsys, "predict", fashion_model_file, page)
     assert code == 2 and out == ""
-    assert_one_line_error(err, f"no item found in {page}")
+    assert_one_line_error(err, f"no item found in {page}", "stands out from its background")
+    assert "ink" not in err and "paper" not in err  # an item is not drawn in ink
 
 
 def test_predict_warns_when_the_model_is_unsure(capsys, tmp_path, digit_model_file):

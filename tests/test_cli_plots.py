@@ -127,3 +127,69 @@ def test_a_figure_suffix_matplotlib_cannot_write_is_refused(capsys, tmp_path):
         err, f"cannot write figure {tmp_path / 'act.txt'}: matplotlib cannot write .txt", ".jpg"
     )
     assert not (tmp_path / "act.txt").exists()
+
+
+def test_plot_weights_draws_an_mlps_first_layer_one_picture_per_hidden_unit(capsys, runs):
+    code, out, err = run(capsys, "plot", "weights", runs["digits"] / "model.npz")
+    assert code == 0, err
+    assert out == f"wrote {runs['digits'] / 'weights.png'}\n"
+    assert is_png(runs["digits"] / "weights.png")
+
+
+def test_weights_figure_shows_each_unit_in_the_inputs_shape_centred_at_0():
+    import numpy as np
+
+    import numpynn as nn
+    from numpynn.plots import first_layer_images, weights_figure
+
+    model = nn.mlp([64, 5, 10], seed=0)
+    images = first_layer_images(model, (8, 8))
+    assert images.shape == (5, 8, 8)
+    np.testing.assert_array_equal(images[2], model.layers[0].W[:, 2].reshape(8, 8))
+    fig = weights_figure(images, title="digits run")
+    assert (
+        len(fig.axes) == 5
+        and "digits run, one 8x8 image per hidden unit" in fig._suptitle.get_text()
+    )
+    low, high = fig.axes[0].images[0].get_clim()
+    assert -low == high > 0  # a diverging colour map centred at 0
+    assert fig.axes[0].images[0].get_cmap().name == "RdBu_r"
+    assert len(weights_figure(np.zeros((130, 2, 2)), title="t").axes) == 100
+    with pytest.raises(ValueError, match="takes 64 inputs, not 28x28 pictures"):
+        first_layer_images(model)
+
+
+def test_plot_weights_of_a_model_of_points(capsys, runs):
+    code, _, err = run(capsys, "plot", "weights", runs["planar"] / "model.npz")
+    assert code == 2
+    assert "error: " in err and "Errno" not in err
+
+
+def test_plot_curves_counts_the_runs_and_names_two_of_one_name_by_their_paths(
+    capsys, runs, tmp_path, monkeypatch
+):
+    import shutil
+
+    from numpynn import plots
+
+    drawn = {}
+    monkeypatch.setattr(
+        plots, "plot_histories", lambda runs, path, title: drawn.update(runs=runs, title=title)
+    )
+    copy = tmp_path / "other" / "planar"
+    shutil.copytree(runs["planar"], copy)
+    assert run(capsys, "plot", "curves", runs["planar"], copy)[0] == 0
+    assert drawn["title"] == "Learning curves of 2 runs"
+    assert sorted(drawn["runs"]) == sorted(f"{p} (planar)" for p in (runs["planar"], copy))
+    assert run(capsys, "plot", "curves", runs["planar"], runs["planar"])[0] == 0
+    assert drawn["title"] == "Learning curves of 1 run"
+
+
+def test_the_epoch_axis_has_whole_epochs_only():
+    from numpynn.plots import history_figure
+
+    fig = history_figure({"loss": [1.0, 0.5], "accuracy": [0.5, 0.7]})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

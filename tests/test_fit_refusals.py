@@ -141,6 +141,11 @@ TOP = {
     ),
     "threads 0": ({"threads": 0}, ValueError, "threads must be a positive integer, got 0"),
     "workers 0": ({"workers": 0}, ValueError, "workers must be a positive integer, got 0"),
+    "divergence 1": (
+        {"divergence": 1},
+        ValueError,
+        "divergence must be a finite number > 1, got 1",
+    ),
     "augment not a function": (
         {"augment": 3},
         TypeError,
@@ -149,7 +154,7 @@ TOP = {
     "a callback that is not a Callback": (
         {"callbacks": [print]},
         TypeError,
-        "callbacks must be numpynn Callback objects, got <built-in function print>",
+        "callbacks must be numpynn Callback objects, got the function print, not a callback",
     ),
 }
 

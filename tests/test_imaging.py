@@ -8,6 +8,7 @@ dark, dark on light).
 """
 
 import io
+import re
 import subprocess
 import sys
 
@@ -370,3 +371,18 @@ def test_importing_numpynn_imports_neither_pillow_nor_scipy():
     code = "import sys, numpynn.imaging; print('PIL' in sys.modules, 'scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_no_item_message_speaks_of_a_background_not_of_ink():
+    from numpynn.imaging import preprocess_digit, preprocess_item
+
+    speck = np.ones((100, 100))
+    speck[50, 50] = 0
+    for page, item, digit in (
+        (np.ones((50, 50)), "holds nothing that stands out from its background", "holds no ink"),
+        (speck, "holds only specks (the largest spans 2% of the image; an item", "specks of ink"),
+    ):
+        with pytest.raises(NoDigitError, match=re.escape(f"no item found: the image {item}")):
+            preprocess_item(page)
+        with pytest.raises(NoDigitError, match=digit):
+            preprocess_digit(page)

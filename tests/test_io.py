@@ -114,8 +114,11 @@ def test_loaded_model_trains_further(tmp_path: Path) -> None:
     assert not np.array_equal(before, loaded.parameters()[0])
 
 
-def test_empty_model_round_trips(tmp_path: Path) -> None:
-    assert nn.load(saved(tmp_path, nn.Sequential())).layers == []
+def test_a_file_of_no_layers_is_refused(tmp_path: Path) -> None:
+    empty = nn.mlp([2, 3], seed=0)
+    empty.layers = []  # a Sequential of no layers is refused when built (issue 26)
+    with pytest.raises(ValueError, match="load would refuse it: the file holds no layers"):
+        nn.save(empty, tmp_path / "empty.npz")  # save checks what load would refuse
 
 
 def test_metadata_round_trips(tmp_path: Path) -> None:

@@ -342,10 +342,15 @@ def _digit(
     if len(beyond):
         smooth[np.isin(labels, beyond)] = 0
     labels, n = ndimage.label(smooth > max(_otsu(smooth), floor), structure=np.ones((3, 3)))
+    # A digit is ink on paper; an item (Fashion-MNIST's) a thing on its background.
+    inked = what == "digit"
+    ground = "paper" if inked else "background"
     if n == 0:
         raise NoDigitError(
-            f"no {what} found: the image holds no ink that stands out from its paper"
-            + " (only along its edge: a table or a shadow beyond the paper?)" * bool(len(beyond)),
+            f"no {what} found: the image holds {'no ink' if inked else 'nothing'} that "
+            f"stands out from its {ground}"
+            + f" (only along its edge: a table or a shadow beyond the {ground}?)"
+            * bool(len(beyond)),
             np.clip(ink, 0, 1).astype(np.float32),
         )
     index = np.arange(1, n + 1)
@@ -358,8 +363,9 @@ def _digit(
     size = max(bottom - top, right - left)
     if size < smallest * max(ink.shape):
         raise NoDigitError(
-            f"no {what} found: the image holds only specks of ink (the largest spans "
-            f"{size / max(ink.shape):.0%} of the image; a {what} spans at least {smallest:.0%})",
+            f"no {what} found: the image holds only specks{' of ink' * inked} (the largest "
+            f"spans {size / max(ink.shape):.0%} of the image; {'a' if inked else 'an'} {what} "
+            f"spans at least {smallest:.0%})",
             np.clip(ink, 0, 1).astype(np.float32),
         )
     kept = [main + 1]

@@ -20,6 +20,7 @@ from . import activations
 from ._typing import Array
 from .errors import ShapeError
 from .layers import Layer, Sigmoid, Softmax
+from .misuse import instead_of
 from .scratch import scratch
 
 
@@ -65,7 +66,7 @@ class Loss:
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs)."""
-        y = np.asarray(y)
+        y = numeric_targets(y)
         if y.ndim == 1 and n_outputs == 1:
             y = y.reshape(-1, 1)
         if y.ndim != 2 or y.shape[1] != n_outputs:
@@ -318,7 +319,7 @@ class CrossEntropy(Loss):
         return np.ascontiguousarray(y, dtype=np.int64)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
-        y = np.asarray(y)
+        y = numeric_targets(y)
         if y.ndim != 1:
             t = super().prepare_targets(y, n_outputs, dtype)
             sums = t.sum(axis=1)
@@ -347,6 +348,28 @@ class CrossEntropy(Loss):
         if self.ignore_index != -1:  # the default is left out: files of before still load
             config["ignore_index"] = self.ignore_index
         return config
+
+
+def numeric_targets(y: npt.ArrayLike) -> Array:
+    """y as an array of numbers (an object array of numbers as float64); TypeError for
+    strings or other objects (class names such as "cat"), naming the fix: the class ids
+    0..k-1 of np.unique(y, return_inverse=True)."""
+    y = np.asarray(y)
+    if y.dtype.kind == "O" and all(_is_number(v) for v in y.flat):
+        return y.astype(np.float64)
+    if y.dtype.kind not in "USO":
+        return y
+    names = [str(v) for v in np.unique(y.ravel().astype(str))]
+    shown = ", ".join(repr(name) for name in names[:3]) + (", ..." if len(names) > 3 else "")
+    raise TypeError(
+        f"y holds class names ({shown}; dtype {y.dtype}), not numbers: map the labels to "
+        "class ids 0..k-1 first, classes, y = np.unique(y, return_inverse=True) (classes[k] is "
+        "the name of class k); numpynn.sklearn's classifiers take names as they are"
+    )
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
 
 
 def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
@@ -436,7 +459,9 @@ def get(loss: Loss | str) -> Loss:
         return loss
     if isinstance(loss, str) and loss in LOSSES:
         return LOSSES[loss]()
-    raise ValueError(f"loss must be a Loss or one of {sorted(LOSSES)}, got {loss!r}")
+    why = instead_of(loss, Loss, "a loss")
+    error = TypeError if why else ValueError
+    raise error(f"loss must be a Loss or one of {sorted(LOSSES)}, got {why or repr(loss)}")
 
 
 def _clip_probabilities(a: Array) -> Array:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -39,11 +40,20 @@ from .layers import (
 )
 from .layers.base import get_array, get_grad
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .misuse import check_activation_name, instead_of
 from .optimizers import Optimizer
 from .parallel import Replicas
 from .sampling import BatchSource, ContiguousWindows, RandomRows, RandomWindows
-from .training import Augment, forward, forward_in_chunks, interrupt_after_batch, train
+from .training import (
+    DIVERGENCE,
+    Augment,
+    forward,
+    forward_in_chunks,
+    interrupt_after_batch,
+    train,
+)
 from .validation import (
+    check_above_one,
     check_ids,
     check_positive_int,
     check_same_length,
@@ -56,9 +66,23 @@ class Sequential:
     """Layers applied one after another: ``Sequential(Dense(2, 3), Sigmoid(), Dense(3, 1))``."""
 
     def __init__(self, *layers: Layer) -> None:
+        if not layers:
+            raise ValueError(
+                "Sequential needs at least one layer, e.g. Sequential(Dense(4, 3), Softmax()), "
+                "got none"
+            )
+        if len(layers) == 1 and isinstance(layers[0], list | tuple):  # Keras's Sequential([...])
+            raise TypeError(
+                f"Sequential takes the layers as arguments, not a {type(layers[0]).__name__} of "
+                "them: Sequential(Dense(4, 3), Softmax()), or Sequential(*layers)"
+            )
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layer {i} must be a numpynn Layer, got {type(layer).__name__}")
+                why = instead_of(layer, Layer, "a layer")
+                raise TypeError(
+                    f"layer {i} must be a numpynn Layer, got "
+                    + (why or f"{type(layer).__name__} {layer!r:.60}")
+                )
             first = next(j for j, other in enumerate(layers) if other is layer)
             if first != i:  # one object would keep two layers' inputs: wrong gradients
                 raise ValueError(
@@ -255,6 +279,7 @@ class Sequential:
         augment: Augment | None = None,
         workers: int = 1,
         max_steps: int | None = None,
+        divergence: float | None = DIVERGENCE,
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
@@ -280,6 +305,12 @@ class Sequential:
         tokens. ``numpynn.RandomRows(X, y, steps_per_epoch=...)`` draws rows at random for each
         batch, makemore's way. ``max_steps`` ends the run after that many
         batches (optimiser steps) in all, inside an epoch if need be.
+
+        A run that explodes stops with :class:`~numpynn.DivergenceError` (naming the epoch,
+        batch and learning rate): a NaN or infinite batch loss, or one above ``divergence``
+        (default 100) times the run's starting loss (the first batch's, at least an
+        uninformed guess's: log(classes) for cross-entropy, the targets' variance for MSE).
+        ``divergence=None`` checks only for NaN and inf (a run meant to show divergence).
 
         A run can continue: ``epochs`` is the epoch at which it ends, ``initial_epoch`` the
         number already done (callbacks see epochs counted from the run's start). With
@@ -325,6 +356,8 @@ class Sequential:
             batch_size = check_positive_int("batch_size", batch_size)
         if max_steps is not None:
             max_steps = check_positive_int("max_steps", max_steps)
+        if divergence is not None:  # a factor of the starting loss: 1 or less stops at once
+            divergence = check_above_one("divergence", divergence)
         if isinstance(X, BatchSource) and batch_size is None:
             raise ValueError(
                 f"batch_size=None is a full batch of rows: {type(X).__name__} needs a number "
@@ -385,10 +418,20 @@ class Sequential:
             threads = 1  # one BLAS thread per worker
         if augment is not None and not callable(augment):
             raise TypeError(f"augment must be a function of (x_batch, rng), got {augment!r}")
+        if isinstance(callbacks, Callback) or inspect.isclass(callbacks):
+            name = (callbacks if inspect.isclass(callbacks) else type(callbacks)).__name__
+            one = "the class " + name if inspect.isclass(callbacks) else f"one {name}"
+            raise TypeError(
+                f"callbacks must be a list of Callback objects, got {one}: give a list, e.g. "
+                f"callbacks=[{name}()]"
+            )
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):
-                raise TypeError(f"callbacks must be numpynn Callback objects, got {callback!r}")
+                why = instead_of(callback, Callback, "a callback")
+                raise TypeError(
+                    f"callbacks must be numpynn Callback objects, got {why or repr(callback)}"
+                )
         self.loss = loss
         run = TrainingRun(
             self, optimizer, np.random.default_rng(seed), epochs, callbacks, epoch=initial_epoch
@@ -417,6 +460,7 @@ class Sequential:
                 resume=resume,
                 replicas=replicas,
                 max_steps=max_steps,
+                divergence=divergence,
             )
 
     # --- helpers -----------------------------------------------------------------------
@@ -572,7 +616,11 @@ def mlp(
     if isinstance(sizes, str | bytes) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")
     n_hidden = len(sizes) - 2
+    check_activation_name("activation", activation)
+    check_activation_name("output", output)
     hidden = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    for name in hidden:
+        check_activation_name("activation", name)
     if len(hidden) != n_hidden:
         raise ValueError(
             f"activation must be one name or a list of {n_hidden} names (one per hidden layer), "

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from .misuse import instead_of
 from .scratch import scratch, scratch_like
 from .validation import check_fraction, check_non_negative, check_positive
 
@@ -265,9 +266,10 @@ def get(optimizer: Optimizer | str) -> Optimizer:
         return optimizer
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
         return OPTIMIZERS[optimizer]()
-    raise ValueError(
-        f"optimizer must be an Optimizer or one of {sorted(OPTIMIZERS)}, got {optimizer!r}"
-    )
+    why = instead_of(optimizer, Optimizer, "an optimizer")
+    error = TypeError if why else ValueError
+    given = why or repr(optimizer)
+    raise error(f"optimizer must be an Optimizer or one of {sorted(OPTIMIZERS)}, got {given}")
 
 
 def _scaled_step(p: Array, g: Array, h: Array, lr: float, eps: float, tmp: Array) -> None:

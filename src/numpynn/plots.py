@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from ._typing import Array
 from .atomic import atomic_write
 from .epochs import one_based
+from .layers import Dense
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from .model import Sequential
 
 PathLike = str | os.PathLike[str]
 
@@ -63,6 +67,8 @@ def histories_figure(
 ) -> Figure:
     """The curves of several runs ({name: history}) overlaid, one colour per run: training
     solid, validation dashed. One run named "" is drawn as :func:`history_figure` says."""
+    from matplotlib.ticker import MaxNLocator
+
     has_accuracy = any("accuracy" in h or "val_accuracy" in h for h in runs.values())
     fig = new_figure(figsize=(11 if has_accuracy else 6, 4.3))
     panels = [("loss", "loss" + (f" ({loss_name})" if loss_name else ""), 1.0)]
@@ -97,6 +103,7 @@ def histories_figure(
         if best_epoch is not None and len(runs) == 1:
             _mark_best(ax, next(iter(runs.values())), key, scale, best_epoch, test_accuracy)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epoch 2, never 1.2
         ax.set_ylabel(ylabel)
         ax.set_title("Accuracy" if key == "accuracy" else "Loss")
         ax.grid(alpha=0.3)
@@ -461,6 +468,57 @@ def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
 def plot_filters(W: npt.ArrayLike, path: PathLike, *, title: str = "") -> Path:
     """:func:`filters_figure` as a PNG at ``path``."""
     return save_figure(filters_figure(W, title=title), path)
+
+
+def first_layer_images(model: Sequential, shape: tuple[int, int] = (28, 28)) -> Array:
+    """The first layer's weights W: (height * width, n_hidden), of a model that starts with
+    Dense, as n_hidden images (n_hidden, height, width) of ``shape``: image j holds the weight
+    of each pixel in hidden unit j's weighted sum. ValueError for a model that starts with
+    another layer (a convnet: :func:`filters_figure`) or takes another number of inputs."""
+    first = next((layer for layer in model.layers if layer.params), None)
+    if not isinstance(first, Dense):
+        name = type(first).__name__ if first is not None else "no trainable layer"
+        raise ValueError(f"the model's first trainable layer is {name}, not Dense")
+    W = first.W
+    if W.shape[0] != shape[0] * shape[1]:
+        raise ValueError(
+            f"the first Dense layer takes {W.shape[0]} inputs, not {shape[0]}x{shape[1]} pictures"
+        )
+    return W.T.reshape(W.shape[1], *shape)
+
+
+def weights_figure(images: npt.ArrayLike, *, title: str, most: int = 100) -> Figure:
+    """First-layer weights as pictures, images: (n_hidden, height, width), one per hidden unit
+    (the first ``most``), as Nielsen and DLFS draw them: red positive, blue negative, white 0,
+    each on its own symmetric scale, in a near-square grid under ``title``."""
+    images = np.asarray(images)
+    n = min(len(images), most)
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // columns)
+    side = 1.3 if n <= 36 else 0.9
+    fig = new_figure(figsize=(side * columns + 0.4, side * rows + 0.9))
+    for j, image in enumerate(images[:n]):
+        ax = fig.add_subplot(rows, columns, j + 1)
+        scale = float(np.abs(image).max()) or 1.0
+        ax.imshow(image, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(f"unit {j}", fontsize=8 if n <= 36 else 6)
+        ax.axis("off")
+    height, width = images.shape[1:]
+    per = (
+        f"one {height}x{width} image per hidden unit"
+        if n == len(images)
+        else f"the first {n} of {len(images)} hidden units, {height}x{width} each"
+    )
+    fig.suptitle(
+        f"{title}, {per}\nred: the pixel adds to the unit's sum, blue: it subtracts", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_weights(images: npt.ArrayLike, path: PathLike, *, title: str) -> Path:
+    """:func:`weights_figure` as a PNG at ``path``."""
+    return save_figure(weights_figure(images, title=title), path)
 
 
 def new_figure(figsize: tuple[float, float]) -> Figure:

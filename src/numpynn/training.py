@@ -23,7 +23,7 @@ from .errors import DivergenceError, TrainingInterrupted
 from .layers import Dropout, Layer
 from .layers.base import walk
 from .layers.recurrent import _Recurrent
-from .losses import CrossEntropy, Loss
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .sampling import BatchSource
 
 
@@ -40,6 +40,8 @@ class BatchSplit(Protocol):
 
 
 Augment = Callable[[Array, np.random.Generator], Array]
+
+DIVERGENCE = 100.0  # fit's default: a batch loss 100 times the run's start has exploded
 
 
 def train(
@@ -58,6 +60,7 @@ def train(
     resume: bool = False,
     replicas: BatchSplit | None = None,
     max_steps: int | None = None,
+    divergence: float | None = DIVERGENCE,
 ) -> dict[str, list[float]]:
     """Train ``layers`` (the model's, with a final Softmax/Sigmoid fused into ``loss``) on
     X: (n_samples, ...) and targets T: (n_samples, n_outputs), each sample's loss
@@ -73,7 +76,9 @@ def train(
     from one to the next (stateful from a zero state each epoch, and restored after; the
     validation windows are read from a zero state).
     ``max_steps`` ends the run after that many batches in all (counted from the run's
-    start), inside an epoch if need be, which then ends there. Return the run's history."""
+    start), inside an epoch if need be, which then ends there. A NaN or infinite batch loss,
+    or one above ``divergence`` times the run's starting loss (:func:`loss_limit`; None:
+    only NaN and inf), raises DivergenceError. Return the run's history."""
     model, optimizer = run.model, run.optimizer
     callbacks = sorted(run.callbacks, key=lambda callback: callback.order)
     model.stop_training = False
@@ -110,6 +115,7 @@ def train(
     # The validation set gets its own loss object, so the training loss keeps its batch-sized
     # scratch arrays instead of swapping them for validation-sized ones every epoch.
     validation_loss = type(loss)(**loss.config())
+    limit = math.inf  # the highest batch loss that is not a divergence, set at the first batch
     carries = isinstance(X, BatchSource) and X.carries_state
     carriers = [layer for layer in walk(layers) if carries and isinstance(layer, _Recurrent)]
     with _carrying(carriers, True):
@@ -148,10 +154,18 @@ def train(
                     output = forward(layers, x, training=True)
                     batch_loss = loss.forward(output, t, w)
                     backward(backward_order, loss.backward())
-                if not math.isfinite(batch_loss):
+                if limit == math.inf and divergence is not None:
+                    limit = loss_limit(divergence, batch_loss, run.history, T, loss)
+                if not batch_loss <= limit:  # NaN fails every comparison
+                    grew = (
+                        f"{batch_loss:.4g}, over {divergence:g} times the loss at the run's start "
+                        f"(limit {limit:.4g})"
+                        if math.isfinite(batch_loss)
+                        else f"{batch_loss}"
+                    )
                     raise DivergenceError(
                         f"training diverged at {at_batch(epoch, batch)}: the loss became "
-                        f"{batch_loss}; try a smaller learning rate (now {optimizer.lr:g})",
+                        f"{grew}; try a smaller learning rate (now {optimizer.lr:g})",
                         run,
                         epoch,
                         batch,
@@ -196,6 +210,28 @@ def train(
     for callback in callbacks:
         callback.on_train_end(run.history)
     return run.history
+
+
+def loss_limit(
+    divergence: float, first: float, history: dict[str, list[float]], T: Array | None, loss: Loss
+) -> float:
+    """The highest batch loss of a run that has not diverged: ``divergence`` times its
+    starting loss, the largest of the first batch's loss ``first`` (of this fit), the run's
+    first epoch's mean loss (a resumed run's ``history``) and an uninformed guess's loss:
+    log(C) for a classifier of C classes (one-hot T: (n, C)), log(2) per output for binary
+    cross-entropy (a probability of 0.5), the targets' variance for
+    MeanSquaredError (predicting their mean), so that a fit which starts near a loss of 0 (a
+    model trained before) gets room for its noise. An infinite limit (no check) if that start
+    is not a positive finite number (a NaN is reported anyway)."""
+    start = max([first, *history.get("loss", [])[:1]])
+    if T is not None and T.ndim == 2 and T.dtype.kind == "f":
+        if isinstance(loss, CrossEntropy) and T.shape[1] > 1:
+            start = max(start, math.log(T.shape[1]))
+        elif isinstance(loss, BinaryCrossEntropy):  # a sum over the outputs, 0.5 each
+            start = max(start, T.shape[1] * math.log(2))
+        elif isinstance(loss, MeanSquaredError):  # its loss: 0.5 * sum of squares per sample
+            start = max(start, 0.5 * float(np.var(T[:10_000], axis=0).sum()))
+    return divergence * start if math.isfinite(start) and start > 0 else math.inf
 
 
 @contextlib.contextmanager

@@ -150,6 +150,12 @@ def check_positive(name: str, value: object) -> float:
     return _check_real(name, value, "a finite number > 0", lambda x: x > 0)
 
 
+def check_above_one(name: str, value: object) -> float:
+    """A finite number > 1 (a factor that must grow something); ValueError naming ``name``
+    otherwise."""
+    return _check_real(name, value, "a finite number > 1", lambda x: x > 1)
+
+
 def check_non_negative(name: str, value: object) -> float:
     """A finite number >= 0; ValueError naming ``name`` otherwise."""
     return _check_real(name, value, "a finite number >= 0", lambda x: x >= 0)

@@ -21,7 +21,7 @@ from ..callbacks import EarlyStopping
 from ..errors import FileFormatError
 from ..layers import ACTIVATION_LAYERS
 from ..losses import LOSSES, check_loss
-from ..optimizers import OPTIMIZERS, Optimizer
+from ..optimizers import OPTIMIZERS, SGD, Optimizer
 from ..paths import READ, path_errors
 from ..schedules import ExponentialDecay
 from ..validation import (
@@ -65,6 +65,7 @@ NUMBERS: dict[str, Callable[[str, object], Any]] = {
     "hidden": check_positive_int,
     "lr": checked_by_library(lambda v: Optimizer(lr=v).lr, "lr"),
     "lr_decay": checked_by_library(lambda v: ExponentialDecay(v).rate, "rate"),
+    "momentum": checked_by_library(lambda v: SGD(momentum=v).momentum, "momentum"),
     "epochs": check_positive_int,
     "batch_size": check_positive_int,
     "l2": checked_by_library(lambda v: Optimizer(weight_decay=v).weight_decay, "weight_decay"),
@@ -78,7 +79,7 @@ NUMBERS: dict[str, Callable[[str, object], Any]] = {
 }
 # Settings that may be missing from a config.json (older runs): their default then; all but
 # the CHOICES and "shift" may also be None.
-OPTIONAL = ("blas_threads", "workers", "patience", "network", "schedule", "shift")
+OPTIONAL = ("blas_threads", "workers", "patience", "network", "schedule", "shift", "momentum")
 
 
 def check_setting(name: str, value: object) -> Any:
@@ -172,6 +173,9 @@ class TrainConfig(SavedConfig):
     # from lr down to lr / 100 along half a cosine over the epochs (lr_decay unused).
     schedule: str = "exponential"
     lr_decay: float = 0.7
+    # SGD's momentum mu in [0, 1): v <- mu v - lr g, p <- p + v (0: plain SGD; None in runs
+    # saved before it existed, the same).
+    momentum: float | None = 0.0
     epochs: int = 8
     batch_size: int = 128
     l2: float = 0.0  # weight decay: adds l2 * W to each weight gradient
@@ -262,6 +266,11 @@ def resolve(preset: str, options: dict[str, Any]) -> TrainConfig:
             f"image dataset ({', '.join(images)})"
         )
     check_loss_fits_output(cfg, f"--preset {preset}" if "output" in PRESETS[preset] else name)
+    if cfg.momentum and cfg.optimizer != "sgd":
+        raise ValueError(
+            f"--momentum is SGD's velocity; {cfg.optimizer} keeps its own running averages of "
+            "the gradients: use --optimizer sgd with --momentum, or leave --momentum out"
+        )
     return cfg
 
 

@@ -85,9 +85,11 @@ def why(path: str, exc: Exception) -> str:
 
 
 def print_answer(path: str, row: np.ndarray, labels: list[str], width: int) -> None:
-    """The class of the picture ``path`` from its probabilities ``row``, warning when unsure."""
+    """The class of the picture ``path`` from its probabilities ``row``, warning when unsure;
+    class names in a column (Fashion-MNIST's differ in length)."""
+    named = max(map(len, labels))
     k, runner_up = (int(i) for i in np.argsort(row)[::-1][:2])
-    print(f"{path!s:<{width}}  {labels[k]}  (probability {row[k]:.3f})", flush=True)
+    print(f"{path!s:<{width}}  {labels[k]:<{named}}  (probability {row[k]:.3f})", flush=True)
     if row[k] < UNSURE:
         print(
             f"numpynn predict: warning: {path}: the model is unsure (top probability "

@@ -124,6 +124,18 @@ def write_run(
     atomic_write_text(run_dir / "report.txt", report_text(metrics, splits, test))
 
 
+def time_spent(wall: float, seconds: list[float], done_before: int | None) -> str:
+    """'7.9 s in all (6.5 s training)': this command's wall time and its training time, from
+    ``seconds`` (each epoch's of the whole run, a resumed run's first ``done_before`` ones
+    from before); a resumed run also gives its whole training time."""
+    if not done_before:
+        return f"{wall:.1f} s in all ({sum(seconds):.1f} s training)"
+    return (
+        f"{wall:.1f} s in all for this part ({sum(seconds[done_before:]):.1f} s training; "
+        f"{sum(seconds):.1f} s training over the whole run)"
+    )
+
+
 def history_csv(history: dict[str, list[float]], seconds: list[float]) -> str:
     columns = [c for c in HISTORY_KEYS if c in history]
     lines = [",".join(["epoch", *columns, "seconds"])]
@@ -148,7 +160,9 @@ def report_text(metrics: dict[str, Any], splits: Splits, test: dict[str, Any]) -
         f"dataset: {d['dataset']}: {d['n_train']} training, {d['n_validation']} validation, "
         f"{d['n_test']} test samples",
         f"network: {metrics['model']} ({metrics['n_parameters']:,} parameters)",
-        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}{schedule(cfg)}"
+        f"loss {cfg['loss']}, optimizer {cfg['optimizer']} lr {cfg['lr']:g}"
+        + (f" momentum {cfg['momentum']:g}" if cfg.get("momentum") else "")
+        + schedule(cfg)
         + f", batch {cfg['batch_size']}, L2 {cfg['l2']:g}, dropout {cfg['dropout']:g}"
         + (f", shifts of up to {cfg['shift']} px" if cfg.get("shift") else "")
         + f", seed {cfg['seed']}",

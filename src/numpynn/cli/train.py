@@ -24,7 +24,7 @@ from ..datasets import random_shift
 from ..epochs import at_batch, one_based
 from ..errors import DivergenceError, TrainingInterrupted
 from ..model import Sequential, convnet, mlp
-from ..optimizers import OPTIMIZERS, Optimizer
+from ..optimizers import OPTIMIZERS, SGD, Optimizer
 from ..paths import make_dir
 from ..schedules import CosineDecay, ExponentialDecay, Schedule
 from . import data, report
@@ -111,13 +111,12 @@ def run(
     }
     if plots:
         report.write_plots(run_dir, cfg, splits, model, history, test, epoch)
-    info["wall_seconds"] = time.perf_counter() - started
+    info["wall_seconds"] = wall_seconds = time.perf_counter() - started
     report.write_run(run_dir, cfg, splits, model, history, progress.seconds, test, info)
+    spent = report.time_spent(wall_seconds, progress.seconds, saved.epoch if saved else None)
     print(
         f"test accuracy {test['accuracy']:.2%} (loss {test['loss']:.4f}) on "
-        f"{len(splits.y_test)} {cfg.dataset} test samples; "
-        f"{info['wall_seconds']:.1f} s in all ({sum(progress.seconds):.1f} s training); "
-        f"run directory {run_dir}"
+        f"{len(splits.y_test)} {cfg.dataset} test samples; {spent}; run directory {run_dir}"
     )
     return 0
 
@@ -198,6 +197,8 @@ def train_epochs(
     CLIErrors (:func:`stops_explained`)."""
     train_seed = np.random.SeedSequence(cfg.seed).spawn(2)[1]
     optimizer = OPTIMIZERS[cfg.optimizer](lr=cfg.lr, weight_decay=cfg.l2)
+    if cfg.momentum:  # SGD's alone (resolve refuses it with the others)
+        optimizer = SGD(lr=cfg.lr, weight_decay=cfg.l2, momentum=cfg.momentum)
     with (
         np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         stops_explained(run_dir, model, optimizer, cfg.to_dict(), cfg.lr),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import datasets
+from ..checkpoint import ModelCheckpoint
 from . import train, train_text
 from .config import CHOICES, PRESETS, TrainConfig, parse_setting, resolve
 from .data_log import datasets_log
@@ -71,6 +72,12 @@ def add_parser(commands: Any) -> None:
     add("--loss", choices=CHOICES["loss"], help=described("loss function", "loss"))
     add("--optimizer", choices=CHOICES["optimizer"], help=described("optimiser", "optimizer"))
     add("--lr", type=option("lr"), help=described("learning rate", "lr"))
+    add(
+        "--momentum",
+        type=option("momentum"),
+        metavar="MU",
+        help=described("SGD's momentum in [0, 1) (--optimizer sgd only)", "momentum"),
+    )
     add(
         "--lr-decay",
         type=option("lr_decay"),
@@ -276,19 +283,31 @@ def check_resume(args: argparse.Namespace, run_dir: Path, changed: list[str], hi
 
 def start(run: Callable[..., int], cfg: TrainConfig | TextConfig, run_dir: Path,
           args: argparse.Namespace) -> int:  # fmt: skip
-    """Settle the threads and ``run`` the training (cli/train.py's or train_text.py's)."""
+    """Settle the threads and ``run`` the training (cli/train.py's or train_text.py's). A
+    Ctrl-C outside the batches (loading, testing, writing the reports; or a second Ctrl-C)
+    names the resume command whenever the run has a checkpoint."""
     threads = apply_thread_policy(cfg, args.threads, bool(args.resume), args.quiet)
-    with datasets_log(quiet=args.quiet):
-        return run(
-            cfg,
-            run_dir,
-            resume=bool(args.resume),
-            data_dir=args.data_dir,
-            quiet=args.quiet,
-            plots=not args.no_plots,
-            threads=threads,
-            started=args.started,
-        )
+    try:
+        with datasets_log(quiet=args.quiet):
+            return run(
+                cfg,
+                run_dir,
+                resume=bool(args.resume),
+                data_dir=args.data_dir,
+                quiet=args.quiet,
+                plots=not args.no_plots,
+                threads=threads,
+                started=args.started,
+            )
+    except KeyboardInterrupt:
+        checkpoint = run_dir / ModelCheckpoint.CHECKPOINT
+        if not checkpoint.exists():
+            raise
+        raise CLIError(
+            f"interrupted; the last checkpoint, {checkpoint}, is intact; resume with: numpynn "
+            f"train --resume {run_dir}",
+            130,
+        ) from None
 
 
 # The preset a text dataset trains with when none is given.

@@ -39,7 +39,7 @@ from ..sampling import RandomRows, RandomWindows, spread_windows
 from ..schedules import CosineDecay, Schedule, WarmUp
 from ..trained import LANGUAGE_MODEL, TrainedLanguageModel, describe, n_parameters
 from .progress import Progress
-from .report import thread_pools
+from .report import thread_pools, time_spent
 from .text_config import TextConfig
 from .train import INTERRUPTED, saved_run, stops_explained
 
@@ -204,7 +204,7 @@ def run_text(
         "data_seconds": data_seconds,
         "resumed_from_step": saved.epoch * steps_per_epoch if saved else None,
         "threads": threads,
-        "wall_seconds": time.perf_counter() - started,
+        "wall_seconds": (wall_seconds := time.perf_counter() - started),
         "versions": {
             "numpy": np.__version__,
             "python": platform.python_version(),
@@ -219,10 +219,10 @@ def run_text(
         plot_curves(run_dir, cfg, steps, history)
     if not quiet:
         print(sample if splits.boundary else sample[:300].rstrip() + "\n...")
+    spent = time_spent(wall_seconds, progress.seconds, saved.epoch if saved else None)
     print(
         f"validation loss {final:.4f} after {steps[-1]} steps ({math.exp(final):.2f} "
-        f"perplexity); {metrics['wall_seconds']:.1f} s in all ({train_seconds:.1f} s "
-        f"training); run directory {run_dir}"
+        f"perplexity); {spent}; run directory {run_dir}"
     )
     return 0
 

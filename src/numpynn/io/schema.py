@@ -250,6 +250,8 @@ class ModelSpec:
             except ValueError as exc:
                 raise InvalidFileError(f"{where}: {exc}") from None
             layers.append(layer)
+        if not layers:
+            raise InvalidFileError("the file holds no layers: a model has at least one")
         try:
             model = Sequential(*layers)
         except ShapeError as exc:

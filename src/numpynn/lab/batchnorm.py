@@ -94,6 +94,8 @@ def batchnorm_accuracy(
             model = network(weights, batchnorm=name == "batchnorm", eps=eps)
             record = EpochAccuracy(model, X, y)
             # A NaN loss stops fit: the epochs recorded so far are the curve, the rest NaN.
+            # divergence=None: the chapter shows the loss going all the way to NaN, not fit's
+            # earlier stop at 100 times the starting loss.
             with contextlib.suppress(DivergenceError):
                 model.fit(
                     X,
@@ -103,6 +105,7 @@ def batchnorm_accuracy(
                     batch_size=batch_size,
                     seed=seed,
                     callbacks=[record],
+                    divergence=None,
                 )
             accuracy[name][i, : len(record.accuracy)] = record.accuracy
             fit_accuracy[name][i, : len(record.fit_accuracy)] = record.fit_accuracy

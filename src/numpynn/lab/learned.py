@@ -13,18 +13,16 @@ from ..datasets import load_mnist
 from ..metrics import confusion_matrix
 from ..model import Sequential, mlp
 from ..optimizers import Adam
-from ..plots import confusion_figure, misclassified_figure, new_figure
+from ..plots import (
+    confusion_figure,
+    first_layer_images,
+    misclassified_figure,
+    weights_figure,
+)
 from .chapter import Chapter
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-
-def first_layer_images(model: Sequential, shape: tuple[int, int] = (28, 28)) -> Array:
-    """The first Dense layer's weights W: (784, n_hidden) as n_hidden images (n_hidden, 28, 28):
-    image j holds the weight of each pixel in hidden unit j's weighted sum."""
-    W = model.dense_layers[0].W
-    return W.T.reshape(W.shape[1], *shape)
 
 
 def confident_mistakes(model: Sequential, X: Array, y: Array, k: int = 18) -> dict[str, Array]:
@@ -95,24 +93,8 @@ def what_it_learned(
 def first_layer_weights_figure(result: dict[str, Any]) -> Figure:
     """The first layer's weights as one 28x28 image per hidden unit, red positive, blue
     negative, each on its own symmetric scale (``result`` from :func:`what_it_learned`)."""
-    images = result["weights"]
-    n = len(images)
-    columns = int(np.ceil(np.sqrt(n)))
-    rows = -(-n // columns)
-    fig = new_figure(figsize=(1.3 * columns + 0.4, 1.3 * rows + 0.9))
-    for j, image in enumerate(images):
-        ax = fig.add_subplot(rows, columns, j + 1)
-        scale = float(np.abs(image).max()) or 1.0
-        ax.imshow(image, cmap="RdBu_r", vmin=-scale, vmax=scale)
-        ax.set_title(f"unit {j}", fontsize=8)
-        ax.axis("off")
     sizes = "-".join(map(str, result["sizes"]))
-    fig.suptitle(
-        f"First-layer weights of the {sizes} network, one 28x28 image per hidden unit\n"
-        "red: the pixel adds to the unit's sum, blue: it subtracts"
-    )
-    fig.tight_layout()
-    return fig
+    return weights_figure(result["weights"], title=f"First-layer weights of the {sizes} network")
 
 
 def confident_mistakes_figure(result: dict[str, Any]) -> Figure:
