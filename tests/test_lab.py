@@ -55,6 +55,7 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "learned-weights.png",
     "learned-mistakes.png",
     "learned-confusion.png",
+    "words.png",
 }
 
 

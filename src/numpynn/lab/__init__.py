@@ -28,6 +28,7 @@ from . import (
     overfitting,
     perceptrons,
     planar,
+    word_vectors,
 )
 from .activations import activation_curves, sigmoid_saturation
 from .backprop import gradient_errors
@@ -41,6 +42,7 @@ from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
+from .word_vectors import count_vectors, nearest_words, train_cbow
 
 # name -> chapter, in the order of docs/learn.
 CHAPTERS: dict[str, Chapter[Any]] = {
@@ -57,6 +59,7 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         overfitting.CHAPTER,
         hyperparameter_search.CHAPTER,
         learned.CHAPTER,
+        word_vectors.CHAPTER,
     )
 }
 
@@ -68,6 +71,7 @@ __all__ = [
     "batchnorm_accuracy",
     "book_network",
     "confident_mistakes",
+    "count_vectors",
     "first_layer_images",
     "forward_steps",
     "gate_lines",
@@ -75,12 +79,14 @@ __all__ = [
     "hidden_sizes",
     "learning_rule",
     "mnist_losses",
+    "nearest_words",
     "optimizer_paths",
     "overfitting_curves",
     "planar_network",
     "random_search",
     "sigmoid_saturation",
     "steps_to_reach",
+    "train_cbow",
     "train_test_gap",
     "what_it_learned",
 ]

@@ -1,0 +1,192 @@
+"""The word chapters of the learning path (issue 24): 12 word vectors, 13 the RNN language
+model, 15 the LSTM language model; each claim of their pages at a small size, and the pages'
+code as written (slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from page_code import run_page
+
+from numpynn.gradcheck import numerical_gradient, relative_error
+from numpynn.lab.word_vectors import (
+    CBOW,
+    UNKNOWN,
+    co_occurrence,
+    contexts_and_targets,
+    count_vectors,
+    most_similar,
+    ppmi,
+    shakespeare_words,
+    tokenize,
+    train_cbow,
+    truncated_svd,
+    word_ids,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def shakespeare_from_shared_data(monkeypatch):
+    """The text from ../shared/data, as CI has it."""
+    monkeypatch.setenv("NUMPYNN_DATA_DIR", str(SHARED_DATA))
+
+
+@pytest.fixture(scope="module")
+def words():
+    return shakespeare_words(SHARED_DATA)
+
+
+# --- the tokenizer ------------------------------------------------------------------------
+
+
+def test_tokenize_lowers_words_and_splits_off_punctuation_as_the_books_preprocess():
+    assert tokenize("You say goodbye and I say hello.") == [
+        "you", "say", "goodbye", "and", "i", "say", "hello", ".",
+    ]  # fmt: skip
+    assert tokenize("First Citizen:\nWe know't, O'er-much!") == [
+        "first", "citizen", ":", "we", "know't", ",", "o'er", "-", "much", "!",
+    ]  # fmt: skip
+
+
+def test_tiny_shakespeare_has_253593_tokens_of_12384_distinct_words(words):
+    assert len(words) == 253_593
+    assert len(set(words)) == 12_384
+    assert words[:4] == ["first", "citizen", ":", "before"]
+
+
+def test_word_ids_number_by_frequency_and_limit_the_vocabulary_with_unk(words):
+    ids, id_to_word = word_ids(["b", "a", "b", "c", "a", "b"])
+    assert id_to_word == ["b", "a", "c"] and ids.tolist() == [0, 1, 0, 2, 1, 0]
+    ids, id_to_word = word_ids(["b", "a", "b", "c", "a", "b", "d"], vocab_size=3)
+    assert id_to_word == ["b", "a", UNKNOWN] and ids.tolist() == [0, 1, 0, 2, 1, 0, 2]
+    ids, id_to_word = word_ids(words, vocab_size=3000)
+    assert len(id_to_word) == 3000 and id_to_word[0] == ","
+    assert np.mean(ids != 2999) == pytest.approx(0.935, abs=0.0005)  # the page's 93.5%
+
+
+# --- the count-based method -----------------------------------------------------------------
+
+
+def test_co_occurrence_and_ppmi_reproduce_the_books_small_example():
+    """DLFS2 2.3.4 and 2.4.1: "You say goodbye and I say hello." with window 1."""
+    ids, id_to_word = word_ids(tokenize("You say goodbye and I say hello."))
+    C = co_occurrence(ids, len(id_to_word), window=1)
+    book_order = [id_to_word.index(w) for w in ("you", "say", "goodbye", "and", "i", "hello", ".")]
+    book_C = [
+        [0, 1, 0, 0, 0, 0, 0],
+        [1, 0, 1, 0, 1, 1, 0],
+        [0, 1, 0, 1, 0, 0, 0],
+        [0, 0, 1, 0, 1, 0, 0],
+        [0, 1, 0, 1, 0, 0, 0],
+        [0, 1, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 1, 0],
+    ]
+    np.testing.assert_array_equal(C[np.ix_(book_order, book_order)], book_C)
+    M = ppmi(C)[np.ix_(book_order, book_order)]
+    assert M[0, 1] == pytest.approx(1.807, abs=5e-4)  # you, say
+    assert M[1, 2] == pytest.approx(0.807, abs=5e-4)  # say, goodbye
+    assert M[5, 6] == pytest.approx(2.807, abs=5e-4)  # hello, .
+    assert M[0, 2] == 0  # never together: PMI -inf, clipped to 0
+
+
+def test_co_occurrence_window_2_counts_both_distances():
+    C = co_occurrence(np.array([0, 1, 2]), 3, window=2)
+    np.testing.assert_array_equal(C, [[0, 1, 1], [1, 0, 1], [1, 1, 0]])
+
+
+def test_truncated_svd_finds_numpys_leading_singular_values_and_vectors():
+    """Exact when the matrix's range fits in the k + 10 directions it searches (here rank 15
+    plus a little noise); PPMI's spectrum decays, and five power iterations find its top."""
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((200, 15)) @ rng.standard_normal((15, 200))
+    M += 0.001 * rng.standard_normal(M.shape)
+    U, S = truncated_svd(M, 10)
+    U_exact, S_exact, _vt = np.linalg.svd(M)
+    np.testing.assert_allclose(S, S_exact[:10], rtol=1e-6)
+    # the same directions up to sign
+    np.testing.assert_allclose(np.abs(np.sum(U * U_exact[:, :10], axis=0)), 1, atol=1e-6)
+
+
+def test_the_count_based_vectors_put_the_history_plays_kings_next_to_king(words):
+    ids, id_to_word = word_ids(words, 3000)
+    U = count_vectors(ids, 3000, window=2, dim=100)
+    near = [w for w, _c in most_similar("king", U, id_to_word)]
+    assert {"richard", "edward", "henry"} <= set(near)
+    near = [w for w, _c in most_similar("you", U, id_to_word)]
+    assert near[0] == "i"
+    near = [w for w, _c in most_similar("father", U, id_to_word)]
+    assert {"son", "mother"} <= set(near)
+
+
+def test_most_similar_ranks_by_cosine_and_leaves_the_query_out():
+    vectors = np.array([[1.0, 0], [2.0, 0.1], [0, 1.0], [-1.0, 0]])
+    near = most_similar("a", vectors, ["a", "b", "c", "d"], top=3)
+    assert [w for w, _c in near] == ["b", "c", "d"]
+    assert near[0][1] == pytest.approx(2 / np.hypot(2, 0.1))
+    with pytest.raises(ValueError, match="'z' is not in the vocabulary"):
+        most_similar("z", vectors, ["a", "b", "c", "d"])
+
+
+# --- CBOW --------------------------------------------------------------------------------
+
+
+def test_contexts_and_targets_as_the_books_create_contexts_target():
+    contexts, targets = contexts_and_targets(np.arange(6), window=1)
+    np.testing.assert_array_equal(contexts, [[0, 2], [1, 3], [2, 4], [3, 5]])
+    np.testing.assert_array_equal(targets, [1, 2, 3, 4])
+    contexts, targets = contexts_and_targets(np.arange(6), window=2)
+    np.testing.assert_array_equal(contexts, [[0, 1, 3, 4], [1, 2, 4, 5]])
+
+
+def test_cbow_gradients_match_numerical_ones():
+    rng = np.random.default_rng(1)
+    model = CBOW(7, 4, counts=np.arange(1, 8), negatives=3, seed=0, dtype=np.float64)
+    for table in (model.inputs, model.outputs):
+        table.W[...] = rng.standard_normal(table.W.shape)  # away from 0.01's small scores
+    contexts = rng.integers(0, 7, (5, 4))
+    contexts[0, :2] = 3  # a word twice in one context: its gradients add
+    targets = rng.integers(0, 7, 5)
+    drawn = model.sample(5, rng)
+    drawn[1, 0] = targets[1]  # a drawn word may be the target
+
+    def loss():
+        return model.forward(contexts, targets, drawn)
+
+    loss()
+    model.backward()
+    for W, dW in zip(model.params, model.grads, strict=True):
+        assert relative_error(dW, numerical_gradient(loss, W)) < 1e-7
+
+
+def test_cbow_samples_words_by_their_count_to_the_power_three_quarters():
+    counts = np.array([1, 16, 81])
+    model = CBOW(3, 2, counts=counts, negatives=5)
+    drawn = model.sample(40_000, np.random.default_rng(0))
+    expected = counts**0.75 / np.sum(counts**0.75)
+    np.testing.assert_allclose(
+        np.bincount(drawn.ravel(), minlength=3) / drawn.size, expected, atol=0.005
+    )
+
+
+def test_cbow_training_lowers_its_loss_and_is_repeatable(words):
+    ids, _ = word_ids(words[:20_000], 500)
+    model, losses = train_cbow(ids, 500, window=5, hidden=20, epochs=3, seed=0)
+    assert losses[0] < 4.2  # 6 log 2 = 4.16 at the start
+    assert losses[2] < losses[1] < losses[0]
+    again, losses_again = train_cbow(ids, 500, window=5, hidden=20, epochs=3, seed=0)
+    assert losses_again == losses
+    np.testing.assert_array_equal(again.inputs.W, model.inputs.W)
+
+
+@pytest.mark.slow
+def test_the_word_vectors_page_runs_as_written(tmp_path):
+    page = run_page("docs/learn/12-word-vectors.md", tmp_path)
+    assert page["U"].shape == (3000, 100)
+    assert page["count_king"][0][0] == "richard"
+    assert round(page["count_king"][0][1], 2) == 0.60
+    assert len(page["losses"]) == 1 and page["losses"][0] == pytest.approx(2.668, abs=0.001)
+    assert {"mother", "brother", "son"} & {w for w, _c in page["cbow_father"]}
