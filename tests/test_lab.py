@@ -56,6 +56,7 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "learned-mistakes.png",
     "learned-confusion.png",
     "words.png",
+    "rnnlm.png",
 }
 
 

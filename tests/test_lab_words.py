@@ -11,6 +11,7 @@ import pytest
 from page_code import run_page
 
 from numpynn.gradcheck import numerical_gradient, relative_error
+from numpynn.lab.rnn_lm import rnn_perplexity, simple_rnnlm
 from numpynn.lab.word_vectors import (
     CBOW,
     UNKNOWN,
@@ -190,3 +191,52 @@ def test_the_word_vectors_page_runs_as_written(tmp_path):
     assert round(page["count_king"][0][1], 2) == 0.60
     assert len(page["losses"]) == 1 and page["losses"][0] == pytest.approx(2.668, abs=0.001)
     assert {"mother", "brother", "son"} & {w for w, _c in page["cbow_father"]}
+
+
+# --- chapter 13: the RNN language model ----------------------------------------------------
+
+
+def test_simple_rnnlm_is_embedding_rnn_dense_softmax_with_the_books_initial_weights():
+    model = simple_rnnlm(366, wordvec=100, hidden=100, init="book", seed=0)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Embedding", "RNN", "Dense", "Softmax",
+    ]  # fmt: skip
+    embedding, rnn, dense = model.layers[:3]
+    assert rnn.return_sequences
+    assert embedding.W.std() == pytest.approx(0.01, rel=0.02)
+    for W in (rnn.Wx, rnn.Wh, dense.W):
+        assert W.std() == pytest.approx(0.1, rel=0.05)
+    assert not rnn.b.any() and not dense.b.any()
+    default = simple_rnnlm(366, init="numpynn", seed=0)
+    assert default.layers[0].W.std() == pytest.approx(1, rel=0.02)  # PyTorch's N(0, 1)
+    with pytest.raises(ValueError, match="init must be one of book, numpynn, got 'he'"):
+        simple_rnnlm(366, init="he")
+
+
+def test_the_first_1000_words_have_366_distinct_ones_whose_frequencies_alone_give_167(words):
+    ids, id_to_word = word_ids(words[:1000])
+    assert len(id_to_word) == 366
+    p = np.bincount(ids) / len(ids)
+    assert np.exp(-np.sum(p * np.log(p))) == pytest.approx(166.5, abs=0.1)  # the plateau
+
+
+def test_the_rnn_perplexity_falls_from_the_vocabulary_size_to_a_few_words():
+    """The page's table: figure 5-13's shape with the book's initial weights, faster with
+    numpynn's."""
+    result = rnn_perplexity()
+    book, default = result["perplexity"]["book"], result["perplexity"]["numpynn"]
+    assert result["vocab_size"] == 366 and result["steps_per_epoch"] == 19
+    assert 340 < book[0] < 366 and 340 < default[0] < 366
+    assert 150 < book[9] < 190  # the plateau near the unigram perplexity, 166.5
+    assert book[-1] < 5 and default[-1] < 1.5
+    assert np.all(default[4:] < book[4:])
+    again = rnn_perplexity(epochs=3, inits=("book",))["perplexity"]["book"]
+    np.testing.assert_array_equal(again, book[:3])  # seeded: the same run
+
+
+@pytest.mark.slow
+def test_the_rnn_language_model_page_runs_as_written(tmp_path):
+    page = run_page("docs/learn/13-rnn-language-model.md", tmp_path)
+    perplexity = page["perplexity"]
+    assert len(page["id_to_word"]) == 366
+    assert round(perplexity[0], 1) == 349.3 and round(perplexity[-1], 1) == 4.1

@@ -28,6 +28,7 @@ from . import (
     overfitting,
     perceptrons,
     planar,
+    rnn_lm,
     word_vectors,
 )
 from .activations import activation_curves, sigmoid_saturation
@@ -42,6 +43,7 @@ from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
+from .rnn_lm import rnn_perplexity
 from .word_vectors import count_vectors, nearest_words, train_cbow
 
 # name -> chapter, in the order of docs/learn.
@@ -60,6 +62,7 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         hyperparameter_search.CHAPTER,
         learned.CHAPTER,
         word_vectors.CHAPTER,
+        rnn_lm.CHAPTER,
     )
 }
 
@@ -84,6 +87,7 @@ __all__ = [
     "overfitting_curves",
     "planar_network",
     "random_search",
+    "rnn_perplexity",
     "sigmoid_saturation",
     "steps_to_reach",
     "train_cbow",
