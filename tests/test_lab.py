@@ -57,6 +57,7 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "learned-confusion.png",
     "words.png",
     "rnnlm.png",
+    "lstmlm.png",
 }
 
 

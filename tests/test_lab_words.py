@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from page_code import run_page
 
+from numpynn import SGD
 from numpynn.gradcheck import numerical_gradient, relative_error
+from numpynn.lab.lstm_lm import MODELS, QuarterOnWorse, lstm_lm, lstm_perplexity
 from numpynn.lab.rnn_lm import rnn_perplexity, simple_rnnlm
 from numpynn.lab.word_vectors import (
     CBOW,
@@ -240,3 +242,65 @@ def test_the_rnn_language_model_page_runs_as_written(tmp_path):
     perplexity = page["perplexity"]
     assert len(page["id_to_word"]) == 366
     assert round(perplexity[0], 1) == 349.3 and round(perplexity[-1], 1) == 4.1
+
+
+# --- chapter 15: the LSTM language model ---------------------------------------------------
+
+
+def test_lstm_lm_is_the_books_rnnlm_and_better_rnnlm_without_weight_tying():
+    one = lstm_lm(50, wordvec=8, hidden=12, n_layers=1, seed=0)
+    assert [type(layer).__name__ for layer in one.layers] == [
+        "Embedding", "LSTM", "Dense", "Softmax",
+    ]  # fmt: skip
+    two = lstm_lm(50, wordvec=8, hidden=12, n_layers=2, dropout=0.5, seed=0)
+    assert [type(layer).__name__ for layer in two.layers] == [
+        "Embedding", "Dropout", "LSTM", "Dropout", "LSTM", "Dropout", "Dense", "Softmax",
+    ]  # fmt: skip
+    embedding, dense = two.layers[0], two.layers[-2]
+    assert dense.W.shape == (12, 50) and embedding.W.shape == (50, 8)
+    assert not np.shares_memory(dense.W, embedding.W)  # no weight tying: each its own
+    assert np.abs(embedding.W).max() < 0.05  # N(0, 0.01^2)
+    assert not two.layers[2].b.any() and not dense.b.any()
+
+
+def test_quarter_on_worse_divides_the_learning_rate_after_a_worse_validation_loss():
+    schedule = QuarterOnWorse()
+    schedule.run = type("Run", (), {"optimizer": SGD(lr=20.0)})()
+    for epoch, val_loss in enumerate([5.0, 4.0, 4.5, 4.2, 3.9]):
+        schedule.on_epoch_end(epoch, {"val_loss": val_loss})
+    assert schedule.run.optimizer.lr == 20.0 / 4 / 4  # 4.5 and 4.2 are worse than 4.0
+
+
+def test_lstm_perplexity_falls_below_the_vocabulary_size_and_is_repeatable():
+    settings = dict(vocab_size=300, n_train=6000, wordvec=16, hidden=16, epochs=3)
+    result = lstm_perplexity(**settings, n_valid_windows=20)
+    assert result["vocab_size"] == 300 and result["n_train"] == 6000
+    for name in MODELS:
+        valid = result["valid"][name]
+        assert valid.shape == (3,) and valid[-1] < 300 / 2
+        assert result["train"][name][-1] < result["train"][name][0]
+    assert result["lr"]["one LSTM layer"].tolist() == [20.0] * 3  # no schedule without dropout
+    again = lstm_perplexity(**settings, n_valid_windows=20)
+    for name in MODELS:
+        np.testing.assert_array_equal(again["valid"][name], result["valid"][name])
+
+
+@pytest.mark.slow
+def test_the_lstm_language_model_page_runs_as_written(tmp_path):
+    page = run_page("docs/learn/15-lstm-language-model.md", tmp_path)
+    assert len(page["train"]) == 60_000 and len(page["valid"]) == 25_360
+    assert round(float(page["valid_perplexity"][0]), 1) == 230.2  # the table's first entry
+
+
+@pytest.mark.slow
+def test_the_one_layer_lstm_overfits_and_the_dropout_model_does_not():
+    """The page's table: the chapter's default run."""
+    result = lstm_perplexity()
+    one, two = (result["valid"][name] for name in MODELS)
+    train_one, train_two = (result["train"][name] for name in MODELS)
+    assert np.round(one, 1).tolist() == [184.2, 153.5, 140.9, 140.9, 145.2, 152.3, 160.3, 175.2]
+    assert np.round(two, 1).tolist() == [230.2, 195.9, 169.2, 160.4, 151.8, 154.1, 147.7, 145.8]
+    assert np.all(np.diff(train_one) < 0)  # the training perplexity keeps falling
+    assert one.argmin() == 2 and one[-1] > one.min() + 30  # while validation climbs back
+    assert two[-1] < one[-1] and two.min() > one.min()  # below at the end, not at its best
+    assert round(train_one[-1]) == 52 and round(train_two[-1]) == 88

@@ -24,6 +24,7 @@ from . import (
     hyperparameter_search,
     initial_weights,
     learned,
+    lstm_lm,
     optimizers,
     overfitting,
     perceptrons,
@@ -39,6 +40,7 @@ from .forward_pass import book_network, forward_steps
 from .hyperparameter_search import random_search
 from .initial_weights import activation_histograms
 from .learned import confident_mistakes, first_layer_images, what_it_learned
+from .lstm_lm import lstm_perplexity
 from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
@@ -63,6 +65,7 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         learned.CHAPTER,
         word_vectors.CHAPTER,
         rnn_lm.CHAPTER,
+        lstm_lm.CHAPTER,
     )
 }
 
@@ -81,6 +84,7 @@ __all__ = [
     "gradient_errors",
     "hidden_sizes",
     "learning_rule",
+    "lstm_perplexity",
     "mnist_losses",
     "nearest_words",
     "optimizer_paths",
