@@ -21,6 +21,7 @@ from numpynn.lab.word_vectors import (
     contexts_and_targets,
     count_vectors,
     most_similar,
+    nearest_words,
     ppmi,
     shakespeare_words,
     tokenize,
@@ -304,3 +305,27 @@ def test_the_one_layer_lstm_overfits_and_the_dropout_model_does_not():
     assert one.argmin() == 2 and one[-1] > one.min() + 30  # while validation climbs back
     assert two[-1] < one[-1] and two.min() > one.min()  # below at the end, not at its best
     assert round(train_one[-1]) == 52 and round(train_two[-1]) == 88
+
+
+def test_the_word_helpers_name_a_bad_argument():
+    with pytest.raises(TypeError, match="text must be a str, got bytes"):
+        tokenize(b"hear me")
+    with pytest.raises(ValueError, match="vocab_size must be an integer >= 2, got 1"):
+        word_ids(["a", "b"], vocab_size=1)
+    with pytest.raises(ValueError, match="more than 2 window = 4 words, got 4"):
+        contexts_and_targets(np.arange(4), window=2)
+
+
+@pytest.mark.slow
+def test_the_word_vectors_chapter_gives_the_pages_table():
+    result = nearest_words()
+    svd, cbow = result["nearest"]["svd"], result["nearest"]["cbow"]
+    assert [(w, round(c, 2)) for w, c in svd["king"]] == [
+        ("richard", 0.60), ("vi", 0.56), ("edward", 0.53), ("throne", 0.48), ("henry", 0.48),
+    ]  # fmt: skip
+    assert [w for w, _c in svd["love"]][:2] == ["friend", "villain"] and svd["love"][0][1] < 0.35
+    assert [w for w, _c in cbow["father"]] == ["brother", "mother", "son", "sovereign", "husband"]
+    assert [w for w, _c in cbow["good"]][:2] == ["master", "signior"]
+    assert [w for w, _c in cbow["you"]][:3] == ["we", "you'll", "they"]
+    assert np.round(result["cbow_loss"], 3).tolist() == [2.668, 2.454, 2.328, 2.234, 2.166]
+    assert result["points"]["svd"].shape[1] == 2
