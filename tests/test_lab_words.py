@@ -20,6 +20,7 @@ from numpynn.lab.word_vectors import (
     co_occurrence,
     contexts_and_targets,
     count_vectors,
+    coverage,
     most_similar,
     nearest_words,
     ppmi,
@@ -69,7 +70,8 @@ def test_word_ids_number_by_frequency_and_limit_the_vocabulary_with_unk(words):
     assert id_to_word == ["b", "a", UNKNOWN] and ids.tolist() == [0, 1, 0, 2, 1, 0, 2]
     ids, id_to_word = word_ids(words, vocab_size=3000)
     assert len(id_to_word) == 3000 and id_to_word[0] == ","
-    assert np.mean(ids != 2999) == pytest.approx(0.935, abs=0.0005)  # the page's 93.5%
+    assert coverage(ids, id_to_word) == pytest.approx(0.935, abs=0.0005)  # the page's 93.5%
+    assert coverage(*word_ids(["a", "b"])) == 1.0
 
 
 # --- the count-based method -----------------------------------------------------------------

@@ -17,7 +17,7 @@ from ..optimizers import SGD
 from ..plots import new_figure
 from ..sampling import ContiguousWindows, spread_windows
 from .chapter import Chapter
-from .word_vectors import shakespeare_words, word_ids
+from .word_vectors import coverage, shakespeare_words, word_ids
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -131,12 +131,11 @@ def lstm_perplexity(
         result["train"][name] = np.exp(history["loss"])
         result["lr"][name] = np.array(rates.rates)
         result["n_params"][name] = sum(p.size for p in model.parameters())
-    unknown = len(id_to_word) - 1
     return {
         **result,
         "epochs": np.arange(1, epochs + 1),
         "vocab_size": len(id_to_word),
-        "coverage": float(np.mean(ids != unknown)),
+        "coverage": coverage(ids, id_to_word),
         "n_train": len(train_ids),
         "n_valid": len(valid_ids),
         "wordvec": wordvec,

@@ -70,6 +70,14 @@ def word_ids(words: Sequence[str], vocab_size: int | None = None) -> tuple[Array
     return ids, ranked
 
 
+def coverage(ids: Array, id_to_word: Sequence[str]) -> float:
+    """The share of the tokens ``ids`` that are words of the vocabulary, not :data:`UNKNOWN`
+    (``ids`` and ``id_to_word`` from :func:`word_ids`)."""
+    if id_to_word[-1] != UNKNOWN:
+        return 1.0
+    return float(np.mean(ids != len(id_to_word) - 1))
+
+
 # --- the count-based method (DLFS vol. 2 ch. 2) ------------------------------------------
 
 
@@ -313,9 +321,7 @@ def nearest_words(
         "seconds": {"svd": svd_seconds, "cbow": cbow_seconds},
         "n_tokens": len(ids),
         "vocab_size": V,
-        "coverage": float(np.mean(ids != id_to_word.index(UNKNOWN)))
-        if UNKNOWN in id_to_word
-        else 1.0,
+        "coverage": coverage(ids, id_to_word),
         "svd_window": svd_window,
         "dim": dim,
         "cbow_window": cbow_window,
