@@ -94,10 +94,15 @@ def co_occurrence(ids: Array, vocab_size: int, window: int = 1) -> Array:
 def ppmi(C: Array, eps: float = 1e-8) -> Array:
     """The positive pointwise mutual information of counts C (V, V): M[i, j] = max(0,
     log2(C[i, j] N / (S[i] S[j]))), N the total count, S the row sums (DLFS's ``ppmi``)."""
-    N = C.sum(dtype=np.float64)
     S = C.sum(axis=1, dtype=np.float64)
+    N = S.sum()
+    row, column = S.astype(C.dtype)[:, None], S.astype(C.dtype)[None, :]
+    pmi = C * C.dtype.type(N)  # in place from here: one (V, V) array, 400 MB for V = 10,000
+    pmi /= row
+    pmi /= column
+    pmi += C.dtype.type(eps)
     with np.errstate(divide="ignore"):
-        pmi = np.log2(C * (N / np.outer(S, S)).astype(np.float32) + np.float32(eps))
+        np.log2(pmi, out=pmi)
     return np.maximum(pmi, 0, out=pmi)
 
 
