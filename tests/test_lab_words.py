@@ -4,11 +4,10 @@ code as written (slow)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from page_code import run_page
+from test_text_datasets import SHARED_DATA
 
 from numpynn import SGD
 from numpynn.gradcheck import numerical_gradient, relative_error
@@ -30,8 +29,6 @@ from numpynn.lab.word_vectors import (
     truncated_svd,
     word_ids,
 )
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
