@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, run
+from test_text_datasets import SHARED_DATA
 
 from numpynn import lab, layers
 from numpynn.cli.lab import one_blas_thread
@@ -55,6 +56,9 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "learned-weights.png",
     "learned-mistakes.png",
     "learned-confusion.png",
+    "words.png",
+    "rnnlm.png",
+    "lstmlm.png",
 }
 
 
@@ -708,7 +712,8 @@ def test_every_figure_the_learning_path_shows_is_committed():
 
 
 @pytest.mark.slow
-def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path):
+def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMPYNN_DATA_DIR", str(SHARED_DATA))  # the word chapters' Shakespeare
     code, out, _ = run(capsys, "lab", "all", "--out", tmp_path)
     assert code == 0
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES

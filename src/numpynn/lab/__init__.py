@@ -24,10 +24,13 @@ from . import (
     hyperparameter_search,
     initial_weights,
     learned,
+    lstm_lm,
     optimizers,
     overfitting,
     perceptrons,
     planar,
+    rnn_lm,
+    word_vectors,
 )
 from .activations import activation_curves, sigmoid_saturation
 from .backprop import gradient_errors
@@ -37,10 +40,13 @@ from .forward_pass import book_network, forward_steps
 from .hyperparameter_search import random_search
 from .initial_weights import activation_histograms
 from .learned import confident_mistakes, first_layer_images, what_it_learned
+from .lstm_lm import lstm_perplexity
 from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
+from .rnn_lm import rnn_perplexity
+from .word_vectors import count_vectors, nearest_words, train_cbow
 
 # name -> chapter, in the order of docs/learn.
 CHAPTERS: dict[str, Chapter[Any]] = {
@@ -57,6 +63,9 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         overfitting.CHAPTER,
         hyperparameter_search.CHAPTER,
         learned.CHAPTER,
+        word_vectors.CHAPTER,
+        rnn_lm.CHAPTER,
+        lstm_lm.CHAPTER,
     )
 }
 
@@ -68,19 +77,24 @@ __all__ = [
     "batchnorm_accuracy",
     "book_network",
     "confident_mistakes",
+    "count_vectors",
     "first_layer_images",
     "forward_steps",
     "gate_lines",
     "gradient_errors",
     "hidden_sizes",
     "learning_rule",
+    "lstm_perplexity",
     "mnist_losses",
+    "nearest_words",
     "optimizer_paths",
     "overfitting_curves",
     "planar_network",
     "random_search",
+    "rnn_perplexity",
     "sigmoid_saturation",
     "steps_to_reach",
+    "train_cbow",
     "train_test_gap",
     "what_it_learned",
 ]
