@@ -21,6 +21,7 @@ from . import (
     backprop,
     batchnorm,
     forward_pass,
+    gradients_through_time,
     hyperparameter_search,
     initial_weights,
     learned,
@@ -34,6 +35,7 @@ from .backprop import gradient_errors
 from .batchnorm import batchnorm_accuracy
 from .chapter import Chapter
 from .forward_pass import book_network, forward_steps
+from .gradients_through_time import book_gradient_norms, clipping_runs, recurrent_gradients
 from .hyperparameter_search import random_search
 from .initial_weights import activation_histograms
 from .learned import confident_mistakes, first_layer_images, what_it_learned
@@ -57,6 +59,7 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         overfitting.CHAPTER,
         hyperparameter_search.CHAPTER,
         learned.CHAPTER,
+        gradients_through_time.CHAPTER,
     )
 }
 
@@ -66,7 +69,9 @@ __all__ = [
     "activation_curves",
     "activation_histograms",
     "batchnorm_accuracy",
+    "book_gradient_norms",
     "book_network",
+    "clipping_runs",
     "confident_mistakes",
     "first_layer_images",
     "forward_steps",
@@ -79,6 +84,7 @@ __all__ = [
     "overfitting_curves",
     "planar_network",
     "random_search",
+    "recurrent_gradients",
     "sigmoid_saturation",
     "steps_to_reach",
     "train_test_gap",
