@@ -58,6 +58,8 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "bptt-book.png",
     "bptt-layers.png",
     "bptt-clipping.png",
+    "gpt-loss.png",
+    "gpt-attention.png",
 }
 
 

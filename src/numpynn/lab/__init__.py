@@ -29,6 +29,7 @@ from . import (
     overfitting,
     perceptrons,
     planar,
+    tiny_gpt,
 )
 from .activations import activation_curves, sigmoid_saturation
 from .backprop import gradient_errors
@@ -43,6 +44,7 @@ from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
+from .tiny_gpt import attention_maps, train_tiny_gpt
 
 # name -> chapter, in the order of docs/learn.
 CHAPTERS: dict[str, Chapter[Any]] = {
@@ -60,6 +62,7 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         hyperparameter_search.CHAPTER,
         learned.CHAPTER,
         gradients_through_time.CHAPTER,
+        tiny_gpt.CHAPTER,
     )
 }
 
@@ -68,6 +71,7 @@ __all__ = [
     "Chapter",
     "activation_curves",
     "activation_histograms",
+    "attention_maps",
     "batchnorm_accuracy",
     "book_gradient_norms",
     "book_network",
@@ -88,5 +92,6 @@ __all__ = [
     "sigmoid_saturation",
     "steps_to_reach",
     "train_test_gap",
+    "train_tiny_gpt",
     "what_it_learned",
 ]
