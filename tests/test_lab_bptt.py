@@ -126,6 +126,9 @@ def test_the_pages_code_runs_as_written_and_its_claims_hold(tmp_path):
     factors = {s: factor_per_step(v[::-1]) for s, v in layers["rnn"].items()}
     assert round(factors[0.5], 2) == 0.43 and round(factors[2.0], 2) == 1.11
     assert round(factor_per_step(layers["lstm"][2.0][::-1]), 2) == 1.00
+    rnn = layers["rnn"][2.0]
+    assert round(rnn[-1], 2) == 0.57 and round(rnn[0]) == 113  # 200-fold
+    assert 0.17 < layers["lstm"][2.0][-1] < layers["lstm"][2.0][0] < 0.2
     forget = [round(factor_per_step(layers["forget"][b][::-1]), 2) for b in (0.0, 1.0, 2.0)]
     assert forget == [0.61, 0.82, 0.94]
     clipping = ns["clipping"]
