@@ -59,6 +59,11 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "words.png",
     "rnnlm.png",
     "lstmlm.png",
+    "bptt-book.png",
+    "bptt-layers.png",
+    "bptt-clipping.png",
+    "gpt-loss.png",
+    "gpt-attention.png",
 }
 
 

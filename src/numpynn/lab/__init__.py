@@ -21,6 +21,7 @@ from . import (
     backprop,
     batchnorm,
     forward_pass,
+    gradients_through_time,
     hyperparameter_search,
     initial_weights,
     learned,
@@ -30,6 +31,7 @@ from . import (
     perceptrons,
     planar,
     rnn_lm,
+    tiny_gpt,
     word_vectors,
 )
 from .activations import activation_curves, sigmoid_saturation
@@ -37,6 +39,7 @@ from .backprop import gradient_errors
 from .batchnorm import batchnorm_accuracy
 from .chapter import Chapter
 from .forward_pass import book_network, forward_steps
+from .gradients_through_time import book_gradient_norms, clipping_runs, recurrent_gradients
 from .hyperparameter_search import random_search
 from .initial_weights import activation_histograms
 from .learned import confident_mistakes, first_layer_images, what_it_learned
@@ -46,6 +49,7 @@ from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
 from .rnn_lm import rnn_perplexity
+from .tiny_gpt import attention_maps, train_tiny_gpt
 from .word_vectors import count_vectors, nearest_words, train_cbow
 
 # name -> chapter, in the order of docs/learn.
@@ -65,7 +69,9 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         learned.CHAPTER,
         word_vectors.CHAPTER,
         rnn_lm.CHAPTER,
+        gradients_through_time.CHAPTER,
         lstm_lm.CHAPTER,
+        tiny_gpt.CHAPTER,
     )
 }
 
@@ -74,8 +80,11 @@ __all__ = [
     "Chapter",
     "activation_curves",
     "activation_histograms",
+    "attention_maps",
     "batchnorm_accuracy",
+    "book_gradient_norms",
     "book_network",
+    "clipping_runs",
     "confident_mistakes",
     "count_vectors",
     "first_layer_images",
@@ -91,10 +100,12 @@ __all__ = [
     "overfitting_curves",
     "planar_network",
     "random_search",
+    "recurrent_gradients",
     "rnn_perplexity",
     "sigmoid_saturation",
     "steps_to_reach",
     "train_cbow",
     "train_test_gap",
+    "train_tiny_gpt",
     "what_it_learned",
 ]
