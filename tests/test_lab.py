@@ -55,6 +55,9 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "learned-weights.png",
     "learned-mistakes.png",
     "learned-confusion.png",
+    "seq2seq-addition.png",
+    "attention-dates.png",
+    "attention-maps.png",
 }
 
 

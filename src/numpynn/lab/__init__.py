@@ -18,6 +18,7 @@ from typing import Any
 
 from . import (
     activations,
+    attention,
     backprop,
     batchnorm,
     forward_pass,
@@ -28,8 +29,10 @@ from . import (
     overfitting,
     perceptrons,
     planar,
+    seq2seq,
 )
 from .activations import activation_curves, sigmoid_saturation
+from .attention import date_accuracy, date_problems
 from .backprop import gradient_errors
 from .batchnorm import batchnorm_accuracy
 from .chapter import Chapter
@@ -41,6 +44,7 @@ from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
+from .seq2seq import addition_accuracy, addition_problems
 
 # name -> chapter, in the order of docs/learn.
 CHAPTERS: dict[str, Chapter[Any]] = {
@@ -57,6 +61,8 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         overfitting.CHAPTER,
         hyperparameter_search.CHAPTER,
         learned.CHAPTER,
+        seq2seq.CHAPTER,
+        attention.CHAPTER,
     )
 }
 
@@ -65,9 +71,13 @@ __all__ = [
     "Chapter",
     "activation_curves",
     "activation_histograms",
+    "addition_accuracy",
+    "addition_problems",
     "batchnorm_accuracy",
     "book_network",
     "confident_mistakes",
+    "date_accuracy",
+    "date_problems",
     "first_layer_images",
     "forward_steps",
     "gate_lines",
