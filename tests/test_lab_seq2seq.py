@@ -151,15 +151,18 @@ def test_attention_beats_seq2seq_and_peeky_on_dates(dates):
 def test_attention_weights_rows_sum_to_one_and_the_maps_are_drawn(dates):
     maps = dates["maps"]
     assert len(maps) == 2
-    for m in maps:
+    for m in maps:  # in the question's written order, its padding cut off
         assert m["weights"].shape == (10, len(m["question"]))
         assert np.all(m["weights"] >= 0) and np.all(m["weights"].sum(axis=1) <= 1 + 1e-6)
+    questions, _ = date_problems(3)
     model = attention_model(len(attention.DATE_VOCAB), 4, 8, seed=0)
-    full = attention.attention_maps(model, date_problems(3)[0])
-    model.generate(encode(date_problems(3)[0], attention.DATE_VOCAB), 0, 10)
+    model.generate(encode(questions, attention.DATE_VOCAB), 0, 10)
+    assert model.decoder.weights.shape == (3, 10, 29)
     np.testing.assert_allclose(model.decoder.weights.sum(axis=2), 1, atol=1e-6)
-    assert len(full) == 3
-    assert set(attention.figures(dates)) == {"attention-dates.png", "attention-maps.png"}
+    figures = attention.figures(dates)
+    assert set(figures) == {"attention-dates.png", "attention-maps.png"}
+    heat_maps = figures["attention-maps.png"].axes[:2]  # the third axes is the colour bar
+    assert all(ax.get_xlabel() == "input characters" for ax in heat_maps)
 
 
 # --- the pages' code, as written -----------------------------------------------------------

@@ -333,14 +333,19 @@ def addition_accuracy(
         guessed = decode(
             model.generate(xr_test[:5], int(t_test[0, 0]), ANSWER_LENGTH - 1), ADDITION_VOCAB
         )
-        result["examples"][name] = [
-            (q.strip(), a[1:].strip(), g.strip())
-            for q, a, g in zip(
-                questions[-len(x_test) :][:5], answers[-len(x_test) :][:5], guessed, strict=True
-            )
-        ]
-    settings = {"n_problems": n_problems, "n_test": len(x_test), "epochs": epochs, "hidden": hidden}
-    return {**result, **settings, "wordvec": wordvec, "batch_size": batch_size, "lr": lr}
+        first = len(x_train)  # the first test problems, as text
+        shown = zip(questions[first:], answers[first:], guessed, strict=False)
+        result["examples"][name] = [(q.strip(), a[1:].strip(), g.strip()) for q, a, g in shown]
+    return {
+        **result,
+        "n_problems": n_problems,
+        "n_test": len(x_test),
+        "epochs": epochs,
+        "hidden": hidden,
+        "wordvec": wordvec,
+        "batch_size": batch_size,
+        "lr": lr,
+    }
 
 
 # --- the figure ----------------------------------------------------------------------------
