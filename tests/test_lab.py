@@ -64,6 +64,9 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "bptt-clipping.png",
     "gpt-loss.png",
     "gpt-attention.png",
+    "seq2seq-addition.png",
+    "attention-dates.png",
+    "attention-maps.png",
 }
 
 

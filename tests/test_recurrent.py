@@ -70,13 +70,16 @@ def test_outputs_and_every_gradient_equal_pytorchs(
     layer, x, weights = layer_and_data(cls, *shape, sequences)
     module = torch_twin(layer)
     x_t = torch.tensor(x, requires_grad=True)
+    # the initial state (given, or zeros) is a leaf: its gradient is the layer's dh0 (dc0)
+    state = (
+        random_state(cls, n, H, seed=5)
+        if initial
+        else tuple(np.zeros((n, H)) for _ in range(cls.n_states))
+    )
     if initial:
-        state = random_state(cls, n, H, seed=5)
         layer.set_state(*state)
-        torch_state = tuple(torch.tensor(s)[None] for s in state)
-        out_t, _ = module(x_t, torch_state if cls is nn.LSTM else torch_state[0])
-    else:
-        out_t, _ = module(x_t)
+    torch_state = tuple(torch.tensor(s[None], requires_grad=True) for s in state)
+    out_t, _ = module(x_t, torch_state if cls is nn.LSTM else torch_state[0])
     if not sequences:
         out_t = out_t[:, -1]
     out = layer.forward(x, training=True)
@@ -93,6 +96,8 @@ def test_outputs_and_every_gradient_equal_pytorchs(
         np.testing.assert_allclose(layer.db, module.bias_hh_l0.grad.numpy(), rtol=0, atol=1e-10)
     for name, expected in grads.items():
         np.testing.assert_allclose(getattr(layer, name), expected.numpy(), rtol=0, atol=1e-10)
+    for name, s_t in zip(("dh0", "dc0"), torch_state, strict=False):
+        np.testing.assert_allclose(getattr(layer, name), s_t.grad[0].numpy(), rtol=0, atol=1e-10)
 
 
 # --- gradient checks -----------------------------------------------------------------------
@@ -112,6 +117,10 @@ def check_gradients(layer: Any, x: np.ndarray, weights: np.ndarray) -> None:
         numerical = numerical_gradient(loss, getattr(layer, name))
         assert relative_error(getattr(layer, "d" + name), numerical, floor) < 1e-6, name
     assert relative_error(dx, numerical_gradient(loss, x), floor) < 1e-6
+    if layer.state is not None:  # the initial state's gradients, dh0 (and dc0)
+        for name, state in zip(("dh0", "dc0"), layer.state, strict=False):
+            numerical = numerical_gradient(loss, state)
+            assert relative_error(getattr(layer, name), numerical, floor) < 1e-6, name
 
 
 @pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)

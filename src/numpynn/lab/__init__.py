@@ -18,6 +18,7 @@ from typing import Any
 
 from . import (
     activations,
+    attention,
     backprop,
     batchnorm,
     forward_pass,
@@ -31,10 +32,12 @@ from . import (
     perceptrons,
     planar,
     rnn_lm,
+    seq2seq,
     tiny_gpt,
     word_vectors,
 )
 from .activations import activation_curves, sigmoid_saturation
+from .attention import date_accuracy, date_problems
 from .backprop import gradient_errors
 from .batchnorm import batchnorm_accuracy
 from .chapter import Chapter
@@ -49,6 +52,7 @@ from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
 from .planar import hidden_sizes, planar_network
 from .rnn_lm import rnn_perplexity
+from .seq2seq import addition_accuracy, addition_problems
 from .tiny_gpt import attention_maps, train_tiny_gpt
 from .word_vectors import count_vectors, nearest_words, train_cbow
 
@@ -71,6 +75,8 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         rnn_lm.CHAPTER,
         gradients_through_time.CHAPTER,
         lstm_lm.CHAPTER,
+        seq2seq.CHAPTER,
+        attention.CHAPTER,
         tiny_gpt.CHAPTER,
     )
 }
@@ -80,6 +86,8 @@ __all__ = [
     "Chapter",
     "activation_curves",
     "activation_histograms",
+    "addition_accuracy",
+    "addition_problems",
     "attention_maps",
     "batchnorm_accuracy",
     "book_gradient_norms",
@@ -87,6 +95,8 @@ __all__ = [
     "clipping_runs",
     "confident_mistakes",
     "count_vectors",
+    "date_accuracy",
+    "date_problems",
     "first_layer_images",
     "forward_steps",
     "gate_lines",

@@ -15,6 +15,9 @@ dx = dA Wx^T are again one product each after the loop.
 The initial state is zeros, or what ``set_state`` gave; ``stateful=True`` carries each
 call's last state into the next call (truncated backpropagation through time: the carried
 state is a constant there, no gradient flows into the previous call), until ``reset_state``.
+After ``backward``, ``dh0`` (and the LSTM's ``dc0``), (n, H), hold the gradient of the loss
+with respect to the initial state, dL/dh_0 (dL/dc_0): an encoder-decoder whose decoder starts
+from the encoder's state (``set_state``) passes it back into the encoder.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class _Recurrent(Layer):
     dWh: Array  # noqa: N815
     x: Array  # the last input, (n, T, n_in)
     hs: Array  # its hidden states h_0 ... h_T, (n, T + 1, H)
+    dh0: Array  # after backward: dL/dh_0, the initial state's gradient, (n, H)
 
     def __init__(
         self,
@@ -191,9 +195,16 @@ class _Recurrent(Layer):
         np.matmul(da.reshape(n * T, -1), self.Wx.T, out=dx.reshape(n * T, -1))
         return dx
 
+    def _keep_state_grads(self, dh0: Array, dc0: Array | None = None) -> None:
+        """Keep dL/dh_0 (and dL/dc_0), what the time loop leaves after its first step, as
+        ``dh0`` (``dc0``): new arrays, since the loop's work arrays are reused."""
+        self.dh0 = dh0.copy()
+        if dc0 is not None:
+            self.dc0 = dc0.copy()
+
     def _backprop(self, dout: Array) -> Array:
-        """Set every parameter's gradient; return dA (n, T, G H), the gradients of the
-        pre-activations fed by x Wx."""
+        """Set every parameter's gradient and ``dh0`` (``dc0``); return dA (n, T, G H), the
+        gradients of the pre-activations fed by x Wx."""
         raise NotImplementedError
 
     def backward(self, dout: Array) -> Array:
@@ -251,6 +262,7 @@ class RNN(_Recurrent):
             da_t = da[:, t]
             da_t *= self._step_grad(dout, t, dh, dh_next)
             np.matmul(da_t, self.Wh.T, out=dh_next)
+        self._keep_state_grads(dh_next)
         self._weight_grads(da, da)
         self._bias_grad(da, self.db)
         return da
@@ -265,7 +277,8 @@ class LSTM(_Recurrent):
 
     x: (n, T, n_in) -> h_T: (n, H), or (n, T, H) with ``return_sequences``.
     Wx: (n_in, 4H), Wh: (H, 4H), b: (4H,): torch's b_ih + b_hh (one bias does the same).
-    ``set_state(h0, c0)`` sets the initial state.
+    ``set_state(h0, c0)`` sets the initial state; after ``backward``, ``dh0`` and ``dc0`` are
+    its gradients.
 
     Backward: dc_t = dc_next + dh_t o (1 - tanh(c_t)^2); the gates' gradients dc g, dc c_{t-1},
     dc i, dh tanh(c_t) times their derivatives (sigmoid' = s (1 - s), tanh' = 1 - g^2) are dA_t;
@@ -277,6 +290,7 @@ class LSTM(_Recurrent):
     n_states = 2
     b: Array
     db: Array
+    dc0: Array  # after backward: dL/dc_0, (n, H)
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self._check_input(x)
@@ -340,6 +354,7 @@ class LSTM(_Recurrent):
             da_t *= deriv[:, t]
             dc *= a[:, H : 2 * H]  # dc_next = dc f
             np.matmul(da_t, self.Wh.T, out=dh_next)
+        self._keep_state_grads(dh_next, dc)
         self._weight_grads(da, da)
         self._bias_grad(da, self.db)
         return da
@@ -426,6 +441,7 @@ class GRU(_Recurrent):
             np.multiply(dh_t, z[:, t], out=dh_z)
             np.matmul(dh_w, self.Wh.T, out=dh_next)
             dh_next += dh_z  # dh_{t-1} = dh z + dA_h Wh^T
+        self._keep_state_grads(dh_next)
         self._weight_grads(dxw, dhw)
         self._bias_grad(dxw, self.dbx)
         self._bias_grad(dhw, self.dbh)
