@@ -90,7 +90,8 @@ class Callback:
         return None
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Continue from ``state``, a :meth:`get_state` of the same kind of callback."""
+        """Continue from ``state``, a :meth:`~numpynn.Callback.get_state` of the same kind of
+        callback."""
         raise TypeError(f"{type(self).__name__} has no state to set")
 
     def restore(self) -> bool:
@@ -214,8 +215,8 @@ class Monitor:
 
     @staticmethod
     def valid_state(state: dict[str, Any], done: int) -> bool:
-        """Whether ``state`` is a :meth:`get_state` of a run that has done ``done`` epochs:
-        best a number and best_epoch an epoch below ``done``, or both None."""
+        """Whether ``state`` is a :meth:`~numpynn.Callback.get_state` of a run that has done
+        ``done`` epochs: best a number and best_epoch an epoch below ``done``, or both None."""
         best, best_epoch = state["best"], state["best_epoch"]
         return (
             (best is None) == (best_epoch is None)
@@ -232,9 +233,9 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` (default ``val_loss``) has not improved by more than ``min_delta``
     for ``patience`` epochs; with ``restore_best_weights``, end with the best epoch's weights
     (``model.state_arrays()``: the parameters and the buffers, e.g. BatchNorm's statistics).
-    Names with "accuracy" are better when higher, the others when lower (:class:`Monitor`).
-    ``best`` is the best value, ``best_epoch`` and ``stopped_epoch`` are epoch indices (from
-    0), ``wait`` the epochs since the best."""
+    Names with "accuracy" are better when higher, the others when lower
+    (:class:`~numpynn.callbacks.Monitor`). ``best`` is the best value, ``best_epoch`` and
+    ``stopped_epoch`` are epoch indices (from 0), ``wait`` the epochs since the best."""
 
     def __init__(
         self,

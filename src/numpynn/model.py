@@ -95,7 +95,7 @@ class Sequential:
 
     @property
     def output_shape(self) -> Shape | None:
-        """The shape of one output sample (None: not known before the data arrives)."""
+        """The shape of one output sample (None when not known before the data arrives)."""
         shape = self.input_shape
         for layer in self.layers:
             shape = layer.output_shape(shape)
@@ -110,7 +110,7 @@ class Sequential:
 
     @property
     def n_outputs(self) -> int | None:
-        """Number of outputs: the size of an output row (of each step's, for sequences), or a
+        """The number of outputs, the size of an output row (of each step's, for sequences), or a
         convnet's output channels (None when the layers do not fix it)."""
         shape = self.output_shape
         if not shape:

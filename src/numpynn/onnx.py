@@ -5,9 +5,9 @@ width)`` for a convnet (the batch dimension, and an image's height and width, ar
 gives ``Y`` of shape ``(batch, n_outputs)``, in the model's floating type (float32 or float64).
 Each layer becomes the ONNX operator of the same formula, for inference:
 
-==============  ================================================
+=============== ================================================
 numpynn layer   ONNX
-==============  ================================================
+=============== ================================================
 Dense           Gemm(x, W, b): x @ W + b
 Sigmoid         Sigmoid
 Tanh            Tanh
@@ -36,7 +36,7 @@ Attention       Mul(1 / sqrt(hs)), the causal mask (Range, Greater, Where(-inf))
 Transformer-    the attention above, Add for the residuals, the layer norms from primitives
 Block           (MatMul by a column of 1 / dim for the means, Sub, Mul, Sqrt, Div), fc and
                 proj as MatMul + Add, GELU's tanh formula (Mul, Add, Tanh)
-==============  ================================================
+=============== ================================================
 
 Any other layer (e.g. a user's own ``Layer`` subclass) raises a TypeError naming it.
 """

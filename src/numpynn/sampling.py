@@ -13,7 +13,7 @@ t = ids[s + 1 : s + block + 1].
 - :class:`ContiguousWindows`: the stream cut into ``batch_size`` tracks read side by side,
   each batch the next window of every track, so that a recurrent layer carries its state from
   one batch to the next (truncated backpropagation through time, DLFS vol. 2 ch. 5).
-- :func:`spread_windows` gives a fixed set of windows spread evenly over a stream: the
+- :func:`~numpynn.spread_windows` gives a fixed set of windows spread evenly over a stream: the
   validation windows whose mean loss is the same measurement at every evaluation.
 """
 

@@ -30,7 +30,7 @@ def save(model: Sequential, path: PathLike, *, metadata: dict[str, Any] | None =
     ``metadata`` is JSON data kept with the model (class labels, training settings...): a
     dict with string keys holding dicts, lists, strings, finite numbers, booleans or None.
     Raises TypeError or ValueError for a model or metadata that cannot be saved, and
-    ValueError for anything :func:`load` would refuse (e.g. a layer setting out of range).
+    ValueError for anything :func:`~numpynn.load` would refuse (e.g. a layer setting out of range).
     """
     model_description, arrays = describe_model(model)
     if metadata is not None and not isinstance(metadata, dict):
@@ -50,13 +50,13 @@ def load(path: PathLike) -> Sequential:
 
 def load_metadata(path: PathLike) -> dict[str, Any]:
     """The JSON description of the model file at ``path`` (format, versions, layers, loss and
-    the user's ``"metadata"``), after validating the whole file as :func:`load` does."""
+    the user's ``"metadata"``), after validating the whole file as :func:`~numpynn.load` does."""
     return load_with_metadata(path)[1]
 
 
 def load_with_metadata(path: PathLike) -> tuple[Sequential, dict[str, Any]]:
-    """Both :func:`load`'s model and :func:`load_metadata`'s description, reading the file
-    once."""
+    """Both :func:`~numpynn.load`'s model and :func:`~numpynn.load_metadata`'s description,
+    reading the file once."""
     return guarded(path, _load_model)
 
 
