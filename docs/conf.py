@@ -1,0 +1,116 @@
+"""Sphinx configuration of numpynn's documentation site (docs/README.md says how to build it)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # document this checkout, not an installed copy
+
+import numpynn  # noqa: E402
+
+project = "numpynn"
+author = "numpynn contributors"
+copyright = "numpynn contributors"
+release = numpynn.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+# No intersphinx: the build must work offline (CI reaches package registries only).
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "README.md", "Thumbs.db", ".DS_Store"]
+
+# MyST: the Markdown pages stay Markdown; ``[text](page.md#heading)`` links resolve to headings.
+myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+myst_heading_anchors = 4
+
+# autodoc: NumPy-style docstrings through napoleon; members in source order.
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+autodoc_preserve_defaults = True
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+
+# Strict: a missing reference is an error (-n -W). Names outside numpynn (NumPy's, the standard
+# library's, the optional dependencies') are not documented here and have no intersphinx target.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(np|numpy|npt|numpy\.typing|numpy\._typing)\..*"),
+    (r"py:.*", r"(collections|typing|pathlib|os|io|threading|concurrent|argparse)\..*"),
+    (r"py:.*", r"(matplotlib|fastapi|starlette|sklearn|onnx|onnxruntime|dask)\..*"),
+    (r"py:.*", r"(Path|Array|ArrayLike|NDArray|DTypeLike|Figure|Any|Callable|Iterator)"),
+    # docstring type phrases: "array of shape (n, k)", "int, optional", "str or None"
+    (r"py:class", r"[a-z_0-9 .*]+"),
+]
+
+html_theme = "furo"
+html_title = f"numpynn {release}"
+html_static_path: list[str] = []
+
+nitpick_ignore = [
+    ("py:class", "Numbers"),  # numpynn.lab.chapter's TypeVar
+    ("py:class", "PathLike"),
+    ("py:class", "os.PathLike"),
+    ("py:class", "numpynn.layers.attention.KVCache"),  # internal: a layer's decoding cache
+    ("py:mod", "numpynn.epochs"),  # internal helper modules, not in the reference
+    ("py:mod", "numpynn.parallel"),
+]
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Skip what a class inherits from another library (scikit-learn's metadata routing)."""
+    module = getattr(obj, "__module__", None) or ""
+    if what == "class" and callable(obj) and module and not module.startswith("numpynn"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.add_transform(_OutsideLinks)
+
+
+from sphinx import addnodes  # noqa: E402
+from sphinx.transforms import SphinxTransform  # noqa: E402
+
+
+class _OutsideLinks(SphinxTransform):
+    """A Markdown link to a file of the repository outside docs/ (benchmarks/RESULTS.md,
+    DEVELOPERS.md) becomes a download of that file; a link to a missing file stays an error."""
+
+    default_priority = 5
+
+    def apply(self, **kwargs):
+        srcdir = Path(self.env.srcdir).resolve()
+        docdir = (srcdir / self.env.docname).parent
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("refdomain") != "myst":
+                continue
+            target = str(node["reftarget"]).split("#")[0]
+            here = Path(self.document["source"]).resolve().parent  # README.md's own folder
+            for base in (here, docdir):
+                path = (base / target).resolve()
+                if path.is_file() and srcdir not in path.parents:
+                    download = addnodes.download_reference(
+                        "",
+                        "",
+                        refdoc=self.env.docname,
+                        refexplicit=True,
+                        reftarget=str(path),
+                        refdomain="",
+                        reftype="download",
+                    )
+                    download += node.children
+                    node.replace_self(download)
+                    break
