@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -95,19 +96,21 @@ class _OutsideLinks(SphinxTransform):
         srcdir = Path(self.env.srcdir).resolve()
         docdir = (srcdir / self.env.docname).parent
         for node in list(self.document.findall(addnodes.pending_xref)):
-            if node.get("refdomain") != "myst":
+            if node.get("reftype") != "myst" or node.get("refdomain") not in (None, "", "doc"):
                 continue
             target = str(node["reftarget"]).split("#")[0]
-            here = Path(self.document["source"]).resolve().parent  # README.md's own folder
-            for base in (here, docdir):
-                path = (base / target).resolve()
+            # relative to the page, or to the repository root (README.md, included whole)
+            candidates = [
+                base / name for base in (docdir, ROOT) for name in (target, target + ".md")
+            ]
+            for path in (candidate.resolve() for candidate in candidates):
                 if path.is_file() and srcdir not in path.parents:
                     download = addnodes.download_reference(
                         "",
                         "",
                         refdoc=self.env.docname,
                         refexplicit=True,
-                        reftarget=str(path),
+                        reftarget="/" + os.path.relpath(path, srcdir),
                         refdomain="",
                         reftype="download",
                     )

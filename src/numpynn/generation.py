@@ -311,6 +311,25 @@ def _check_language_model(model: LanguageModel) -> int:
 
 
 def check_temperature(temperature: float) -> float:
+    """The sampling temperature as a float, checked.
+
+    Parameters
+    ----------
+    temperature : float
+        Divides the logits before the softmax: below 1 sharper, above 1 flatter.
+
+    Returns
+    -------
+    float
+        ``temperature``.
+
+    Raises
+    ------
+    TypeError
+        If ``temperature`` is not a real number (a bool is refused).
+    ValueError
+        If it is not finite and > 0.
+    """
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
         raise TypeError(f"temperature must be a number > 0, got {type(temperature).__name__}")
     if not (np.isfinite(temperature) and temperature > 0):
@@ -319,6 +338,27 @@ def check_temperature(temperature: float) -> float:
 
 
 def check_top_k(top_k: int | None, vocab: int) -> int | None:
+    """The number of most likely tokens to sample from, checked.
+
+    Parameters
+    ----------
+    top_k : int or None
+        Keep the ``top_k`` largest logits; None keeps them all.
+    vocab : int
+        The vocabulary size.
+
+    Returns
+    -------
+    int or None
+        ``top_k``.
+
+    Raises
+    ------
+    TypeError
+        If ``top_k`` is neither an int nor None (a bool is refused).
+    ValueError
+        If it is outside ``[1, vocab]``.
+    """
     if top_k is None:
         return None
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):
