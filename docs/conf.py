@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -51,8 +52,12 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(collections|typing|pathlib|os|io|threading|concurrent|argparse)\..*"),
     (r"py:.*", r"(matplotlib|fastapi|starlette|sklearn|onnx|onnxruntime|dask)\..*"),
     (r"py:.*", r"(Path|Array|ArrayLike|NDArray|DTypeLike|Figure|Any|Callable|Iterator)"),
+    (r"py:class", r"(RandomState|Generator|SeedSequence|BitGenerator)"),  # numpy.random
+    (r"py:class", r"_\w+"),  # NumPy's private typing helpers (_HasDType ...)
     # docstring type phrases: "array of shape (n, k)", "int, optional", "str or None"
     (r"py:class", r"[a-z_0-9 .*]+"),
+    # shape symbols in those phrases: "(n_samples, C, H, W)", "(n, T0)", "(C_out, C_in, k, k)"
+    (r"py:class", r"[A-Z][0-9]?(_[a-z]+)?"),
 ]
 
 html_theme = "furo"
@@ -77,8 +82,35 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     return None
 
 
+# NumPy's aliases as Python expands them in a signature, and the names they were written as.
+_EXPANDED = [
+    (
+        "_Buffer | _SupportsArray[dtype[Any]] | _NestedSequence[_SupportsArray[dtype[Any]]]"
+        " | complex | bytes | str | _NestedSequence[complex | bytes | str]",
+        "ArrayLike",
+    ),
+    ("ndarray[tuple[Any, ...], dtype[Any]]", "ndarray"),
+    ("ndarray[tuple[int, ...], dtype[Any]]", "ndarray"),
+]
+
+
+def _short_signature(app, what, name, obj, options, signature, return_annotation):
+    """``X: ArrayLike`` in the signatures, not the 150-character union NumPy's alias stands for."""
+
+    def shorten(text: str | None) -> str | None:
+        if not text:
+            return text
+        text = re.sub(r"~?\b(?:numpy|typing)(?:\.\w+)*\.(?=\w)", "", text)  # numpy._typing.x.Y
+        for long, short in _EXPANDED:
+            text = text.replace(long, short)
+        return text
+
+    return shorten(signature), shorten(return_annotation)
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.connect("autodoc-process-signature", _short_signature)
     app.add_transform(_OutsideLinks)
 
 

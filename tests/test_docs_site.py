@@ -126,5 +126,5 @@ def test_every_public_class_and_function_has_a_docstring() -> None:
 def test_the_learning_path_is_in_the_site_by_glob() -> None:
     """New docs/learn chapters appear without editing the index: the toctree globs them."""
     index = (DOCS / "index.md").read_text(encoding="utf-8")
-    assert ":glob:" in index and "learn/[0-9]*" in index
+    assert ":glob:" in index and "learn/*" in index
     assert sorted(DOCS.glob("learn/[0-9]*.md"))
