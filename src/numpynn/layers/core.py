@@ -31,7 +31,22 @@ class Dense(Layer):
     x: (n_samples, n_in) -> z: (n_samples, n_out); on a sequence it acts on the last axis,
     (n_samples, T, n_in) -> (n_samples, T, n_out), each time step a row.
 
-    ``init`` names the weight initialiser (see :mod:`numpynn.initializers`); ``seed`` seeds it.
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output features.
+    init : str
+        The weight initialiser's name (see :mod:`numpynn.initializers`): ``"xavier"``
+        (default), ``"he"``, ``"normal"``, ``"nielsen"``. Biases start at 0.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a size that is not a positive int, or a dtype that is not a floating type.
     """
 
     params = ("W", "b")
