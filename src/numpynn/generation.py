@@ -87,6 +87,36 @@ def generate(
     decoding, ``top_k=1`` too. Draws come from ``np.random.default_rng(seed)``: the same
     seed gives the same ids.
 
+    Parameters
+    ----------
+    model : LanguageModel
+        A model whose output is (n, T, vocab) for ids (n, T), e.g. :func:`numpynn.gpt`.
+    prompt_ids : array_like of int, shape (T0,) or (n, T0)
+        The ids to continue.
+    max_new_tokens : int
+        How many ids to draw.
+    temperature : float
+        > 0; divides the logits.
+    top_k : int, optional
+        Draw from the ``top_k`` most probable ids only.
+    seed : int or numpy.random.Generator, optional
+        The draws' generator.
+    cache : bool
+        Reuse a transformer's keys and values, or a recurrent model's state (below).
+
+    Returns
+    -------
+    ndarray of int64, shape (T0 + max_new_tokens,) or (n, T0 + max_new_tokens)
+        The prompt and the drawn ids, each row continued independently.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``temperature`` or ``top_k`` (:func:`check_temperature`,
+        :func:`check_top_k`), or prompt ids outside the vocabulary.
+
+    Notes
+    -----
     The context of each id. With B the model's block (its ``PositionalEmbedding``'s max_len;
     without one the model reads the whole sequence), id t (its index in the row, t >= T0)
     is drawn from the model's output at the last position of the window ``ids[s:t]``:
