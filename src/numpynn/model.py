@@ -672,6 +672,34 @@ def mlp(
     entry is a layer's width. ``activation`` is one name for every hidden layer or a list of
     names, one per hidden layer. ``dropout`` > 0 adds Dropout after each hidden activation.
     ``init`` defaults to "he" before ReLU-type activations and "xavier" otherwise.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_inputs, hidden_1, ..., n_outputs]``, at least 2 entries.
+    activation : str or sequence of str
+        The hidden layers' activation (``"relu"``, ``"sigmoid"``, ``"tanh"``...), one name
+        for all or one per hidden layer.
+    output : str
+        The output layer's activation (``"softmax"``, ``"sigmoid"``, ``"identity"``...).
+    init : str, optional
+        The weight initialiser of every Dense layer.
+    dropout : float
+        The dropout rate after each hidden activation (0: none).
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Returns
+    -------
+    Sequential
+        Dense and activation layers, input (n_samples, sizes[0]) -> (n_samples, sizes[-1]).
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 sizes, a wrong number of activation names, or an unknown name.
     """
     if isinstance(sizes, str | bytes) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")
