@@ -35,6 +35,8 @@ exclude_patterns = ["_build", "README.md", "Thumbs.db", ".DS_Store"]
 # MyST: the Markdown pages stay Markdown; ``[text](page.md#heading)`` links resolve to headings.
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 4
+# A page that skips a heading level (# then ###) is a style matter, not a broken page.
+suppress_warnings = ["myst.header"]
 # A fence without a language (shell commands, program output) is shown as it is.
 highlight_language = "text"
 
