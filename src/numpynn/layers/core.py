@@ -146,7 +146,15 @@ class Identity(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and scale the
-    rest by 1 / (1 - rate); at inference, the identity. ``fit`` sets ``rng`` from its seed."""
+    rest by 1 / (1 - rate); at inference, the identity. ``fit`` sets ``rng`` from its seed.
+
+    Parameters
+    ----------
+    rate : float
+        The probability of zeroing an input, in [0, 1).
+    seed : int or numpy.random.Generator, optional
+        The masks' generator until ``fit`` sets its own.
+    """
 
     acts_per_position = True
 
