@@ -90,7 +90,8 @@ class Callback:
         return None
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Continue from ``state``, a :meth:`get_state` of the same kind of callback."""
+        """Continue from ``state``, a :meth:`~numpynn.Callback.get_state` of the same kind of
+        callback."""
         raise TypeError(f"{type(self).__name__} has no state to set")
 
     def restore(self) -> bool:
@@ -101,7 +102,13 @@ class Callback:
 
 class PrintProgress(Callback):
     """Print the epoch's metrics on the first epoch and every ``every`` epochs after it
-    (epochs 1, 1 + every, 1 + 2 * every, ... counted from 1)."""
+    (epochs 1, 1 + every, 1 + 2 * every, ... counted from 1).
+
+    Parameters
+    ----------
+    every : int
+        Print every ``every`` epochs (a positive int).
+    """
 
     def __init__(self, every: int = 1) -> None:
         self.every = check_positive_int("every", every)
@@ -121,7 +128,20 @@ class LearningRateScheduler(Callback):
     ``schedule`` is a function of (epoch, lr0) or a named schedule from
     :mod:`numpynn.schedules` (``StepDecay``, ``ExponentialDecay``, ``CosineDecay``,
     ``WarmUp``). The state holds the base rate and the named schedule, never only the decayed
-    rate; resuming with another named schedule is refused."""
+    rate; resuming with another named schedule is refused.
+
+    Parameters
+    ----------
+    schedule : callable
+        A function of (epoch, lr0), or of (step, lr0) with ``per_step``, returning the rate.
+    per_step : bool
+        Set the rate before each batch instead of at each epoch's start.
+
+    Raises
+    ------
+    TypeError
+        If ``schedule`` is not callable or ``per_step`` not a bool.
+    """
 
     def __init__(self, schedule: Callable[[int, float], float], *, per_step: bool = False) -> None:
         if not callable(schedule):
@@ -214,8 +234,8 @@ class Monitor:
 
     @staticmethod
     def valid_state(state: dict[str, Any], done: int) -> bool:
-        """Whether ``state`` is a :meth:`get_state` of a run that has done ``done`` epochs:
-        best a number and best_epoch an epoch below ``done``, or both None."""
+        """Whether ``state`` is a :meth:`~numpynn.Callback.get_state` of a run that has done
+        ``done`` epochs: best a number and best_epoch an epoch below ``done``, or both None."""
         best, best_epoch = state["best"], state["best_epoch"]
         return (
             (best is None) == (best_epoch is None)
@@ -232,9 +252,21 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` (default ``val_loss``) has not improved by more than ``min_delta``
     for ``patience`` epochs; with ``restore_best_weights``, end with the best epoch's weights
     (``model.state_arrays()``: the parameters and the buffers, e.g. BatchNorm's statistics).
-    Names with "accuracy" are better when higher, the others when lower (:class:`Monitor`).
-    ``best`` is the best value, ``best_epoch`` and ``stopped_epoch`` are epoch indices (from
-    0), ``wait`` the epochs since the best."""
+    Names with "accuracy" are better when higher, the others when lower
+    (:class:`~numpynn.callbacks.Monitor`). ``best`` is the best value, ``best_epoch`` and
+    ``stopped_epoch`` are epoch indices (from 0), ``wait`` the epochs since the best.
+
+    Parameters
+    ----------
+    monitor : str
+        The history key to watch: ``"val_loss"``, ``"val_accuracy"``, ``"loss"``...
+    patience : int
+        Epochs without improvement before stopping.
+    min_delta : float
+        The smallest change that counts as an improvement (>= 0).
+    restore_best_weights : bool
+        End with the best epoch's weights.
+    """
 
     def __init__(
         self,

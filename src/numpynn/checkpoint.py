@@ -27,7 +27,22 @@ class ModelCheckpoint(Callback):
     ``best_epoch`` the index (from 0) of its epoch, as for :class:`~numpynn.EarlyStopping`.
 
     It runs after the other callbacks, so the checkpoint holds the state they reach at the end
-    of the epoch. ``fit(resume=True)`` restores the run from ``checkpoint.npz``."""
+    of the epoch. ``fit(resume=True)`` restores the run from ``checkpoint.npz``.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where ``checkpoint.npz`` and ``best.npz`` are written (created if need be).
+    monitor : str or None
+        The history key whose best epoch is kept in ``best.npz``; None keeps no best model.
+    metadata : dict, optional
+        JSON data saved with the best model (as :func:`numpynn.save`'s).
+
+    Raises
+    ------
+    TypeError
+        If ``directory`` is not a path or ``metadata`` not a dict.
+    """
 
     order = 1
     CHECKPOINT = "checkpoint.npz"

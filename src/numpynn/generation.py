@@ -87,6 +87,36 @@ def generate(
     decoding, ``top_k=1`` too. Draws come from ``np.random.default_rng(seed)``: the same
     seed gives the same ids.
 
+    Parameters
+    ----------
+    model : LanguageModel
+        A model whose output is (n, T, vocab) for ids (n, T), e.g. :func:`numpynn.gpt`.
+    prompt_ids : array_like of int, shape (T0,) or (n, T0)
+        The ids to continue.
+    max_new_tokens : int
+        How many ids to draw.
+    temperature : float
+        > 0; divides the logits.
+    top_k : int, optional
+        Draw from the ``top_k`` most probable ids only.
+    seed : int or numpy.random.Generator, optional
+        The draws' generator.
+    cache : bool
+        Reuse a transformer's keys and values, or a recurrent model's state (below).
+
+    Returns
+    -------
+    ndarray of int64, shape (T0 + max_new_tokens,) or (n, T0 + max_new_tokens)
+        The prompt and the drawn ids, each row continued independently.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``temperature`` or ``top_k`` (:func:`check_temperature`,
+        :func:`check_top_k`), or prompt ids outside the vocabulary.
+
+    Notes
+    -----
     The context of each id. With B the model's block (its ``PositionalEmbedding``'s max_len;
     without one the model reads the whole sequence), id t (its index in the row, t >= T0)
     is drawn from the model's output at the last position of the window ``ids[s:t]``:
@@ -311,6 +341,25 @@ def _check_language_model(model: LanguageModel) -> int:
 
 
 def check_temperature(temperature: float) -> float:
+    """The sampling temperature as a float, checked.
+
+    Parameters
+    ----------
+    temperature : float
+        Divides the logits before the softmax: below 1 sharper, above 1 flatter.
+
+    Returns
+    -------
+    float
+        ``temperature``.
+
+    Raises
+    ------
+    TypeError
+        If ``temperature`` is not a real number (a bool is refused).
+    ValueError
+        If it is not finite and > 0.
+    """
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
         raise TypeError(f"temperature must be a number > 0, got {type(temperature).__name__}")
     if not (np.isfinite(temperature) and temperature > 0):
@@ -319,6 +368,27 @@ def check_temperature(temperature: float) -> float:
 
 
 def check_top_k(top_k: int | None, vocab: int) -> int | None:
+    """The number of most likely tokens to sample from, checked.
+
+    Parameters
+    ----------
+    top_k : int or None
+        Keep the ``top_k`` largest logits; None keeps them all.
+    vocab : int
+        The vocabulary size.
+
+    Returns
+    -------
+    int or None
+        ``top_k``.
+
+    Raises
+    ------
+    TypeError
+        If ``top_k`` is neither an int nor None (a bool is refused).
+    ValueError
+        If it is outside ``[1, vocab]``.
+    """
     if top_k is None:
         return None
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):

@@ -22,9 +22,9 @@ def numerical_gradient(f: Callable[[], float], x: Array, eps: float | None = Non
         df/dx ~ (-f(x + 2h) + 8 f(x + h) - 8 f(x - h) + f(x - 2h)) / (12 h)
 
     This is Richardson's extrapolation of two central differences (steps h and 2h): its
-    truncation error is h^4 |f^(5)| / 30, against h^2 |f^(3)| / 6 for the plain central
+    truncation error is ``h^4 |f^(5)| / 30``, against ``h^2 |f^(3)| / 6`` for the plain central
     difference, so a network's curvature no longer forces a step small enough for rounding to
-    show. Rounding adds about 1.5 u |f| / h (u: the machine epsilon of ``x``'s dtype); the sum
+    show. Rounding adds about ``1.5 u |f| / h`` (u: the machine epsilon of ``x``'s dtype); the sum
     is smallest near h = u^(1/5): 7e-4 in float64, 0.04 in float32, the default ``eps``.
     Each entry's step is ``eps * max(1, |x_i|)``: relative for large entries.
 
@@ -46,17 +46,17 @@ def numerical_gradient(f: Callable[[], float], x: Array, eps: float | None = Non
 
 def noise_floor(f: float, dtype: npt.DTypeLike, eps: float | None = None) -> float:
     """The floor of :func:`relative_error` for gradients of a function of value ``f``
-    computed by :func:`numerical_gradient` in ``dtype``: h max(1, |f|). A numerical entry is
-    uncertain by about 1.5 u |f| / h, so a gradient that small is all noise; against this
-    floor the noise's share is at most 1.5 u / h^2 = 1.5 u^(3/5), 6e-10 in float64, and a
-    gradient below it (e.g. exactly zero) is compared in absolute terms."""
+    computed by :func:`~numpynn.numerical_gradient` in ``dtype``: ``h max(1, |f|)``. A
+    numerical entry is uncertain by about ``1.5 u |f| / h``, so a gradient that small is all
+    noise; against this floor the noise's share is at most 1.5 u / h^2 = 1.5 u^(3/5), 6e-10 in
+    float64, and a gradient below it (e.g. exactly zero) is compared in absolute terms."""
     if eps is None:
         eps = float(np.finfo(dtype).eps) ** (1 / 5)
     return eps * max(1.0, abs(f))
 
 
 def relative_error(a: Array, b: Array, floor: float = 1e-6) -> float:
-    """||a - b|| / max(||a|| + ||b||, floor). The floor keeps the ratio meaningful for
+    """``||a - b|| / max(||a|| + ||b||, floor)``. The floor keeps the ratio meaningful for
     gradients that are almost zero, where rounding in the central differences dominates."""
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
 

@@ -48,7 +48,35 @@ def gpt(
     does: every weight N(0, 0.02), the residual projections N(0, 0.02 / sqrt(2 n_layers)),
     biases 0 (nanoGPT's defaults have no biases, and its head shares the token embedding's
     weights; here each has its own); ``token_std`` sets the token embedding's (1.0 is
-    PyTorch's default for an Embedding). ``gpt(65, 64)`` is nanoGPT's CPU Shakespeare model."""
+    PyTorch's default for an Embedding). ``gpt(65, 64)`` is nanoGPT's CPU Shakespeare model.
+
+    Parameters
+    ----------
+    n_tokens : int
+        The vocabulary size.
+    block : int
+        The context length: positions up to ``block``.
+    dim : int
+        The width of the embeddings and blocks; a multiple of ``n_heads``.
+    n_layers : int
+        Transformer blocks.
+    n_heads : int
+        Attention heads per block.
+    dropout : float
+        nanoGPT's dropout, in [0, 1).
+    token_std : float
+        The standard deviation of the token embedding's initial weights.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Returns
+    -------
+    Sequential
+        ids (n, T) -> next-id probabilities (n, T, n_tokens); train it with
+        ``fit(X, y)`` on ids, sample from it with ``generate``.
+    """
     n_layers = check_positive_int("n_layers", n_layers)
     rng = np.random.default_rng(seed)
     seeds = [int(s) for s in rng.integers(2**63, size=n_layers + 3)]
@@ -84,7 +112,38 @@ def char_rnn(
     """A character-level recurrent language model (Karpathy's char-rnn): an Embedding of
     ``dim``, ``n_layers`` recurrent layers (``cell``: "rnn", "lstm" or "gru") of ``hidden``
     units returning every step, with Dropout between them and before the head if
-    ``dropout``, a Dense head to the ``n_tokens`` logits and a Softmax."""
+    ``dropout``, a Dense head to the ``n_tokens`` logits and a Softmax.
+
+    Parameters
+    ----------
+    n_tokens : int
+        The vocabulary size.
+    dim : int
+        The embedding's width.
+    hidden : int
+        Units of each recurrent layer.
+    n_layers : int
+        Recurrent layers.
+    cell : str
+        ``"rnn"``, ``"lstm"`` or ``"gru"``.
+    dropout : float
+        The dropout rate between the layers (0: none).
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Returns
+    -------
+    Sequential
+        ids (n, T) -> next-id probabilities (n, T, n_tokens); train it with
+        ``fit(X, y)`` on ids, sample from it with ``generate``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``cell`` or a size that is not a positive int.
+    """
     if cell not in RECURRENT:
         raise ValueError(f"cell must be one of {', '.join(RECURRENT)}, got {cell!r}")
     n_layers = check_positive_int("n_layers", n_layers)

@@ -31,7 +31,22 @@ class Loss:
 
     def forward(self, output: Array, target: Array, weights: Array | None = None) -> float:
         """The mean loss of the batch, (1/m) sum_i w_i * loss_i (w_i = 1 without weights);
-        keeps what ``backward`` needs."""
+        keeps what ``backward`` needs.
+
+        Parameters
+        ----------
+        output : ndarray, shape (n_samples, n_outputs)
+            The model's output (m = n_samples).
+        target : ndarray, shape (n_samples, n_outputs)
+            The prepared targets (one-hot rows for a classifier).
+        weights : ndarray, shape (n_samples,), optional
+            Per-sample weights w_i.
+
+        Returns
+        -------
+        float
+            The mean loss.
+        """
         self.weights = weights
         per_sample = self.per_sample(output, target)
         if weights is not None:
@@ -127,6 +142,11 @@ class BinaryCrossEntropy(Loss):
 
     With ``from_logits=True`` the output is z and a = sigmoid(z) is applied inside, stably:
     dJ/dz = (a - t) / m. Followed by a :class:`Sigmoid` layer, training fuses the two.
+
+    Parameters
+    ----------
+    from_logits : bool
+        The output is z, before the sigmoid.
     """
 
     classifies = True
@@ -193,6 +213,18 @@ class CrossEntropy(Loss):
     not ``ignore_index`` (-1 by default, as in Deep Learning from Scratch vol. 2), which count
     neither in the loss nor in the accuracy. No one-hot array is built: with m scored tokens,
     J = -(1/m) sum_j log a_j[t_j] and dJ/dz_j = (a_j - e_{t_j}) / m.
+
+    Parameters
+    ----------
+    from_logits : bool
+        The output is z, before the softmax.
+    ignore_index : int
+        The target id of tokens that are not scored.
+
+    Raises
+    ------
+    TypeError
+        If ``ignore_index`` is not an int.
     """
 
     classifies = True

@@ -119,7 +119,7 @@ class Sequential:
 
     @property
     def output_shape(self) -> Shape | None:
-        """The shape of one output sample (None: not known before the data arrives)."""
+        """The shape of one output sample (None when not known before the data arrives)."""
         shape = self.input_shape
         for layer in self.layers:
             shape = layer.output_shape(shape)
@@ -134,7 +134,7 @@ class Sequential:
 
     @property
     def n_outputs(self) -> int | None:
-        """Number of outputs: the size of an output row (of each step's, for sequences), or a
+        """The number of outputs, the size of an output row (of each step's, for sequences), or a
         convnet's output channels (None when the layers do not fix it)."""
         shape = self.output_shape
         if not shape:
@@ -174,17 +174,40 @@ class Sequential:
     # --- forward and backward ----------------------------------------------------------
 
     def forward(self, X: npt.ArrayLike, training: bool = False) -> Array:
-        """The network's output for X: (n_samples, n_inputs), or images (n_samples, C, H, W)
-        -> (n_samples, n_outputs). Inference runs on images in chunks (training.CHUNK)."""
+        """The network's output for ``X``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs), or images (n_samples, C, H, W)
+            The input rows.
+        training : bool
+            Run the training pass (dropout active, BatchNorm on batch statistics).
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_outputs)
+            The last layer's output. Inference runs on images in chunks (training.CHUNK).
+        """
         X = self._check_X(X)
         if not training:
             return forward_in_chunks(self.layers, X)
         return forward(self.layers, X, training).copy()  # training outputs are reused scratch
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """Class labels (n_samples,) for a classifier (a Softmax or Sigmoid output layer, or
-        trained with a cross-entropy): the most probable class, or 0/1 per sigmoid output for
-        binary cross-entropy; the output values (n_samples, n_outputs) otherwise."""
+        """Class labels for a classifier, the output values otherwise.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs), or images (n_samples, C, H, W)
+            The input rows.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,) or (n_samples, n_outputs)
+            For a classifier (a Softmax or Sigmoid output layer, or trained with a
+            cross-entropy): the most probable class (n_samples,), or 0/1 per sigmoid output for
+            binary cross-entropy; the output values (n_samples, n_outputs) otherwise.
+        """
         kind = self._output_kind()
         if kind == "multiclass":  # softmax keeps the order within a row: skip it, take the argmax
             layers = self.layers[:-1] if isinstance(self.layers[-1], Softmax) else self.layers
@@ -197,8 +220,24 @@ class Sequential:
         return output
 
     def predict_proba(self, X: npt.ArrayLike) -> Array:
-        """Class probabilities (n_samples, n_outputs) of a classifier: softmax rows, or the
-        probability of each sigmoid output."""
+        """Class probabilities of a classifier: softmax rows, or the probability of each
+        sigmoid output.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs), or images (n_samples, C, H, W)
+            The input rows.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_outputs)
+            The probabilities.
+
+        Raises
+        ------
+        TypeError
+            If the model is not a classifier (no Softmax or Sigmoid output, no cross-entropy).
+        """
         kind = self._output_kind()
         if kind == "values":
             raise TypeError(
@@ -243,9 +282,22 @@ class Sequential:
     def evaluate(
         self, X: npt.ArrayLike, y: npt.ArrayLike, loss: Loss | str | None = None
     ) -> dict[str, float]:
-        """{"loss": mean loss, "accuracy": fraction correct (classifiers)} on (X, y).
+        """The mean loss, and the accuracy of a classifier, on ``(X, y)``.
 
-        ``loss`` defaults to the one ``fit`` used, else the one the output layer suggests."""
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_inputs), or images (n_samples, C, H, W)
+            The input rows.
+        y : array_like, shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, one-hot rows or target values.
+        loss : Loss or str, optional
+            Defaults to the one ``fit`` used, else the one the output layer suggests.
+
+        Returns
+        -------
+        dict of str to float
+            ``{"loss": mean loss, "accuracy": fraction correct}`` (accuracy for classifiers).
+        """
         loss = losses_module.get(loss) if loss is not None else self.loss or self._default_loss()
         X = self._check_X(X)
         check_same_length(X, y)
@@ -283,16 +335,68 @@ class Sequential:
     ) -> dict[str, list[float]]:
         """Train by mini-batch gradient descent with backpropagation; return the history.
 
-        X: (n_samples, n_features), or images (n_samples, channels, height, width) for a
-        model that starts with Conv2D; y: class labels (n_samples,), one-hot rows or target values
-        (n_samples, n_outputs). ``loss`` defaults to what the output layer suggests
-        (Softmax -> CrossEntropy, Sigmoid -> BinaryCrossEntropy, else MeanSquaredError).
-        ``batch_size=None`` trains on the full batch. ``seed`` (an int or a Generator) drives
-        the shuffling and dropout: the same seed and starting weights give bit-identical
-        results. ``sample_weight`` (n_samples,) of non-negative numbers weights each sample's
-        loss (scaled to average 1, so the learning rate keeps its meaning). The history maps
-        "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data)
-        to one value per epoch.
+        Parameters
+        ----------
+        X : array_like or ~numpynn.sampling.BatchSource
+            Shape (n_samples, n_features), or images (n_samples, channels, height, width)
+            for a model that starts with Conv2D; or a batch source (``RandomWindows``,
+            ``ContiguousWindows``, ``RandomRows``) and no ``y``.
+        y : array_like, shape (n_samples,) or (n_samples, n_outputs), optional
+            Class labels, one-hot rows or target values; ids (n_samples, T) for a language
+            model.
+        loss : Loss or str, optional
+            Defaults to what the output layer suggests (Softmax -> CrossEntropy, Sigmoid ->
+            BinaryCrossEntropy, else MeanSquaredError).
+        optimizer : Optimizer or str
+            An optimiser or its name (``"adam"``, ``"sgd"``, ...).
+        epochs : int
+            The epoch at which the run ends (counted from the run's start).
+        batch_size : int or None
+            Rows per mini-batch; None trains on the full batch.
+        validation_data : tuple, optional
+            ``(X_val, y_val)``, scored after each epoch, never augmented.
+        shuffle : bool
+            Shuffle the rows every epoch.
+        seed : int or numpy.random.Generator, optional
+            Drives the shuffling and dropout: the same seed and starting weights give
+            bit-identical results.
+        callbacks : iterable of Callback
+            Called after each batch and epoch (:class:`~numpynn.EarlyStopping`,
+            :class:`~numpynn.ModelCheckpoint`, ...).
+        sample_weight : array_like, shape (n_samples,), optional
+            Non-negative numbers weighting each sample's loss (scaled to average 1, so the
+            learning rate keeps its meaning).
+        threads : int, optional
+            Limits the BLAS threads for this call (below).
+        initial_epoch : int
+            The number of epochs already done.
+        resume : bool
+            Continue from a :class:`~numpynn.ModelCheckpoint`'s last saved epoch (below).
+        augment : callable, optional
+            A function of (x_batch, rng) returning a changed copy of a training batch (below).
+        workers : int
+            Threads that split each batch's rows (below).
+        max_steps : int, optional
+            End the run after that many batches (optimiser steps) in all, inside an epoch if
+            need be.
+
+        Returns
+        -------
+        dict of str to list of float
+            The history: "loss", "accuracy" (classifiers), "val_loss" and "val_accuracy"
+            (with validation data), one value per epoch.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For an argument of the wrong type or out of range, naming it.
+        TrainingInterrupted
+            On Ctrl-C, at the end of the current batch (a KeyboardInterrupt).
+        DivergenceError
+            When the loss becomes NaN or infinite.
+
+        Notes
+        -----
 
         A language model (a first layer that takes token ids, outputs (n, T, vocab)) trains on
         its targets, the next id at each step: y (n_samples, T) ids, or, from one long stream
@@ -612,6 +716,34 @@ def mlp(
     entry is a layer's width. ``activation`` is one name for every hidden layer or a list of
     names, one per hidden layer. ``dropout`` > 0 adds Dropout after each hidden activation.
     ``init`` defaults to "he" before ReLU-type activations and "xavier" otherwise.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_inputs, hidden_1, ..., n_outputs]``, at least 2 entries.
+    activation : str or sequence of str
+        The hidden layers' activation (``"relu"``, ``"sigmoid"``, ``"tanh"``...), one name
+        for all or one per hidden layer.
+    output : str
+        The output layer's activation (``"softmax"``, ``"sigmoid"``, ``"identity"``...).
+    init : str, optional
+        The weight initialiser of every Dense layer.
+    dropout : float
+        The dropout rate after each hidden activation (0: none).
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Returns
+    -------
+    Sequential
+        Dense and activation layers, input (n_samples, sizes[0]) -> (n_samples, sizes[-1]).
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 sizes, a wrong number of activation names, or an unknown name.
     """
     if isinstance(sizes, str | bytes) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least 2 layer sizes (inputs, outputs), got {sizes!r}")

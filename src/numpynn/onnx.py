@@ -5,9 +5,9 @@ width)`` for a convnet (the batch dimension, and an image's height and width, ar
 gives ``Y`` of shape ``(batch, n_outputs)``, in the model's floating type (float32 or float64).
 Each layer becomes the ONNX operator of the same formula, for inference:
 
-==============  ================================================
+=============== ================================================
 numpynn layer   ONNX
-==============  ================================================
+=============== ================================================
 Dense           Gemm(x, W, b): x @ W + b
 Sigmoid         Sigmoid
 Tanh            Tanh
@@ -36,7 +36,7 @@ Attention       Mul(1 / sqrt(hs)), the causal mask (Range, Greater, Where(-inf))
 Transformer-    the attention above, Add for the residuals, the layer norms from primitives
 Block           (MatMul by a column of 1 / dim for the means, Sub, Mul, Sqrt, Div), fc and
                 proj as MatMul + Add, GELU's tanh formula (Mul, Add, Tanh)
-==============  ================================================
+=============== ================================================
 
 Any other layer (e.g. a user's own ``Layer`` subclass) raises a TypeError naming it.
 """
@@ -90,9 +90,26 @@ Converter = Callable[[Any, str, str, str, np.dtype[Any]], tuple[list[Any], list[
 def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
     """The ONNX model computing ``model.forward(X)`` at inference (``onnx.checker``-valid).
 
-    ``opset`` is the ONNX operator set version (13 up to the installed onnx's newest).
-    Raises TypeError for a layer with no ONNX equivalent and ValueError for a bad ``opset`` or
-    layers of mixed floating types."""
+    Parameters
+    ----------
+    model : Sequential
+        The model; each layer maps to the operators in the module's table.
+    opset : int
+        The ONNX operator set version (13 up to the installed onnx's newest).
+
+    Returns
+    -------
+    onnx.ModelProto
+        Input ``X`` (batch, n_features) or (batch, channels, height, width), output ``Y``
+        (batch, n_outputs), in the model's floating type.
+
+    Raises
+    ------
+    TypeError
+        For a model that is not a Sequential, or a layer with no ONNX equivalent.
+    ValueError
+        For a bad ``opset`` or layers of mixed floating types.
+    """
     import onnx
     from onnx import helper
 

@@ -86,6 +86,25 @@ class SGD(Optimizer):
 
     With ``momentum`` mu: v <- mu * v - lr * g; p <- p + v.
     With ``nesterov=True`` as well: p <- p + mu * v - lr * g (looks one step ahead).
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    momentum : float
+        mu, in [0, 1); 0 is plain gradient descent.
+    nesterov : bool
+        Nesterov's momentum.
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a hyper-parameter of the wrong type or out of range, naming it.
     """
 
     def __init__(
@@ -181,6 +200,25 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
     p <- p - lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    beta1, beta2 : float
+        b1 and b2, the decay rates of the moment estimates, in [0, 1).
+    eps : float
+        Keeps the division finite.
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a hyper-parameter of the wrong type or out of range, naming it.
     """
 
     slots = ("m", "v")

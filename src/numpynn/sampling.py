@@ -13,7 +13,7 @@ t = ids[s + 1 : s + block + 1].
 - :class:`ContiguousWindows`: the stream cut into ``batch_size`` tracks read side by side,
   each batch the next window of every track, so that a recurrent layer carries its state from
   one batch to the next (truncated backpropagation through time, DLFS vol. 2 ch. 5).
-- :func:`spread_windows` gives a fixed set of windows spread evenly over a stream: the
+- :func:`~numpynn.spread_windows` gives a fixed set of windows spread evenly over a stream: the
   validation windows whose mean loss is the same measurement at every evaluation.
 """
 
@@ -94,7 +94,15 @@ class RandomBatches(BatchSource):
 class RandomRows(RandomBatches):
     """Training data for ``fit``: batches of rows of X (n_samples, ...) and their targets y
     (n_samples, ...) drawn uniformly with replacement, ``steps_per_epoch`` batches an epoch.
-    ``fit`` checks X and y as it checks arrays (and prepares y for its loss)."""
+    ``fit`` checks X and y as it checks arrays (and prepares y for its loss).
+
+    Parameters
+    ----------
+    X, y : array_like, shape (n_samples, ...)
+        Inputs and targets, one row per sample.
+    steps_per_epoch : int
+        Batches in an epoch.
+    """
 
     def __init__(self, X: npt.ArrayLike, y: npt.ArrayLike, *, steps_per_epoch: int) -> None:
         self.X, self.y = np.asarray(X), np.asarray(y)
@@ -126,6 +134,15 @@ class RandomWindows(RandomBatches):
     resumed run draws the same). Windows overlap and repeat: an epoch is a number of steps,
     not a pass over the text. ``model.fit(RandomWindows(train_ids, 64, steps_per_epoch=250),
     epochs=8, batch_size=12)`` is nanoGPT's 2,000 steps with an evaluation every 250.
+
+    Parameters
+    ----------
+    ids : array_like of int, shape (n_tokens,)
+        The token stream.
+    block : int
+        Ids per window; the targets are the next ids.
+    steps_per_epoch : int
+        Batches in an epoch.
     """
 
     def __init__(self, ids: npt.ArrayLike, block: int, *, steps_per_epoch: int) -> None:
@@ -159,7 +176,15 @@ class ContiguousWindows(BatchSource):
     x[b] = ids[b L + s block : b L + (s + 1) block], with the next ids as targets. An epoch
     is the L // block batches of one pass; the recurrent layers carry their state from each
     batch to the next (``fit`` makes them stateful from a zero state at the start of each
-    epoch, and evaluates the validation windows from a zero state)."""
+    epoch, and evaluates the validation windows from a zero state).
+
+    Parameters
+    ----------
+    ids : array_like of int, shape (n_tokens,)
+        The token stream.
+    block : int
+        Ids per window: the steps of truncated backpropagation through time.
+    """
 
     carries_state = True
 

@@ -20,7 +20,7 @@ class Schedule:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        """{"type": class name, **settings}: JSON data a checkpoint keeps."""
+        """``{"type": class name, **settings}``: JSON data a checkpoint keeps."""
         return {"type": type(self).__name__, **vars(self)}
 
     def __repr__(self) -> str:
@@ -29,7 +29,7 @@ class Schedule:
 
 
 class ExponentialDecay(Schedule):
-    """lr = lr0 * rate**epoch."""
+    """``lr = lr0 * rate**epoch``."""
 
     def __init__(self, rate: float) -> None:
         self.rate = check_positive("rate", rate)
@@ -39,7 +39,7 @@ class ExponentialDecay(Schedule):
 
 
 class StepDecay(Schedule):
-    """lr = lr0 * gamma**(epoch // step_size): multiplied by gamma every step_size epochs."""
+    """``lr = lr0 * gamma**(epoch // step_size)``: multiplied by gamma every step_size epochs."""
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = check_positive_int("step_size", step_size)

@@ -258,34 +258,58 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : widths of the hidden layers, e.g. ``(100,)`` or ``(128, 64)``.
-    activation : one of "relu", "leaky_relu", "tanh", "sigmoid", "identity", "step" for every
-        hidden layer, or a list with one name per hidden layer.
-    optimizer : "adam", "sgd" (with ``momentum``), "rmsprop" or "adagrad".
-    learning_rate : the optimiser's step size.
-    momentum : momentum of "sgd" (unused by the other optimisers).
-    alpha : L2 penalty, as in ``MLPClassifier``: (alpha / 2) ||W||^2 / batch_size is added to
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers, e.g. ``(100,)`` or ``(128, 64)``.
+    activation : str or list of str
+        One of ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``,
+        ``"step"`` for every hidden layer, or a list with one name per hidden layer.
+    optimizer : str
+        ``"adam"``, ``"sgd"`` (with ``momentum``), ``"rmsprop"`` or ``"adagrad"``.
+    learning_rate : float
+        The optimiser's step size.
+    momentum : float
+        Momentum of ``"sgd"`` (unused by the other optimisers).
+    alpha : float
+        L2 penalty, as in ``MLPClassifier``: ``(alpha / 2) ||W||^2 / batch_size`` is added to
         each mini-batch's mean loss (biases are not penalised).
-    batch_size : samples per mini-batch; "auto" is min(200, n_samples).
-    max_iter : maximum number of epochs.
-    shuffle : shuffle the samples every epoch.
-    dropout : probability of dropping each hidden unit during training (0 = no dropout).
-    early_stopping : stop when the validation loss has not improved by ``tol`` for
+    batch_size : int or str
+        Samples per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int
+        Maximum number of epochs.
+    shuffle : bool
+        Shuffle the samples every epoch.
+    dropout : float
+        Probability of dropping each hidden unit during training (0 is no dropout).
+    early_stopping : bool
+        Stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs and restore the best epoch's weights. Without it training
         stops when the training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
-    validation_fraction : fraction of the training data held out (stratified) to compute
+    validation_fraction : float or None
+        Fraction of the training data held out (stratified) to compute
         ``validation_loss_curve_``; None means 0.1 with ``early_stopping`` and none otherwise.
-    n_iter_no_change, tol : the patience and the improvement threshold of the stopping rule.
-    callbacks : numpynn ``Callback`` objects called during training.
-    random_state : seeds the initial weights, the shuffling, dropout and the validation split.
-    verbose : print each epoch's losses.
+    n_iter_no_change, tol : int, float
+        The patience and the improvement threshold of the stopping rule.
+    callbacks : list of Callback
+        numpynn ``Callback`` objects called during training.
+    random_state : int or None
+        Seeds the initial weights, the shuffling, dropout and the validation split.
+    verbose : bool
+        Print each epoch's losses.
 
     Attributes
     ----------
-    classes_ : (n_classes,) the class labels; ``n_features_in_``; ``model_`` the fitted
-    ``numpynn.Sequential``; ``loss_curve_`` the training loss of each epoch;
-    ``validation_loss_curve_`` the validation loss of each epoch (None without a validation
-    split); ``n_iter_`` the number of epochs run.
+    classes_ : ndarray, shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        The number of input features seen by ``fit``.
+    model_ : Sequential
+        The fitted ``numpynn.Sequential``.
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    validation_loss_curve_ : list of float or None
+        The validation loss of each epoch (None without a validation split).
+    n_iter_ : int
+        The number of epochs run.
     """
 
     _output_activation = "softmax"

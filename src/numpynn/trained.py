@@ -2,7 +2,7 @@
 dataset it was trained on, its class names, the shape of its input pictures and how a photo is
 prepared for it. A language model: its character vocabulary, and for a model of words (names)
 the token that starts and ends each word. The one loader of ``numpynn evaluate``, ``numpynn
-predict``, ``numpynn generate`` and ``numpynn serve``.
+predict``, ``numpynn generate`` and ``numpynn serve``::
 
     trained = load_trained("runs/mnist/model.npz")
     trained.classes                   # ["0", "1", ..., "9"]
@@ -59,7 +59,7 @@ class TrainedModel:
 
     @property
     def input_shape(self) -> tuple[int | None, ...] | None:
-        """The model's input shape without the batch axis: (n_features,), or (1, h, w)."""
+        """The model's input shape without the batch axis, ``(n_features,)`` or ``(1, h, w)``."""
         return self.model.input_shape
 
     @property

@@ -100,11 +100,35 @@ def load_mnist(
 ) -> Split:
     """MNIST handwritten digits: ((X_train, y_train), (X_test, y_test)), 60000/10000 samples.
 
-    X is float32 in [0, 1] of shape (n, 784) (``shape="flat"``, rows for Dense layers) or
-    (n, 1, 28, 28) (``shape="images"``, one channel first, for Conv2D); y is int64 in 0..9.
-    See the module docstring for the sources; raises DatasetNotFoundError, saying how to get
-    the data, when none has it, and FileFormatError for a corrupt file. Hold out a
-    validation set with :func:`numpynn.datasets.split_validation`.
+    Hold out a validation set with :func:`numpynn.datasets.split_validation`.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        A directory holding the four standard IDX files (gzip or raw) or ``mnist.npz``; else
+        ``NUMPYNN_DATA_DIR``. Then the cache, the installed copy and the mirrors are tried,
+        in that order (the module docstring lists the sources).
+    shape : str
+        ``"flat"``: X of shape (n, 784), rows for Dense layers; ``"images"``: (n, 1, 28, 28),
+        one channel first, for Conv2D.
+    cache_dir : str or os.PathLike, optional
+        Where the cache ``mnist.npz`` is kept; else ``NUMPYNN_CACHE_DIR`` or
+        ``~/.cache/numpynn``.
+    download : bool
+        Try the canonical mirrors (each file checked by SHA-256) when nothing else has the
+        data.
+
+    Returns
+    -------
+    tuple
+        ``((X_train, y_train), (X_test, y_test))``: X float32 in [0, 1], y int64 in 0..9.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When no source has the data; the message says how to get it.
+    FileFormatError
+        For a corrupt file.
     """
     return _load(_MNIST, data_dir, shape=shape, cache_dir=cache_dir, download=download)
 

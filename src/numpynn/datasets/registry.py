@@ -85,7 +85,8 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
-        """Columns of X: height * width for images, else ``features``; ValueError for text."""
+        """The columns of X, ``height * width`` for images, else ``features``; ValueError for
+        text."""
         if self.is_text:
             raise ValueError(f"the {self.name} dataset is text: it has no features")
         if self.image_shape is not None:

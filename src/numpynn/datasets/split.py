@@ -19,6 +19,27 @@ def split_validation(
     permutation from ``seed`` (an int or a Generator); with ``seed=None`` they are the last
     ``n_validation`` rows in order, which on MNIST's 60000 training images reproduces the
     classic 50000/10000 split of mnist.pkl.gz.
+
+    Parameters
+    ----------
+    X, y : array_like, shape (n_samples, ...)
+        Inputs and targets, one row per sample.
+    n_validation : int
+        Rows to hold out, in [1, n_samples).
+    seed : int, numpy.random.Generator or None
+        Chooses the validation rows; None takes the last ones.
+
+    Returns
+    -------
+    tuple
+        ``((X_train, y_train), (X_val, y_val))``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_validation`` is not in [1, n_samples).
+    ShapeError
+        If X or y is a scalar, or they differ in length.
     """
     X, y = np.asarray(X), np.asarray(y)
     n_validation = check_positive_int("n_validation", n_validation)

@@ -27,10 +27,21 @@ _MODEL_KEYS = {"format", "format_version", "numpynn_version", "model", "metadata
 def save(model: Sequential, path: PathLike, *, metadata: dict[str, Any] | None = None) -> None:
     """Write ``model`` (layers, parameters, loss) to ``path`` as one ``.npz``, atomically.
 
-    ``metadata`` is JSON data kept with the model (class labels, training settings...): a
-    dict with string keys holding dicts, lists, strings, finite numbers, booleans or None.
-    Raises TypeError or ValueError for a model or metadata that cannot be saved, and
-    ValueError for anything :func:`load` would refuse (e.g. a layer setting out of range).
+    Parameters
+    ----------
+    model : Sequential
+        The model to save.
+    path : str or os.PathLike
+        The file to write (replaced whole or not at all).
+    metadata : dict, optional
+        JSON data kept with the model (class labels, training settings...): a dict with
+        string keys holding dicts, lists, strings, finite numbers, booleans or None.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a model or metadata that cannot be saved, and ValueError for anything
+        :func:`~numpynn.load` would refuse (e.g. a layer setting out of range).
     """
     model_description, arrays = describe_model(model)
     if metadata is not None and not isinstance(metadata, dict):
@@ -44,19 +55,54 @@ def save(model: Sequential, path: PathLike, *, metadata: dict[str, Any] | None =
 
 
 def load(path: PathLike) -> Sequential:
-    """The model saved at ``path`` by :func:`save`, exactly as it was saved."""
+    """The model saved at ``path`` by :func:`~numpynn.save`, exactly as it was saved.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file (``.npz``). No pickle: a file can hold only arrays and JSON.
+
+    Returns
+    -------
+    Sequential
+        The model, with its layers, parameters, buffers and loss.
+
+    Raises
+    ------
+    FileFormatError
+        If the file is truncated, corrupt, tampered with, or of an unknown format or version
+        (the message names the file and what is wrong).
+    FileNotFoundError
+        If there is no file at ``path``.
+    """
     return guarded(path, lambda archive: _load_model(archive)[0])
 
 
 def load_metadata(path: PathLike) -> dict[str, Any]:
-    """The JSON description of the model file at ``path`` (format, versions, layers, loss and
-    the user's ``"metadata"``), after validating the whole file as :func:`load` does."""
+    """The JSON description of the model file at ``path``, after validating the whole file as
+    :func:`~numpynn.load` does.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file (``.npz``).
+
+    Returns
+    -------
+    dict
+        Format, versions, layers, loss and the user's ``"metadata"``.
+
+    Raises
+    ------
+    FileFormatError
+        As :func:`~numpynn.load`.
+    """
     return load_with_metadata(path)[1]
 
 
 def load_with_metadata(path: PathLike) -> tuple[Sequential, dict[str, Any]]:
-    """Both :func:`load`'s model and :func:`load_metadata`'s description, reading the file
-    once."""
+    """Both :func:`~numpynn.load`'s model and :func:`~numpynn.load_metadata`'s description,
+    reading the file once."""
     return guarded(path, _load_model)
 
 

@@ -10,8 +10,8 @@ numbers (:func:`numpynn.plots.new_figure`) and returns it without writing anythi
 :func:`numpynn.plots.save_figure` writes it as a PNG. matplotlib is imported on the first
 drawing, never by importing :mod:`numpynn.lab`.
 
-:data:`CHAPTERS` lists the chapters once, in the path's order: a new chapter is one module
-and its entry there.
+:data:`~numpynn.lab.CHAPTERS` lists the chapters once, in the path's order: a new chapter is
+one module and its entry there.
 """
 
 from typing import Any

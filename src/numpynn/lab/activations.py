@@ -37,7 +37,7 @@ def activation_curves(
 
 
 def sigmoid_saturation(threshold: float = 0.01, depth: int = 5) -> dict[str, Any]:
-    """How the sigmoid saturates: its largest slope (1/4 at x = 0), the |x| beyond which its
+    """How the sigmoid saturates: its largest slope (1/4 at x = 0), the ``|x|`` beyond which its
     slope is below ``threshold``, and the largest factor by which ``depth`` sigmoid layers can
     scale a gradient on its way down (0.25 ** depth, before the weights)."""
     curve = activation_curves(np.linspace(0, 20, 20001), ("sigmoid",))["sigmoid"]

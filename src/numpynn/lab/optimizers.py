@@ -57,7 +57,7 @@ def optimizer_paths(
     steps: int = 30,
     optimizers: dict[str, Callable[[], Optimizer]] | None = None,
 ) -> dict[str, Array]:
-    """Each optimiser's path (steps + 1, 2) from ``start`` on :func:`f`: the point (x, y) is
+    """Each optimiser's path (steps + 1, 2) from ``start`` on ``f``: the point (x, y) is
     the one parameter array, updated in place by ``optimizer.step([p], [grad_f(p)])``."""
     paths = {}
     for name, make in (optimizers or PATH_OPTIMIZERS).items():

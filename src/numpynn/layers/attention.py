@@ -87,6 +87,27 @@ class MultiHeadAttention(Layer):
     attend to steps <= t only. ``dropout`` zeroes attention weights in training (inverted
     dropout, its generator set by ``fit``). ``attention`` holds the last forward's weights
     (n, H, T, T), before dropout.
+
+    Parameters
+    ----------
+    dim : int
+        Features per position; a multiple of ``n_heads``.
+    n_heads : int
+        Attention heads, of dim / n_heads features each.
+    causal : bool
+        Let step t attend to steps <= t only (a language model).
+    dropout : float
+        In [0, 1): the dropout rate, in training only.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a size that is not a positive int, ``dim`` not divisible by ``n_heads``, or
+        ``dropout`` outside [0, 1).
     """
 
     params = ("W_qkv", "b_qkv", "W_out", "b_out")
@@ -284,6 +305,27 @@ class TransformerBlock(Layer):
     initialisation), biases 0, gamma 1, beta 0. The parameters are the parts' (``ln1.gamma``,
     ``attn.W_qkv``, ``fc.W``...): they map one to one to nanoGPT's ``ln_1``, ``attn.c_attn``,
     ``attn.c_proj``, ``ln_2``, ``mlp.c_fc``, ``mlp.c_proj`` (weights transposed).
+
+    Parameters
+    ----------
+    dim : int
+        Features per position; a multiple of ``n_heads``.
+    n_heads : int
+        Attention heads, of dim / n_heads features each.
+    causal : bool
+        Let step t attend to steps <= t only (a language model).
+    dropout : float
+        In [0, 1): the dropout rate, in training only.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a size that is not a positive int, ``dim`` not divisible by ``n_heads``, or
+        ``dropout`` outside [0, 1).
     """
 
     parts = ("ln1", "attn", "drop_attn", "ln2", "fc", "gelu", "proj", "drop_mlp")

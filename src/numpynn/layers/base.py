@@ -56,7 +56,7 @@ class Layer:
         register(cls)
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        """x: (n_samples, *input_shape) -> output: (n_samples, *output_shape)."""
+        """``x: (n_samples, *input_shape) -> output: (n_samples, *output_shape)``."""
         raise NotImplementedError
 
     def backward(self, dout: Array) -> Array:

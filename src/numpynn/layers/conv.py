@@ -145,6 +145,28 @@ class Conv2D(Layer):
     ``init`` names a :mod:`~numpynn.initializers` initialiser; it draws W2^T as a
     (C_in k k, C_out) matrix: the layer is a Dense layer on each window, with fan-in
     C_in k k. "he" is the default, for the ReLU that usually follows.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in and C_out.
+    kernel_size : int
+        k, the side of the square kernel.
+    stride : int
+        s, the step between windows.
+    padding : int
+        Zeros added on each side of the image: ``H_out = (H + 2 padding - k) // s + 1``.
+    init : str
+        The weight initialiser's name (default ``"he"``).
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a size that is not a positive int, or a dtype that is not a floating type.
     """
 
     params = ("W", "b")

@@ -31,7 +31,22 @@ class Dense(Layer):
     x: (n_samples, n_in) -> z: (n_samples, n_out); on a sequence it acts on the last axis,
     (n_samples, T, n_in) -> (n_samples, T, n_out), each time step a row.
 
-    ``init`` names the weight initialiser (see :mod:`numpynn.initializers`); ``seed`` seeds it.
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output features.
+    init : str
+        The weight initialiser's name (see :mod:`numpynn.initializers`): ``"xavier"``
+        (default), ``"he"``, ``"normal"``, ``"nielsen"``. Biases start at 0.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a size that is not a positive int, or a dtype that is not a floating type.
     """
 
     params = ("W", "b")
@@ -131,7 +146,15 @@ class Identity(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and scale the
-    rest by 1 / (1 - rate); at inference, the identity. ``fit`` sets ``rng`` from its seed."""
+    rest by 1 / (1 - rate); at inference, the identity. ``fit`` sets ``rng`` from its seed.
+
+    Parameters
+    ----------
+    rate : float
+        The probability of zeroing an input, in [0, 1).
+    seed : int or numpy.random.Generator, optional
+        The masks' generator until ``fit`` sets its own.
+    """
 
     acts_per_position = True
 

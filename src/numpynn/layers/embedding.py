@@ -25,6 +25,17 @@ class Embedding(Layer):
     token's row: dW[t] = sum of dout over the positions where ids == t (rows of tokens that
     do not occur get 0). Ids have no gradient: ``backward`` returns None, so Embedding comes
     first in a model (which then takes int64 ids, ``takes_ids``).
+
+    Parameters
+    ----------
+    n_tokens : int
+        The vocabulary size.
+    dim : int
+        The width of a token's vector.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
     """
 
     params = ("W",)
@@ -115,6 +126,17 @@ class PositionalEmbedding(Layer):
     x (n, T, dim), T <= max_len -> y (n, T, dim). W starts N(0, 0.02^2), as nanoGPT's
     ``wpe`` (GPT-2's initialisation). dW[:T] = sum over the samples of dout (the rows of
     positions past T get 0); dx = dout.
+
+    Parameters
+    ----------
+    max_len : int
+        The longest sequence (the block).
+    dim : int
+        The width of the vectors.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
     """
 
     params = ("W",)

@@ -24,7 +24,7 @@ class BatchSync(Protocol):
 
 
 class BatchNorm(Layer):
-    """Normalise each feature over the batch, then scale and shift it:
+    """Normalise each feature over the batch, then scale and shift it::
 
         xhat = (x - mean) / sqrt(var + eps),   y = gamma xhat + beta.
 
@@ -34,7 +34,7 @@ class BatchNorm(Layer):
     move towards them, running = momentum running + (1 - momentum) batch (DLFS's and Keras's
     convention: momentum 0.9 keeps 90% of the old value; PyTorch's momentum=0.1 is the same
     average). At inference, mean and var are the running averages: ``buffers``, saved with
-    the model. With m values per feature, the gradients are
+    the model. With m values per feature, the gradients are::
 
         dbeta = sum dout,   dgamma = sum dout xhat,
         dx = gamma / sqrt(var + eps) (dout - dbeta / m - xhat dgamma / m)   (training),
@@ -43,6 +43,17 @@ class BatchNorm(Layer):
     In data-parallel training (``fit(workers=...)``, :mod:`numpynn.parallel`) each worker's
     replica sees a share of the batch's rows; its ``sync`` adds up the replicas' sums, so
     the statistics and the gradients' sums are still the whole batch's.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the features (dense layers) or channels (images).
+    momentum : float
+        The running averages' weight on their old value, in [0, 1).
+    eps : float
+        Added to the variance (> 0).
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
     """
 
     params = ("gamma", "beta")
@@ -162,7 +173,7 @@ class BatchNorm(Layer):
 
 class LayerNorm(Layer):
     """Normalise each sample's (each step's) features over the last axis, then scale and shift
-    them, as ``torch.nn.LayerNorm(dim)``:
+    them, as ``torch.nn.LayerNorm(dim)``::
 
         xhat = (x - mean) / sqrt(var + eps),   y = gamma xhat + beta,
 
@@ -172,6 +183,20 @@ class LayerNorm(Layer):
 
         dbeta = sum dout,   dgamma = sum dout xhat   (over all but the last axis),
         dx = (g - mean(g) - xhat mean(g xhat)) / sqrt(var + eps).
+
+    Parameters
+    ----------
+    dim : int
+        The size of the last axis.
+    eps : float
+        Added to the variance (> 0).
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+
+    Raises
+    ------
+    ValueError
+        For a ``dim`` that is not a positive int or an ``eps`` that is not > 0.
     """
 
     params = ("gamma", "beta")

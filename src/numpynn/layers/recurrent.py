@@ -230,6 +230,21 @@ class RNN(_Recurrent):
 
     Backward, from t = T down to 1: dh_t = dout_t + dh_next; da_t = dh_t (1 - h_t^2);
     dh_next = da_t Wh^T.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features per time step.
+    hidden : int
+        H, the size of the hidden state.
+    return_sequences : bool
+        Output every step's h (n, T, H), not only the last one (n, H).
+    stateful : bool
+        Carry each call's last state into the next call, until ``reset_state``.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
     """
 
     params = ("Wx", "Wh", "b")
@@ -269,7 +284,7 @@ class RNN(_Recurrent):
 
 
 class LSTM(_Recurrent):
-    """Long short-term memory (``torch.nn.LSTM``), gates in torch's order i, f, g, o:
+    """Long short-term memory (``torch.nn.LSTM``), gates in torch's order i, f, g, o::
 
         [a_i a_f a_g a_o] = x_t Wx + h_{t-1} Wh + b
         i = sigmoid(a_i), f = sigmoid(a_f), g = tanh(a_g), o = sigmoid(a_o)
@@ -283,6 +298,21 @@ class LSTM(_Recurrent):
     Backward: dc_t = dc_next + dh_t o (1 - tanh(c_t)^2); the gates' gradients dc g, dc c_{t-1},
     dc i, dh tanh(c_t) times their derivatives (sigmoid' = s (1 - s), tanh' = 1 - g^2) are dA_t;
     dh_next = dA_t Wh^T, dc_next = dc f.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features per time step.
+    hidden : int
+        H, the size of the hidden state.
+    return_sequences : bool
+        Output every step's h (n, T, H), not only the last one (n, H).
+    stateful : bool
+        Carry each call's last state into the next call, until ``reset_state``.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
     """
 
     params = ("Wx", "Wh", "b")
@@ -361,7 +391,7 @@ class LSTM(_Recurrent):
 
 
 class GRU(_Recurrent):
-    """Gated recurrent unit, exactly ``torch.nn.GRU``, gate blocks r, z, n:
+    """Gated recurrent unit, exactly ``torch.nn.GRU``, gate blocks r, z, n::
 
         r = sigmoid(x_t Wx_r + bx_r + h_{t-1} Wh_r + bh_r)
         z = sigmoid(x_t Wx_z + bx_z + h_{t-1} Wh_z + bh_z)
@@ -374,6 +404,21 @@ class GRU(_Recurrent):
     Backward: dn = dh (1 - z), dz = dh (h_{t-1} - n); the n pre-activation's gradient
     da_n = dn (1 - n^2) reaches h Wh_n + bh_n as da_n r and r as da_n (h Wh_n + bh_n);
     dh_next = dh z + dA_h Wh^T, with dA_h the gradients of h Wh + bh.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features per time step.
+    hidden : int
+        H, the size of the hidden state.
+    return_sequences : bool
+        Output every step's h (n, T, H), not only the last one (n, H).
+    stateful : bool
+        Carry each call's last state into the next call, until ``reset_state``.
+    dtype : numpy dtype
+        The parameters' floating type (float32 by default).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
     """
 
     params = ("Wx", "Wh", "bx", "bh")

@@ -40,7 +40,7 @@ class ServedModel:
 
     @property
     def input_mode(self) -> str:
-        """How the page takes an input: "draw" a digit, or "upload" a photo (of an item)."""
+        """How the page takes an input, "draw" a digit or "upload" a photo (of an item)."""
         return "upload" if self.trained.picture == "item" else "draw"
 
     def probabilities(self, X: Array) -> Array:
