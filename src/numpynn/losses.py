@@ -81,7 +81,7 @@ class Loss:
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
         """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs)."""
-        y = numeric_targets(y)
+        y = _numeric_targets(y)
         if y.ndim == 1 and n_outputs == 1:
             y = y.reshape(-1, 1)
         if y.ndim != 2 or y.shape[1] != n_outputs:
@@ -351,7 +351,7 @@ class CrossEntropy(Loss):
         return np.ascontiguousarray(y, dtype=np.int64)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
-        y = numeric_targets(y)
+        y = _numeric_targets(y)
         if y.ndim != 1:
             t = super().prepare_targets(y, n_outputs, dtype)
             sums = t.sum(axis=1)
@@ -382,7 +382,7 @@ class CrossEntropy(Loss):
         return config
 
 
-def numeric_targets(y: npt.ArrayLike) -> Array:
+def _numeric_targets(y: npt.ArrayLike) -> Array:
     """y as an array of numbers (an object array of numbers as float64); TypeError for
     strings or other objects (class names such as "cat"), naming the fix: the class ids
     0..k-1 of np.unique(y, return_inverse=True)."""

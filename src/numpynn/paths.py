@@ -1,4 +1,4 @@
-"""A user's paths, read and written one way: every failure is one :class:`PathError` whose
+"""A user's paths, read and written one way: every failure is one :class:`numpynn.PathError` whose
 message names the path as given and the cause in words, never "[Errno N]" or the name of a
 temporary file.
 
@@ -7,7 +7,7 @@ temporary file.
     cannot create run directory notes.txt/run: notes.txt is a file, not a directory
     cannot write model.npz: the disk is full (no space left on the device)
 
-Writing a file (:func:`check_writable_file`, and :func:`numpynn.atomic.atomic_write`, which
+Writing a file (:func:`check_writable_file`, and ``numpynn.atomic.atomic_write``, which
 every writer of numpynn goes through) needs its directory to exist, as ``open(path, "w")``
 does: a directory that is not there is more often a typo than a wish. A directory named as an
 output (a run directory, ``numpynn lab --out``, ``predict --show-input DIR``) is created with

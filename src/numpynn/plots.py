@@ -474,7 +474,8 @@ def first_layer_images(model: Sequential, shape: tuple[int, int] = (28, 28)) -> 
     """The first layer's weights W: (height * width, n_hidden), of a model that starts with
     Dense, as n_hidden images (n_hidden, height, width) of ``shape``: image j holds the weight
     of each pixel in hidden unit j's weighted sum. ValueError for a model that starts with
-    another layer (a convnet: :func:`filters_figure`) or takes another number of inputs."""
+    another layer (a convnet: :func:`numpynn.plots.filters_figure`) or takes another number of
+    inputs."""
     first = next((layer for layer in model.layers if layer.params), None)
     if not isinstance(first, Dense):
         name = type(first).__name__ if first is not None else "no trainable layer"

@@ -71,10 +71,10 @@ def recurrent_gradients(
     hidden: int = 32,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The gradient reaching each step's input (:func:`input_gradient_norms`) of numpynn's RNN
+    """The gradient reaching each step's input (``input_gradient_norms``) of numpynn's RNN
     and LSTM (float64) over ``steps`` steps of N(0, 1) inputs (n, steps, n_in):
 
-    - "rnn": {scale: (steps,)}, the RNN with Wh = :func:`scaled_matrix` (hidden, scale);
+    - "rnn": {scale: (steps,)}, the RNN with Wh = ``scaled_matrix`` (hidden, scale);
     - "lstm": {scale: (steps,)}, the LSTM with that same matrix as each gate's block of Wh;
     - "forget": {bias: (steps,)}, the LSTM at its initial weights (PyTorch's) with ``bias``
       added to its forget gate's bias (Keras's ``unit_forget_bias`` adds 1).
@@ -100,7 +100,7 @@ def recurrent_gradients(
 def factor_per_step(norms: Array) -> float:
     """The factor by which the gradient's norm grows (> 1) or shrinks (< 1) per step back in
     time: the geometric mean of norms[k + 1] / norms[k], ``norms`` (K,) ordered by distance
-    from the loss, nearest first (a layer's :func:`input_gradient_norms` reversed)."""
+    from the loss, nearest first (a layer's ``input_gradient_norms`` reversed)."""
     return float(np.exp((np.log(norms[-1]) - np.log(norms[0])) / (len(norms) - 1)))
 
 
@@ -139,7 +139,7 @@ def clipping_runs(
     batch_size: int = 32,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Train an RNN (1 -> hidden, Wh = :func:`scaled_matrix` (hidden, scale)) and a Dense
+    """Train an RNN (1 -> hidden, Wh = ``scaled_matrix`` (hidden, scale)) and a Dense
     head to tell, after ``steps`` N(0, 1) inputs, the sum of the first three (half the mean
     squared error), by SGD at rate ``lr``, without and with ``clipnorm``, from the same start.
 

@@ -87,14 +87,14 @@ def lstm_perplexity(
     models: dict[str, tuple[int, float]] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Train each of ``models`` (name -> (LSTM layers, dropout); :data:`MODELS` by default)
-    as :func:`lstm_lm` on tiny Shakespeare's words (``vocab_size`` words, the rest ``<unk>``):
+    """Train each of ``models`` (name -> (LSTM layers, dropout); ``MODELS`` by default)
+    as ``lstm_lm`` on tiny Shakespeare's words (``vocab_size`` words, the rest ``<unk>``):
     the first 90% of the tokens are the training text (its first ``n_train`` tokens only, if
     given), the last 10% the validation text. SGD (``lr``, gradients clipped to a global norm
     of ``clipnorm``) on :class:`~numpynn.sampling.ContiguousWindows` of ``time_size`` words
     in ``batch_size`` tracks (truncated BPTT), for ``epochs`` epochs; a model with dropout
     divides its learning rate by 4 after an epoch whose validation loss got worse
-    (:class:`QuarterOnWorse`), as the book's ``train_better_rnnlm.py``.
+    (``QuarterOnWorse``), as the book's ``train_better_rnnlm.py``.
 
     Returns {"valid": {name: (epochs,)}: the perplexity of ``n_valid_windows`` windows of
     ``time_size`` words spread over the validation text, each read from a zero state, after

@@ -61,7 +61,7 @@ def rnn_perplexity(
     inits: tuple[str, ...] = INITS,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Train :func:`simple_rnnlm` (once per initialisation of ``inits``) on the first
+    """Train ``simple_rnnlm`` (once per initialisation of ``inits``) on the first
     ``n_words`` tokens of tiny Shakespeare (its vocabulary: the distinct words among them) to
     predict each next word, by SGD (``lr``) on :class:`~numpynn.sampling.ContiguousWindows`
     of ``time_size`` words in ``batch_size`` tracks (truncated BPTT: the RNN carries its

@@ -313,7 +313,7 @@ def addition_accuracy(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Train the book's seq2seq on ``n_problems`` addition problems (10% held out) in each
-    variant of :data:`VARIANTS`; the test accuracy (whole answers right) by epoch.
+    variant of ``VARIANTS``; the test accuracy (whole answers right) by epoch.
 
     Returns {"accuracy": {variant: (epochs,)}, "loss": {variant: (epochs,)}, "examples":
     {variant: [(question, right answer, model's answer)] for the first 5 test problems},

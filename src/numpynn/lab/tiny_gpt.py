@@ -119,13 +119,13 @@ def train_tiny_gpt(
     seed: int = 0,
     data_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Train :func:`numpynn.language_models.gpt` (``dim`` wide, ``layers`` blocks of ``heads``
+    """Train :func:`numpynn.gpt` (``dim`` wide, ``layers`` blocks of ``heads``
     heads, ``block`` characters of context) on tiny Shakespeare as ``numpynn train --preset
     gpt`` does, with the same seeding (same ``seed``, same run): ``steps`` batches of
     ``batch_size`` random windows (:class:`numpynn.sampling.RandomWindows`), AdamW with a
     warm-up of ``warmup`` steps to ``lr`` and a cosine to ``min_lr``, set every step by
     :class:`numpynn.callbacks.LearningRateScheduler`; the validation loss on ``eval_windows``
-    windows spread over the validation text (:func:`numpynn.sampling.spread_windows`) before
+    windows spread over the validation text (:func:`numpynn.spread_windows`) before
     the first step and every ``eval_every`` steps.
 
     Returns {"loss": (steps,) training loss of each step, "val_steps": [0, eval_every, ...],
@@ -167,10 +167,10 @@ def train_tiny_gpt(
 
 
 def attention_maps(model: Sequential, vocabulary: CharVocabulary, text: str = LINE) -> Array:
-    """The attention weights of every head of every block of a :func:`gpt` model reading
+    """The attention weights of every head of every block of a :func:`numpynn.gpt` model reading
     ``text`` (at most its block): (layers, heads, T, T), row i the weights with which
     position i's query reads positions 0..i (each row sums to 1; causal: 0 above the
-    diagonal). Read from each :class:`MultiHeadAttention`'s ``attention`` after one
+    diagonal). Read from each :class:`numpynn.MultiHeadAttention`'s ``attention`` after one
     inference forward pass."""
     ids = vocabulary.encode(text)[None, :]
     model.predict(ids)

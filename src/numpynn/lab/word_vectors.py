@@ -55,7 +55,7 @@ def shakespeare_words(data_dir: str | os.PathLike[str] | None = None) -> list[st
 def word_ids(words: Sequence[str], vocab_size: int | None = None) -> tuple[Array, list[str]]:
     """(ids (len(words),) int64, id_to_word): the words numbered by frequency, most frequent
     first (ties in order of first appearance). With ``vocab_size``, the vocab_size - 1 most
-    frequent words keep their ids and every other word becomes :data:`UNKNOWN`, the last id
+    frequent words keep their ids and every other word becomes ``UNKNOWN``, the last id
     (PTB's vocabulary is limited so)."""
     counts = Counter(words)  # in order of first appearance; most_common keeps it for ties
     ranked = [word for word, _ in counts.most_common()]
@@ -71,7 +71,7 @@ def word_ids(words: Sequence[str], vocab_size: int | None = None) -> tuple[Array
 
 
 def coverage(ids: Array, id_to_word: Sequence[str]) -> float:
-    """The share of the tokens ``ids`` that are words of the vocabulary, not :data:`UNKNOWN`
+    """The share of the tokens ``ids`` that are words of the vocabulary, not ``UNKNOWN``
     (``ids`` and ``id_to_word`` from :func:`word_ids`)."""
     if id_to_word[-1] != UNKNOWN:
         return 1.0
@@ -126,9 +126,9 @@ def truncated_svd(M: Array, k: int, n_iter: int = 5, seed: int = 0) -> tuple[Arr
 def count_vectors(
     ids: Array, vocab_size: int, window: int = 2, dim: int = 100, seed: int = 0
 ) -> Array:
-    """Word vectors (vocab_size, dim) by the count-based method: :func:`co_occurrence`
-    (``window``), :func:`ppmi`, then the first ``dim`` left singular vectors
-    (:func:`truncated_svd`)."""
+    """Word vectors (vocab_size, dim) by the count-based method: ``co_occurrence``
+    (``window``), ``ppmi``, then the first ``dim`` left singular vectors
+    (``truncated_svd``)."""
     U, _s = truncated_svd(ppmi(co_occurrence(ids, vocab_size, window)), dim, seed=seed)
     return U
 
@@ -156,7 +156,7 @@ class CBOW:
     over the n samples (the book's ``NegativeSamplingLoss``). The drawn words may include
     the target (as the book's GPU path; its CPU path redraws them).
 
-    W_in and W_out are numpynn :class:`Embedding` tables (vocab_size, H), both starting
+    W_in and W_out are numpynn :class:`numpynn.Embedding` tables (vocab_size, H), both starting
     N(0, 0.01^2) as the book's; ``counts`` (vocab_size,) are the words' frequencies.
     ``params`` and ``grads`` list the tables and their gradients for an optimiser."""
 
@@ -219,8 +219,9 @@ def train_cbow(
     lr: float = 0.001,
     seed: int = 0,
 ) -> tuple[CBOW, list[float]]:
-    """Train :class:`CBOW` on the word ids (DLFS vol. 2 ch. 4's ``train.py``: window 5,
-    hidden 100, batch 100, 10 epochs, Adam lr 0.001): the model and its mean loss by epoch.
+    """Train :class:`numpynn.lab.word_vectors.CBOW` on the word ids (DLFS vol. 2 ch. 4's
+    ``train.py``: window 5, hidden 100, batch 100, 10 epochs, Adam lr 0.001): the model and its
+    mean loss by epoch.
     Each epoch visits the (context, target) pairs in a new random order."""
     contexts, targets = contexts_and_targets(ids, window)
     counts = np.bincount(ids, minlength=vocab_size)
@@ -283,13 +284,13 @@ def nearest_words(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Word vectors of tiny Shakespeare's words (its first ``n_words`` tokens, or all) limited
-    to ``vocab_size`` words (the rest :data:`UNKNOWN`), by the count-based method
+    to ``vocab_size`` words (the rest ``UNKNOWN``), by the count-based method
     (:func:`count_vectors`, window ``svd_window``) and by CBOW (:func:`train_cbow`, window
     ``cbow_window``, ``cbow_epochs`` epochs), both of ``dim`` numbers.
 
     Returns {"nearest": {"svd": {query: [(word, cosine), ...] (top)}, "cbow": same},
     "points": {"svd": (m, 2), "cbow": (m, 2)}: the queries and their nearest words of each
-    method projected to 2-D (:func:`projection`), "shown": {"svd": [(word, query), ...],
+    method projected to 2-D (``projection``), "shown": {"svd": [(word, query), ...],
     "cbow": same}: the words of those points and the query each belongs to,
     "cbow_loss": (cbow_epochs,), "seconds": {"svd": s, "cbow": s}, and the settings:
     "n_tokens", "vocab_size", "coverage" (the share of tokens in the vocabulary),
