@@ -25,7 +25,27 @@ def activation_curves(
     """h(x) and h'(x) for each named activation on ``x`` (default 1201 points in [-6, 6]).
 
     The derivative is the layer's own ``backward`` applied to ones: exactly what
-    backpropagation multiplies by. Returns {name: {"x": x, "h": h(x), "dh": h'(x)}}."""
+    backpropagation multiplies by.
+
+    Parameters
+    ----------
+    x : array_like, optional
+        The inputs, converted to float64 (default ``np.linspace(-6, 6, 1201)``).
+    names : tuple of str
+        Activation names (``"step"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+        ``"leaky_relu"``, ...).
+
+    Returns
+    -------
+    dict
+        ``{name: {"x": x, "h": h(x), "dh": h'(x)}}``; ``"h"`` and ``"dh"`` are flat arrays
+        of ``x.size`` values.
+
+    Raises
+    ------
+    ValueError
+        For an unknown activation name.
+    """
     x = np.linspace(-6, 6, 1201) if x is None else np.asarray(x, dtype=np.float64)
     curves = {}
     for name in names:
@@ -39,7 +59,28 @@ def activation_curves(
 def sigmoid_saturation(threshold: float = 0.01, depth: int = 5) -> dict[str, Any]:
     """How the sigmoid saturates: its largest slope (1/4 at x = 0), the ``|x|`` beyond which its
     slope is below ``threshold``, and the largest factor by which ``depth`` sigmoid layers can
-    scale a gradient on its way down (0.25 ** depth, before the weights)."""
+    scale a gradient on its way down (0.25 ** depth, before the weights).
+
+    Parameters
+    ----------
+    threshold : float
+        The slope below which the sigmoid counts as saturated, in (about 2e-9, 0.25]; the
+        slope is searched on x in [0, 20].
+    depth : int
+        The number of sigmoid layers a gradient goes through.
+
+    Returns
+    -------
+    dict
+        ``"max_slope"`` (float, 0.25), ``"threshold"``, ``"saturates_beyond"`` (float, the
+        first x >= 0 whose slope is below ``threshold``), ``"depth"`` and
+        ``"max_gradient_factor"`` (float, ``max_slope ** depth``).
+
+    Raises
+    ------
+    IndexError
+        For a ``threshold`` the slope never falls below on [0, 20] (about 2e-9 or less).
+    """
     curve = activation_curves(np.linspace(0, 20, 20001), ("sigmoid",))["sigmoid"]
     flat = curve["x"][curve["dh"] < threshold]
     return {

@@ -29,7 +29,33 @@ def gradient_errors(
     cross-entropy, checked on ``n_samples`` points of the flower data by
     :func:`numpynn.gradient_check`. One row per parameter (and the input X):
     {"activation", "parameter" ("W1", "b1", ..., "X"), "shape", "relative_error"}, with
-    relative error ||analytic - numerical|| / (||analytic|| + ||numerical||)."""
+    relative error ||analytic - numerical|| / (||analytic|| + ||numerical||).
+
+    Parameters
+    ----------
+    sizes : tuple of int
+        The network's layer sizes; the first must be 2 (the flower data's features), the
+        last at least 2 (its classes).
+    activations : tuple of str
+        The hidden activations to check, one network each.
+    n_samples : int
+        The number of flower points the loss is computed on.
+    seed : int
+        Seeds the data and the initial weights.
+
+    Returns
+    -------
+    list of dict
+        One row per activation and parameter, in layer order, then ``"X"``:
+        ``"activation"`` (str), ``"parameter"`` (str), ``"shape"`` (tuple of int: the
+        parameter's, or X's (n_samples, 2)) and ``"relative_error"`` (float).
+
+    Raises
+    ------
+    ValueError
+        For an unknown activation name or fewer than 2 sizes;
+        :class:`~numpynn.errors.ShapeError` (a ValueError) for ``sizes[0]`` other than 2.
+    """
     X, y = flower(n_samples=max(n_samples, 2), seed=seed)
     X, y = X[:n_samples], y[:n_samples]
     rows = []

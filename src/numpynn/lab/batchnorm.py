@@ -75,13 +75,38 @@ def batchnorm_accuracy(
     ``batch_size`` from the first ``n_train`` MNIST training images, for ``epochs`` epochs
     (both in the same order of mini-batches).
 
-    Returns {"accuracy": {"batchnorm": (len(scales), epochs + 1), "plain": same}: the
-    accuracy on the n_train images before training and after each epoch, with BatchNorm's
-    running averages (as ``predict`` works); NaN from the epoch in which the loss became NaN
-    (``fit`` stopped with a DivergenceError), "fit_accuracy": the same shapes without epoch 0,
-    the accuracy fit reports (each mini-batch before its update, with batch statistics),
-    "scales", "epochs": (epochs + 1,) 0 to epochs, "sizes", "n_train", "batch_size", "lr",
-    "eps"}."""
+    Parameters
+    ----------
+    scales : tuple of float
+        The initial weights' standard deviations (default 16 from 1 down to 1e-4).
+    epochs : int
+        Training epochs per run.
+    n_train : int
+        The number of MNIST training images used (the first ones).
+    hidden : tuple of int
+        The hidden layers' widths.
+    batch_size : int
+        The mini-batch size.
+    lr : float
+        SGD's learning rate.
+    eps : float
+        BatchNorm's ``eps``.
+    seed : int
+        Seeds the weights (the same for every scale, then scaled) and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"accuracy"``: ``{"batchnorm": array, "plain": array}``, each
+        (len(scales), epochs + 1): the accuracy on the n_train images before training and
+        after each epoch, with BatchNorm's running averages (as ``predict`` works); NaN from
+        the epoch in which the loss became NaN (``fit`` stopped with a
+        :class:`~numpynn.DivergenceError`). ``"fit_accuracy"``: the same keys,
+        (len(scales), epochs), the accuracy ``fit`` reports (each mini-batch before its
+        update, with batch statistics). ``"scales"`` (len(scales),), ``"epochs"``
+        (epochs + 1,) 0 to epochs, ``"sizes"`` (``[784, *hidden, 10]``),
+        ``"n_train"``, ``"batch_size"``, ``"lr"``, ``"eps"``.
+    """
     (X, y), _ = load_mnist()
     X, y = X[:n_train], y[:n_train]
     sizes = [784, *hidden, 10]

@@ -22,7 +22,26 @@ class Chapter(Generic[Numbers]):
     full setting (``numpynn lab NAME --full``; None: the default is the full setting);
     ``figures(numbers)`` draws them, {file name: ``Figure``}, which
     :func:`numpynn.plots.save_figure` writes; ``summary(numbers)`` is the text printed. All
-    three live in the chapter's own module of :mod:`numpynn.lab`."""
+    three live in the chapter's own module of :mod:`numpynn.lab`.
+
+    Parameters
+    ----------
+    name : str
+        The command line's NAME.
+    title : str
+        One line: what the chapter shows.
+    page : str
+        Its page's file name in docs/learn.
+    run : callable
+        ``run() -> numbers``: the experiment with the chapter's settings.
+    figures : callable
+        ``figures(numbers) -> {file name: Figure}``.
+    summary : callable
+        ``summary(numbers) -> str``: the text printed.
+    full : callable, optional
+        ``full() -> numbers``: the experiment at the book's full setting (None: ``run`` is
+        the full setting).
+    """
 
     name: str  # the command line's NAME
     title: str  # one line: what the chapter shows

@@ -26,7 +26,24 @@ BOOK_WEIGHTS = (
 
 def book_network(output: str = "identity") -> Sequential:
     """The 2 -> 3 -> 2 -> 2 network with the book's weights, sigmoid hidden layers and an
-    "identity" or "softmax" output, in float64 for the printed digits."""
+    "identity" or "softmax" output, in float64 for the printed digits.
+
+    Parameters
+    ----------
+    output : str
+        The output layer: ``"identity"`` or ``"softmax"``.
+
+    Returns
+    -------
+    Sequential
+        Dense, Sigmoid, Dense, Sigmoid, Dense and the output layer, input (n_samples, 2)
+        -> (n_samples, 2).
+
+    Raises
+    ------
+    KeyError
+        For an ``output`` other than ``"identity"`` or ``"softmax"``.
+    """
     out = {"identity": Identity, "softmax": Softmax}[output]()
     net = Sequential(
         Dense(2, 3, dtype=np.float64),
@@ -47,7 +64,29 @@ def forward_steps(x: npt.ArrayLike = (1.0, 0.5), output: str = "identity") -> li
 
     Each step is {"name": "a1", "formula": "a1 = x @ W1 + b1", "value": array,
     "shapes": "(1, 2) @ (2, 3) + (3,) -> (1, 3)"}, with the book's names: a = weighted sums,
-    z = activations, y = the output."""
+    z = activations, y = the output.
+
+    Parameters
+    ----------
+    x : array_like
+        One input (2,) or a batch (n_samples, 2), converted to float64.
+    output : str
+        The output layer: ``"identity"`` or ``"softmax"``.
+
+    Returns
+    -------
+    list of dict
+        Seven steps, ``x``, ``a1``, ``z1``, ``a2``, ``z2``, ``a3``, ``y``, each with
+        ``"name"``, ``"formula"`` and ``"shapes"`` (str) and ``"value"`` (array
+        (n_samples, 2) or (n_samples, 3)).
+
+    Raises
+    ------
+    KeyError
+        For an ``output`` other than ``"identity"`` or ``"softmax"``.
+    ValueError
+        :class:`~numpynn.errors.ShapeError` for an ``x`` without 2 features.
+    """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     net = book_network(output)
     steps = [{"name": "x", "formula": "x", "value": x, "shapes": f"{x.shape}"}]
