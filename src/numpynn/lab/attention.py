@@ -62,7 +62,21 @@ def _format(day: datetime.date, style: int, case: int) -> str:
 def date_problems(n: int = 50_000, seed: int = 0) -> tuple[list[str], list[str]]:
     """``n`` dates between 1970 and 2029, each written in one of four ways (and three cases)
     drawn at random, padded to 29 characters, with the answer "_1994-09-27": the book's
-    date.txt format."""
+    date.txt format.
+
+    Parameters
+    ----------
+    n : int
+        The number of dates.
+    seed : int
+        Seeds the dates, their ways of writing and their cases.
+
+    Returns
+    -------
+    tuple of (list of str, list of str)
+        ``(questions, answers)``: ``n`` questions of 29 characters (space-padded) and their
+        ``n`` answers of 11 (``"_"`` then the ISO date), all in ``DATE_VOCAB``.
+    """
     rng = np.random.default_rng(seed)
     days = rng.integers(FIRST.toordinal(), LAST.toordinal() + 1, size=n)
     styles, cases = rng.integers(0, 4, size=n), rng.integers(0, 3, size=n)
@@ -185,8 +199,42 @@ def date_accuracy(
     as the book does; the test accuracy (whole dates right) by epoch, and the attention
     model's weights (in the questions' order) for ``n_maps`` test dates.
 
-    Returns {"accuracy": {model: (epochs,)}, "loss": {...}, "maps": [{"question", "answer",
-    "weights": (10, len(question))}], and the settings}."""
+    Parameters
+    ----------
+    n_problems : int
+        The number of dates (:func:`numpynn.lab.date_problems`); the last 10% are the test
+        set.
+    epochs : int
+        Training epochs per model.
+    hidden : int
+        The LSTMs' hidden size H.
+    wordvec : int
+        The character embeddings' width.
+    batch_size : int
+        The mini-batch size.
+    lr : float
+        Adam's learning rate (gradients clipped to global norm 5).
+    models : tuple of str
+        Which models to train: ``"seq2seq"``, ``"peeky"``, ``"attention"``.
+    n_maps : int
+        The number of test dates whose attention weights are kept.
+    seed : int
+        Seeds the dates, the weights and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"accuracy"`` and ``"loss"``: ``{model: array (epochs,)}``, the test accuracy
+        (whole dates right) and the mean training loss by epoch; ``"maps"``: the attention
+        model's :func:`numpynn.lab.attention_maps` for the first ``n_maps`` test dates
+        (``[]`` without ``"attention"`` in ``models``); and the settings ``"n_problems"``,
+        ``"n_test"``, ``"epochs"``, ``"hidden"``, ``"wordvec"``, ``"batch_size"``, ``"lr"``.
+
+    Raises
+    ------
+    ValueError
+        For ``n_problems`` too small to hold out a test set (fewer than 6).
+    """
     questions, answers = date_problems(n_problems, seed)
     x, t = encode(questions, DATE_VOCAB), encode(answers, DATE_VOCAB)
     (x_train, t_train), (x_test, t_test) = split(x, t)
@@ -218,7 +266,29 @@ def date_accuracy(
 def attention_maps(model: Seq2seq, questions: list[str]) -> list[dict[str, Any]]:
     """The attention model's answer to each question and its weights, (answer steps,
     question characters) in the written order (the model reads them reversed), the padding
-    cut off; each row sums to 1 over the whole padded question."""
+    cut off; each row sums to 1 over the whole padded question.
+
+    Parameters
+    ----------
+    model : Seq2seq
+        A trained attention model (its decoder keeps the weights of its last ``generate``).
+    questions : list of str
+        Questions as :func:`numpynn.lab.date_problems` writes them: padded to one length,
+        characters of ``DATE_VOCAB``.
+
+    Returns
+    -------
+    list of dict
+        One per question: ``"question"`` (str, unpadded), ``"answer"`` (str, the 10
+        characters decoded greedily) and ``"weights"`` (array (10, len(question))).
+
+    Raises
+    ------
+    KeyError
+        For a character not in ``DATE_VOCAB``.
+    AttributeError
+        For a model whose decoder has no attention weights.
+    """
     x = encode(questions, DATE_VOCAB)[:, ::-1]
     ids = model.generate(x, DATE_VOCAB.index("_"), ANSWER_LENGTH - 1)
     weights = model.decoder.weights[:, :, ::-1]  # type: ignore[attr-defined]

@@ -35,7 +35,24 @@ def book_gradient_norms(
 ) -> dict[float, Array]:
     """DLFS2's rnn_gradient_graph.py: dh = ones (n, hidden) multiplied by Wh^T ``steps`` times,
     Wh the book's ``np.random.seed(3); np.random.randn(3, 3)`` times each scale (the book:
-    1, figure 6-8, and 0.5, figure 6-9). {scale: (steps,) ||dh|| / n after each product}."""
+    1, figure 6-8, and 0.5, figure 6-9). {scale: (steps,) ||dh|| / n after each product}.
+
+    Parameters
+    ----------
+    scales : sequence of float
+        The factors Wh is multiplied by, one curve each.
+    n : int
+        The rows of dh (the book's batch, 2).
+    hidden : int
+        The size of dh's rows and of Wh (the book's matrix only for 3).
+    steps : int
+        The number of products.
+
+    Returns
+    -------
+    dict
+        ``{scale: array (steps,)}``: ||dh|| / n after each product, the first product first.
+    """
     Wh = np.random.RandomState(3).randn(hidden, hidden)  # the book's legacy generator and seed
     norms = {}
     for scale in scales:
@@ -79,7 +96,32 @@ def recurrent_gradients(
     - "forget": {bias: (steps,)}, the LSTM at its initial weights (PyTorch's) with ``bias``
       added to its forget gate's bias (Keras's ``unit_forget_bias`` adds 1).
 
-    Every layer has the same Wx (seed ``seed``); "steps" and the sizes are returned too."""
+    Every layer has the same Wx (seed ``seed``).
+
+    Parameters
+    ----------
+    scales : sequence of float
+        The recurrent matrices' scales (their spectral radii, about).
+    forget_biases : sequence of float
+        What is added to the LSTM's forget-gate bias, one curve each.
+    steps : int
+        The sequence length T.
+    n : int
+        The number of sequences.
+    n_in : int
+        The inputs' width.
+    hidden : int
+        The hidden size H.
+    seed : int
+        Seeds the inputs, Wx (``seed``) and the recurrent matrix (``seed + 1``).
+
+    Returns
+    -------
+    dict
+        ``"rnn"`` and ``"lstm"``: ``{scale: array (steps,)}``; ``"forget"``:
+        ``{bias: array (steps,)}``; each array ||dL/dx_t|| / n, step 1 (the farthest from
+        the loss) first; and ``"steps"``, ``"hidden"``.
+    """
     x = np.random.default_rng(seed).normal(size=(n, steps, n_in))
     W = {scale: scaled_matrix(hidden, scale, seed + 1) for scale in scales}
     rnn, lstm, forget = {}, {}, {}
@@ -143,9 +185,37 @@ def clipping_runs(
     head to tell, after ``steps`` N(0, 1) inputs, the sum of the first three (half the mean
     squared error), by SGD at rate ``lr``, without and with ``clipnorm``, from the same start.
 
-    Returns {"plain": run, "clipped": run, "clipnorm", "lr", "scale", "steps"}, a run being
-    {"loss": (k,) per step, "norm": (k,) ||g|| before clipping, "clipped_norm": (k,) after,
-    "diverged": the step at which the loss became infinite or NaN, or None}."""
+    Parameters
+    ----------
+    clipnorm : float
+        The clipped run's limit on the gradients' global norm.
+    scale : float
+        The recurrent matrix's scale (2: exploding gradients).
+    lr : float
+        SGD's learning rate.
+    steps : int
+        The sequence length T.
+    n : int
+        The number of training sequences, (n, steps, 1).
+    hidden : int
+        The RNN's hidden size.
+    epochs : int
+        Training epochs per run.
+    batch_size : int
+        The mini-batch size.
+    seed : int
+        Seeds the data, the weights and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"plain"`` and ``"clipped"``: one run each, a dict of ``"loss"`` (array (k,), each
+        optimiser step's loss), ``"norm"`` (array (k,), ||g|| before clipping),
+        ``"clipped_norm"`` (array (k,), after; the plain run's equals ``"norm"``) and
+        ``"diverged"`` (int, the 1-based step at which the loss became infinite or NaN, or
+        None), k the steps completed; and ``"clipnorm"``, ``"lr"``, ``"scale"``,
+        ``"steps"``.
+    """
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, steps, 1))
     y = X[:, :3, 0].sum(axis=1, keepdims=True)

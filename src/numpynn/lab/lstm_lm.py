@@ -96,13 +96,51 @@ def lstm_perplexity(
     divides its learning rate by 4 after an epoch whose validation loss got worse
     (``QuarterOnWorse``), as the book's ``train_better_rnnlm.py``.
 
-    Returns {"valid": {name: (epochs,)}: the perplexity of ``n_valid_windows`` windows of
-    ``time_size`` words spread over the validation text, each read from a zero state, after
-    each epoch; "train": {name: (epochs,)}: the training perplexity of each epoch (with
-    dropout on); "lr": {name: (epochs,)} the learning rate after each epoch; "seconds":
-    {name: s}; "epochs": (epochs,) 1 to epochs; "n_params": {name: n}; and the settings
-    "vocab_size", "coverage", "n_train", "n_valid", "wordvec", "hidden", "time_size",
-    "batch_size", "clipnorm", "base_lr"}."""
+    Parameters
+    ----------
+    vocab_size : int
+        The vocabulary's size (>= 2), ``<unk>`` included.
+    n_train : int, optional
+        The training tokens used, the first ones (None: all of the first 90%).
+    wordvec : int
+        The embeddings' width.
+    hidden : int
+        The LSTMs' hidden size.
+    time_size : int
+        The words per window (truncated BPTT's length).
+    batch_size : int
+        The number of tracks read side by side.
+    lr : float
+        SGD's starting learning rate.
+    clipnorm : float
+        The limit on the gradients' global norm.
+    epochs : int
+        Training epochs per model.
+    n_valid_windows : int
+        The validation windows.
+    models : dict, optional
+        ``{name: (LSTM layers, dropout)}`` (None: ``MODELS``, the book's two).
+    seed : int
+        Seeds the weights, the dropout masks and the tracks' offsets.
+
+    Returns
+    -------
+    dict
+        ``"valid"``: ``{name: array (epochs,)}``, the perplexity of ``n_valid_windows``
+        windows of ``time_size`` words spread over the validation text, each read from a
+        zero state, after each epoch; ``"train"``: ``{name: array (epochs,)}``, the training
+        perplexity of each epoch (with dropout on); ``"lr"``: ``{name: array (epochs,)}``,
+        the learning rate after each epoch; ``"seconds"``: ``{name: float}``;
+        ``"n_params"``: ``{name: int}``; ``"epochs"``: (epochs,) 1 to epochs; and the
+        settings ``"vocab_size"``, ``"coverage"`` (the share of tokens that are not
+        ``<unk>``), ``"n_train"``, ``"n_valid"`` (tokens), ``"wordvec"``, ``"hidden"``,
+        ``"time_size"``, ``"batch_size"``, ``"clipnorm"``, ``"base_lr"``.
+
+    Raises
+    ------
+    ValueError
+        For a ``vocab_size`` that is not an int >= 2.
+    """
     models = MODELS if models is None else models
     ids, id_to_word = word_ids(shakespeare_words(), vocab_size)
     split = int(0.9 * len(ids))

@@ -67,9 +67,40 @@ def rnn_perplexity(
     of ``time_size`` words in ``batch_size`` tracks (truncated BPTT: the RNN carries its
     state from batch to batch), for ``epochs`` epochs (DLFS vol. 2 ch. 5's ``train.py``).
 
-    Returns {"perplexity": {init: (epochs,)}: exp of each epoch's mean cross-entropy per
-    word, as the book's trainer reports it, "epochs": (epochs,) 1 to epochs, "vocab_size",
-    "n_words", "steps_per_epoch", "wordvec", "hidden", "time_size", "batch_size", "lr"}."""
+    Parameters
+    ----------
+    n_words : int
+        The tokens of tiny Shakespeare used (the first ones).
+    wordvec : int
+        The embeddings' width.
+    hidden : int
+        The RNN's hidden size.
+    time_size : int
+        The words per window (truncated BPTT's length).
+    batch_size : int
+        The number of tracks read side by side.
+    lr : float
+        SGD's learning rate.
+    epochs : int
+        Training epochs per initialisation.
+    inits : tuple of str
+        ``"book"`` (the book's initial weights) and/or ``"numpynn"`` (the layers' own).
+    seed : int
+        Seeds the weights and the tracks' offsets.
+
+    Returns
+    -------
+    dict
+        ``"perplexity"``: ``{init: array (epochs,)}``, exp of each epoch's mean
+        cross-entropy per word, as the book's trainer reports it; ``"epochs"``: (epochs,)
+        1 to epochs; and ``"vocab_size"``, ``"n_words"``, ``"steps_per_epoch"``,
+        ``"wordvec"``, ``"hidden"``, ``"time_size"``, ``"batch_size"``, ``"lr"``.
+
+    Raises
+    ------
+    ValueError
+        For an init other than ``"book"`` or ``"numpynn"``.
+    """
     ids, id_to_word = word_ids(shakespeare_words()[:n_words])
     data = ContiguousWindows(ids, time_size)
     perplexity = {}
