@@ -44,11 +44,42 @@ def random_search(
     for validation. Every trial starts from the same weights and sees the same mini-batches:
     the two hyper-parameters are the only difference.
 
-    Returns {"lr": (trials,), "weight_decay": (trials,), "val_accuracy": (trials,) the
-    validation accuracy after the last epoch, "curves": (trials, epochs) after each epoch,
-    "ranking": (trials,) the trials' indices from the best down (ties in the order drawn),
-    "lr_range", "weight_decay_range", "sizes", "n_train", "n_validation", "epochs",
-    "batch_size"}."""
+    Parameters
+    ----------
+    trials : int
+        The number of (lr, weight_decay) pairs drawn.
+    lr_range : tuple of (float, float)
+        The learning rate's (low, high), both > 0.
+    weight_decay_range : tuple of (float, float)
+        The weight decay's (low, high), both > 0.
+    n_samples : int
+        The number of MNIST training images used (the first ones).
+    n_validation : int
+        Of those, how many are held out for validation, in [1, n_samples).
+    epochs : int
+        Training epochs per trial.
+    hidden : tuple of int
+        The hidden layers' widths.
+    batch_size : int
+        The mini-batch size.
+    seed : int
+        Seeds the split, the draws, the weights and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"lr"``, ``"weight_decay"``: arrays (trials,), the draws; ``"val_accuracy"``
+        (trials,): the validation accuracy after the last epoch; ``"curves"``
+        (trials, epochs): after each epoch; ``"ranking"`` (trials,): the trials' indices
+        from the best down (ties in the order drawn); and ``"lr_range"``,
+        ``"weight_decay_range"``, ``"sizes"`` (``[784, *hidden, 10]``), ``"n_train"``
+        (n_samples - n_validation), ``"n_validation"``, ``"epochs"``, ``"batch_size"``.
+
+    Raises
+    ------
+    ValueError
+        For an ``n_validation`` not in [1, n_samples).
+    """
     (X, y), _ = load_mnist()
     (X, y), (X_val, y_val) = split_validation(X[:n_samples], y[:n_samples], n_validation, seed=seed)
     rng = np.random.default_rng(seed)

@@ -43,7 +43,34 @@ def activation_histograms(
 ) -> dict[str, list[Array]]:
     """Push ``n_samples`` standard-normal inputs (n_samples, width) through ``n_layers``
     layers z = a @ W (no bias, as in the book) followed by ``activation``, once per initial
-    weight scale; return {init: [a1, ..., a_n_layers]}, each (n_samples, width)."""
+    weight scale; return {init: [a1, ..., a_n_layers]}, each (n_samples, width).
+
+    Parameters
+    ----------
+    activation : str
+        The activation after every layer (``"sigmoid"``, ``"tanh"``, ``"relu"``, ...).
+    inits : tuple of str
+        The initial weights: ``"std S"`` (N(0, 1) times the number S), ``"xavier"`` or
+        ``"he"``.
+    n_layers : int
+        The number of layers.
+    width : int
+        Every layer's width (and the inputs').
+    n_samples : int
+        The number of input rows.
+    seed : int
+        Seeds the inputs and the weights (the same inputs for every init).
+
+    Returns
+    -------
+    dict
+        ``{init: [a1, ..., a_n_layers]}``, each a layer's activations (n_samples, width).
+
+    Raises
+    ------
+    ValueError
+        For an unknown activation or init name.
+    """
     results = {}
     for init in inits:
         rng = np.random.default_rng(seed)

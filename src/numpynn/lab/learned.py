@@ -27,8 +27,26 @@ if TYPE_CHECKING:
 
 def confident_mistakes(model: Sequential, X: Array, y: Array, k: int = 18) -> dict[str, Array]:
     """The ``k`` misclassified rows of X: (n_samples, 784) that the model got wrong with the
-    highest probability, most confident first: {"index": (k,) rows of X, "true", "predicted"
-    (k,) labels, "probability": (k,) the probability of the predicted class}."""
+    highest probability, most confident first.
+
+    Parameters
+    ----------
+    model : Sequential
+        A trained classifier with a softmax output.
+    X : array
+        Inputs as the model takes them, e.g. (n_samples, 784).
+    y : array
+        The true labels, int class ids (n_samples,).
+    k : int
+        The most mistakes returned.
+
+    Returns
+    -------
+    dict
+        ``"index"``: int array (m,), rows of X; ``"true"`` and ``"predicted"``: labels
+        (m,); ``"probability"``: (m,) the probability of the predicted class; m = k, or
+        fewer if the model makes fewer mistakes.
+    """
     proba = model.predict_proba(X)
     predicted = proba.argmax(axis=1)
     wrong = np.nonzero(predicted != y)[0]
@@ -56,10 +74,35 @@ def what_it_learned(
     for ``epochs`` epochs on the first ``n_train`` MNIST training images, then look inside it
     and at the 10,000 test images.
 
-    Returns {"weights": (n_hidden, 28, 28) the first layer's weights as images,
-    "mistakes": :func:`confident_mistakes` with "images": (n_mistakes, 28, 28),
-    "confusion": (10, 10) the test confusion matrix (rows true digit, columns predicted),
-    "test_accuracy", "n_test", "model", "sizes", "n_train", "epochs"}."""
+    Parameters
+    ----------
+    n_hidden : int
+        The hidden layer's width.
+    n_train : int
+        The number of MNIST training images used (the first ones).
+    epochs : int
+        Training epochs.
+    batch_size : int
+        The mini-batch size.
+    lr : float
+        Adam's learning rate.
+    weight_decay : float
+        Adam's weight decay.
+    n_mistakes : int
+        The number of confident mistakes kept.
+    seed : int
+        Seeds the weights and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"weights"``: (n_hidden, 28, 28), the first layer's weights as images;
+        ``"mistakes"``: :func:`numpynn.lab.confident_mistakes` on the test images, with
+        ``"images"``: (n_mistakes, 28, 28); ``"confusion"``: (10, 10), the test confusion
+        matrix (rows the true digit, columns the predicted); ``"test_accuracy"`` (float),
+        ``"n_test"``, ``"model"`` (the trained Sequential), ``"sizes"``, ``"n_train"``,
+        ``"epochs"``.
+    """
     (X, y), (X_test, y_test) = load_mnist()
     X, y = X[:n_train], y[:n_train]
     model = mlp([784, n_hidden, 10], "relu", "softmax", seed=seed)

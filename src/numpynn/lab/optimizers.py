@@ -58,7 +58,23 @@ def optimizer_paths(
     optimizers: dict[str, Callable[[], Optimizer]] | None = None,
 ) -> dict[str, Array]:
     """Each optimiser's path (steps + 1, 2) from ``start`` on ``f``: the point (x, y) is
-    the one parameter array, updated in place by ``optimizer.step([p], [grad_f(p)])``."""
+    the one parameter array, updated in place by ``optimizer.step([p], [grad_f(p)])``.
+
+    Parameters
+    ----------
+    start : tuple of (float, float)
+        The starting point (x, y).
+    steps : int
+        The number of optimiser steps.
+    optimizers : dict, optional
+        ``{name: factory}``, each factory making a new optimiser (None: ``PATH_OPTIMIZERS``,
+        the book's six with their rates).
+
+    Returns
+    -------
+    dict
+        ``{name: array (steps + 1, 2)}``: the points, ``start`` first.
+    """
     paths = {}
     for name, make in (optimizers or PATH_OPTIMIZERS).items():
         optimizer = make()
@@ -73,7 +89,20 @@ def optimizer_paths(
 
 def steps_to_reach(path: Array, radius: float) -> int | None:
     """The first step after which the path stays within ``radius`` of the minimum (0, 0)
-    (None: it is outside at the last step)."""
+    (None: it is outside at the last step).
+
+    Parameters
+    ----------
+    path : array
+        The points (steps + 1, 2), as :func:`numpynn.lab.optimizer_paths` returns them.
+    radius : float
+        The distance from (0, 0) that counts as arrived (strictly within).
+
+    Returns
+    -------
+    int or None
+        The step (0: the start is already within), or None.
+    """
     outside = np.nonzero(np.linalg.norm(path, axis=1) >= radius)[0]
     if outside.size == 0:
         return 0
@@ -102,9 +131,31 @@ def mnist_losses(
     cross-entropy) with each optimiser for ``iterations`` mini-batches of ``batch_size`` from
     the first ``n_train`` MNIST training images.
 
-    Returns {"losses": {name: (iterations,) training loss per mini-batch},
-    "test_accuracy": {name: accuracy on the 10,000 test images}, "sizes": the layer sizes,
-    "n_train": n_train, "batch_size": batch_size}."""
+    Parameters
+    ----------
+    iterations : int
+        The mini-batches whose losses are kept.
+    n_train : int
+        The number of MNIST training images used (the first ones).
+    batch_size : int
+        The mini-batch size.
+    hidden : tuple of int
+        The hidden layers' widths.
+    optimizers : dict, optional
+        ``{name: factory}``, each factory making a new optimiser (None:
+        ``MNIST_OPTIMIZERS``, the book's six with their rates).
+    seed : int
+        Seeds the weights (the same for every optimiser) and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"losses"``: ``{name: array (iterations,)}``, the training loss of each
+        mini-batch; ``"test_accuracy"``: ``{name: float}``, the accuracy on the 10,000
+        test images after training (whole epochs: the training runs on to the end of the
+        epoch that holds mini-batch ``iterations``); ``"sizes"`` (``[784, *hidden, 10]``),
+        ``"n_train"``, ``"batch_size"``.
+    """
     (X, y), (X_test, y_test) = load_mnist()
     X, y = X[:n_train], y[:n_train]
     batches = -(-n_train // batch_size)

@@ -40,11 +40,37 @@ def overfitting_curves(
     ``SGD(weight_decay=weight_decay)`` (the gradient of weight_decay / 2 * ||W||^2 added to
     every W).
 
-    Returns {"train": {setting: (epochs + 1,) accuracy on the n_train training images, as
-    ``predict`` sees them (dropout off), before training and after each epoch}, "test": the
-    same on the first ``n_test`` test images (``fit``'s ``validation_data``), "epochs":
-    (epochs + 1,) 0 to epochs, "settings": {setting: {"dropout", "weight_decay"}}, "sizes",
-    "n_train", "n_test", "batch_size", "lr"}."""
+    Parameters
+    ----------
+    dropout : float
+        The "dropout" run's rate, in [0, 1).
+    weight_decay : float
+        The "weight decay" run's L2 coefficient.
+    epochs : int
+        Training epochs per run.
+    n_train : int
+        The number of MNIST training images used (the first ones).
+    n_test : int
+        The number of MNIST test images scored (the first ones).
+    hidden : tuple of int
+        The hidden layers' widths.
+    batch_size : int
+        The mini-batch size.
+    lr : float
+        SGD's learning rate.
+    seed : int
+        Seeds the weights (the same for the three runs), the shuffles and the masks.
+
+    Returns
+    -------
+    dict
+        ``"train"``: ``{setting: array (epochs + 1,)}``, the accuracy on the n_train
+        training images as ``predict`` sees them (dropout off), before training and after
+        each epoch; ``"test"``: the same on the first ``n_test`` test images (``fit``'s
+        ``validation_data``); ``"epochs"``: (epochs + 1,) 0 to epochs; ``"settings"``:
+        ``{setting: {"dropout": float, "weight_decay": float}}``; ``"sizes"``
+        (``[784, *hidden, 10]``), ``"n_train"``, ``"n_test"``, ``"batch_size"``, ``"lr"``.
+    """
     (X, y), (X_test, y_test) = load_mnist()
     X, y = X[:n_train], y[:n_train]
     X_test, y_test = X_test[:n_test], y_test[:n_test]
@@ -87,7 +113,27 @@ def overfitting_curves(
 def train_test_gap(result: dict[str, Any], setting: str, last: int | None = 50) -> float:
     """The training accuracy minus the test accuracy of ``setting``, averaged over the
     ``last`` epochs (one epoch's value moves by a point or two from epoch to epoch), or with
-    ``last=None`` over every epoch of the run (epoch 0, before training, left out)."""
+    ``last=None`` over every epoch of the run (epoch 0, before training, left out).
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`numpynn.lab.overfitting_curves` returns.
+    setting : str
+        ``"plain"``, ``"dropout"`` or ``"weight decay"``.
+    last : int, optional
+        The number of final epochs averaged (None: all but epoch 0).
+
+    Returns
+    -------
+    float
+        The mean gap, a fraction (0.1: 10 points of accuracy).
+
+    Raises
+    ------
+    KeyError
+        For a ``setting`` not in ``result``.
+    """
     gap: Array = result["train"][setting] - result["test"][setting]
     return float(gap[1:].mean() if last is None else gap[-last:].mean())
 

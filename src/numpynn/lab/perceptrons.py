@@ -43,7 +43,28 @@ def learning_rule(
     For each gate: ``w`` (epochs + 1, 2) and ``b`` (epochs + 1,), the weights before training
     and after each epoch; ``mistakes`` (epochs + 1,), how many of the 4 inputs are then
     misclassified; ``converged_epoch``, the first epoch after which there are none (None when
-    that never happens: XOR is not linearly separable)."""
+    that never happens: XOR is not linearly separable).
+
+    Parameters
+    ----------
+    gates : tuple of str
+        Gate names: ``"and"``, ``"or"``, ``"nand"``, ``"xor"``.
+    epochs : int
+        The number of epochs (passes over the 4 inputs).
+    lr : float
+        The learning rule's rate.
+
+    Returns
+    -------
+    dict
+        ``{gate: {"w": array (epochs + 1, 2), "b": array (epochs + 1,), "mistakes": int
+        array (epochs + 1,), "converged_epoch": int or None}}``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown gate name.
+    """
     results = {}
     for gate in gates:
         X, y = truth_table(gate)

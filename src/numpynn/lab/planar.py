@@ -22,7 +22,25 @@ HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
 
 
 def planar_network(n_hidden: int, seed: int = 2) -> Sequential:
-    """2 -> n_hidden (tanh) -> 1 (sigmoid), weights N(0, 1) * 0.01, zero biases (float64)."""
+    """2 -> n_hidden (tanh) -> 1 (sigmoid), weights N(0, 1) * 0.01, zero biases (float64).
+
+    Parameters
+    ----------
+    n_hidden : int
+        The hidden layer's width.
+    seed : int
+        Seeds the first layer's weights (``seed + 1`` the second's).
+
+    Returns
+    -------
+    Sequential
+        Dense, Tanh, Dense, Sigmoid: input (n_samples, 2) -> (n_samples, 1).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an ``n_hidden`` that is not a positive int.
+    """
     return Sequential(
         Dense(2, n_hidden, init="normal", dtype=np.float64, seed=seed),
         Tanh(),
@@ -41,9 +59,27 @@ def hidden_sizes(
     """Train a :func:`planar_network` for each hidden size by full-batch gradient descent on
     the 400-point flower (binary cross-entropy, ``iterations`` steps of rate ``lr``).
 
-    Returns {"X": (400, 2), "y": (400,), "xx", "yy": (grid_points, grid_points) grid
-    coordinates, "models": {size: {"accuracy": training accuracy, "regions": predicted class
-    on the grid, "model": the trained Sequential}}}."""
+    Parameters
+    ----------
+    sizes : tuple of int
+        The hidden sizes, one network each.
+    iterations : int
+        Gradient-descent steps (full-batch epochs).
+    lr : float
+        The learning rate.
+    grid_points : int
+        The grid's points per axis, over the data's range plus 1 on each side.
+    seed : int
+        Seeds the initial weights.
+
+    Returns
+    -------
+    dict
+        ``"X"`` (400, 2) and ``"y"`` (400,): the flower; ``"xx"``, ``"yy"``
+        (grid_points, grid_points): the grid's coordinates; ``"models"``: ``{size:
+        {"accuracy": float, the training accuracy, "regions": int array (grid_points,
+        grid_points), the predicted class on the grid, "model": the trained Sequential}}``.
+    """
     X, y = flower()
     (x0, y0), (x1, y1) = X.min(axis=0) - 1, X.max(axis=0) + 1
     xx, yy = np.meshgrid(np.linspace(x0, x1, grid_points), np.linspace(y0, y1, grid_points))
