@@ -226,8 +226,9 @@ def date_accuracy(
     dict
         ``"accuracy"`` and ``"loss"``: ``{model: array (epochs,)}``, the test accuracy
         (whole dates right) and the mean training loss by epoch; ``"maps"``: the attention
-        model's :func:`numpynn.lab.attention_maps` for the first ``n_maps`` test dates
-        (``[]`` without ``"attention"`` in ``models``); and the settings ``"n_problems"``,
+        model's maps of the first ``n_maps`` test dates, this module's ``attention_maps``
+        (``[{"question": str, "answer": str, "weights": array (10, len(question))}]``;
+        ``[]`` without ``"attention"`` in ``models``); and the settings ``"n_problems"``,
         ``"n_test"``, ``"epochs"``, ``"hidden"``, ``"wordvec"``, ``"batch_size"``, ``"lr"``.
 
     Raises
