@@ -39,7 +39,21 @@ def addition_problems(n: int = 50_000, seed: int = 0) -> tuple[list[str], list[s
     """``n`` problems a + b in the book's format: questions padded to 7 characters ("16+75  "),
     answers "_" + the sum padded to 5 ("_91  "). Each number has 1, 2 or 3 digits (equally
     likely), then a value of that many digits (0-9, 10-99, 100-999), so short numbers are not
-    swamped by the 900 three-digit ones; problems may repeat, as in the book's file."""
+    swamped by the 900 three-digit ones; problems may repeat, as in the book's file.
+
+    Parameters
+    ----------
+    n : int
+        The number of problems.
+    seed : int
+        Seeds the numbers.
+
+    Returns
+    -------
+    tuple of (list of str, list of str)
+        ``(questions, answers)``: ``n`` questions of 7 characters and their ``n`` answers of
+        5, all in ``ADDITION_VOCAB``.
+    """
     rng = np.random.default_rng(seed)
     digits = rng.integers(1, 4, size=(n, 2))
     low = np.where(digits == 1, 0, 10 ** (digits - 1))
@@ -315,9 +329,42 @@ def addition_accuracy(
     """Train the book's seq2seq on ``n_problems`` addition problems (10% held out) in each
     variant of ``VARIANTS``; the test accuracy (whole answers right) by epoch.
 
-    Returns {"accuracy": {variant: (epochs,)}, "loss": {variant: (epochs,)}, "examples":
-    {variant: [(question, right answer, model's answer)] for the first 5 test problems},
-    and the settings}."""
+    Parameters
+    ----------
+    n_problems : int
+        The number of problems (:func:`numpynn.lab.addition_problems`); the last 10% are
+        the test set.
+    epochs : int
+        Training epochs per variant.
+    hidden : int
+        The LSTMs' hidden size.
+    wordvec : int
+        The character embeddings' width.
+    batch_size : int
+        The mini-batch size.
+    lr : float
+        Adam's learning rate (gradients clipped to global norm 5).
+    variants : tuple of str
+        Names of ``VARIANTS``: ``"plain"``, ``"reversed"``, ``"reversed + peeky"``.
+    seed : int
+        Seeds the problems, the weights and the shuffles.
+
+    Returns
+    -------
+    dict
+        ``"accuracy"`` and ``"loss"``: ``{variant: array (epochs,)}``, the test accuracy
+        (whole answers right) and the mean training loss by epoch; ``"examples"``:
+        ``{variant: [(question, right answer, model's answer)]}``, str triples for the
+        first 5 test problems; and the settings ``"n_problems"``, ``"n_test"``,
+        ``"epochs"``, ``"hidden"``, ``"wordvec"``, ``"batch_size"``, ``"lr"``.
+
+    Raises
+    ------
+    KeyError
+        For a variant not in ``VARIANTS``.
+    ValueError
+        For ``n_problems`` too small to hold out a test set (fewer than 6).
+    """
     questions, answers = addition_problems(n_problems, seed)
     x, t = encode(questions, ADDITION_VOCAB), encode(answers, ADDITION_VOCAB)
     (x_train, t_train), (x_test, t_test) = split(x, t)

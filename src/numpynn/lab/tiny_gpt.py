@@ -128,10 +128,58 @@ def train_tiny_gpt(
     windows spread over the validation text (:func:`numpynn.spread_windows`) before
     the first step and every ``eval_every`` steps.
 
-    Returns {"loss": (steps,) training loss of each step, "val_steps": [0, eval_every, ...],
-    "val_loss": their validation losses (nats per character), "samples": {step: text} for
-    the steps of ``sample_at`` reached, "seconds": the training's wall time, "model" and
-    "vocabulary" (for :func:`attention_maps`), "settings": the arguments}."""
+    The keyword arguments' defaults are ``SMALL``'s: nanoGPT's CPU setting (``NANOGPT``) with
+    ``dim`` 64 and 2 ``layers``.
+
+    Parameters
+    ----------
+    block : int
+        The context length T, in characters.
+    dim : int
+        The model's width.
+    layers : int
+        The number of transformer blocks.
+    heads : int
+        Attention heads per block (dividing ``dim``).
+    batch_size : int
+        Windows per step.
+    steps : int
+        The number of optimiser steps.
+    eval_every : int
+        Steps between validation losses.
+    eval_windows : int
+        The validation windows.
+    lr, min_lr : float
+        The learning rate after the warm-up, and the cosine's floor.
+    warmup : int
+        The warm-up's steps.
+    beta2 : float
+        AdamW's beta2.
+    weight_decay : float
+        AdamW's decoupled weight decay.
+    clipnorm : float
+        The limit on the gradients' global norm.
+    sample_at : sequence of int
+        The steps after which the model writes (0: before the first).
+    sample_length : int
+        The characters written each time.
+    seed : int
+        Seeds the model, the windows and the samples.
+    data_dir : str, optional
+        Where to look for tiny Shakespeare first (:func:`numpynn.datasets.load_shakespeare`).
+
+    Returns
+    -------
+    dict
+        ``"loss"``: (steps,), the training loss of each step; ``"val_steps"``: list of int,
+        ``[0, eval_every, 2 eval_every, ..., steps]``; ``"val_loss"``: list of float, their
+        validation losses (nats per character); ``"samples"``: ``{step: str}`` for the
+        steps of ``sample_at`` reached; ``"seconds"``: the training's wall time;
+        ``"model"`` (the trained Sequential) and ``"vocabulary"`` (its
+        :class:`~numpynn.datasets.CharVocabulary`), for
+        :func:`numpynn.lab.attention_maps`; ``"settings"``: the arguments but ``sample_at``
+        and ``data_dir``.
+    """
     settings = {k: v for k, v in locals().items() if k not in ("data_dir", "sample_at")}
     data = load_shakespeare(data_dir)
     model_seed, train_seed = np.random.SeedSequence(seed).spawn(2)  # the command line's
@@ -171,7 +219,28 @@ def attention_maps(model: Sequential, vocabulary: CharVocabulary, text: str = LI
     ``text`` (at most its block): (layers, heads, T, T), row i the weights with which
     position i's query reads positions 0..i (each row sums to 1; causal: 0 above the
     diagonal). Read from each :class:`numpynn.MultiHeadAttention`'s ``attention`` after one
-    inference forward pass."""
+    inference forward pass.
+
+    Parameters
+    ----------
+    model : Sequential
+        A :func:`numpynn.gpt` model.
+    vocabulary : CharVocabulary
+        Its characters (``train_tiny_gpt``'s ``"vocabulary"``).
+    text : str
+        The text read, T characters, T at most the model's block.
+
+    Returns
+    -------
+    array
+        (layers, heads, T, T): the attention weights.
+
+    Raises
+    ------
+    ValueError
+        For characters outside the vocabulary, or
+        :class:`~numpynn.errors.ShapeError` for a text longer than the block.
+    """
     ids = vocabulary.encode(text)[None, :]
     model.predict(ids)
     blocks = [layer for layer in model.layers if isinstance(layer, TransformerBlock)]

@@ -128,7 +128,26 @@ def count_vectors(
 ) -> Array:
     """Word vectors (vocab_size, dim) by the count-based method: ``co_occurrence``
     (``window``), ``ppmi``, then the first ``dim`` left singular vectors
-    (``truncated_svd``)."""
+    (``truncated_svd``).
+
+    Parameters
+    ----------
+    ids : array of int
+        The text as word ids (n_tokens,), each in [0, vocab_size).
+    vocab_size : int
+        V, the number of words.
+    window : int
+        The words counted on either side of each word.
+    dim : int
+        The vectors' width, at most vocab_size.
+    seed : int
+        Seeds the randomized SVD's start.
+
+    Returns
+    -------
+    array
+        (vocab_size, dim) float32: row i is word i's vector (unit-length columns).
+    """
     U, _s = truncated_svd(ppmi(co_occurrence(ids, vocab_size, window)), dim, seed=seed)
     return U
 
@@ -158,7 +177,23 @@ class CBOW:
 
     W_in and W_out are numpynn :class:`numpynn.Embedding` tables (vocab_size, H), both starting
     N(0, 0.01^2) as the book's; ``counts`` (vocab_size,) are the words' frequencies.
-    ``params`` and ``grads`` list the tables and their gradients for an optimiser."""
+    ``params`` and ``grads`` list the tables and their gradients for an optimiser.
+
+    Parameters
+    ----------
+    vocab_size : int
+        V, the number of words.
+    hidden : int
+        The vectors' width H.
+    counts : array
+        (vocab_size,): each word's count in the text, for the sampler.
+    negatives : int
+        The words drawn against each target.
+    seed : int
+        Seeds the tables.
+    dtype : numpy dtype
+        The tables' floating type (float32 by default).
+    """
 
     def __init__(
         self,
@@ -222,7 +257,40 @@ def train_cbow(
     """Train :class:`numpynn.lab.word_vectors.CBOW` on the word ids (DLFS vol. 2 ch. 4's
     ``train.py``: window 5, hidden 100, batch 100, 10 epochs, Adam lr 0.001): the model and its
     mean loss by epoch.
-    Each epoch visits the (context, target) pairs in a new random order."""
+    Each epoch visits the (context, target) pairs in a new random order.
+
+    Parameters
+    ----------
+    ids : array of int
+        The text as word ids (n_tokens,), each in [0, vocab_size).
+    vocab_size : int
+        V, the number of words.
+    window : int
+        The context words on either side of each target.
+    hidden : int
+        The word vectors' width H.
+    negatives : int
+        The words drawn against each target.
+    batch_size : int
+        The (context, target) pairs per step.
+    epochs : int
+        The passes over the pairs.
+    lr : float
+        Adam's learning rate.
+    seed : int
+        Seeds the tables, the order and the drawn words.
+
+    Returns
+    -------
+    tuple of (CBOW, list of float)
+        The trained model (its word vectors: ``model.inputs.W``, (vocab_size, hidden)) and
+        its mean loss of each epoch.
+
+    Raises
+    ------
+    ValueError
+        For ``ids`` of at most 2 * window words.
+    """
     contexts, targets = contexts_and_targets(ids, window)
     counts = np.bincount(ids, minlength=vocab_size)
     model = CBOW(vocab_size, hidden, counts, negatives, seed=seed)
@@ -288,13 +356,47 @@ def nearest_words(
     (:func:`count_vectors`, window ``svd_window``) and by CBOW (:func:`train_cbow`, window
     ``cbow_window``, ``cbow_epochs`` epochs), both of ``dim`` numbers.
 
-    Returns {"nearest": {"svd": {query: [(word, cosine), ...] (top)}, "cbow": same},
-    "points": {"svd": (m, 2), "cbow": (m, 2)}: the queries and their nearest words of each
-    method projected to 2-D (``projection``), "shown": {"svd": [(word, query), ...],
-    "cbow": same}: the words of those points and the query each belongs to,
-    "cbow_loss": (cbow_epochs,), "seconds": {"svd": s, "cbow": s}, and the settings:
-    "n_tokens", "vocab_size", "coverage" (the share of tokens in the vocabulary),
-    "svd_window", "dim", "cbow_window", "cbow_epochs", "batch_size", "queries"}."""
+    Parameters
+    ----------
+    vocab_size : int
+        The vocabulary's size (>= 2), ``UNKNOWN`` included.
+    svd_window : int
+        The count-based method's window.
+    dim : int
+        Both methods' vector width.
+    cbow_window : int
+        CBOW's window.
+    cbow_epochs : int
+        CBOW's training epochs.
+    batch_size : int
+        CBOW's batch size.
+    queries : sequence of str
+        The words whose neighbours are listed, each in the vocabulary.
+    top : int
+        The neighbours per query.
+    n_words : int, optional
+        The tokens of tiny Shakespeare used, the first ones (None: all).
+    seed : int
+        Seeds the SVD and CBOW.
+
+    Returns
+    -------
+    dict
+        ``"nearest"``: ``{"svd": {query: [(word, cosine), ...]}, "cbow": same}``, the
+        ``top`` nearest first; ``"points"``: ``{"svd": array (m, 2), "cbow": array (m, 2)}``,
+        the queries and their nearest words of each method projected to 2-D
+        (``projection``); ``"shown"``: ``{"svd": [(word, query), ...], "cbow": same}``, the
+        m words of those points and the query each belongs to; ``"cbow_loss"``:
+        (cbow_epochs,); ``"seconds"``: ``{"svd": float, "cbow": float}``; and the settings
+        ``"n_tokens"``, ``"vocab_size"``, ``"coverage"`` (the share of tokens in the
+        vocabulary), ``"svd_window"``, ``"dim"``, ``"cbow_window"``, ``"cbow_epochs"``,
+        ``"batch_size"``, ``"queries"``.
+
+    Raises
+    ------
+    ValueError
+        For a ``vocab_size`` that is not an int >= 2, or a query not in the vocabulary.
+    """
     words = shakespeare_words()
     if n_words is not None:
         words = words[:n_words]
