@@ -47,7 +47,27 @@ def history_figure(
     ``history`` maps "loss", "accuracy", "val_loss", "val_accuracy" to one value per epoch
     (the accuracy panel is left out when there is no accuracy). ``best_epoch`` (from 1), the
     epoch whose weights the final model holds, is marked on the validation curves, with
-    ``test_accuracy`` (a fraction) beside it. Epochs beyond 40 are drawn without markers."""
+    ``test_accuracy`` (a fraction) beside it. Epochs beyond 40 are drawn without markers.
+
+    Parameters
+    ----------
+    history : mapping of str to sequence of float
+        One value per epoch under ``"loss"``, ``"accuracy"``, ``"val_loss"``,
+        ``"val_accuracy"`` (any may be missing), e.g. what ``fit`` returns.
+    title : str
+        The figure's title ("": none).
+    loss_name : str
+        The loss's name in the loss axis's label ("": none).
+    best_epoch : int, optional
+        The epoch (from 1) to mark; none if None or out of range.
+    test_accuracy : float, optional
+        The final model's test accuracy (a fraction), marked at ``best_epoch``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel (loss) or two (loss, accuracy in %).
+    """
     return histories_figure(
         {"": history},
         title=title,
@@ -66,7 +86,20 @@ def histories_figure(
     test_accuracy: float | None = None,
 ) -> Figure:
     """The curves of several runs ({name: history}) overlaid, one colour per run: training
-    solid, validation dashed. One run named "" is drawn as :func:`history_figure` says."""
+    solid, validation dashed. One run named "" is drawn as :func:`history_figure` says.
+
+    Parameters
+    ----------
+    runs : mapping of str to mapping
+        ``{name: history}``, each history as :func:`numpynn.plots.history_figure` takes it.
+    title, loss_name, best_epoch, test_accuracy
+        As :func:`numpynn.plots.history_figure`; ``best_epoch`` is marked only for one run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel (loss) or two (loss, accuracy in %).
+    """
     from matplotlib.ticker import MaxNLocator
 
     has_accuracy = any("accuracy" in h or "val_accuracy" in h for h in runs.values())
@@ -158,7 +191,27 @@ def plot_history(
     best_epoch: int | None = None,
     test_accuracy: float | None = None,
 ) -> Path:
-    """:func:`history_figure` as a PNG at ``path``."""
+    """:func:`history_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    history, title, loss_name, best_epoch, test_accuracy
+        As :func:`numpynn.plots.history_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     figure = history_figure(
         history,
         title=title,
@@ -172,14 +225,49 @@ def plot_history(
 def plot_histories(
     runs: Mapping[str, Mapping[str, Sequence[float]]], path: PathLike, *, title: str = ""
 ) -> Path:
-    """:func:`histories_figure` (several runs overlaid) as a PNG at ``path``."""
+    """:func:`histories_figure` (several runs overlaid) as a PNG at ``path``.
+
+    Parameters
+    ----------
+    runs, title
+        As :func:`numpynn.plots.histories_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     return save_figure(histories_figure(runs, title=title), path)
 
 
 def confusion_figure(C: npt.ArrayLike, labels: Sequence[str], *, title: str = "") -> Figure:
     """The confusion matrix C: (n_classes, n_classes) (rows true class, columns predicted) with
     the counts in each cell. The errors (off the diagonal) are coloured on their own scale, so
-    a few confusions stand out beside the large diagonal; the diagonal is drawn in grey."""
+    a few confusions stand out beside the large diagonal; the diagonal is drawn in grey.
+
+    Parameters
+    ----------
+    C : array_like
+        (n_classes, n_classes) counts, e.g. from :func:`numpynn.metrics.confusion_matrix`.
+    labels : sequence of str
+        The n_classes class names, in order.
+    title : str
+        Put before "confusion matrix" in the title ("": nothing).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel, titled with the number of samples and the accuracy.
+    """
     from matplotlib.colors import ListedColormap
     from matplotlib.ticker import MaxNLocator
 
@@ -231,7 +319,27 @@ def confusion_figure(C: npt.ArrayLike, labels: Sequence[str], *, title: str = ""
 def plot_confusion_matrix(
     C: npt.ArrayLike, labels: Sequence[str], path: PathLike, *, title: str = ""
 ) -> Path:
-    """:func:`confusion_figure` as a PNG at ``path``."""
+    """:func:`confusion_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    C, labels, title
+        As :func:`numpynn.plots.confusion_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     return save_figure(confusion_figure(C, labels, title=title), path)
 
 
@@ -247,7 +355,28 @@ def misclassified_figure(
 ) -> Figure:
     """A grid of up to ``max_images`` images: (n, height, width) greyscale in [0, 1], each
     titled with its predicted class (and its predicted probability, ``probabilities``: (n,))
-    above the true class, e.g. the misclassified test digits."""
+    above the true class, e.g. the misclassified test digits.
+
+    Parameters
+    ----------
+    images : array_like
+        (n, height, width) greyscale images, values in [0, 1].
+    y_true, y_pred : array_like
+        (n,) int class ids: the true and the predicted classes.
+    labels : sequence of str
+        The class names, indexed by class id.
+    probabilities : array_like, optional
+        (n,): each image's predicted probability.
+    max_images : int
+        The most images drawn (the first ones).
+    title : str
+        Put before the figure's title ("": nothing).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Up to 9 images a row.
+    """
     images = np.asarray(images)
     n_total = len(images)
     images = images[:max_images]
@@ -291,7 +420,27 @@ def plot_misclassified(
     probabilities: npt.ArrayLike | None = None,
     title: str = "",
 ) -> Path:
-    """:func:`misclassified_figure` as a PNG at ``path``."""
+    """:func:`misclassified_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    images, y_true, y_pred, labels, max_images, probabilities, title
+        As :func:`numpynn.plots.misclassified_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     figure = misclassified_figure(
         images,
         y_true,
@@ -359,7 +508,25 @@ def _leaky_inset(ax: Any, x: Any, y: Any, dy: Any, alpha: float) -> None:
 
 
 def plot_activations(path: PathLike) -> Path:
-    """:func:`activations_figure` as a PNG at ``path``."""
+    """:func:`activations_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     return save_figure(activations_figure(), path)
 
 
@@ -376,7 +543,29 @@ def decision_boundary_figure(
     """The regions a 2-D classifier assigns to each class, with the samples on top: the
     training samples X: (n, 2), y: (n,) as circles, the test samples as triangles.
 
-    ``predict`` maps points (m, 2) to labels (m,); ``labels`` names the classes."""
+    ``predict`` maps points (m, 2) to labels (m,); ``labels`` names the classes.
+
+    Parameters
+    ----------
+    predict : callable
+        Points (m, 2) -> int class ids (m,), e.g. a model's ``predict``; called once on a
+        300 x 300 grid over the samples plus 0.5 on each side.
+    X : array_like
+        (n, 2): the training samples.
+    y : array_like
+        (n,): their int class ids.
+    X_test, y_test : array_like, optional
+        (n_test, 2) and (n_test,): test samples, drawn as triangles.
+    labels : sequence of str, optional
+        The class names, indexed by class id (default ``"0"``, ``"1"``, ...).
+    title : str
+        The panel's title (default "Decision boundary").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel, the regions coloured by class (five colours, repeated past five).
+    """
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -437,7 +626,27 @@ def plot_decision_boundary(
     y_test: npt.ArrayLike | None = None,
     labels: Sequence[str] | None = None,
 ) -> Path:
-    """:func:`decision_boundary_figure` as a PNG at ``path``."""
+    """:func:`decision_boundary_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    predict, X, y, title, X_test, y_test, labels
+        As :func:`numpynn.plots.decision_boundary_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     figure = decision_boundary_figure(
         predict, X, y, X_test=X_test, y_test=y_test, labels=labels, title=title
     )
@@ -447,7 +656,20 @@ def plot_decision_boundary(
 def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
     """The filters of a convolution, W: (C_out, C_in, k, k), one small grey picture each (of
     the first input channel), as in DLFS ch. 7: each scaled to its own range, light for large
-    weights."""
+    weights.
+
+    Parameters
+    ----------
+    W : array_like
+        (C_out, C_in, k, k): a convolution's weights, e.g. ``Conv2D.W``.
+    title : str
+        Put before the figure's title ("": nothing).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Up to 8 filters a row.
+    """
     W = np.asarray(W)
     n = len(W)
     columns = min(n, 8)
@@ -466,16 +688,54 @@ def filters_figure(W: npt.ArrayLike, *, title: str = "") -> Figure:
 
 
 def plot_filters(W: npt.ArrayLike, path: PathLike, *, title: str = "") -> Path:
-    """:func:`filters_figure` as a PNG at ``path``."""
+    """:func:`filters_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    W, title
+        As :func:`numpynn.plots.filters_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     return save_figure(filters_figure(W, title=title), path)
 
 
 def first_layer_images(model: Sequential, shape: tuple[int, int] = (28, 28)) -> Array:
     """The first layer's weights W: (height * width, n_hidden), of a model that starts with
     Dense, as n_hidden images (n_hidden, height, width) of ``shape``: image j holds the weight
-    of each pixel in hidden unit j's weighted sum. ValueError for a model that starts with
-    another layer (a convnet: :func:`numpynn.plots.filters_figure`) or takes another number of
-    inputs."""
+    of each pixel in hidden unit j's weighted sum.
+
+    Parameters
+    ----------
+    model : Sequential
+        A model whose first layer with parameters is Dense.
+    shape : tuple of (int, int)
+        (height, width) of the input images.
+
+    Returns
+    -------
+    array
+        (n_hidden, height, width): a view of the weights, not a copy.
+
+    Raises
+    ------
+    ValueError
+        For a model whose first layer with parameters is not Dense (a convnet:
+        :func:`numpynn.plots.filters_figure`), or a Dense that does not take
+        height * width inputs.
+    """
     first = next((layer for layer in model.layers if layer.params), None)
     if not isinstance(first, Dense):
         name = type(first).__name__ if first is not None else "no trainable layer"
@@ -491,7 +751,22 @@ def first_layer_images(model: Sequential, shape: tuple[int, int] = (28, 28)) -> 
 def weights_figure(images: npt.ArrayLike, *, title: str, most: int = 100) -> Figure:
     """First-layer weights as pictures, images: (n_hidden, height, width), one per hidden unit
     (the first ``most``), as Nielsen and DLFS draw them: red positive, blue negative, white 0,
-    each on its own symmetric scale, in a near-square grid under ``title``."""
+    each on its own symmetric scale, in a near-square grid under ``title``.
+
+    Parameters
+    ----------
+    images : array_like
+        (n_hidden, height, width), e.g. from :func:`numpynn.plots.first_layer_images`.
+    title : str
+        The figure's title.
+    most : int
+        The most images drawn (the first ones).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A near-square grid of images, each titled with its unit.
+    """
     images = np.asarray(images)
     n = min(len(images), most)
     columns = int(np.ceil(np.sqrt(n)))
@@ -518,12 +793,48 @@ def weights_figure(images: npt.ArrayLike, *, title: str, most: int = 100) -> Fig
 
 
 def plot_weights(images: npt.ArrayLike, path: PathLike, *, title: str) -> Path:
-    """:func:`weights_figure` as a PNG at ``path``."""
+    """:func:`weights_figure` as a PNG at ``path``.
+
+    Parameters
+    ----------
+    images, title
+        As :func:`numpynn.plots.weights_figure`.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix matplotlib cannot write (:func:`numpynn.plots.save_figure`).
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`).
+    """
     return save_figure(weights_figure(images, title=title), path)
 
 
 def new_figure(figsize: tuple[float, float]) -> Figure:
-    """An empty ``Figure`` of ``figsize`` inches at 100 dpi (the object API: no pyplot)."""
+    """An empty ``Figure`` of ``figsize`` inches at 100 dpi (the object API: no pyplot).
+
+    Parameters
+    ----------
+    figsize : tuple of (float, float)
+        (width, height) in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A figure with no axes.
+
+    Raises
+    ------
+    ImportError
+        Without matplotlib (the ``cli`` extra installs it).
+    """
     from matplotlib.figure import Figure  # lazy: the library never needs matplotlib
 
     return Figure(figsize=figsize, dpi=100)
@@ -532,8 +843,27 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 def save_figure(fig: Figure, path: PathLike) -> Path:
     """Write ``fig`` at ``path`` atomically (a reader never sees half a file) in the format
     its suffix names, as matplotlib writes it (.png, .jpg, .pdf, .svg...; PNG for a name
-    without a suffix); return the path. ValueError naming the path for a suffix matplotlib
-    cannot write, and a PathError (:mod:`numpynn.paths`) for a path that cannot be written."""
+    without a suffix); return the path.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        The file to write; its suffix names the format (PNG without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        Naming the path, for a suffix matplotlib cannot write.
+    PathError
+        For a path that cannot be written (:class:`numpynn.PathError`, :mod:`numpynn.paths`).
+    """
     path = Path(path)
     kind = path.suffix[1:].lower() or "png"
     formats = fig.canvas.get_supported_filetypes()
