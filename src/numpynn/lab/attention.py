@@ -219,7 +219,7 @@ def date_accuracy(
     n_maps : int
         The number of test dates whose attention weights are kept.
     seed : int
-        Seeds the dates, the weights and the shuffles.
+        Seeds the dates and the initial weights (the shuffles always use seed 0).
 
     Returns
     -------

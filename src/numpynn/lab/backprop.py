@@ -53,7 +53,7 @@ def gradient_errors(
     Raises
     ------
     ValueError
-        For an unknown activation name or fewer than 2 sizes;
+        For an unknown activation name, fewer than 2 sizes or a last size below 2;
         :class:`~numpynn.errors.ShapeError` (a ValueError) for ``sizes[0]`` other than 2.
     """
     X, y = flower(n_samples=max(n_samples, 2), seed=seed)

@@ -121,7 +121,7 @@ def lstm_perplexity(
     models : dict, optional
         ``{name: (LSTM layers, dropout)}`` (None: ``MODELS``, the book's two).
     seed : int
-        Seeds the weights, the dropout masks and the tracks' offsets.
+        Seeds the initial weights and the dropout masks (the windows are read in order).
 
     Returns
     -------

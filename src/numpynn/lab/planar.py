@@ -38,7 +38,7 @@ def planar_network(n_hidden: int, seed: int = 2) -> Sequential:
 
     Raises
     ------
-    TypeError, ValueError
+    ValueError
         For an ``n_hidden`` that is not a positive int.
     """
     return Sequential(

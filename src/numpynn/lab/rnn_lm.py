@@ -86,7 +86,7 @@ def rnn_perplexity(
     inits : tuple of str
         ``"book"`` (the book's initial weights) and/or ``"numpynn"`` (the layers' own).
     seed : int
-        Seeds the weights and the tracks' offsets.
+        Seeds the initial weights (the windows are read in order).
 
     Returns
     -------

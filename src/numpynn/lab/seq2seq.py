@@ -347,7 +347,7 @@ def addition_accuracy(
     variants : tuple of str
         Names of ``VARIANTS``: ``"plain"``, ``"reversed"``, ``"reversed + peeky"``.
     seed : int
-        Seeds the problems, the weights and the shuffles.
+        Seeds the problems and the initial weights (the shuffles always use seed 0).
 
     Returns
     -------
