@@ -726,3 +726,16 @@ def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path, monk
     assert code == 0
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
     assert out.count("== ") == len(CHAPTERS)
+
+
+def test_the_early_chapters_refuse_bad_arguments_by_name():
+    with pytest.raises(ValueError, match=r"output must be 'identity' or 'softmax', got 'relu'"):
+        lab.book_network("relu")
+    with pytest.raises(ValueError, match=r"threshold must be above .* got 1e-12"):
+        lab.sigmoid_saturation(1e-12)
+    from numpynn.lab.overfitting import train_test_gap
+
+    result = {"train": {"a": np.ones(5)}, "test": {"a": np.zeros(5)}}
+    assert train_test_gap(result, "a", last=2) == 1.0
+    with pytest.raises(ValueError, match=r"last must be at least 1 epoch .* got 0"):
+        train_test_gap(result, "a", last=0)

@@ -182,3 +182,26 @@ def test_the_attention_pages_code_runs_and_its_claims_hold(tmp_path):
     final = {name: curve[-1] for name, curve in page["numbers"]["accuracy"].items()}
     assert final["attention"] > max(final["peeky"], final["seq2seq"])
     assert (tmp_path / "attention-maps.png").exists()
+
+
+def test_unknown_variants_and_models_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"variants must be among .*'backwards'"):
+        seq2seq.addition_accuracy(n_problems=60, epochs=1, variants=("backwards",))
+    with pytest.raises(ValueError, match=r"models must be among .*'transformer'"):
+        attention.date_accuracy(n_problems=60, epochs=1, models=("transformer",))
+
+
+def test_the_seed_also_seeds_the_shuffles(monkeypatch):
+    seen = []
+    train = seq2seq.train_seq2seq
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["seed"])
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(seq2seq, "train_seq2seq", recording)
+    monkeypatch.setattr(attention, "train_seq2seq", recording)
+    small = {"n_problems": 60, "epochs": 1, "hidden": 4, "wordvec": 2}
+    seq2seq.addition_accuracy(**small, variants=("plain",), seed=3)
+    attention.date_accuracy(**small, models=("seq2seq",), seed=4)
+    assert seen == [3, 4]

@@ -78,11 +78,17 @@ def sigmoid_saturation(threshold: float = 0.01, depth: int = 5) -> dict[str, Any
 
     Raises
     ------
-    IndexError
+    ValueError
         For a ``threshold`` the slope never falls below on [0, 20] (about 2e-9 or less).
     """
     curve = activation_curves(np.linspace(0, 20, 20001), ("sigmoid",))["sigmoid"]
     flat = curve["x"][curve["dh"] < threshold]
+    if not len(flat):
+        smallest = float(curve["dh"].min())
+        raise ValueError(
+            f"threshold must be above the sigmoid's slope at x = 20 ({smallest:.3g}), "
+            f"got {threshold!r}"
+        )
     return {
         "max_slope": float(curve["dh"].max()),
         "threshold": threshold,

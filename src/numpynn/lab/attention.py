@@ -219,7 +219,7 @@ def date_accuracy(
     n_maps : int
         The number of test dates whose attention weights are kept.
     seed : int
-        Seeds the dates and the initial weights (the shuffles always use seed 0).
+        Seeds the dates, the initial weights and the shuffles.
 
     Returns
     -------
@@ -234,8 +234,12 @@ def date_accuracy(
     Raises
     ------
     ValueError
-        For ``n_problems`` too small to hold out a test set (fewer than 6).
+        For a model not in ``MODELS``, or ``n_problems`` too small to hold out a test set
+        (fewer than 6).
     """
+    unknown = [name for name in models if name not in MODELS]
+    if unknown:
+        raise ValueError(f"models must be among {list(MODELS)}, got {unknown}")
     questions, answers = date_problems(n_problems, seed)
     x, t = encode(questions, DATE_VOCAB), encode(answers, DATE_VOCAB)
     (x_train, t_train), (x_test, t_test) = split(x, t)
@@ -248,7 +252,13 @@ def date_accuracy(
         else:
             model = seq2seq_model(V, wordvec, hidden, peeky=name == "peeky", seed=seed)
         curves = train_seq2seq(
-            model, (x_train, t_train), (x_test, t_test), epochs=epochs, batch_size=batch_size, lr=lr
+            model,
+            (x_train, t_train),
+            (x_test, t_test),
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
         )
         result["accuracy"][name], result["loss"][name] = curves["accuracy"], curves["loss"]
         if name == "attention":

@@ -41,10 +41,13 @@ def book_network(output: str = "identity") -> Sequential:
 
     Raises
     ------
-    KeyError
+    ValueError
         For an ``output`` other than ``"identity"`` or ``"softmax"``.
     """
-    out = {"identity": Identity, "softmax": Softmax}[output]()
+    outputs = {"identity": Identity, "softmax": Softmax}
+    if output not in outputs:
+        raise ValueError(f"output must be 'identity' or 'softmax', got {output!r}")
+    out = outputs[output]()
     net = Sequential(
         Dense(2, 3, dtype=np.float64),
         Sigmoid(),
@@ -82,9 +85,8 @@ def forward_steps(x: npt.ArrayLike = (1.0, 0.5), output: str = "identity") -> li
 
     Raises
     ------
-    KeyError
-        For an ``output`` other than ``"identity"`` or ``"softmax"``.
     ValueError
+        For an ``output`` other than ``"identity"`` or ``"softmax"``, and
         :class:`~numpynn.errors.ShapeError` for an ``x`` without 2 features.
     """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))

@@ -133,7 +133,11 @@ def train_test_gap(result: dict[str, Any], setting: str, last: int | None = 50) 
     ------
     KeyError
         For a ``setting`` not in ``result``.
+    ValueError
+        For a ``last`` below 1.
     """
+    if last is not None and last < 1:
+        raise ValueError(f"last must be at least 1 epoch (or None for all), got {last!r}")
     gap: Array = result["train"][setting] - result["test"][setting]
     return float(gap[1:].mean() if last is None else gap[-last:].mean())
 

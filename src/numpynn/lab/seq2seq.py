@@ -347,7 +347,7 @@ def addition_accuracy(
     variants : tuple of str
         Names of ``VARIANTS``: ``"plain"``, ``"reversed"``, ``"reversed + peeky"``.
     seed : int
-        Seeds the problems and the initial weights (the shuffles always use seed 0).
+        Seeds the problems, the initial weights and the shuffles.
 
     Returns
     -------
@@ -360,11 +360,13 @@ def addition_accuracy(
 
     Raises
     ------
-    KeyError
-        For a variant not in ``VARIANTS``.
     ValueError
-        For ``n_problems`` too small to hold out a test set (fewer than 6).
+        For a variant not in ``VARIANTS``, or ``n_problems`` too small to hold out a test
+        set (fewer than 6).
     """
+    unknown = [name for name in variants if name not in VARIANTS]
+    if unknown:
+        raise ValueError(f"variants must be among {list(VARIANTS)}, got {unknown}")
     questions, answers = addition_problems(n_problems, seed)
     x, t = encode(questions, ADDITION_VOCAB), encode(answers, ADDITION_VOCAB)
     (x_train, t_train), (x_test, t_test) = split(x, t)
@@ -374,7 +376,13 @@ def addition_accuracy(
         xr, xr_test = (x_train[:, ::-1], x_test[:, ::-1]) if reverse else (x_train, x_test)
         model = seq2seq_model(len(ADDITION_VOCAB), wordvec, hidden, peeky=peeky, seed=seed)
         curves = train_seq2seq(
-            model, (xr, t_train), (xr_test, t_test), epochs=epochs, batch_size=batch_size, lr=lr
+            model,
+            (xr, t_train),
+            (xr_test, t_test),
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
         )
         result["accuracy"][name], result["loss"][name] = curves["accuracy"], curves["loss"]
         guessed = decode(
