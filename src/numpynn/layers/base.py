@@ -178,7 +178,23 @@ def _built_in(cls: type) -> bool:
 
 
 def layer_type(name: str) -> type[Layer]:
-    """The layer class registered under ``name``; KeyError naming what to define when none is."""
+    """The layer class registered under ``name``; KeyError naming what to define when none is.
+
+    Parameters
+    ----------
+    name : str
+        A layer class's name, as saved in a model file (``"Dense"``, ``"Conv2D"``...).
+
+    Returns
+    -------
+    type
+        The :class:`numpynn.Layer` subclass of that name.
+
+    Raises
+    ------
+    KeyError
+        When no subclass of that name has been defined (imported).
+    """
     try:
         return LAYER_TYPES[name]
     except KeyError:
