@@ -405,7 +405,28 @@ def _is_number(v: object) -> bool:
 
 
 def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
-    """labels: (n_samples,) integers in [0, n_classes) -> (n_samples, n_classes) of 0 and 1."""
+    """labels: (n_samples,) integers in [0, n_classes) -> (n_samples, n_classes) of 0 and 1.
+
+    Parameters
+    ----------
+    labels : ndarray
+        (n_samples,) class labels, integers in [0, n_classes); not checked (a negative label
+        counts from the end, as NumPy indexing does).
+    n_classes : int
+        The number of columns.
+    dtype : numpy dtype
+        The result's type (float32 by default).
+
+    Returns
+    -------
+    ndarray
+        (n_samples, n_classes): 1 in each row's label column, else 0.
+
+    Raises
+    ------
+    IndexError
+        For a label >= n_classes or < -n_classes.
+    """
     t = np.zeros((len(labels), n_classes), dtype=dtype)
     t[np.arange(len(labels)), labels] = 1
     return t
@@ -413,7 +434,21 @@ def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
 
 def fuse(layers: list[Layer], loss: Loss) -> tuple[list[Layer], Loss]:
     """The layers and loss that training uses: a final Softmax + CrossEntropy (or Sigmoid +
-    BinaryCrossEntropy) becomes the loss on logits, whose gradient is simply (a - t) / m."""
+    BinaryCrossEntropy) becomes the loss on logits, whose gradient is simply (a - t) / m.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The model's layers; not modified.
+    loss : Loss
+        The model's loss.
+
+    Returns
+    -------
+    tuple of (list of Layer, Loss)
+        Without the final Softmax (Sigmoid) and with a new loss with ``from_logits=True``
+        when they fuse; otherwise ``layers`` and ``loss`` themselves.
+    """
     if layers and isinstance(loss, CrossEntropy | BinaryCrossEntropy) and not loss.from_logits:
         output_layer = Softmax if isinstance(loss, CrossEntropy) else Sigmoid
         if isinstance(layers[-1], output_layer):
@@ -429,7 +464,24 @@ def check_loss(
     with BinaryCrossEntropy() (probabilities); no squashing output with from_logits=True (raw
     scores); MeanSquaredError on any output (regression, or Nielsen's sigmoid outputs).
     ``class_labels``: the targets will be one class label per sample, which BinaryCrossEntropy
-    takes for one output only (ShapeError, a ValueError, otherwise)."""
+    takes for one output only (ShapeError, a ValueError, otherwise).
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The model's layers, the last one deciding what its outputs are.
+    loss : Loss
+        The loss to be trained with.
+    n_outputs : int
+        The model's output features.
+    class_labels : bool
+        True when the targets are one class label per sample (not one row per sample).
+
+    Raises
+    ------
+    ValueError
+        For a loss that does not fit the final layer or the number of outputs, naming the fix.
+    """
     last = layers[-1] if layers else None
     ends = f"the model ends with {type(last).__name__}" if last else "the model has no layers"
     if isinstance(loss, CrossEntropy):
@@ -486,7 +538,26 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get(loss: Loss | str) -> Loss:
-    """A loss object from itself or its name ("mse", "binary_cross_entropy", "cross_entropy")."""
+    """A loss object from itself or its name ("mse", "binary_cross_entropy", "cross_entropy").
+
+    Parameters
+    ----------
+    loss : Loss or str
+        A loss object (returned as it is) or a name.
+
+    Returns
+    -------
+    Loss
+        ``loss`` itself, or a new loss of that name with its default settings.
+
+    Raises
+    ------
+    TypeError
+        For a class or a function given instead of a Loss object (``CrossEntropy`` for
+        ``CrossEntropy()``, say).
+    ValueError
+        For an unknown name or any other value.
+    """
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, str) and loss in LOSSES:

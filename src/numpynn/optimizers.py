@@ -33,7 +33,25 @@ from .validation import check_fraction, check_non_negative, check_positive
 
 
 class Optimizer:
-    """Base class: validates the hyper-parameters and keeps per-parameter state."""
+    """Base class: validates the hyper-parameters and keeps per-parameter state.
+
+    A subclass names its per-parameter state arrays in ``slots`` and defines ``update``.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a hyper-parameter of the wrong type or out of range, naming it.
+    """
 
     slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
     decoupled_weight_decay = False  # True: ``update`` decays the weights, step adds no L2 term
@@ -142,7 +160,25 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """h <- h + g^2; p <- p - lr * g / (sqrt(h) + eps): each weight gets its own decaying rate."""
+    """h <- h + g^2; p <- p - lr * g / (sqrt(h) + eps): each weight gets its own decaying rate.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    eps : float
+        Keeps the division finite (> 0).
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a hyper-parameter of the wrong type or out of range, naming it.
+    """
 
     slots = ("h",)
 
@@ -167,7 +203,27 @@ class AdaGrad(Optimizer):
 
 
 class RMSProp(Optimizer):
-    """h <- rho * h + (1 - rho) * g^2; p <- p - lr * g / (sqrt(h) + eps)."""
+    """h <- rho * h + (1 - rho) * g^2; p <- p - lr * g / (sqrt(h) + eps).
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    rho : float
+        The decay rate of the squared gradients' average, in [0, 1).
+    eps : float
+        Keeps the division finite (> 0).
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a hyper-parameter of the wrong type or out of range, naming it.
+    """
 
     slots = ("h",)
 
@@ -263,6 +319,26 @@ class AdamW(Adam):
     By default only parameters with ``p.ndim >= 2`` are decayed (weight matrices, convolution
     kernels, embeddings), not biases or normalisation's gamma and beta (``ndim < 2``):
     nanoGPT's two parameter groups. ``decay_all=True`` decays every parameter.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    beta1, beta2 : float
+        The decay rates of the moment estimates, in [0, 1).
+    eps : float
+        Keeps the division finite (> 0).
+    weight_decay : float
+        The decoupled decay rate (>= 0), 0.01 by default.
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+    decay_all : bool
+        Decay biases and normalisation parameters too.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a hyper-parameter of the wrong type or out of range, naming it.
     """
 
     decoupled_weight_decay = True
@@ -299,7 +375,26 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 
 def get(optimizer: Optimizer | str) -> Optimizer:
-    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam", "adamw")."""
+    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam", "adamw").
+
+    Parameters
+    ----------
+    optimizer : Optimizer or str
+        An optimiser (returned as it is) or a name.
+
+    Returns
+    -------
+    Optimizer
+        ``optimizer`` itself, or a new optimiser of that name with its default settings.
+
+    Raises
+    ------
+    TypeError
+        For a class or a function given instead of an Optimizer object (``Adam`` for
+        ``Adam()``, say).
+    ValueError
+        For an unknown name or any other value.
+    """
     if isinstance(optimizer, Optimizer):
         return optimizer
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
@@ -324,7 +419,22 @@ def clip_by_global_norm(grads: list[Array], clipnorm: float, out: list[Array]) -
     most ``clipnorm``, as ``torch.nn.utils.clip_grad_norm_``: each times
     clipnorm / (||g|| + 1e-6) when that is below 1, written to ``out`` (arrays of their shapes)
     and returned; otherwise ``grads`` themselves. A non-finite norm is not an error (as in
-    torch): an infinite one zeroes the gradients, a NaN makes them NaN."""
+    torch): an infinite one zeroes the gradients, a NaN makes them NaN.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+        The gradients, any shapes.
+    clipnorm : float
+        The largest global norm (> 0; not checked here).
+    out : list of ndarray
+        One array per gradient, of its shape, for the scaled gradients.
+
+    Returns
+    -------
+    list of ndarray
+        ``out`` holding the scaled gradients, or ``grads`` when the norm is within clipnorm.
+    """
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     coef = clipnorm / (total + 1e-6)
     if coef >= 1.0:
