@@ -35,7 +35,23 @@ from .validation import check_non_negative, check_positive_int
 
 
 class Model(Protocol):
-    """What a callback may use of the model being trained."""
+    """What a callback may use of the model being trained (a protocol: :class:`numpynn.Sequential`
+    is one; it is not instantiated).
+
+    Attributes
+    ----------
+    stop_training : bool
+        Set to True to end training after the current epoch.
+
+    Methods
+    -------
+    parameters()
+        The parameter arrays, in place (what the optimiser updates).
+    gradients()
+        Their gradients, in the same order.
+    state_arrays()
+        The parameters and the buffers (e.g. BatchNorm's running statistics): a full state.
+    """
 
     stop_training: bool
 
@@ -48,7 +64,31 @@ class Model(Protocol):
 
 @dataclass
 class TrainingRun:
-    """One training run, shared by ``fit`` and its callbacks: what a checkpoint saves."""
+    """One training run, shared by ``fit`` and its callbacks: what a checkpoint saves.
+
+    Parameters
+    ----------
+    model : Model
+        The model being trained.
+    optimizer : Optimizer
+        Its optimiser.
+    rng : numpy.random.Generator
+        Drives shuffling and dropout.
+    epochs : int
+        The run ends after this many epochs, counted from its start.
+    callbacks : list of Callback
+        The run's callbacks.
+    history : dict of str to list of float
+        Each logged metric's value per epoch.
+    epoch : int
+        Completed epochs.
+    steps_per_epoch : int
+        Batches in an epoch (set by ``fit``).
+    step : int
+        Batches done since the run's start: optimiser steps.
+    interrupted : bool
+        Ctrl-C was pressed: stop after the current batch.
+    """
 
     model: Model
     optimizer: Optimizer
@@ -197,7 +237,26 @@ class Monitor:
     """The best value so far of a metric that ``fit`` logs, and the index (from 0) of its
     epoch: for names with "accuracy" the highest, for the others the lowest, counting a
     value as better only by more than ``min_delta``. ``owner`` (a callback's name) and
-    ``optional`` (whether the owner also takes ``monitor=None``) word the errors."""
+    ``optional`` (whether the owner also takes ``monitor=None``) word the errors.
+
+    Parameters
+    ----------
+    metric : str
+        A key of ``fit``'s logs: ``"val_loss"``, ``"val_accuracy"``, ``"loss"``...
+    owner : str
+        The callback's name, for the error messages.
+    min_delta : float
+        The margin by which a value must beat the best (>= 0; not checked here: the owner
+        checks it).
+    optional : bool
+        Whether the owner also takes ``monitor=None`` (worded in the errors).
+
+    Raises
+    ------
+    TypeError
+        For a metric that is not a string. (``improved`` raises ValueError for a metric
+        that the logs lack.)
+    """
 
     def __init__(
         self, metric: str, *, owner: str, min_delta: float = 0.0, optional: bool = False
