@@ -19,6 +19,16 @@ class CharVocabulary:
     Built from a text by :meth:`from_text` (its sorted distinct characters, as nanoGPT's
     char-level Shakespeare; special tokens such as makemore's "." first). ``to_json()`` gives
     the plain list of characters, ``from_json`` rebuilds the same vocabulary from it.
+
+    Parameters
+    ----------
+    chars : sequence of str
+        The characters in id order: distinct, each a single character, at least one.
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence, an item that is not a single character, or a repeated one.
     """
 
     def __init__(self, chars: Sequence[str]) -> None:
