@@ -47,7 +47,27 @@ BEST_FILE = "best.npz"  # ... the model of its best epoch, whose metadata a chec
 @dataclasses.dataclass(frozen=True)
 class TrainedModel:
     """A classifier and the facts of its training. ``classes`` has one name per class: one
-    per output, or 2 for one sigmoid output (the probability of class 1)."""
+    per output, or 2 for one sigmoid output (the probability of class 1).
+
+    Made by :func:`load_trained`.
+
+    Parameters
+    ----------
+    model : Sequential
+        The classifier.
+    path : pathlib.Path
+        The file read.
+    metadata : dict
+        The metadata saved with the model (its known fields checked).
+    dataset : str, optional
+        The name of the dataset it was trained on, if the metadata says.
+    classes : list of str
+        The class names, indexed by label.
+    image_shape : tuple of int, optional
+        (height, width) of the pictures it reads; None for a model of points.
+    picture : str, optional
+        How a photo is prepared: ``"digit"``, ``"item"``; None: it takes no pictures.
+    """
 
     model: Sequential
     path: Path  # the file read
@@ -118,7 +138,26 @@ LANGUAGE_MODEL = "language-model"  # the metadata "task" of a language model's f
 class TrainedLanguageModel:
     """A language model and its character vocabulary. ``boundary`` is the token that starts
     and ends each word of a model of words (makemore's "." for names), None for a model of a
-    running text (Shakespeare)."""
+    running text (Shakespeare).
+
+    Made by :func:`load_language_model`.
+
+    Parameters
+    ----------
+    model : Sequential
+        The language model: token ids (n_samples, T) -> (n_samples, T, len(vocabulary))
+        probabilities of the next token.
+    path : pathlib.Path
+        The file read.
+    metadata : dict
+        The metadata saved with the model.
+    dataset : str, optional
+        The name of the dataset it was trained on, if the metadata says.
+    vocabulary : CharVocabulary
+        Its characters, by id.
+    boundary : str, optional
+        The start/end token of a model of words; None for running text.
+    """
 
     model: Sequential
     path: Path  # the file read
@@ -192,7 +231,20 @@ class TrainedLanguageModel:
 
 def class_probabilities(model: Sequential, X: Array) -> Array:
     """Class probabilities (n_samples, n_classes) of a classifier on X: (n_samples, ...), by
-    ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p)."""
+    ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p).
+
+    Parameters
+    ----------
+    model : Sequential
+        A classifier.
+    X : ndarray
+        (n_samples, ...) inputs of the model's shape.
+
+    Returns
+    -------
+    ndarray
+        (n_samples, n_classes) probabilities, n_classes = 2 for one output.
+    """
     p = model.predict_proba(X)
     return np.column_stack([1 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
 
@@ -200,7 +252,18 @@ def class_probabilities(model: Sequential, X: Array) -> Array:
 def describe(model: Sequential) -> str:
     """'Dense(784, 512) -> ReLU -> Dropout(0.2) -> Dense(512, 10) -> Softmax', or for a
     language model 'Embedding(65, 128) -> PositionalEmbedding(64, 128) ->
-    TransformerBlock(128, 4) -> ... -> LSTM(64, 512) ...': each layer with its sizes."""
+    TransformerBlock(128, 4) -> ... -> LSTM(64, 512) ...': each layer with its sizes.
+
+    Parameters
+    ----------
+    model : Sequential
+        Any model.
+
+    Returns
+    -------
+    str
+        One line: each layer's class name with its sizes (or its dropout rate).
+    """
     parts = []
     for layer in model.layers:
         config = layer.config()
@@ -219,7 +282,19 @@ SIZES = ("n_in", "n_out", "hidden", "n_tokens", "max_len", "dim", "n_heads")
 
 
 def n_parameters(model: Sequential) -> int:
-    """The number of trained numbers (weights, biases, scales...) of ``model``."""
+    """The number of trained numbers (weights, biases, scales...) of ``model``.
+
+    Parameters
+    ----------
+    model : Sequential
+        Any model.
+
+    Returns
+    -------
+    int
+        The total size of its parameter arrays (not counting buffers such as BatchNorm's
+        running statistics).
+    """
     return sum(p.size for p in model.parameters())
 
 
@@ -228,7 +303,27 @@ def load_trained(path: PathLike) -> TrainedModel:
     best.npz), a checkpoint (its model, with the metadata of the run's best.npz beside it) or
     a run directory (its model.npz, else its checkpoint.npz). A PathError (numpynn.paths)
     for a path that cannot be read, FileNotFoundError for a directory that holds none;
-    FileFormatError naming the file for a damaged one or bad metadata."""
+    FileFormatError naming the file for a damaged one or bad metadata.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file, a checkpoint or a run directory.
+
+    Returns
+    -------
+    TrainedModel
+        The classifier with its class names, picture shape and metadata.
+
+    Raises
+    ------
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    FileNotFoundError
+        For a directory that holds neither model.npz nor checkpoint.npz.
+    FileFormatError
+        Naming the file, for a damaged model file or checkpoint or bad metadata.
+    """
     model, metadata, file = _read(Path(path))
     dataset = metadata.get("dataset")
     facts = datasets.get(dataset) if dataset in datasets.names() else None
@@ -244,7 +339,30 @@ def load_trained(path: PathLike) -> TrainedModel:
 def load_language_model(path: PathLike) -> TrainedLanguageModel:
     """The language model at ``path`` (a model file, checkpoint or run directory, as
     :func:`load_trained` reads them) with the vocabulary its metadata holds. ValueError for a
-    model that is not a language model; FileFormatError for one without its vocabulary."""
+    model that is not a language model; FileFormatError for one without its vocabulary.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file, a checkpoint or a run directory.
+
+    Returns
+    -------
+    TrainedLanguageModel
+        The model with its vocabulary and boundary token.
+
+    Raises
+    ------
+    ValueError
+        For a model whose metadata's task is not ``"language-model"``.
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    FileNotFoundError
+        For a directory that holds neither model.npz nor checkpoint.npz.
+    FileFormatError
+        Naming the file, for a damaged model file or checkpoint or bad metadata. Also for
+        metadata without a vocabulary, or one that does not match the model's outputs.
+    """
     model, metadata, file = _read(Path(path))
     if metadata.get("task") != LANGUAGE_MODEL:
         raise ValueError(
@@ -267,7 +385,25 @@ def load_language_model(path: PathLike) -> TrainedLanguageModel:
 
 def read_metadata(path: PathLike) -> dict[str, Any]:
     """The metadata saved with the model file at ``path`` (empty if there is none);
-    FileFormatError naming the file if a field in METADATA has the wrong type."""
+    FileFormatError naming the file if a field in METADATA has the wrong type.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file.
+
+    Returns
+    -------
+    dict
+        The metadata (empty if there is none).
+
+    Raises
+    ------
+    FileFormatError
+        For a damaged file or a metadata field of the wrong type, naming the file.
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    """
     return _checked_metadata(load_metadata(path), path)
 
 
