@@ -280,6 +280,10 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         Shuffle the samples every epoch.
     dropout : float
         Probability of dropping each hidden unit during training (0 is no dropout).
+    class_weight : dict, str or None
+        Weights of the classes, multiplying each sample's weight: ``{label: weight}``, or
+        ``"balanced"`` (n_samples / (n_classes * count of the class); ``fit`` only, not
+        ``partial_fit``), as in scikit-learn.
     early_stopping : bool
         Stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs and restore the best epoch's weights. Without it training
@@ -291,7 +295,7 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         The patience and the improvement threshold of the stopping rule.
     callbacks : list of Callback
         numpynn ``Callback`` objects called during training.
-    random_state : int or None
+    random_state : int, numpy.random.RandomState or None
         Seeds the initial weights, the shuffling, dropout and the validation split.
     verbose : bool
         Print each epoch's losses.
@@ -445,6 +449,59 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
     Same parameters as :class:`NumpyNNClassifier` (without ``class_weight``); y is
     (n_samples,) or (n_samples, n_outputs) and ``predict`` returns the same shape. The loss is
     numpynn's MeanSquaredError, (1/2) ||output - y||^2 averaged over the samples.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers, e.g. ``(100,)`` or ``(128, 64)``.
+    activation : str or list of str
+        One of ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``,
+        ``"step"`` for every hidden layer, or a list with one name per hidden layer.
+    optimizer : str
+        ``"adam"``, ``"sgd"`` (with ``momentum``), ``"rmsprop"`` or ``"adagrad"``.
+    learning_rate : float
+        The optimiser's step size.
+    momentum : float
+        Momentum of ``"sgd"`` (unused by the other optimisers).
+    alpha : float
+        L2 penalty, as in ``MLPClassifier``: ``(alpha / 2) ||W||^2 / batch_size`` is added to
+        each mini-batch's mean loss (biases are not penalised).
+    batch_size : int or str
+        Samples per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int
+        Maximum number of epochs.
+    shuffle : bool
+        Shuffle the samples every epoch.
+    dropout : float
+        Probability of dropping each hidden unit during training (0 is no dropout).
+    early_stopping : bool
+        Stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights. Without it training
+        stops when the training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    validation_fraction : float or None
+        Fraction of the training data held out to compute
+        ``validation_loss_curve_``; None means 0.1 with ``early_stopping`` and none otherwise.
+    n_iter_no_change, tol : int, float
+        The patience and the improvement threshold of the stopping rule.
+    callbacks : list of Callback
+        numpynn ``Callback`` objects called during training.
+    random_state : int, numpy.random.RandomState or None
+        Seeds the initial weights, the shuffling, dropout and the validation split.
+    verbose : bool
+        Print each epoch's losses.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        The number of input features seen by ``fit``.
+    model_ : Sequential
+        The fitted ``numpynn.Sequential``.
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    validation_loss_curve_ : list of float or None
+        The validation loss of each epoch (None without a validation split).
+    n_iter_ : int
+        The number of epochs run.
     """
 
     def fit(
