@@ -23,6 +23,22 @@ class Perceptron:
 
     Give the weights (``Perceptron(weights=[0.5, 0.5], bias=-0.7)`` is AND) or the number of
     inputs to start from zeros and learn them with :meth:`fit`.
+
+    Parameters
+    ----------
+    weights : array_like, optional
+        w, (n_inputs,) finite numbers; None starts from zeros (then give ``n_inputs``).
+    bias : float
+        b, finite.
+    n_inputs : int, optional
+        The number of inputs (>= 1); needed without ``weights``, else it must match them.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For neither weights nor n_inputs, weights that are not a non-empty 1-D list of
+        finite numbers (:class:`numpynn.ShapeError` for the shape), an n_inputs that does
+        not match them, or a bias that is not a finite number.
     """
 
     def __init__(
