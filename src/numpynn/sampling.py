@@ -244,7 +244,7 @@ def spread_windows(ids: npt.ArrayLike, block: int, count: int) -> tuple[Array, A
     Parameters
     ----------
     ids : array_like
-        (n_tokens,) integer token ids, at least block + 1 (:func:`check_stream`).
+        (n_tokens,) integer token ids, at least block + 1 (:func:`numpynn.sampling.check_stream`).
     block : int
         The window length (>= 1).
     count : int
@@ -260,7 +260,7 @@ def spread_windows(ids: npt.ArrayLike, block: int, count: int) -> tuple[Array, A
     Raises
     ------
     TypeError, ValueError
-        As :func:`check_stream`, or for a count that is not a positive int.
+        As :func:`numpynn.sampling.check_stream`, or for a count that is not a positive int.
     """
     ids = check_stream(ids, block)
     count = check_positive_int("count", count)
