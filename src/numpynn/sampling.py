@@ -124,6 +124,12 @@ class RandomRows(RandomBatches):
         Inputs and targets, one row per sample.
     steps_per_epoch : int
         Batches in an epoch.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For no samples, X and y of different lengths, or a steps_per_epoch that is not a
+        positive int.
     """
 
     def __init__(self, X: npt.ArrayLike, y: npt.ArrayLike, *, steps_per_epoch: int) -> None:
