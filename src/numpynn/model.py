@@ -281,7 +281,33 @@ class Sequential:
         the same ``seed`` gives the same ids. ``cache`` (default True) lets a transformer
         keep its keys and values (one position's work per id) and a recurrent model its
         state; False runs the whole window for every id. See
-        :func:`numpynn.generation.generate` (what context each id sees past the block)."""
+        :func:`numpynn.generation.generate` (what context each id sees past the block).
+
+        Parameters
+        ----------
+        prompt_ids : array_like of int
+            (T0,) or (n, T0), T0 >= 1: the ids to continue.
+        max_new_tokens : int
+            How many ids to draw (>= 0).
+        temperature : float
+            > 0; divides the logits.
+        top_k : int, optional
+            Draw from the ``top_k`` most probable ids only.
+        seed : int or numpy.random.Generator, optional
+            The draws' generator.
+        cache : bool
+            Reuse a transformer's keys and values, or a recurrent model's state.
+
+        Returns
+        -------
+        ndarray
+            (T0 + max_new_tokens,) or (n, T0 + max_new_tokens) int64.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a model that is not a language model, or a bad argument, naming it.
+        """
         from .generation import generate
 
         return generate(

@@ -68,7 +68,15 @@ class Optimizer:
         self.state: dict[str, list[Array]] = {}
 
     def step(self, params: list[Array], grads: list[Array]) -> None:
-        """One update of every parameter from its gradient (both lists in the same order)."""
+        """One update of every parameter from its gradient (both lists in the same order).
+
+        Parameters
+        ----------
+        params : list of ndarray
+            The parameters, updated in place.
+        grads : list of ndarray
+            Their gradients, each of its parameter's shape (not modified).
+        """
         if not self.state and self.slots:
             self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
         self.t += 1

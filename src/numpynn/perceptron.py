@@ -66,7 +66,23 @@ class Perceptron:
         self.n_epochs_ = 0
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """X: (n_samples, n_inputs) -> (n_samples,) of 0 and 1."""
+        """X: (n_samples, n_inputs) -> (n_samples,) of 0 and 1.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_inputs) finite numbers.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) int64, 1 where w . x + b > 0.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For X that is not numbers of shape (n_samples, n_inputs), or not finite.
+        """
         X = check_X(X, n_features=self.w.size, dtype=np.float64)
         return (X @ self.w + self.b > 0).astype(np.int64)
 
@@ -75,7 +91,30 @@ class Perceptron:
     ) -> Perceptron:
         """Perceptron learning rule, one sample at a time: w += lr * (y - y_hat) * x,
         b += lr * (y - y_hat). Stops after an epoch without mistakes (``converged_ = True``);
-        otherwise warns with :class:`ConvergenceWarning` (as it must for XOR)."""
+        otherwise warns with :class:`ConvergenceWarning` (as it must for XOR).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_inputs) finite numbers.
+        y : array_like
+            (n_samples,) targets, 0 or 1.
+        epochs : int
+            The most passes over the samples (>= 1).
+        lr : float
+            The learning rate (> 0).
+
+        Returns
+        -------
+        Perceptron
+            self, with the learned w and b, ``converged_`` and ``n_epochs_``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For X of the wrong shape or not finite, y of another length or not 0/1, or an
+            epochs or lr out of range.
+        """
         X = check_X(X, n_features=self.w.size, dtype=np.float64)
         check_same_length(X, y)
         y = np.asarray(y)

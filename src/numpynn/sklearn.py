@@ -367,7 +367,28 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         y: npt.ArrayLike,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNClassifier:
-        """Train a new network on X (n_samples, n_features) and labels y (n_samples,)."""
+        """Train a new network on X (n_samples, n_features) and labels y (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) class labels, at least 2 classes.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNClassifier
+            self, fitted.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse. ValueError for a single class.
+        """
         X, y = self._validate(X, y)
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
@@ -387,7 +408,32 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         classes: npt.ArrayLike | None = None,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNClassifier:
-        """One epoch on (X, y), continuing training; the first call must list ``classes``."""
+        """One epoch on (X, y), continuing training; the first call must list ``classes``.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) class labels, each among ``classes``.
+        classes : array_like, optional
+            Every class label (at least 2); required on the first call, and if given later
+            the same as then.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNClassifier
+            self, trained one more epoch.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse. ValueError for missing or changed
+            classes, a label not in them, or ``class_weight="balanced"``.
+        """
         first_call = not hasattr(self, "model_")
         X, y = self._validate(X, y, reset=first_call)
         check_classification_targets(y)
@@ -510,7 +556,28 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
         y: npt.ArrayLike,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNRegressor:
-        """Train a new network on X (n_samples, n_features) and targets y."""
+        """Train a new network on X (n_samples, n_features) and targets y.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) or (n_samples, n_outputs) numeric targets.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNRegressor
+            self, fitted.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse.
+        """
         X, y = self._validate(X, y, multi_output=True, y_numeric=True)
         T = self._targets(X, y, first_call=True)
         weights = _sample_weight(sample_weight, X)
@@ -523,7 +590,28 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
         y: npt.ArrayLike,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNRegressor:
-        """One epoch on (X, y), continuing training from the current weights."""
+        """One epoch on (X, y), continuing training from the current weights.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) or (n_samples, n_outputs) numeric targets, as in the first call.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNRegressor
+            self, trained one more epoch.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse.
+        """
         first_call = not hasattr(self, "model_")
         X, y = self._validate(X, y, multi_output=True, y_numeric=True, reset=first_call)
         T = self._targets(X, y, first_call=first_call)

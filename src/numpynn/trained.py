@@ -168,7 +168,25 @@ class TrainedLanguageModel:
 
     def encode(self, prompt: str) -> Array:
         """The ids (len(prompt),) of a prompt; ValueError naming the characters outside the
-        vocabulary, or for an empty prompt."""
+        vocabulary, or for an empty prompt.
+
+        Parameters
+        ----------
+        prompt : str
+            At least one character of the vocabulary.
+
+        Returns
+        -------
+        ndarray
+            (len(prompt),) int64 ids.
+
+        Raises
+        ------
+        TypeError
+            For a prompt that is not a str.
+        ValueError
+            For an empty prompt or characters outside the vocabulary.
+        """
         if not isinstance(prompt, str):
             raise TypeError(f"the prompt must be text, got {type(prompt).__name__}")
         if not prompt:
@@ -188,7 +206,31 @@ class TrainedLanguageModel:
         seed: Seed = None,
     ) -> Iterator[str]:
         """The ``length`` characters that continue ``prompt``, each yielded as soon as it is
-        drawn (``numpynn.generation.stream``); the same seed gives the same text."""
+        drawn (``numpynn.generation.stream``); the same seed gives the same text.
+
+        Parameters
+        ----------
+        prompt : str
+            The text to continue (characters of the vocabulary).
+        length : int
+            How many characters to write (>= 0).
+        temperature : float
+            > 0; divides the logits.
+        top_k : int, optional
+            Draw from the ``top_k`` most probable ids only.
+        seed : int or numpy.random.Generator, optional
+            The draws' generator: the same seed gives the same text.
+
+        Returns
+        -------
+        iterator of str
+            One character at a time.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a bad prompt (:meth:`encode`) or argument, before the first character.
+        """
         ids = stream(
             self.model,
             self.encode(prompt),
@@ -211,7 +253,33 @@ class TrainedLanguageModel:
     ) -> list[str]:
         """``count`` new words (a model of words: names), each drawn from the boundary token
         followed by ``prefix`` until the next boundary (at most ``max_length`` characters
-        after the prefix). ValueError for a model of running text."""
+        after the prefix). ValueError for a model of running text.
+
+        Parameters
+        ----------
+        count : int
+            How many words.
+        prefix : str
+            The start of every word.
+        temperature : float
+            > 0; divides the logits.
+        top_k : int, optional
+            Draw from the ``top_k`` most probable ids only.
+        seed : int or numpy.random.Generator, optional
+            The draws' generator: the same seed gives the same text.
+        max_length : int
+            The most characters drawn after the prefix.
+
+        Returns
+        -------
+        list of str
+            ``count`` words, each starting with ``prefix``.
+
+        Raises
+        ------
+        ValueError
+            For a model of running text, or a prefix with characters outside the vocabulary.
+        """
         if self.boundary is None:
             raise ValueError(
                 f"{self.path} writes running text, not words: it has no boundary token"
