@@ -63,7 +63,20 @@ class Loss:
         return grad
 
     def per_sample(self, output: Array, target: Array) -> Array:
-        """The loss of each sample: (n_samples,). Keeps what ``sample_gradient`` needs."""
+        """The loss of each sample: (n_samples,). Keeps what ``sample_gradient`` needs.
+
+        Parameters
+        ----------
+        output : ndarray
+            (n_samples, n_outputs) the model's output.
+        target : ndarray
+            (n_samples, n_outputs) the prepared targets.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) loss_i.
+        """
         raise NotImplementedError
 
     def sample_gradient(self) -> Array:
@@ -71,16 +84,68 @@ class Loss:
         raise NotImplementedError
 
     def count_correct(self, output: Array, target: Array) -> int:
-        """How many rows of ``output`` predict the class of ``target`` (classifiers only)."""
+        """How many rows of ``output`` predict the class of ``target`` (classifiers only).
+
+        Parameters
+        ----------
+        output : ndarray
+            (n_samples, n_outputs) the model's output.
+        target : ndarray
+            (n_samples, n_outputs) the prepared targets.
+
+        Returns
+        -------
+        int
+            The number of correct predictions.
+
+        Raises
+        ------
+        TypeError
+            For a loss that does not classify (this base method).
+        """
         raise TypeError(f"{self!r} is not a classification loss: accuracy does not apply")
 
     def n_counted(self, target: Array) -> int:
         """How many predictions ``target`` scores, the denominator of the mean loss and the
-        accuracy: its rows (samples); CrossEntropy on sequences counts the scored tokens."""
+        accuracy: its rows (samples); CrossEntropy on sequences counts the scored tokens.
+
+        Parameters
+        ----------
+        target : ndarray
+            The prepared targets of a batch.
+
+        Returns
+        -------
+        int
+            The number of scored predictions.
+        """
         return len(target)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
-        """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs)."""
+        """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        y : array_like
+            (n_samples, n_outputs) targets, or (n_samples,) for one output.
+        n_outputs : int
+            The model's outputs.
+        dtype : numpy dtype
+            The model's floating type.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_outputs) of ``dtype``.
+
+        Raises
+        ------
+        TypeError
+            For targets that are not real numbers.
+        ValueError
+            A :class:`numpynn.ShapeError` for the wrong shape; ValueError for NaN or
+            infinite values.
+        """
         y = _numeric_targets(y)
         if y.ndim == 1 and n_outputs == 1:
             y = y.reshape(-1, 1)

@@ -87,11 +87,35 @@ class BatchSource:
         raise NotImplementedError
 
     def steps(self, batch_size: int) -> int:
-        """The number of batches in an epoch."""
+        """The number of batches in an epoch.
+
+        Parameters
+        ----------
+        batch_size : int
+            Samples (or windows) per batch.
+
+        Returns
+        -------
+        int
+            Batches in an epoch.
+        """
         raise NotImplementedError
 
     def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
-        """An epoch's batches (x, t): samples and their targets."""
+        """An epoch's batches (x, t): samples and their targets.
+
+        Parameters
+        ----------
+        batch_size : int
+            Samples (or windows) per batch.
+        rng : numpy.random.Generator
+            The run's generator (draws the batches).
+
+        Yields
+        ------
+        tuple of ndarray
+            (x, t): one batch of samples and their targets.
+        """
         raise NotImplementedError
 
 
@@ -109,7 +133,20 @@ class RandomBatches(BatchSource):
         return (self.batch(batch_size, rng) for _ in range(self.steps_per_epoch))
 
     def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
-        """(x, t): a batch of ``batch_size`` samples and their targets."""
+        """(x, t): a batch of ``batch_size`` samples and their targets.
+
+        Parameters
+        ----------
+        batch_size : int
+            Samples (or windows) per batch.
+        rng : numpy.random.Generator
+            The run's generator.
+
+        Returns
+        -------
+        tuple of ndarray
+            (x, t), each ``batch_size`` rows.
+        """
         raise NotImplementedError
 
 
