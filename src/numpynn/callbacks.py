@@ -275,7 +275,25 @@ class Monitor:
 
     def improved(self, epoch: int, logs: dict[str, float]) -> bool:
         """Whether the metric in ``logs`` of ``epoch`` beats the best, which it then becomes.
-        ValueError if ``logs`` lack the metric."""
+        ValueError if ``logs`` lack the metric.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index (from 0).
+        logs : dict of str to float
+            The epoch's logged metrics.
+
+        Returns
+        -------
+        bool
+            Whether the value is the new best.
+
+        Raises
+        ------
+        ValueError
+            When ``logs`` lack the metric, listing those it has.
+        """
         if self.metric not in logs:
             none = "; monitor=None: no best model" if self.optional else ""
             raise ValueError(

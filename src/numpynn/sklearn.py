@@ -458,16 +458,71 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         return self
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """The most probable class label of each row of X: (n_samples,)."""
+        """The most probable class label of each row of X: (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) labels from ``classes_``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         index = self._forward(X).argmax(axis=1)
         return self.classes_[index]
 
     def predict_proba(self, X: npt.ArrayLike) -> Array:
-        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
+        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_classes), each row summing to 1.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         return self._forward(X)
 
     def predict_log_proba(self, X: npt.ArrayLike) -> Array:
-        """log(predict_proba(X)): (n_samples, n_classes)."""
+        """log(predict_proba(X)): (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_classes), finite (a probability of 0 gives log of the smallest
+            positive float).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         proba = self.predict_proba(X)
         return np.log(np.maximum(proba, np.finfo(proba.dtype).tiny))
 
@@ -620,7 +675,25 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
         return self
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """Predicted targets: (n_samples,) if y was 1-D at fit, else (n_samples, n_outputs)."""
+        """Predicted targets: (n_samples,) if y was 1-D at fit, else (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) or (n_samples, n_outputs).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         output = self._forward(X)
         return output[:, 0] if self._y_is_1d else output
 

@@ -103,7 +103,20 @@ class TrainedModel:
 
     def check_features(self, n_features: int, what: str) -> None:
         """ValueError unless the model takes ``n_features`` inputs (a convnet: pictures of that
-        many pixels); ``what`` says whose they are: "the images have"."""
+        many pixels); ``what`` says whose they are: "the images have".
+
+        Parameters
+        ----------
+        n_features : int
+            The inputs (pixels) of the data.
+        what : str
+            Whose they are, in the message.
+
+        Raises
+        ------
+        ValueError
+            When the model takes another number of inputs.
+        """
         if self.takes_images:
             if self.image_shape is not None and math.prod(self.image_shape) != n_features:
                 height, width = self.image_shape
@@ -117,7 +130,18 @@ class TrainedModel:
 
     def class_probabilities(self, X: Array) -> Array:
         """Class probabilities (n_samples, n_classes) for X: (n_samples, n_features) rows; a
-        convnet gets them as images (n_samples, 1, height, width) of its pictures' shape."""
+        convnet gets them as images (n_samples, 1, height, width) of its pictures' shape.
+
+        Parameters
+        ----------
+        X : ndarray
+            (n_samples, n_features) rows.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_classes) probabilities.
+        """
         if self.takes_images:
             X = imaging.as_model_input(X, self.input_shape, self.pictures())
         return class_probabilities(self.model, X.astype(self.model.dtype, copy=False))
@@ -126,7 +150,25 @@ class TrainedModel:
         """A grey picture (height, width) in [0, 1] (``imaging.read_image``) -> the model's
         input picture, framed as its dataset's were: an item of clothing, else a digit
         (``imaging.PICTURES``: ``preprocess_item``, ``preprocess_digit``); NoDigitError if it
-        holds none."""
+        holds none.
+
+        Parameters
+        ----------
+        grey : ndarray
+            (height, width) grey picture in [0, 1].
+
+        Returns
+        -------
+        ndarray
+            The model's input picture, of :meth:`pictures`' (height, width).
+
+        Raises
+        ------
+        NoDigitError
+            For a picture that holds no digit (or item).
+        ValueError
+            For a model of points (:meth:`pictures`).
+        """
         shape = self.pictures()
         return imaging.PICTURES[self.picture or "digit"](grey, shape)
 

@@ -129,7 +129,18 @@ class Dataset:
         return self.features
 
     def settings_for(self, preset: str) -> Mapping[str, Any]:
-        """What the preset ``preset`` changes for this dataset ({} for most)."""
+        """What the preset ``preset`` changes for this dataset ({} for most).
+
+        Parameters
+        ----------
+        preset : str
+            A preset's name (``"cnn"``...).
+
+        Returns
+        -------
+        mapping
+            The settings it changes, read-only.
+        """
         return self.preset_settings.get(preset, MappingProxyType({}))
 
 

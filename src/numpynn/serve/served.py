@@ -59,7 +59,18 @@ class ServedModel:
 
     def probabilities(self, X: Array) -> Array:
         """Class probabilities (n, n_classes) for X: (n, height * width) in [0, 1] (given to
-        a convnet as images (n, 1, height, width))."""
+        a convnet as images (n, 1, height, width)).
+
+        Parameters
+        ----------
+        X : ndarray
+            (n, height * width) pixels in [0, 1].
+
+        Returns
+        -------
+        ndarray
+            (n, n_classes) probabilities.
+        """
         return self.trained.class_probabilities(X)
 
     def layers(self) -> list[dict[str, Any]]:
