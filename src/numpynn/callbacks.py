@@ -110,19 +110,55 @@ class Callback:
     model: Model
 
     def on_train_begin(self, model: Model) -> None:
+        """Before the first epoch; keeps ``model`` as ``self.model`` (call it from overrides).
+
+        Parameters
+        ----------
+        model : Model
+            The model being trained.
+        """
         self.model = model
 
     def on_epoch_begin(self, epoch: int) -> None:
-        pass
+        """Before each epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index (from 0).
+        """
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
-        pass
+        """After each batch's update.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index in its epoch (from 0).
+        logs : dict of str to float
+            ``{"loss": the batch's mean loss}``.
+        """
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        pass
+        """After each epoch (``self.model.stop_training = True`` ends training).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index (from 0).
+        logs : dict of str to float
+            ``"loss"``, and ``"accuracy"``, ``"val_loss"``, ``"val_accuracy"`` where they
+            apply, and ``"seconds"``, the epoch's time.
+        """
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
-        pass
+        """After the last epoch.
+
+        Parameters
+        ----------
+        history : dict of str to list of float
+            Each logged metric's value per epoch.
+        """
 
     def get_state(self) -> dict[str, Any] | None:
         """What a checkpoint must keep of this callback to continue the run exactly (JSON data
