@@ -115,7 +115,7 @@ def identity(x: npt.ArrayLike) -> Array:
     Returns
     -------
     ndarray
-        The same shape; float64 for non-float input, else x's dtype.
+        x itself for a float array (no copy), else a float64 copy.
     """
     return _float_array(x)
 

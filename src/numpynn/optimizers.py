@@ -49,8 +49,9 @@ class Optimizer:
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
@@ -129,8 +130,9 @@ class SGD(Optimizer):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     def __init__(
@@ -184,8 +186,9 @@ class AdaGrad(Optimizer):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     slots = ("h",)
@@ -229,8 +232,9 @@ class RMSProp(Optimizer):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     slots = ("h",)
@@ -281,8 +285,9 @@ class Adam(Optimizer):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     slots = ("m", "v")
@@ -345,8 +350,9 @@ class AdamW(Adam):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     decoupled_weight_decay = True

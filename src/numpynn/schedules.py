@@ -38,8 +38,8 @@ class ExponentialDecay(Schedule):
 
     Raises
     ------
-    TypeError, ValueError
-        For a setting of the wrong type or out of range, naming it.
+    ValueError
+        For a rate that is not a finite number > 0.
     """
 
     def __init__(self, rate: float) -> None:
@@ -112,7 +112,7 @@ class WarmUp(Schedule):
         The named schedule after the warm-up, its epochs counted from the warm-up's end;
         None keeps lr0.
     start : float
-        The smallest fraction of lr0 during the warm-up, in [0, 1].
+        The smallest fraction of lr0 during the warm-up, in [0, 1).
 
     Raises
     ------
