@@ -193,7 +193,20 @@ class MeanSquaredError(Loss):
 
     def count_correct(self, output: Array, target: Array) -> int:
         """On a classifier's outputs (Nielsen's network): the most probable class of several
-        outputs, or one output above 0.5, against the target's."""
+        outputs, or one output above 0.5, against the target's.
+
+        Parameters
+        ----------
+        output : ndarray
+            (n_samples, n_outputs) the model's output.
+        target : ndarray
+            (n_samples, n_outputs) the prepared targets.
+
+        Returns
+        -------
+        int
+            The number of correct predictions.
+        """
         if output.shape[1] > 1:
             return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
         return int(np.count_nonzero((output[:, 0] > 0.5) == (target[:, 0] > 0.5)))
@@ -241,6 +254,31 @@ class BinaryCrossEntropy(Loss):
         return int(np.all((output > threshold) == (target > 0.5), axis=1).sum())
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        """y: 0/1 (or probability) targets, (n_samples, n_outputs), or (n_samples,) for one
+        output -> (n_samples, n_outputs) of ``dtype``.
+
+        Parameters
+        ----------
+        y : array_like
+            Targets in [0, 1].
+        n_outputs : int
+            The model's outputs.
+        dtype : numpy dtype
+            The model's floating type.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_outputs) of ``dtype``.
+
+        Raises
+        ------
+        TypeError
+            For targets that are not real numbers.
+        ValueError
+            A :class:`numpynn.ShapeError` for one label per sample with several outputs or
+            another shape; ValueError for values outside [0, 1], NaN or infinite.
+        """
         if np.ndim(y) == 1:
             self.check_labels_fit(n_outputs, f", shape {np.shape(y)}")
         t = super().prepare_targets(y, n_outputs, dtype)
@@ -253,7 +291,20 @@ class BinaryCrossEntropy(Loss):
 
     def check_labels_fit(self, n_outputs: int, shape: str = "") -> None:
         """Refuse one target per sample (class labels, ``shape`` their shape as text) for
-        ``n_outputs`` > 1: ShapeError naming the fix."""
+        ``n_outputs`` > 1: ShapeError naming the fix.
+
+        Parameters
+        ----------
+        n_outputs : int
+            The model's outputs.
+        shape : str
+            The targets' shape as text, for the message (e.g. ``", shape (100,)"``).
+
+        Raises
+        ------
+        ValueError
+            A :class:`numpynn.ShapeError` when ``n_outputs`` > 1.
+        """
         if n_outputs > 1:
             raise ShapeError(
                 f"BinaryCrossEntropy on {n_outputs} outputs needs a 0/1 target per output, y of "
@@ -397,7 +448,28 @@ class CrossEntropy(Loss):
 
     def prepare_token_targets(self, y: npt.ArrayLike, n_outputs: int) -> Array:
         """Targets of a sequence model: class ids (n_samples, T) in [0, n_outputs) or
-        ``ignore_index``, as int64; TypeError/ValueError naming what is wrong otherwise."""
+        ``ignore_index``, as int64; TypeError/ValueError naming what is wrong otherwise.
+
+        Parameters
+        ----------
+        y : array_like
+            (n_samples, T) integer class ids.
+        n_outputs : int
+            The model's outputs per position (the vocabulary).
+
+        Returns
+        -------
+        ndarray
+            (n_samples, T) int64, contiguous.
+
+        Raises
+        ------
+        TypeError
+            For ids that are not integers.
+        ValueError
+            A :class:`numpynn.ShapeError` for a shape other than (n_samples, T); ValueError
+            for an id outside [0, n_outputs) that is not ``ignore_index``.
+        """
         y = np.asarray(y)
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(
@@ -416,6 +488,32 @@ class CrossEntropy(Loss):
         return np.ascontiguousarray(y, dtype=np.int64)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        """y: class labels (n_samples,) -> one-hot rows, or rows of probabilities
+        (n_samples, n_outputs) checked and kept.
+
+        Parameters
+        ----------
+        y : array_like
+            (n_samples,) integer labels in [0, n_outputs) (floats with integer values too),
+            or (n_samples, n_outputs) rows of probabilities summing to 1.
+        n_outputs : int
+            The model's outputs (classes).
+        dtype : numpy dtype
+            The model's floating type.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_outputs) of ``dtype``.
+
+        Raises
+        ------
+        TypeError
+            For labels with fractional values, or targets that are not real numbers.
+        ValueError
+            For labels out of range, rows that are not probabilities summing to 1 (within
+            1e-3), or a :class:`numpynn.ShapeError` for the wrong shape.
+        """
         y = _numeric_targets(y)
         if y.ndim != 1:
             t = super().prepare_targets(y, n_outputs, dtype)
