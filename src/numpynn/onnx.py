@@ -100,8 +100,10 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     Returns
     -------
     onnx.ModelProto
-        Input ``X`` (batch, n_features) or (batch, channels, height, width), output ``Y``
-        (batch, n_outputs), in the model's floating type.
+        Input ``X`` (batch, n_features) or (batch, channels, height, width) in the model's
+        floating type, or int64 token ids (batch, T) for a model that starts with an
+        Embedding; output ``Y`` (batch, n_outputs), or (batch, T, vocab) for a language
+        model, in the model's floating type.
 
     Raises
     ------
