@@ -35,7 +35,23 @@ from .validation import check_non_negative, check_positive_int
 
 
 class Model(Protocol):
-    """What a callback may use of the model being trained."""
+    """What a callback may use of the model being trained (a protocol: :class:`numpynn.Sequential`
+    is one; it is not instantiated).
+
+    Attributes
+    ----------
+    stop_training : bool
+        Set to True to end training after the current epoch.
+
+    Methods
+    -------
+    parameters()
+        The parameter arrays, in place (what the optimiser updates).
+    gradients()
+        Their gradients, in the same order.
+    state_arrays()
+        The parameters and the buffers (e.g. BatchNorm's running statistics): a full state.
+    """
 
     stop_training: bool
 
@@ -48,7 +64,31 @@ class Model(Protocol):
 
 @dataclass
 class TrainingRun:
-    """One training run, shared by ``fit`` and its callbacks: what a checkpoint saves."""
+    """One training run, shared by ``fit`` and its callbacks: what a checkpoint saves.
+
+    Parameters
+    ----------
+    model : Model
+        The model being trained.
+    optimizer : Optimizer
+        Its optimiser.
+    rng : numpy.random.Generator
+        Drives shuffling and dropout.
+    epochs : int
+        The run ends after this many epochs, counted from its start.
+    callbacks : list of Callback
+        The run's callbacks.
+    history : dict of str to list of float
+        Each logged metric's value per epoch.
+    epoch : int
+        Completed epochs.
+    steps_per_epoch : int
+        Batches in an epoch (set by ``fit``).
+    step : int
+        Batches done since the run's start: optimiser steps.
+    interrupted : bool
+        Ctrl-C was pressed: stop after the current batch.
+    """
 
     model: Model
     optimizer: Optimizer
@@ -70,19 +110,55 @@ class Callback:
     model: Model
 
     def on_train_begin(self, model: Model) -> None:
+        """Before the first epoch; keeps ``model`` as ``self.model`` (call it from overrides).
+
+        Parameters
+        ----------
+        model : Model
+            The model being trained.
+        """
         self.model = model
 
     def on_epoch_begin(self, epoch: int) -> None:
-        pass
+        """Before each epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index (from 0).
+        """
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
-        pass
+        """After each batch's update.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index in its epoch (from 0).
+        logs : dict of str to float
+            ``{"loss": the batch's mean loss}``.
+        """
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        pass
+        """After each epoch (``self.model.stop_training = True`` ends training).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index (from 0).
+        logs : dict of str to float
+            ``"loss"``, and ``"accuracy"``, ``"val_loss"``, ``"val_accuracy"`` where they
+            apply, and ``"seconds"``, the epoch's time.
+        """
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
-        pass
+        """After the last epoch.
+
+        Parameters
+        ----------
+        history : dict of str to list of float
+            Each logged metric's value per epoch.
+        """
 
     def get_state(self) -> dict[str, Any] | None:
         """What a checkpoint must keep of this callback to continue the run exactly (JSON data
@@ -197,7 +273,26 @@ class Monitor:
     """The best value so far of a metric that ``fit`` logs, and the index (from 0) of its
     epoch: for names with "accuracy" the highest, for the others the lowest, counting a
     value as better only by more than ``min_delta``. ``owner`` (a callback's name) and
-    ``optional`` (whether the owner also takes ``monitor=None``) word the errors."""
+    ``optional`` (whether the owner also takes ``monitor=None``) word the errors.
+
+    Parameters
+    ----------
+    metric : str
+        A key of ``fit``'s logs: ``"val_loss"``, ``"val_accuracy"``, ``"loss"``...
+    owner : str
+        The callback's name, for the error messages.
+    min_delta : float
+        The margin by which a value must beat the best (>= 0; not checked here: the owner
+        checks it).
+    optional : bool
+        Whether the owner also takes ``monitor=None`` (worded in the errors).
+
+    Raises
+    ------
+    TypeError
+        For a metric that is not a string. (``improved`` raises ValueError for a metric
+        that the logs lack.)
+    """
 
     def __init__(
         self, metric: str, *, owner: str, min_delta: float = 0.0, optional: bool = False
@@ -216,7 +311,25 @@ class Monitor:
 
     def improved(self, epoch: int, logs: dict[str, float]) -> bool:
         """Whether the metric in ``logs`` of ``epoch`` beats the best, which it then becomes.
-        ValueError if ``logs`` lack the metric."""
+        ValueError if ``logs`` lack the metric.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index (from 0).
+        logs : dict of str to float
+            The epoch's logged metrics.
+
+        Returns
+        -------
+        bool
+            Whether the value is the new best.
+
+        Raises
+        ------
+        ValueError
+            When ``logs`` lack the metric, listing those it has.
+        """
         if self.metric not in logs:
             none = "; monitor=None: no best model" if self.optional else ""
             raise ValueError(

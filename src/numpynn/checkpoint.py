@@ -134,7 +134,18 @@ class ModelCheckpoint(Callback):
 
 def callback_states(callbacks: list[Callback]) -> dict[str, Any]:
     """The states of the callbacks that have one, by name: the class name, with "#2", "#3"...
-    for a second or third callback of the same class."""
+    for a second or third callback of the same class.
+
+    Parameters
+    ----------
+    callbacks : list of Callback
+        A run's callbacks, in order.
+
+    Returns
+    -------
+    dict of str to dict
+        Each stateful callback's ``get_state()`` by name (JSON data and NumPy arrays).
+    """
     states: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for callback in callbacks:
@@ -149,7 +160,26 @@ def callback_states(callbacks: list[Callback]) -> dict[str, Any]:
 def restore_run(run: TrainingRun, checkpoint: io.Checkpoint, path: Path) -> None:
     """Put the state saved in ``checkpoint`` (read from ``path``) into ``run``: the model's
     parameters and buffers and the optimiser's state in place, the generator's state, the
-    history, the epoch and each callback's state. ValueError naming the file if the run differs."""
+    history, the epoch and each callback's state. ValueError naming the file if the run differs.
+
+    Parameters
+    ----------
+    run : TrainingRun
+        The run to continue; changed in place.
+    checkpoint : Checkpoint
+        The state read from ``path``.
+    path : pathlib.Path
+        The checkpoint's file, named in the errors.
+
+    Raises
+    ------
+    ValueError
+        For another network, fewer epochs than the checkpoint has done, other optimiser
+        settings (the learning rate aside), another bit generator, or other stateful
+        callbacks, naming the file.
+    FileFormatError
+        For a callback state that the callback refuses.
+    """
     model, saved = run.model, checkpoint.model
     if not isinstance(model, Sequential) or _structure(model) != _structure(saved):
         raise ValueError(
@@ -201,7 +231,22 @@ def restore_run(run: TrainingRun, checkpoint: io.Checkpoint, path: Path) -> None
 
 def check_epochs(path: Path, done: int, epochs: int) -> None:
     """ValueError unless a run that ``path`` holds after ``done`` epochs can continue to
-    ``epochs``: a resume never shortens a run."""
+    ``epochs``: a resume never shortens a run.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The checkpoint's file, named in the error.
+    done : int
+        The epochs the checkpoint has completed.
+    epochs : int
+        The epochs the resumed run asks for.
+
+    Raises
+    ------
+    ValueError
+        When ``done`` > ``epochs``.
+    """
     if done > epochs:
         raise ValueError(
             f"{path} has trained {done} epochs already: epochs must be at least {done}, "

@@ -19,7 +19,17 @@ class DivergenceError(ArithmeticError):
     """Training produced a NaN or infinite loss; the message names the epoch and batch (from
     1) and the learning rate. ``epoch`` and ``batch`` are their indices (from 0, as
     :mod:`numpynn.epochs` counts). The parameters are those after the last good batch;
-    ``run`` is the :class:`~numpynn.TrainingRun`."""
+    ``run`` is the :class:`~numpynn.TrainingRun`.
+
+    Parameters
+    ----------
+    message : str
+        What diverged, where, and at which learning rate.
+    run : TrainingRun, optional
+        The run that diverged.
+    epoch, batch : int
+        The indices (from 0) of the batch whose loss was not finite.
+    """
 
     def __init__(self, message: str, run: Any = None, epoch: int = 0, batch: int = 0) -> None:
         super().__init__(message)
@@ -31,7 +41,15 @@ class TrainingInterrupted(KeyboardInterrupt):
     half-updated (a second Ctrl-C stops at once, with a plain KeyboardInterrupt). ``run`` is
     the :class:`~numpynn.TrainingRun`, ``epoch`` and ``batch`` the indices (from 0) of the
     last batch done, which the message names from 1; the epochs before ``epoch`` are complete
-    (and checkpointed by a ModelCheckpoint)."""
+    (and checkpointed by a ModelCheckpoint).
+
+    Parameters
+    ----------
+    run : TrainingRun
+        The interrupted run.
+    epoch, batch : int
+        The indices (from 0) of the last batch done.
+    """
 
     def __init__(self, run: Any, epoch: int, batch: int) -> None:
         super().__init__(f"training interrupted at {at_batch(epoch, batch)}")
@@ -52,7 +70,15 @@ class NoDigitError(ValueError):
     or holds only noise or specks. The message starts with "no digit found: " (or "no item
     found: ") and says which. ``cleaned`` is what cleaning made of the picture before it
     found nothing: (height, width) float32 in [0, 1], ink light on black with the lighting
-    flattened, at the working resolution (``numpynn predict --show-input`` saves it)."""
+    flattened, at the working resolution (``numpynn predict --show-input`` saves it).
+
+    Parameters
+    ----------
+    message : str
+        Starts with "no digit found: " or "no item found: ".
+    cleaned : ndarray, optional
+        The cleaned picture, (height, width) float32 in [0, 1].
+    """
 
     def __init__(self, message: str, cleaned: Any = None) -> None:
         super().__init__(message)
@@ -67,7 +93,17 @@ class PathError(OSError):
     Each is also the built-in class of its cause (``FileNotFoundError``,
     ``IsADirectoryError``, ``NotADirectoryError``, ``PermissionError``, ``FileExistsError``;
     a plain ``OSError`` for a full disk), so ``except FileNotFoundError`` still catches it:
-    :func:`numpynn.paths.path_error` makes them."""
+    :func:`numpynn.paths.path_error` makes them.
+
+    Parameters
+    ----------
+    message : str
+        The path as given and the cause in words.
+    path : str
+        The path as given.
+    errno : int, optional
+        The operating system's error code.
+    """
 
     def __init__(self, message: str, path: str = "", errno: int | None = None) -> None:
         super().__init__(message)

@@ -25,20 +25,64 @@ def _gate(perceptron: Perceptron, x1: npt.ArrayLike, x2: npt.ArrayLike) -> Any:
 
 
 def AND(x1: npt.ArrayLike, x2: npt.ArrayLike) -> Any:
-    """1 when both inputs are 1: w = (0.5, 0.5), b = -0.7."""
+    """1 when both inputs are 1: w = (0.5, 0.5), b = -0.7.
+
+    Parameters
+    ----------
+    x1, x2 : int or array_like
+        0/1 inputs: scalars, or arrays of shapes that broadcast together.
+
+    Returns
+    -------
+    int or ndarray
+        0 or 1: an int for scalar inputs, else an int64 array of the broadcast shape.
+    """
     return _gate(AND_PERCEPTRON, x1, x2)
 
 
 def OR(x1: npt.ArrayLike, x2: npt.ArrayLike) -> Any:
-    """1 when either input is 1: w = (0.5, 0.5), b = -0.4."""
+    """1 when either input is 1: w = (0.5, 0.5), b = -0.4.
+
+    Parameters
+    ----------
+    x1, x2 : int or array_like
+        0/1 inputs: scalars, or arrays of shapes that broadcast together.
+
+    Returns
+    -------
+    int or ndarray
+        0 or 1: an int for scalar inputs, else an int64 array of the broadcast shape.
+    """
     return _gate(OR_PERCEPTRON, x1, x2)
 
 
 def NAND(x1: npt.ArrayLike, x2: npt.ArrayLike) -> Any:
-    """0 only when both inputs are 1: w = (-0.5, -0.5), b = 0.7."""
+    """0 only when both inputs are 1: w = (-0.5, -0.5), b = 0.7.
+
+    Parameters
+    ----------
+    x1, x2 : int or array_like
+        0/1 inputs: scalars, or arrays of shapes that broadcast together.
+
+    Returns
+    -------
+    int or ndarray
+        0 or 1: an int for scalar inputs, else an int64 array of the broadcast shape.
+    """
     return _gate(NAND_PERCEPTRON, x1, x2)
 
 
 def XOR(x1: npt.ArrayLike, x2: npt.ArrayLike) -> Any:
-    """1 when exactly one input is 1: AND(NAND(x1, x2), OR(x1, x2)), two layers of perceptrons."""
+    """1 when exactly one input is 1: AND(NAND(x1, x2), OR(x1, x2)), two layers of perceptrons.
+
+    Parameters
+    ----------
+    x1, x2 : int or array_like
+        0/1 inputs: scalars, or arrays of shapes that broadcast together.
+
+    Returns
+    -------
+    int or ndarray
+        0 or 1: an int for scalar inputs, else an int64 array of the broadcast shape.
+    """
     return AND(NAND(x1, x2), OR(x1, x2))

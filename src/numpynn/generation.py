@@ -41,7 +41,21 @@ from .training import forward
 
 
 class LanguageModel(Protocol):
-    """What generate reads of a ``numpynn.Sequential`` (which imports this module)."""
+    """What generate reads of a ``numpynn.Sequential`` (which imports this module); a
+    protocol, not instantiated.
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The model's layers, the first one an Embedding (it takes token ids).
+
+    Methods
+    -------
+    output_shape
+        The shape of one sample's output, (T, vocab) for a language model.
+    outputs_are_logits()
+        Whether the output is logits (fitted with ``from_logits=True``, no final Softmax).
+    """
 
     layers: list[Layer]
 
@@ -57,7 +71,21 @@ class StepLayer(Protocol):
     sequences of up to ``capacity``), ``forward_step(x, cache, position)`` maps the
     inputs x (n, t, ...) at positions [position, position + t) to those rows of its
     ``forward`` on the whole sequence, and records them in the cache. Position 0 starts
-    afresh."""
+    afresh. A protocol, not instantiated: a causal :class:`numpynn.MultiHeadAttention` is one.
+
+    Attributes
+    ----------
+    can_step : bool
+        Whether ``forward_step`` may be used.
+
+    Methods
+    -------
+    new_cache(capacity)
+        A new, empty cache for sequences of up to ``capacity`` positions.
+    forward_step(x, cache, position)
+        The rows of ``forward`` for inputs x (n, t, ...) at positions [position,
+        position + t), recorded in ``cache``.
+    """
 
     can_step: bool
 
@@ -169,7 +197,37 @@ def stream(
     int64 (n = 1 for a prompt (T0,)), each yielded as soon as it is drawn, so that a caller
     can show the text as it is written. The arguments are checked before the first draw;
     ``cache`` as for :func:`generate`. A recurrent model's state is restored, and the
-    key/value cache released, when the iterator ends or is closed."""
+    key/value cache released, when the iterator ends or is closed.
+
+    Parameters
+    ----------
+    model : LanguageModel
+        A model whose output is (n, T, vocab) for ids (n, T), e.g. :func:`numpynn.gpt`.
+    prompt_ids : array_like of int
+        (T0,) or (n, T0), T0 >= 1: the ids to continue.
+    max_new_tokens : int
+        How many ids to draw (>= 0).
+    temperature : float
+        > 0; divides the logits.
+    top_k : int, optional
+        Draw from the ``top_k`` most probable ids only.
+    seed : int or numpy.random.Generator, optional
+        The draws' generator.
+    cache : bool
+        Reuse a transformer's keys and values, or a recurrent model's state.
+
+    Yields
+    ------
+    ndarray
+        (n,) int64: the ids drawn at one step, one per row.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before the first draw: for a model that is not a language model, a bad
+        ``temperature``, ``top_k``, ``max_new_tokens`` or ``cache``, or prompt ids that are
+        not integers of shape (T0,) or (n, T0).
+    """
     vocab = _check_language_model(model)
     temperature = check_temperature(temperature)
     top_k = check_top_k(top_k, vocab)
@@ -224,7 +282,28 @@ def next_logits(
     ids.shape[1] - 1, as the docstring of :func:`generate` says: ``layers`` a language
     model's without its final Softmax, ids (n, T) int64 of which the first t columns must be
     written before asking for the logits of t, ``block`` the longest window (None: no limit).
-    Closing the iterator releases the caches and restores recurrent layers' state."""
+    Closing the iterator releases the caches and restores recurrent layers' state.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        A language model's layers without its final Softmax.
+    ids : ndarray
+        (n, T) int64; columns T0.. are written by the caller between steps.
+    T0 : int
+        The prompt's length, the first position drawn.
+    block : int, optional
+        The longest window the model reads (its PositionalEmbedding's max_len); None: no
+        limit.
+    cache : bool
+        Use the layers' key/value caches (or carry a recurrent model's state) when they
+        can step.
+
+    Yields
+    ------
+    ndarray
+        (n, vocab) logits, one array per position T0 .. T - 1.
+    """
     total = ids.shape[1]
     caches = _step_caches(layers, block or total) if cache else None
     if caches is not None:

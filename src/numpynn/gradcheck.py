@@ -28,7 +28,22 @@ def numerical_gradient(f: Callable[[], float], x: Array, eps: float | None = Non
     is smallest near h = u^(1/5): 7e-4 in float64, 0.04 in float32, the default ``eps``.
     Each entry's step is ``eps * max(1, |x_i|)``: relative for large entries.
 
-    ``f`` takes no argument and reads ``x``, which is perturbed in place and restored."""
+    ``f`` takes no argument and reads ``x``, which is perturbed in place and restored.
+
+    Parameters
+    ----------
+    f : callable
+        ``f()`` -> float, a function of the current contents of ``x``.
+    x : ndarray
+        The array to differentiate by, any shape; changed during the call, then restored.
+    eps : float, optional
+        The relative step; default u^(1/5) for x's dtype.
+
+    Returns
+    -------
+    ndarray
+        df/dx, x's shape, float64.
+    """
     if eps is None:
         eps = float(np.finfo(x.dtype).eps) ** (1 / 5)
     grad = np.zeros_like(x, dtype=np.float64)
@@ -49,7 +64,22 @@ def noise_floor(f: float, dtype: npt.DTypeLike, eps: float | None = None) -> flo
     computed by :func:`~numpynn.numerical_gradient` in ``dtype``: ``h max(1, |f|)``. A
     numerical entry is uncertain by about ``1.5 u |f| / h``, so a gradient that small is all
     noise; against this floor the noise's share is at most 1.5 u / h^2 = 1.5 u^(3/5), 6e-10 in
-    float64, and a gradient below it (e.g. exactly zero) is compared in absolute terms."""
+    float64, and a gradient below it (e.g. exactly zero) is compared in absolute terms.
+
+    Parameters
+    ----------
+    f : float
+        The function's value.
+    dtype : numpy dtype
+        The floating type the differences are computed in.
+    eps : float, optional
+        The relative step given to :func:`~numpynn.numerical_gradient`; default u^(1/5).
+
+    Returns
+    -------
+    float
+        The floor, for :func:`relative_error`'s ``floor``.
+    """
     if eps is None:
         eps = float(np.finfo(dtype).eps) ** (1 / 5)
     return eps * max(1.0, abs(f))
@@ -57,7 +87,20 @@ def noise_floor(f: float, dtype: npt.DTypeLike, eps: float | None = None) -> flo
 
 def relative_error(a: Array, b: Array, floor: float = 1e-6) -> float:
     """``||a - b|| / max(||a|| + ||b||, floor)``. The floor keeps the ratio meaningful for
-    gradients that are almost zero, where rounding in the central differences dominates."""
+    gradients that are almost zero, where rounding in the central differences dominates.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Two gradients of the same shape.
+    floor : float
+        The smallest denominator (> 0; see :func:`noise_floor`).
+
+    Returns
+    -------
+    float
+        The relative error, 0 for equal arrays.
+    """
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
 
 
@@ -76,6 +119,33 @@ def gradient_check(
     errors are then below about 1e-8 (``eps``: see ``numerical_gradient``).
     Returns ``{"layer 0 W": err, ..., "X": err}`` (no "X" for a model of token ids). On a
     sequence model, y holds class ids (n_samples, T) and ``ignore_index`` tokens do not count.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model to check; its parameters are perturbed and restored, its gradients
+        overwritten.
+    X : array_like
+        A few inputs of the model's shape, e.g. (n_samples, n_features).
+    y : array_like
+        Their targets, as ``fit`` takes them.
+    loss : Loss or str
+        The loss to differentiate.
+    eps : float, optional
+        The relative step of :func:`~numpynn.numerical_gradient`.
+    seed : int
+        Seeds Dropout's masks, the same for every evaluation.
+
+    Returns
+    -------
+    dict of str to float
+        The relative error of each parameter (``"layer i name"``) and of ``"X"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an unknown loss, or inputs and targets that the model or the loss cannot take
+        (as ``fit`` checks them).
     """
     loss = get_loss(loss)
     inputs = model._check_X(X).copy()  # rows, images or sequences, as the model takes them

@@ -24,22 +24,74 @@ Initializer = Callable[[int, int, np.random.Generator], Array]
 
 
 def normal(n_in: int, n_out: int, rng: np.random.Generator) -> Array:
-    """Small random weights, N(0, 1) * 0.01."""
+    """Small random weights, N(0, 1) * 0.01.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        The layer's input and output features.
+    rng : numpy.random.Generator
+        The source of the random numbers.
+
+    Returns
+    -------
+    ndarray
+        W, float64 of shape (n_in, n_out).
+    """
     return rng.standard_normal((n_in, n_out)) * 0.01
 
 
 def xavier(n_in: int, n_out: int, rng: np.random.Generator) -> Array:
-    """Glorot/Xavier normal: standard deviation sqrt(2 / (n_in + n_out))."""
+    """Glorot/Xavier normal: standard deviation sqrt(2 / (n_in + n_out)).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        The layer's input and output features.
+    rng : numpy.random.Generator
+        The source of the random numbers.
+
+    Returns
+    -------
+    ndarray
+        W, float64 of shape (n_in, n_out).
+    """
     return rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out))
 
 
 def he(n_in: int, n_out: int, rng: np.random.Generator) -> Array:
-    """He normal: standard deviation sqrt(2 / n_in), for ReLU layers."""
+    """He normal: standard deviation sqrt(2 / n_in), for ReLU layers.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        The layer's input and output features.
+    rng : numpy.random.Generator
+        The source of the random numbers.
+
+    Returns
+    -------
+    ndarray
+        W, float64 of shape (n_in, n_out).
+    """
     return rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
 
 
 def nielsen(n_in: int, n_out: int, rng: np.random.Generator) -> Array:
-    """Nielsen's default: N(0, 1) / sqrt(n_in)."""
+    """Nielsen's default: N(0, 1) / sqrt(n_in).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        The layer's input and output features.
+    rng : numpy.random.Generator
+        The source of the random numbers.
+
+    Returns
+    -------
+    ndarray
+        W, float64 of shape (n_in, n_out).
+    """
     return rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
 
 
@@ -52,7 +104,23 @@ INITIALIZERS: dict[str, Initializer] = {
 
 
 def get(name: str) -> Initializer:
-    """The initialiser called ``name``; ValueError naming the known ones otherwise."""
+    """The initialiser called ``name``; ValueError naming the known ones otherwise.
+
+    Parameters
+    ----------
+    name : str
+        ``"normal"``, ``"xavier"``, ``"he"`` or ``"nielsen"``.
+
+    Returns
+    -------
+    callable
+        ``f(n_in, n_out, rng)`` returning a (n_in, n_out) weight matrix.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
     try:
         return INITIALIZERS[name]
     except (KeyError, TypeError):

@@ -63,7 +63,20 @@ class Loss:
         return grad
 
     def per_sample(self, output: Array, target: Array) -> Array:
-        """The loss of each sample: (n_samples,). Keeps what ``sample_gradient`` needs."""
+        """The loss of each sample: (n_samples,). Keeps what ``sample_gradient`` needs.
+
+        Parameters
+        ----------
+        output : ndarray
+            (n_samples, n_outputs) the model's output.
+        target : ndarray
+            (n_samples, n_outputs) the prepared targets.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) loss_i.
+        """
         raise NotImplementedError
 
     def sample_gradient(self) -> Array:
@@ -71,16 +84,68 @@ class Loss:
         raise NotImplementedError
 
     def count_correct(self, output: Array, target: Array) -> int:
-        """How many rows of ``output`` predict the class of ``target`` (classifiers only)."""
+        """How many rows of ``output`` predict the class of ``target`` (classifiers only).
+
+        Parameters
+        ----------
+        output : ndarray
+            (n_samples, n_outputs) the model's output.
+        target : ndarray
+            (n_samples, n_outputs) the prepared targets.
+
+        Returns
+        -------
+        int
+            The number of correct predictions.
+
+        Raises
+        ------
+        TypeError
+            For a loss that does not classify (this base method).
+        """
         raise TypeError(f"{self!r} is not a classification loss: accuracy does not apply")
 
     def n_counted(self, target: Array) -> int:
         """How many predictions ``target`` scores, the denominator of the mean loss and the
-        accuracy: its rows (samples); CrossEntropy on sequences counts the scored tokens."""
+        accuracy: its rows (samples); CrossEntropy on sequences counts the scored tokens.
+
+        Parameters
+        ----------
+        target : ndarray
+            The prepared targets of a batch.
+
+        Returns
+        -------
+        int
+            The number of scored predictions.
+        """
         return len(target)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
-        """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs)."""
+        """y: (n_samples,) or (n_samples, n_outputs) -> float targets (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        y : array_like
+            (n_samples, n_outputs) targets, or (n_samples,) for one output.
+        n_outputs : int
+            The model's outputs.
+        dtype : numpy dtype
+            The model's floating type.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_outputs) of ``dtype``.
+
+        Raises
+        ------
+        TypeError
+            For targets that are not real numbers.
+        ValueError
+            A :class:`numpynn.ShapeError` for the wrong shape; ValueError for NaN or
+            infinite values.
+        """
         y = _numeric_targets(y)
         if y.ndim == 1 and n_outputs == 1:
             y = y.reshape(-1, 1)
@@ -128,7 +193,20 @@ class MeanSquaredError(Loss):
 
     def count_correct(self, output: Array, target: Array) -> int:
         """On a classifier's outputs (Nielsen's network): the most probable class of several
-        outputs, or one output above 0.5, against the target's."""
+        outputs, or one output above 0.5, against the target's.
+
+        Parameters
+        ----------
+        output : ndarray
+            (n_samples, n_outputs) the model's output.
+        target : ndarray
+            (n_samples, n_outputs) the prepared targets.
+
+        Returns
+        -------
+        int
+            The number of correct predictions.
+        """
         if output.shape[1] > 1:
             return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
         return int(np.count_nonzero((output[:, 0] > 0.5) == (target[:, 0] > 0.5)))
@@ -176,6 +254,31 @@ class BinaryCrossEntropy(Loss):
         return int(np.all((output > threshold) == (target > 0.5), axis=1).sum())
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        """y: 0/1 (or probability) targets, (n_samples, n_outputs), or (n_samples,) for one
+        output -> (n_samples, n_outputs) of ``dtype``.
+
+        Parameters
+        ----------
+        y : array_like
+            Targets in [0, 1].
+        n_outputs : int
+            The model's outputs.
+        dtype : numpy dtype
+            The model's floating type.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_outputs) of ``dtype``.
+
+        Raises
+        ------
+        TypeError
+            For targets that are not real numbers.
+        ValueError
+            A :class:`numpynn.ShapeError` for one label per sample with several outputs or
+            another shape; ValueError for values outside [0, 1], NaN or infinite.
+        """
         if np.ndim(y) == 1:
             self.check_labels_fit(n_outputs, f", shape {np.shape(y)}")
         t = super().prepare_targets(y, n_outputs, dtype)
@@ -188,7 +291,20 @@ class BinaryCrossEntropy(Loss):
 
     def check_labels_fit(self, n_outputs: int, shape: str = "") -> None:
         """Refuse one target per sample (class labels, ``shape`` their shape as text) for
-        ``n_outputs`` > 1: ShapeError naming the fix."""
+        ``n_outputs`` > 1: ShapeError naming the fix.
+
+        Parameters
+        ----------
+        n_outputs : int
+            The model's outputs.
+        shape : str
+            The targets' shape as text, for the message (e.g. ``", shape (100,)"``).
+
+        Raises
+        ------
+        ValueError
+            A :class:`numpynn.ShapeError` when ``n_outputs`` > 1.
+        """
         if n_outputs > 1:
             raise ShapeError(
                 f"BinaryCrossEntropy on {n_outputs} outputs needs a 0/1 target per output, y of "
@@ -332,7 +448,28 @@ class CrossEntropy(Loss):
 
     def prepare_token_targets(self, y: npt.ArrayLike, n_outputs: int) -> Array:
         """Targets of a sequence model: class ids (n_samples, T) in [0, n_outputs) or
-        ``ignore_index``, as int64; TypeError/ValueError naming what is wrong otherwise."""
+        ``ignore_index``, as int64; TypeError/ValueError naming what is wrong otherwise.
+
+        Parameters
+        ----------
+        y : array_like
+            (n_samples, T) integer class ids.
+        n_outputs : int
+            The model's outputs per position (the vocabulary).
+
+        Returns
+        -------
+        ndarray
+            (n_samples, T) int64, contiguous.
+
+        Raises
+        ------
+        TypeError
+            For ids that are not integers.
+        ValueError
+            A :class:`numpynn.ShapeError` for a shape other than (n_samples, T); ValueError
+            for an id outside [0, n_outputs) that is not ``ignore_index``.
+        """
         y = np.asarray(y)
         if not np.issubdtype(y.dtype, np.integer):
             raise TypeError(
@@ -351,6 +488,32 @@ class CrossEntropy(Loss):
         return np.ascontiguousarray(y, dtype=np.int64)
 
     def prepare_targets(self, y: npt.ArrayLike, n_outputs: int, dtype: Any) -> Array:
+        """y: class labels (n_samples,) -> one-hot rows, or rows of probabilities
+        (n_samples, n_outputs) checked and kept.
+
+        Parameters
+        ----------
+        y : array_like
+            (n_samples,) integer labels in [0, n_outputs) (floats with integer values too),
+            or (n_samples, n_outputs) rows of probabilities summing to 1.
+        n_outputs : int
+            The model's outputs (classes).
+        dtype : numpy dtype
+            The model's floating type.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_outputs) of ``dtype``.
+
+        Raises
+        ------
+        TypeError
+            For labels with fractional values, or targets that are not real numbers.
+        ValueError
+            For labels out of range, rows that are not probabilities summing to 1 (within
+            1e-3), or a :class:`numpynn.ShapeError` for the wrong shape.
+        """
         y = _numeric_targets(y)
         if y.ndim != 1:
             t = super().prepare_targets(y, n_outputs, dtype)
@@ -405,7 +568,28 @@ def _is_number(v: object) -> bool:
 
 
 def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
-    """labels: (n_samples,) integers in [0, n_classes) -> (n_samples, n_classes) of 0 and 1."""
+    """labels: (n_samples,) integers in [0, n_classes) -> (n_samples, n_classes) of 0 and 1.
+
+    Parameters
+    ----------
+    labels : ndarray
+        (n_samples,) class labels, integers in [0, n_classes); not checked (a negative label
+        counts from the end, as NumPy indexing does).
+    n_classes : int
+        The number of columns.
+    dtype : numpy dtype
+        The result's type (float32 by default).
+
+    Returns
+    -------
+    ndarray
+        (n_samples, n_classes): 1 in each row's label column, else 0.
+
+    Raises
+    ------
+    IndexError
+        For a label >= n_classes or < -n_classes.
+    """
     t = np.zeros((len(labels), n_classes), dtype=dtype)
     t[np.arange(len(labels)), labels] = 1
     return t
@@ -413,7 +597,21 @@ def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
 
 def fuse(layers: list[Layer], loss: Loss) -> tuple[list[Layer], Loss]:
     """The layers and loss that training uses: a final Softmax + CrossEntropy (or Sigmoid +
-    BinaryCrossEntropy) becomes the loss on logits, whose gradient is simply (a - t) / m."""
+    BinaryCrossEntropy) becomes the loss on logits, whose gradient is simply (a - t) / m.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The model's layers; not modified.
+    loss : Loss
+        The model's loss.
+
+    Returns
+    -------
+    tuple of (list of Layer, Loss)
+        Without the final Softmax (Sigmoid) and with a new loss with ``from_logits=True``
+        when they fuse; otherwise ``layers`` and ``loss`` themselves.
+    """
     if layers and isinstance(loss, CrossEntropy | BinaryCrossEntropy) and not loss.from_logits:
         output_layer = Softmax if isinstance(loss, CrossEntropy) else Sigmoid
         if isinstance(layers[-1], output_layer):
@@ -429,7 +627,24 @@ def check_loss(
     with BinaryCrossEntropy() (probabilities); no squashing output with from_logits=True (raw
     scores); MeanSquaredError on any output (regression, or Nielsen's sigmoid outputs).
     ``class_labels``: the targets will be one class label per sample, which BinaryCrossEntropy
-    takes for one output only (ShapeError, a ValueError, otherwise)."""
+    takes for one output only (ShapeError, a ValueError, otherwise).
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The model's layers, the last one deciding what its outputs are.
+    loss : Loss
+        The loss to be trained with.
+    n_outputs : int
+        The model's output features.
+    class_labels : bool
+        True when the targets are one class label per sample (not one row per sample).
+
+    Raises
+    ------
+    ValueError
+        For a loss that does not fit the final layer or the number of outputs, naming the fix.
+    """
     last = layers[-1] if layers else None
     ends = f"the model ends with {type(last).__name__}" if last else "the model has no layers"
     if isinstance(loss, CrossEntropy):
@@ -486,7 +701,26 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get(loss: Loss | str) -> Loss:
-    """A loss object from itself or its name ("mse", "binary_cross_entropy", "cross_entropy")."""
+    """A loss object from itself or its name ("mse", "binary_cross_entropy", "cross_entropy").
+
+    Parameters
+    ----------
+    loss : Loss or str
+        A loss object (returned as it is) or a name.
+
+    Returns
+    -------
+    Loss
+        ``loss`` itself, or a new loss of that name with its default settings.
+
+    Raises
+    ------
+    TypeError
+        For a class or a function given instead of a Loss object (``CrossEntropy`` for
+        ``CrossEntropy()``, say).
+    ValueError
+        For an unknown name or any other value.
+    """
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, str) and loss in LOSSES:

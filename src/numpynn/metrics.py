@@ -21,7 +21,29 @@ def confusion_matrix(
     """C: (n_classes, n_classes) int64, rows true class, columns predicted class.
 
     y_true, y_pred: (n_samples,) integer labels in [0, n_classes). ``n_classes`` defaults to
-    1 + the largest label seen."""
+    1 + the largest label seen.
+
+    Parameters
+    ----------
+    y_true : array_like
+        (n_samples,) true class labels, integers >= 0.
+    y_pred : array_like
+        (n_samples,) predicted class labels, integers >= 0.
+    n_classes : int, optional
+        The number of classes; default 1 + the largest label.
+
+    Returns
+    -------
+    ndarray
+        C, (n_classes, n_classes) int64 counts.
+
+    Raises
+    ------
+    TypeError
+        For labels that are not integers.
+    ValueError
+        For labels that are not 1-D, negative or >= n_classes, or of different lengths.
+    """
     y_true = _labels("y_true", y_true)
     y_pred = _labels("y_pred", y_pred)
     if y_true.shape != y_pred.shape:
@@ -39,7 +61,25 @@ def confusion_matrix(
 
 def precision_recall(C: npt.ArrayLike) -> dict[str, Array]:
     """Per-class "precision", "recall", "f1" (float64) and "support" (int64, true samples per
-    class), each of shape (n_classes,), from a confusion matrix C: (n_classes, n_classes)."""
+    class), each of shape (n_classes,), from a confusion matrix C: (n_classes, n_classes).
+
+    Parameters
+    ----------
+    C : array_like
+        A confusion matrix, (n_classes, n_classes) integers, rows true class, columns
+        predicted class (:func:`confusion_matrix`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"precision"``, ``"recall"``, ``"f1"`` (float64; 0 where undefined) and
+        ``"support"`` (int64), each (n_classes,).
+
+    Raises
+    ------
+    ValueError
+        For a C that is not a square integer matrix.
+    """
     C = np.asarray(C)
     if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.issubdtype(C.dtype, np.integer):
         raise ValueError(f"C must be a square integer matrix, got dtype {C.dtype} shape {C.shape}")

@@ -63,7 +63,22 @@ from .validation import (
 
 
 class Sequential:
-    """Layers applied one after another: ``Sequential(Dense(2, 3), Sigmoid(), Dense(3, 1))``."""
+    """Layers applied one after another: ``Sequential(Dense(2, 3), Sigmoid(), Dense(3, 1))``.
+
+    Parameters
+    ----------
+    *layers : Layer
+        The layers, first to last, each its own object: X (n_samples, n_features) goes into
+        the first, the last one's output is the model's.
+
+    Raises
+    ------
+    TypeError
+        For an argument that is not a Layer object (a list of layers, a class, a function).
+    ValueError
+        For no layers, or one layer object at two positions; a :class:`numpynn.ShapeError`
+        (a ValueError) when a layer cannot take the output of the layer before it.
+    """
 
     def __init__(self, *layers: Layer) -> None:
         if not layers:
@@ -266,7 +281,33 @@ class Sequential:
         the same ``seed`` gives the same ids. ``cache`` (default True) lets a transformer
         keep its keys and values (one position's work per id) and a recurrent model its
         state; False runs the whole window for every id. See
-        :func:`numpynn.generation.generate` (what context each id sees past the block)."""
+        :func:`numpynn.generation.generate` (what context each id sees past the block).
+
+        Parameters
+        ----------
+        prompt_ids : array_like of int
+            (T0,) or (n, T0), T0 >= 1: the ids to continue.
+        max_new_tokens : int
+            How many ids to draw (>= 0).
+        temperature : float
+            > 0; divides the logits.
+        top_k : int, optional
+            Draw from the ``top_k`` most probable ids only.
+        seed : int or numpy.random.Generator, optional
+            The draws' generator.
+        cache : bool
+            Reuse a transformer's keys and values, or a recurrent model's state.
+
+        Returns
+        -------
+        ndarray
+            (T0 + max_new_tokens,) or (n, T0 + max_new_tokens) int64.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a model that is not a language model, or a bad argument, naming it.
+        """
         from .generation import generate
 
         return generate(
@@ -793,7 +834,36 @@ def convnet(
     ``mlp([features, *sizes], activation, output, dropout=)``.
 
     ``convnet((1, 28, 28), [128, 10], dropout=0.25)`` is the network of ``numpynn train
-    --preset cnn``: 28x28 -> 32 x 14 x 14 -> 64 x 7 x 7 -> 128 -> 10."""
+    --preset cnn``: 28x28 -> 32 x 14 x 14 -> 64 x 7 x 7 -> 128 -> 10.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        One image's (channels, height, width).
+    sizes : sequence of int
+        The dense head's widths after Flatten, the last one the outputs.
+    channels : sequence of int
+        The filters of each convolution block.
+    activation : str
+        The dense head's hidden activation (the blocks use ReLU).
+    output : str
+        The output layer's activation.
+    dropout : float
+        The dropout rate after each hidden dense activation (0: none).
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights.
+
+    Returns
+    -------
+    Sequential
+        Input (n_samples, channels, height, width) -> (n_samples, sizes[-1]).
+
+    Raises
+    ------
+    ValueError
+        For an input_shape that is not 3 positive ints, an image too small for the blocks
+        (it halves to 0), or a bad head setting (see :func:`numpynn.mlp`).
+    """
     if len(input_shape) != 3 or not all(isinstance(n, int) and n > 0 for n in input_shape):
         raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}")
     rng = np.random.default_rng(seed)

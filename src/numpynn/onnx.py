@@ -100,8 +100,10 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
     Returns
     -------
     onnx.ModelProto
-        Input ``X`` (batch, n_features) or (batch, channels, height, width), output ``Y``
-        (batch, n_outputs), in the model's floating type.
+        Input ``X`` (batch, n_features) or (batch, channels, height, width) in the model's
+        floating type, or int64 token ids (batch, T) for a model that starts with an
+        Embedding; output ``Y`` (batch, n_outputs), or (batch, T, vocab) for a language
+        model, in the model's floating type.
 
     Raises
     ------
@@ -173,7 +175,26 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
 def save_onnx(
     model: Sequential, path: str | os.PathLike[str], *, opset: int = DEFAULT_OPSET
 ) -> None:
-    """Write ``to_onnx(model, opset=opset)`` to ``path`` atomically (all or nothing)."""
+    """Write ``to_onnx(model, opset=opset)`` to ``path`` atomically (all or nothing).
+
+    Parameters
+    ----------
+    model : Sequential
+        The model; each layer maps to the operators in the module's table.
+    path : str or os.PathLike
+        The ``.onnx`` file to write (replaced whole or not at all).
+    opset : int
+        The ONNX operator set version (13 up to the installed onnx's newest).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`to_onnx`; nothing is written.
+    OSError
+        When the file cannot be written.
+    ImportError
+        Without the ``onnx`` package (the ``onnx`` extra).
+    """
     data = to_onnx(model, opset=opset).SerializeToString()
     with atomic_write(path, "ONNX file") as f:
         f.write(data)

@@ -33,7 +33,26 @@ from .validation import check_fraction, check_non_negative, check_positive
 
 
 class Optimizer:
-    """Base class: validates the hyper-parameters and keeps per-parameter state."""
+    """Base class: validates the hyper-parameters and keeps per-parameter state.
+
+    A subclass names its per-parameter state arrays in ``slots`` and defines ``update``.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
+    """
 
     slots: tuple[str, ...] = ()  # names of the per-parameter state arrays
     decoupled_weight_decay = False  # True: ``update`` decays the weights, step adds no L2 term
@@ -50,7 +69,15 @@ class Optimizer:
         self.state: dict[str, list[Array]] = {}
 
     def step(self, params: list[Array], grads: list[Array]) -> None:
-        """One update of every parameter from its gradient (both lists in the same order)."""
+        """One update of every parameter from its gradient (both lists in the same order).
+
+        Parameters
+        ----------
+        params : list of ndarray
+            The parameters, updated in place.
+        grads : list of ndarray
+            Their gradients, each of its parameter's shape (not modified).
+        """
         if not self.state and self.slots:
             self.state = {slot: [np.zeros_like(p) for p in params] for slot in self.slots}
         self.t += 1
@@ -103,8 +130,9 @@ class SGD(Optimizer):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     def __init__(
@@ -142,7 +170,26 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """h <- h + g^2; p <- p - lr * g / (sqrt(h) + eps): each weight gets its own decaying rate."""
+    """h <- h + g^2; p <- p - lr * g / (sqrt(h) + eps): each weight gets its own decaying rate.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    eps : float
+        Keeps the division finite (> 0).
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
+    """
 
     slots = ("h",)
 
@@ -167,7 +214,28 @@ class AdaGrad(Optimizer):
 
 
 class RMSProp(Optimizer):
-    """h <- rho * h + (1 - rho) * g^2; p <- p - lr * g / (sqrt(h) + eps)."""
+    """h <- rho * h + (1 - rho) * g^2; p <- p - lr * g / (sqrt(h) + eps).
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    rho : float
+        The decay rate of the squared gradients' average, in [0, 1).
+    eps : float
+        Keeps the division finite (> 0).
+    weight_decay : float
+        L2 regularisation (>= 0): ``weight_decay * W`` is added to each weight matrix's
+        gradient (not to biases).
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+
+    Raises
+    ------
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
+    """
 
     slots = ("h",)
 
@@ -217,8 +285,9 @@ class Adam(Optimizer):
 
     Raises
     ------
-    TypeError, ValueError
-        For a hyper-parameter of the wrong type or out of range, naming it.
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     slots = ("m", "v")
@@ -263,6 +332,27 @@ class AdamW(Adam):
     By default only parameters with ``p.ndim >= 2`` are decayed (weight matrices, convolution
     kernels, embeddings), not biases or normalisation's gamma and beta (``ndim < 2``):
     nanoGPT's two parameter groups. ``decay_all=True`` decays every parameter.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (> 0).
+    beta1, beta2 : float
+        The decay rates of the moment estimates, in [0, 1).
+    eps : float
+        Keeps the division finite (> 0).
+    weight_decay : float
+        The decoupled decay rate (>= 0), 0.01 by default.
+    clipnorm : float, optional
+        Clip the gradients' global norm to this value before the update.
+    decay_all : bool
+        Decay biases and normalisation parameters too.
+
+    Raises
+    ------
+    ValueError
+        For a hyper-parameter that is not a number in its range (whatever its type),
+        naming it.
     """
 
     decoupled_weight_decay = True
@@ -299,7 +389,26 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 
 def get(optimizer: Optimizer | str) -> Optimizer:
-    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam", "adamw")."""
+    """An optimiser from itself or its name ("sgd", "adagrad", "rmsprop", "adam", "adamw").
+
+    Parameters
+    ----------
+    optimizer : Optimizer or str
+        An optimiser (returned as it is) or a name.
+
+    Returns
+    -------
+    Optimizer
+        ``optimizer`` itself, or a new optimiser of that name with its default settings.
+
+    Raises
+    ------
+    TypeError
+        For a class or a function given instead of an Optimizer object (``Adam`` for
+        ``Adam()``, say).
+    ValueError
+        For an unknown name or any other value.
+    """
     if isinstance(optimizer, Optimizer):
         return optimizer
     if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
@@ -324,7 +433,22 @@ def clip_by_global_norm(grads: list[Array], clipnorm: float, out: list[Array]) -
     most ``clipnorm``, as ``torch.nn.utils.clip_grad_norm_``: each times
     clipnorm / (||g|| + 1e-6) when that is below 1, written to ``out`` (arrays of their shapes)
     and returned; otherwise ``grads`` themselves. A non-finite norm is not an error (as in
-    torch): an infinite one zeroes the gradients, a NaN makes them NaN."""
+    torch): an infinite one zeroes the gradients, a NaN makes them NaN.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+        The gradients, any shapes.
+    clipnorm : float
+        The largest global norm (> 0; not checked here).
+    out : list of ndarray
+        One array per gradient, of its shape, for the scaled gradients.
+
+    Returns
+    -------
+    list of ndarray
+        ``out`` holding the scaled gradients, or ``grads`` when the norm is within clipnorm.
+    """
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     coef = clipnorm / (total + 1e-6)
     if coef >= 1.0:

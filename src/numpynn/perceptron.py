@@ -23,6 +23,22 @@ class Perceptron:
 
     Give the weights (``Perceptron(weights=[0.5, 0.5], bias=-0.7)`` is AND) or the number of
     inputs to start from zeros and learn them with :meth:`fit`.
+
+    Parameters
+    ----------
+    weights : array_like, optional
+        w, (n_inputs,) finite numbers; None starts from zeros (then give ``n_inputs``).
+    bias : float
+        b, finite.
+    n_inputs : int, optional
+        The number of inputs (>= 1); needed without ``weights``, else it must match them.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For neither weights nor n_inputs, weights that are not a non-empty 1-D list of
+        finite numbers (:class:`numpynn.ShapeError` for the shape), an n_inputs that does
+        not match them, or a bias that is not a finite number.
     """
 
     def __init__(
@@ -50,7 +66,23 @@ class Perceptron:
         self.n_epochs_ = 0
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """X: (n_samples, n_inputs) -> (n_samples,) of 0 and 1."""
+        """X: (n_samples, n_inputs) -> (n_samples,) of 0 and 1.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_inputs) finite numbers.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) int64, 1 where w . x + b > 0.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For X that is not numbers of shape (n_samples, n_inputs), or not finite.
+        """
         X = check_X(X, n_features=self.w.size, dtype=np.float64)
         return (X @ self.w + self.b > 0).astype(np.int64)
 
@@ -59,7 +91,30 @@ class Perceptron:
     ) -> Perceptron:
         """Perceptron learning rule, one sample at a time: w += lr * (y - y_hat) * x,
         b += lr * (y - y_hat). Stops after an epoch without mistakes (``converged_ = True``);
-        otherwise warns with :class:`ConvergenceWarning` (as it must for XOR)."""
+        otherwise warns with :class:`ConvergenceWarning` (as it must for XOR).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_inputs) finite numbers.
+        y : array_like
+            (n_samples,) targets, 0 or 1.
+        epochs : int
+            The most passes over the samples (>= 1).
+        lr : float
+            The learning rate (> 0).
+
+        Returns
+        -------
+        Perceptron
+            self, with the learned w and b, ``converged_`` and ``n_epochs_``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For X of the wrong shape or not finite, y of another length or not 0/1, or an
+            epochs or lr out of range.
+        """
         X = check_X(X, n_features=self.w.size, dtype=np.float64)
         check_same_length(X, y)
         y = np.asarray(y)

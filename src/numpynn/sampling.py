@@ -30,7 +30,29 @@ from .validation import check_positive_int
 
 def check_stream(ids: npt.ArrayLike, block: int, name: str = "ids") -> Array:
     """A stream of token ids: 1-D, integers >= 0, longer than one window and its targets
-    (block + 1 ids); int64. TypeError/ValueError naming ``name`` otherwise."""
+    (block + 1 ids); int64. TypeError/ValueError naming ``name`` otherwise.
+
+    Parameters
+    ----------
+    ids : array_like
+        (n_tokens,) integer token ids.
+    block : int
+        The window length (>= 1).
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    ndarray
+        (n_tokens,) int64, contiguous (``ids`` itself when it already is).
+
+    Raises
+    ------
+    TypeError
+        For ids that are not integers, or a block that is not an int.
+    ValueError
+        For ids that are not 1-D, fewer than block + 1 or negative, or a block < 1.
+    """
     block = check_positive_int("block", block)
     ids = np.asarray(ids)
     if not np.issubdtype(ids.dtype, np.integer):
@@ -65,11 +87,35 @@ class BatchSource:
         raise NotImplementedError
 
     def steps(self, batch_size: int) -> int:
-        """The number of batches in an epoch."""
+        """The number of batches in an epoch.
+
+        Parameters
+        ----------
+        batch_size : int
+            Samples (or windows) per batch.
+
+        Returns
+        -------
+        int
+            Batches in an epoch.
+        """
         raise NotImplementedError
 
     def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
-        """An epoch's batches (x, t): samples and their targets."""
+        """An epoch's batches (x, t): samples and their targets.
+
+        Parameters
+        ----------
+        batch_size : int
+            Samples (or windows) per batch.
+        rng : numpy.random.Generator
+            The run's generator (draws the batches).
+
+        Yields
+        ------
+        tuple of ndarray
+            (x, t): one batch of samples and their targets.
+        """
         raise NotImplementedError
 
 
@@ -87,7 +133,20 @@ class RandomBatches(BatchSource):
         return (self.batch(batch_size, rng) for _ in range(self.steps_per_epoch))
 
     def batch(self, batch_size: int, rng: np.random.Generator) -> tuple[Array, Array]:
-        """(x, t): a batch of ``batch_size`` samples and their targets."""
+        """(x, t): a batch of ``batch_size`` samples and their targets.
+
+        Parameters
+        ----------
+        batch_size : int
+            Samples (or windows) per batch.
+        rng : numpy.random.Generator
+            The run's generator.
+
+        Returns
+        -------
+        tuple of ndarray
+            (x, t), each ``batch_size`` rows.
+        """
         raise NotImplementedError
 
 
@@ -102,6 +161,12 @@ class RandomRows(RandomBatches):
         Inputs and targets, one row per sample.
     steps_per_epoch : int
         Batches in an epoch.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For no samples, X and y of different lengths, or a steps_per_epoch that is not a
+        positive int.
     """
 
     def __init__(self, X: npt.ArrayLike, y: npt.ArrayLike, *, steps_per_epoch: int) -> None:
@@ -217,7 +282,29 @@ class ContiguousWindows(BatchSource):
 def spread_windows(ids: npt.ArrayLike, block: int, count: int) -> tuple[Array, Array]:
     """(X, T), each (count, block) int64: ``count`` windows of ``block`` ids whose starts are
     spread evenly from the first to the last possible one (fewer if the stream has fewer
-    starts), and their targets. The same stream gives the same windows: a validation set."""
+    starts), and their targets. The same stream gives the same windows: a validation set.
+
+    Parameters
+    ----------
+    ids : array_like
+        (n_tokens,) integer token ids, at least block + 1 (:func:`numpynn.sampling.check_stream`).
+    block : int
+        The window length (>= 1).
+    count : int
+        The number of windows wanted (>= 1).
+
+    Returns
+    -------
+    X : ndarray
+        (count, block) int64 windows (fewer rows if the stream has fewer starts).
+    T : ndarray
+        (count, block) int64 targets: each window shifted by one id.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`numpynn.sampling.check_stream`, or for a count that is not a positive int.
+    """
     ids = check_stream(ids, block)
     count = check_positive_int("count", count)
     last = len(ids) - block - 1  # the last start whose targets fit

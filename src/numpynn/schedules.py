@@ -29,7 +29,18 @@ class Schedule:
 
 
 class ExponentialDecay(Schedule):
-    """``lr = lr0 * rate**epoch``."""
+    """``lr = lr0 * rate**epoch``.
+
+    Parameters
+    ----------
+    rate : float
+        The factor per epoch (> 0; < 1 decays).
+
+    Raises
+    ------
+    ValueError
+        For a rate that is not a finite number > 0.
+    """
 
     def __init__(self, rate: float) -> None:
         self.rate = check_positive("rate", rate)
@@ -39,7 +50,20 @@ class ExponentialDecay(Schedule):
 
 
 class StepDecay(Schedule):
-    """``lr = lr0 * gamma**(epoch // step_size)``: multiplied by gamma every step_size epochs."""
+    """``lr = lr0 * gamma**(epoch // step_size)``: multiplied by gamma every step_size epochs.
+
+    Parameters
+    ----------
+    step_size : int
+        The epochs between two multiplications (>= 1).
+    gamma : float
+        The factor (> 0), 0.1 by default.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a setting of the wrong type or out of range, naming it.
+    """
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = check_positive_int("step_size", step_size)
@@ -51,7 +75,20 @@ class StepDecay(Schedule):
 
 class CosineDecay(Schedule):
     """lr = min_lr + (lr0 - min_lr) * (1 + cos(pi * epoch / epochs)) / 2 for epoch < epochs,
-    then min_lr: from lr0 down to min_lr along half a cosine."""
+    then min_lr: from lr0 down to min_lr along half a cosine.
+
+    Parameters
+    ----------
+    epochs : int
+        The epochs the decay takes (>= 1).
+    min_lr : float
+        The final learning rate (>= 0).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a setting of the wrong type or out of range, naming it.
+    """
 
     def __init__(self, epochs: int, min_lr: float = 0.0) -> None:
         self.epochs = check_positive_int("epochs", epochs)
@@ -65,7 +102,24 @@ class CosineDecay(Schedule):
 class WarmUp(Schedule):
     """A linear warm-up: lr = lr0 * (epoch + 1) / epochs for the first ``epochs`` epochs
     (starting from ``start`` * lr0 at the latest), then ``then(epoch - epochs, lr0)`` (a
-    named schedule) or lr0."""
+    named schedule) or lr0.
+
+    Parameters
+    ----------
+    epochs : int
+        The warm-up's length in epochs (>= 1).
+    then : Schedule, optional
+        The named schedule after the warm-up, its epochs counted from the warm-up's end;
+        None keeps lr0.
+    start : float
+        The smallest fraction of lr0 during the warm-up, in [0, 1).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a setting of the wrong type or out of range, naming it; TypeError for a
+        ``then`` that is not a :class:`numpynn.schedules.Schedule` (a plain function).
+    """
 
     def __init__(self, epochs: int, then: Schedule | None = None, start: float = 0.0) -> None:
         self.epochs = check_positive_int("epochs", epochs)

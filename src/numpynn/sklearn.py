@@ -280,6 +280,10 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         Shuffle the samples every epoch.
     dropout : float
         Probability of dropping each hidden unit during training (0 is no dropout).
+    class_weight : dict, str or None
+        Weights of the classes, multiplying each sample's weight: ``{label: weight}``, or
+        ``"balanced"`` (n_samples / (n_classes * count of the class); ``fit`` only, not
+        ``partial_fit``), as in scikit-learn.
     early_stopping : bool
         Stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs and restore the best epoch's weights. Without it training
@@ -291,7 +295,7 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         The patience and the improvement threshold of the stopping rule.
     callbacks : list of Callback
         numpynn ``Callback`` objects called during training.
-    random_state : int or None
+    random_state : int, numpy.random.RandomState or None
         Seeds the initial weights, the shuffling, dropout and the validation split.
     verbose : bool
         Print each epoch's losses.
@@ -363,7 +367,28 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         y: npt.ArrayLike,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNClassifier:
-        """Train a new network on X (n_samples, n_features) and labels y (n_samples,)."""
+        """Train a new network on X (n_samples, n_features) and labels y (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) class labels, at least 2 classes.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNClassifier
+            self, fitted.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse. ValueError for a single class.
+        """
         X, y = self._validate(X, y)
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
@@ -383,7 +408,32 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         classes: npt.ArrayLike | None = None,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNClassifier:
-        """One epoch on (X, y), continuing training; the first call must list ``classes``."""
+        """One epoch on (X, y), continuing training; the first call must list ``classes``.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) class labels, each among ``classes``.
+        classes : array_like, optional
+            Every class label (at least 2); required on the first call, and if given later
+            the same as then.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNClassifier
+            self, trained one more epoch.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse. ValueError for missing or changed
+            classes, a label not in them, or ``class_weight="balanced"``.
+        """
         first_call = not hasattr(self, "model_")
         X, y = self._validate(X, y, reset=first_call)
         check_classification_targets(y)
@@ -408,16 +458,71 @@ class NumpyNNClassifier(ClassifierMixin, _NumpyNNEstimator):
         return self
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """The most probable class label of each row of X: (n_samples,)."""
+        """The most probable class label of each row of X: (n_samples,).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) labels from ``classes_``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         index = self._forward(X).argmax(axis=1)
         return self.classes_[index]
 
     def predict_proba(self, X: npt.ArrayLike) -> Array:
-        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
+        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_classes), each row summing to 1.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         return self._forward(X)
 
     def predict_log_proba(self, X: npt.ArrayLike) -> Array:
-        """log(predict_proba(X)): (n_samples, n_classes)."""
+        """log(predict_proba(X)): (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_classes), finite (a probability of 0 gives log of the smallest
+            positive float).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         proba = self.predict_proba(X)
         return np.log(np.maximum(proba, np.finfo(proba.dtype).tiny))
 
@@ -445,6 +550,59 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
     Same parameters as :class:`NumpyNNClassifier` (without ``class_weight``); y is
     (n_samples,) or (n_samples, n_outputs) and ``predict`` returns the same shape. The loss is
     numpynn's MeanSquaredError, (1/2) ||output - y||^2 averaged over the samples.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers, e.g. ``(100,)`` or ``(128, 64)``.
+    activation : str or list of str
+        One of ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``,
+        ``"step"`` for every hidden layer, or a list with one name per hidden layer.
+    optimizer : str
+        ``"adam"``, ``"sgd"`` (with ``momentum``), ``"rmsprop"`` or ``"adagrad"``.
+    learning_rate : float
+        The optimiser's step size.
+    momentum : float
+        Momentum of ``"sgd"`` (unused by the other optimisers).
+    alpha : float
+        L2 penalty, as in ``MLPClassifier``: ``(alpha / 2) ||W||^2 / batch_size`` is added to
+        each mini-batch's mean loss (biases are not penalised).
+    batch_size : int or str
+        Samples per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int
+        Maximum number of epochs.
+    shuffle : bool
+        Shuffle the samples every epoch.
+    dropout : float
+        Probability of dropping each hidden unit during training (0 is no dropout).
+    early_stopping : bool
+        Stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights. Without it training
+        stops when the training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    validation_fraction : float or None
+        Fraction of the training data held out to compute
+        ``validation_loss_curve_``; None means 0.1 with ``early_stopping`` and none otherwise.
+    n_iter_no_change, tol : int, float
+        The patience and the improvement threshold of the stopping rule.
+    callbacks : list of Callback
+        numpynn ``Callback`` objects called during training.
+    random_state : int, numpy.random.RandomState or None
+        Seeds the initial weights, the shuffling, dropout and the validation split.
+    verbose : bool
+        Print each epoch's losses.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        The number of input features seen by ``fit``.
+    model_ : Sequential
+        The fitted ``numpynn.Sequential``.
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    validation_loss_curve_ : list of float or None
+        The validation loss of each epoch (None without a validation split).
+    n_iter_ : int
+        The number of epochs run.
     """
 
     def fit(
@@ -453,7 +611,28 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
         y: npt.ArrayLike,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNRegressor:
-        """Train a new network on X (n_samples, n_features) and targets y."""
+        """Train a new network on X (n_samples, n_features) and targets y.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) or (n_samples, n_outputs) numeric targets.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNRegressor
+            self, fitted.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse.
+        """
         X, y = self._validate(X, y, multi_output=True, y_numeric=True)
         T = self._targets(X, y, first_call=True)
         weights = _sample_weight(sample_weight, X)
@@ -466,7 +645,28 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
         y: npt.ArrayLike,
         sample_weight: npt.ArrayLike | None = None,
     ) -> NumpyNNRegressor:
-        """One epoch on (X, y), continuing training from the current weights."""
+        """One epoch on (X, y), continuing training from the current weights.
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+        y : array_like
+            (n_samples,) or (n_samples, n_outputs) numeric targets, as in the first call.
+        sample_weight : array_like, optional
+            (n_samples,) non-negative weights of the samples' losses.
+
+        Returns
+        -------
+        NumpyNNRegressor
+            self, trained one more epoch.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a hyper-parameter of the wrong type or out of range, or X, y or
+            sample_weight that scikit-learn's checks refuse.
+        """
         first_call = not hasattr(self, "model_")
         X, y = self._validate(X, y, multi_output=True, y_numeric=True, reset=first_call)
         T = self._targets(X, y, first_call=first_call)
@@ -475,7 +675,25 @@ class NumpyNNRegressor(RegressorMixin, _NumpyNNEstimator):
         return self
 
     def predict(self, X: npt.ArrayLike) -> Array:
-        """Predicted targets: (n_samples,) if y was 1-D at fit, else (n_samples, n_outputs)."""
+        """Predicted targets: (n_samples,) if y was 1-D at fit, else (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        X : array_like
+            (n_samples, n_features) inputs.
+
+        Returns
+        -------
+        ndarray
+            (n_samples,) or (n_samples, n_outputs).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For X that scikit-learn's checks refuse (e.g. another number of features).
+        """
         output = self._forward(X)
         return output[:, 0] if self._y_is_1d else output
 

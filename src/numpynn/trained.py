@@ -47,7 +47,27 @@ BEST_FILE = "best.npz"  # ... the model of its best epoch, whose metadata a chec
 @dataclasses.dataclass(frozen=True)
 class TrainedModel:
     """A classifier and the facts of its training. ``classes`` has one name per class: one
-    per output, or 2 for one sigmoid output (the probability of class 1)."""
+    per output, or 2 for one sigmoid output (the probability of class 1).
+
+    Made by :func:`load_trained`.
+
+    Parameters
+    ----------
+    model : Sequential
+        The classifier.
+    path : pathlib.Path
+        The file read.
+    metadata : dict
+        The metadata saved with the model (its known fields checked).
+    dataset : str, optional
+        The name of the dataset it was trained on, if the metadata says.
+    classes : list of str
+        The class names, indexed by label.
+    image_shape : tuple of int, optional
+        (height, width) of the pictures it reads; None for a model of points.
+    picture : str, optional
+        How a photo is prepared: ``"digit"``, ``"item"``; None: it takes no pictures.
+    """
 
     model: Sequential
     path: Path  # the file read
@@ -83,7 +103,20 @@ class TrainedModel:
 
     def check_features(self, n_features: int, what: str) -> None:
         """ValueError unless the model takes ``n_features`` inputs (a convnet: pictures of that
-        many pixels); ``what`` says whose they are: "the images have"."""
+        many pixels); ``what`` says whose they are: "the images have".
+
+        Parameters
+        ----------
+        n_features : int
+            The inputs (pixels) of the data.
+        what : str
+            Whose they are, in the message.
+
+        Raises
+        ------
+        ValueError
+            When the model takes another number of inputs.
+        """
         if self.takes_images:
             if self.image_shape is not None and math.prod(self.image_shape) != n_features:
                 height, width = self.image_shape
@@ -97,7 +130,18 @@ class TrainedModel:
 
     def class_probabilities(self, X: Array) -> Array:
         """Class probabilities (n_samples, n_classes) for X: (n_samples, n_features) rows; a
-        convnet gets them as images (n_samples, 1, height, width) of its pictures' shape."""
+        convnet gets them as images (n_samples, 1, height, width) of its pictures' shape.
+
+        Parameters
+        ----------
+        X : ndarray
+            (n_samples, n_features) rows.
+
+        Returns
+        -------
+        ndarray
+            (n_samples, n_classes) probabilities.
+        """
         if self.takes_images:
             X = imaging.as_model_input(X, self.input_shape, self.pictures())
         return class_probabilities(self.model, X.astype(self.model.dtype, copy=False))
@@ -106,7 +150,25 @@ class TrainedModel:
         """A grey picture (height, width) in [0, 1] (``imaging.read_image``) -> the model's
         input picture, framed as its dataset's were: an item of clothing, else a digit
         (``imaging.PICTURES``: ``preprocess_item``, ``preprocess_digit``); NoDigitError if it
-        holds none."""
+        holds none.
+
+        Parameters
+        ----------
+        grey : ndarray
+            (height, width) grey picture in [0, 1].
+
+        Returns
+        -------
+        ndarray
+            The model's input picture, of :meth:`pictures`' (height, width).
+
+        Raises
+        ------
+        NoDigitError
+            For a picture that holds no digit (or item).
+        ValueError
+            For a model of points (:meth:`pictures`).
+        """
         shape = self.pictures()
         return imaging.PICTURES[self.picture or "digit"](grey, shape)
 
@@ -118,7 +180,26 @@ LANGUAGE_MODEL = "language-model"  # the metadata "task" of a language model's f
 class TrainedLanguageModel:
     """A language model and its character vocabulary. ``boundary`` is the token that starts
     and ends each word of a model of words (makemore's "." for names), None for a model of a
-    running text (Shakespeare)."""
+    running text (Shakespeare).
+
+    Made by :func:`load_language_model`.
+
+    Parameters
+    ----------
+    model : Sequential
+        The language model: token ids (n_samples, T) -> (n_samples, T, len(vocabulary))
+        probabilities of the next token.
+    path : pathlib.Path
+        The file read.
+    metadata : dict
+        The metadata saved with the model.
+    dataset : str, optional
+        The name of the dataset it was trained on, if the metadata says.
+    vocabulary : CharVocabulary
+        Its characters, by id.
+    boundary : str, optional
+        The start/end token of a model of words; None for running text.
+    """
 
     model: Sequential
     path: Path  # the file read
@@ -129,7 +210,25 @@ class TrainedLanguageModel:
 
     def encode(self, prompt: str) -> Array:
         """The ids (len(prompt),) of a prompt; ValueError naming the characters outside the
-        vocabulary, or for an empty prompt."""
+        vocabulary, or for an empty prompt.
+
+        Parameters
+        ----------
+        prompt : str
+            At least one character of the vocabulary.
+
+        Returns
+        -------
+        ndarray
+            (len(prompt),) int64 ids.
+
+        Raises
+        ------
+        TypeError
+            For a prompt that is not a str.
+        ValueError
+            For an empty prompt or characters outside the vocabulary.
+        """
         if not isinstance(prompt, str):
             raise TypeError(f"the prompt must be text, got {type(prompt).__name__}")
         if not prompt:
@@ -149,7 +248,31 @@ class TrainedLanguageModel:
         seed: Seed = None,
     ) -> Iterator[str]:
         """The ``length`` characters that continue ``prompt``, each yielded as soon as it is
-        drawn (``numpynn.generation.stream``); the same seed gives the same text."""
+        drawn (``numpynn.generation.stream``); the same seed gives the same text.
+
+        Parameters
+        ----------
+        prompt : str
+            The text to continue (characters of the vocabulary).
+        length : int
+            How many characters to write (>= 0).
+        temperature : float
+            > 0; divides the logits.
+        top_k : int, optional
+            Draw from the ``top_k`` most probable ids only.
+        seed : int or numpy.random.Generator, optional
+            The draws' generator: the same seed gives the same text.
+
+        Returns
+        -------
+        iterator of str
+            One character at a time.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a bad prompt (:meth:`encode`) or argument, before the first character.
+        """
         ids = stream(
             self.model,
             self.encode(prompt),
@@ -172,7 +295,33 @@ class TrainedLanguageModel:
     ) -> list[str]:
         """``count`` new words (a model of words: names), each drawn from the boundary token
         followed by ``prefix`` until the next boundary (at most ``max_length`` characters
-        after the prefix). ValueError for a model of running text."""
+        after the prefix). ValueError for a model of running text.
+
+        Parameters
+        ----------
+        count : int
+            How many words.
+        prefix : str
+            The start of every word.
+        temperature : float
+            > 0; divides the logits.
+        top_k : int, optional
+            Draw from the ``top_k`` most probable ids only.
+        seed : int or numpy.random.Generator, optional
+            The draws' generator: the same seed gives the same text.
+        max_length : int
+            The most characters drawn after the prefix.
+
+        Returns
+        -------
+        list of str
+            ``count`` words, each starting with ``prefix``.
+
+        Raises
+        ------
+        ValueError
+            For a model of running text, or a prefix with characters outside the vocabulary.
+        """
         if self.boundary is None:
             raise ValueError(
                 f"{self.path} writes running text, not words: it has no boundary token"
@@ -192,7 +341,20 @@ class TrainedLanguageModel:
 
 def class_probabilities(model: Sequential, X: Array) -> Array:
     """Class probabilities (n_samples, n_classes) of a classifier on X: (n_samples, ...), by
-    ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p)."""
+    ``model.predict_proba``; one output p (a binary classifier) gives the columns (1 - p, p).
+
+    Parameters
+    ----------
+    model : Sequential
+        A classifier.
+    X : ndarray
+        (n_samples, ...) inputs of the model's shape.
+
+    Returns
+    -------
+    ndarray
+        (n_samples, n_classes) probabilities, n_classes = 2 for one output.
+    """
     p = model.predict_proba(X)
     return np.column_stack([1 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
 
@@ -200,7 +362,18 @@ def class_probabilities(model: Sequential, X: Array) -> Array:
 def describe(model: Sequential) -> str:
     """'Dense(784, 512) -> ReLU -> Dropout(0.2) -> Dense(512, 10) -> Softmax', or for a
     language model 'Embedding(65, 128) -> PositionalEmbedding(64, 128) ->
-    TransformerBlock(128, 4) -> ... -> LSTM(64, 512) ...': each layer with its sizes."""
+    TransformerBlock(128, 4) -> ... -> LSTM(64, 512) ...': each layer with its sizes.
+
+    Parameters
+    ----------
+    model : Sequential
+        Any model.
+
+    Returns
+    -------
+    str
+        One line: each layer's class name with its sizes (or its dropout rate).
+    """
     parts = []
     for layer in model.layers:
         config = layer.config()
@@ -219,7 +392,19 @@ SIZES = ("n_in", "n_out", "hidden", "n_tokens", "max_len", "dim", "n_heads")
 
 
 def n_parameters(model: Sequential) -> int:
-    """The number of trained numbers (weights, biases, scales...) of ``model``."""
+    """The number of trained numbers (weights, biases, scales...) of ``model``.
+
+    Parameters
+    ----------
+    model : Sequential
+        Any model.
+
+    Returns
+    -------
+    int
+        The total size of its parameter arrays (not counting buffers such as BatchNorm's
+        running statistics).
+    """
     return sum(p.size for p in model.parameters())
 
 
@@ -228,7 +413,27 @@ def load_trained(path: PathLike) -> TrainedModel:
     best.npz), a checkpoint (its model, with the metadata of the run's best.npz beside it) or
     a run directory (its model.npz, else its checkpoint.npz). A PathError (numpynn.paths)
     for a path that cannot be read, FileNotFoundError for a directory that holds none;
-    FileFormatError naming the file for a damaged one or bad metadata."""
+    FileFormatError naming the file for a damaged one or bad metadata.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file, a checkpoint or a run directory.
+
+    Returns
+    -------
+    TrainedModel
+        The classifier with its class names, picture shape and metadata.
+
+    Raises
+    ------
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    FileNotFoundError
+        For a directory that holds neither model.npz nor checkpoint.npz.
+    FileFormatError
+        Naming the file, for a damaged model file or checkpoint or bad metadata.
+    """
     model, metadata, file = _read(Path(path))
     dataset = metadata.get("dataset")
     facts = datasets.get(dataset) if dataset in datasets.names() else None
@@ -244,7 +449,30 @@ def load_trained(path: PathLike) -> TrainedModel:
 def load_language_model(path: PathLike) -> TrainedLanguageModel:
     """The language model at ``path`` (a model file, checkpoint or run directory, as
     :func:`load_trained` reads them) with the vocabulary its metadata holds. ValueError for a
-    model that is not a language model; FileFormatError for one without its vocabulary."""
+    model that is not a language model; FileFormatError for one without its vocabulary.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file, a checkpoint or a run directory.
+
+    Returns
+    -------
+    TrainedLanguageModel
+        The model with its vocabulary and boundary token.
+
+    Raises
+    ------
+    ValueError
+        For a model whose metadata's task is not ``"language-model"``.
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    FileNotFoundError
+        For a directory that holds neither model.npz nor checkpoint.npz.
+    FileFormatError
+        Naming the file, for a damaged model file or checkpoint or bad metadata. Also for
+        metadata without a vocabulary, or one that does not match the model's outputs.
+    """
     model, metadata, file = _read(Path(path))
     if metadata.get("task") != LANGUAGE_MODEL:
         raise ValueError(
@@ -267,7 +495,25 @@ def load_language_model(path: PathLike) -> TrainedLanguageModel:
 
 def read_metadata(path: PathLike) -> dict[str, Any]:
     """The metadata saved with the model file at ``path`` (empty if there is none);
-    FileFormatError naming the file if a field in METADATA has the wrong type."""
+    FileFormatError naming the file if a field in METADATA has the wrong type.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file.
+
+    Returns
+    -------
+    dict
+        The metadata (empty if there is none).
+
+    Raises
+    ------
+    FileFormatError
+        For a damaged file or a metadata field of the wrong type, naming the file.
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    """
     return _checked_metadata(load_metadata(path), path)
 
 

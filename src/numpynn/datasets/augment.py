@@ -16,6 +16,26 @@ def random_shift(X: Array, max_shift: int, rng: np.random.Generator) -> Array:
     its last two axes. Draws exactly one ``rng.integers`` array of shape (n, 2), so a
     Generator restored from a checkpoint (``rng.bit_generator.state``) gives exactly the same
     shifts from there on. The loop runs over the (2 max_shift + 1)^2 shifts, not the images.
+
+    Parameters
+    ----------
+    X : ndarray
+        Images, (n, ..., H, W).
+    max_shift : int
+        The largest shift in pixels along each axis, in 0..min(H, W) - 1.
+    rng : numpy.random.Generator
+        Draws the shifts.
+
+    Returns
+    -------
+    ndarray
+        The shifted images, X's shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        A :class:`numpynn.ShapeError` for X with fewer than 3 axes; ValueError for a
+        max_shift that is not an integer in range.
     """
     if X.ndim < 3:
         raise ShapeError(f"random_shift expects images X of shape (n, ..., H, W), got {X.shape}")

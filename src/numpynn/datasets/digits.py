@@ -16,6 +16,16 @@ def load_digits() -> tuple[tuple[Array, Array], tuple[Array, Array]]:
     X is float32 of shape (n, 64) in [0, 1] (pixel counts 0..16 divided by 16), y int64 in
     0..9. The split is fixed: a seeded permutation with 20% of each class held out for test
     (1438 train, 359 test), the same on every call. Needs scikit-learn.
+
+    Returns
+    -------
+    tuple
+        ``((X_train, y_train), (X_test, y_test))``: X float32 (n, 64), y int64 (n,).
+
+    Raises
+    ------
+    ImportError
+        Without scikit-learn.
     """
     try:
         from sklearn.datasets import load_digits as sklearn_digits  # type: ignore[import-untyped]

@@ -50,6 +50,27 @@ def read_idx(source: PathOrBytes, *, name: str | None = None) -> Array:
     for MNIST training images. ``name`` names the source in error messages (default: the path,
     or ``"<bytes>"``). Raises FileFormatError on a bad magic number, type code or dimensions,
     or on data that is shorter or longer than the header announces.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        The file's path, or its content.
+    name : str, optional
+        The source's name in error messages.
+
+    Returns
+    -------
+    ndarray
+        The array, native byte order, with the header's shape and type.
+
+    Raises
+    ------
+    TypeError
+        For a source that is neither a path nor bytes.
+    numpynn.FileFormatError
+        For a file that is not valid IDX data (a ValueError).
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
     """
     if isinstance(source, bytes | bytearray):
         label = name or "<bytes>"
@@ -142,7 +163,24 @@ def _read_at_most(f: io.BufferedIOBase, n: int) -> bytearray:
 
 def write_idx(path: str | os.PathLike[str], array: npt.ArrayLike) -> None:
     """Write ``array`` (at least 1-D; uint8, int8, int16, int32, float32 or float64) as an IDX
-    file, gzip-compressed when ``path`` ends in ``.gz``. The write is atomic."""
+    file, gzip-compressed when ``path`` ends in ``.gz``. The write is atomic.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced if it exists).
+    array : array_like
+        At least 1-D, at most 255-D, each dimension below 2**32.
+
+    Raises
+    ------
+    TypeError
+        For a dtype that IDX cannot hold.
+    ValueError
+        For a 0-D array, more than 255 dimensions, or a dimension of 2**32 or more.
+    OSError
+        When the file cannot be written.
+    """
     array = np.asarray(array)
     code = _TYPE_CODES.get(array.dtype.newbyteorder("="))
     if code is None or array.dtype.kind not in "uif":

@@ -125,6 +125,8 @@ def load_mnist(
 
     Raises
     ------
+    ValueError
+        For an unknown shape.
     DatasetNotFoundError
         When no source has the data; the message says how to get it.
     FileFormatError
@@ -141,7 +143,36 @@ def load_fashion_mnist(
     download: bool = True,
 ) -> Split:
     """Fashion-MNIST (Zalando's clothing images, same shapes as MNIST); class names in
-    FASHION_MNIST_CLASSES. Arguments and sources as in :func:`load_mnist`."""
+    FASHION_MNIST_CLASSES. Arguments and sources as in :func:`load_mnist`.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        A directory holding the four standard IDX files (gzip or raw) or
+        ``fashion-mnist.npz``; else ``NUMPYNN_DATA_DIR``, then the cache, the installed copy
+        and the mirrors.
+    shape : str
+        ``"flat"``: X of shape (n, 784); ``"images"``: (n, 1, 28, 28).
+    cache_dir : str or os.PathLike, optional
+        Where the cache is kept; else ``NUMPYNN_CACHE_DIR`` or ``~/.cache/numpynn``.
+    download : bool
+        Try the canonical mirrors when nothing else has the data.
+
+    Returns
+    -------
+    tuple
+        ``((X_train, y_train), (X_test, y_test))``, 60000/10000 samples: X float32 in
+        [0, 1], y int64 in 0..9 (indices into FASHION_MNIST_CLASSES).
+
+    Raises
+    ------
+    ValueError
+        For an unknown shape.
+    DatasetNotFoundError
+        When no source has the data; the message says how to get it.
+    FileFormatError
+        For a corrupt file.
+    """
     return _load(_FASHION, data_dir, shape=shape, cache_dir=cache_dir, download=download)
 
 

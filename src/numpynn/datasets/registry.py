@@ -28,7 +28,41 @@ class Dataset:
     (n, n_features) float32, y (n,) int64 class labels (when ``classes`` names them).
 
     A text dataset has ``load_text(data_dir)`` instead (a TextData or WordsData); its ``load``
-    refuses (there are no X/y arrays) and it has no classes, images or features."""
+    refuses (there are no X/y arrays) and it has no classes, images or features.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name, e.g. ``"mnist"``, ``"planar"``.
+    load : callable
+        ``load(data_dir)`` -> ((X_train, y_train), (X_test, y_test)).
+    classes : tuple of str
+        Class names indexed by label (empty: no class labels).
+    image_shape : tuple of int, optional
+        (height, width) of an image dataset; None for points or text.
+    reads_data_dir : bool
+        Whether ``data_dir`` (the command line's ``--data-dir``) applies.
+    picture : str, optional
+        How a photo or drawing is prepared for a model of it: ``"digit"`` (MNIST style),
+        ``"item"`` (Fashion-MNIST style), or None (it takes no pictures).
+    train_defaults : mapping
+        The command line's training settings for this dataset (over its defaults).
+    preset_settings : mapping
+        Per preset name, what that preset changes for this dataset.
+    features : int, optional
+        The columns of X for a dataset without images.
+    source : str
+        Where it comes from, in a few words.
+    load_text : callable, optional
+        A text dataset's loader, ``load_text(data_dir)`` -> TextData or WordsData.
+
+    Raises
+    ------
+    ValueError
+        For an empty name, an unknown picture, a picture without an image_shape, a text
+        dataset with classes, image_shape or features, or an X/y dataset with neither
+        image_shape nor features.
+    """
 
     name: str  # "mnist", "fashion-mnist", "digits", "planar"
     load: Callable[[str | None], Split]
@@ -95,7 +129,18 @@ class Dataset:
         return self.features
 
     def settings_for(self, preset: str) -> Mapping[str, Any]:
-        """What the preset ``preset`` changes for this dataset ({} for most)."""
+        """What the preset ``preset`` changes for this dataset ({} for most).
+
+        Parameters
+        ----------
+        preset : str
+            A preset's name (``"cnn"``...).
+
+        Returns
+        -------
+        mapping
+            The settings it changes, read-only.
+        """
         return self.preset_settings.get(preset, MappingProxyType({}))
 
 
@@ -103,7 +148,20 @@ _REGISTRY: dict[str, Dataset] = {}
 
 
 def register(dataset: Dataset) -> None:
-    """Add ``dataset``; ValueError if a registered dataset has its name."""
+    """Add ``dataset``; ValueError if a registered dataset has its name.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The new entry.
+
+    Raises
+    ------
+    TypeError
+        For anything but a Dataset.
+    ValueError
+        When a dataset of that name is already registered.
+    """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a Dataset, got {type(dataset).__name__}")
     if dataset.name in _REGISTRY:
@@ -112,7 +170,24 @@ def register(dataset: Dataset) -> None:
 
 
 def get(name: str) -> Dataset:
-    """The dataset registered as ``name``; ValueError naming the known ones otherwise."""
+    """The dataset registered as ``name``; ValueError naming the known ones otherwise.
+
+    Parameters
+    ----------
+    name : str
+        A registered name: ``"mnist"``, ``"fashion-mnist"``, ``"digits"``, ``"planar"``,
+        ``"shakespeare"``, ``"names"``...
+
+    Returns
+    -------
+    Dataset
+        Its entry.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):  # TypeError: an unhashable name

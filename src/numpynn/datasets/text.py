@@ -63,7 +63,17 @@ START = "."  # makemore's start/end token, id 0 of the names' vocabulary
 @dataclass(frozen=True)
 class TextData:
     """A character stream split in two: ``train`` (n_train,) and ``valid`` (n_valid,) int64
-    ids of ``vocabulary``."""
+    ids of ``vocabulary``.
+
+    Parameters
+    ----------
+    train : ndarray
+        (n_train,) int64 ids, the training text.
+    valid : ndarray
+        (n_valid,) int64 ids, the validation text.
+    vocabulary : CharVocabulary
+        The characters the ids stand for.
+    """
 
     train: Array
     valid: Array
@@ -73,7 +83,15 @@ class TextData:
 @dataclass(frozen=True)
 class WordsData:
     """Words (one per sample) split three ways, and the vocabulary of their characters (id 0 is
-    the start/end token "." of makemore)."""
+    the start/end token "." of makemore).
+
+    Parameters
+    ----------
+    train, valid, test : tuple of str
+        The words of each split.
+    vocabulary : CharVocabulary
+        The start/end token and the words' characters.
+    """
 
     train: tuple[str, ...]
     valid: tuple[str, ...]
@@ -89,7 +107,33 @@ def load_shakespeare(
 ) -> TextData:
     """Tiny Shakespeare (1,115,394 characters) as nanoGPT splits it: the ids of the first 90%
     (1,003,854) for training, of the last 10% (111,540) for validation; the vocabulary is the
-    65 sorted distinct characters ("\\n" is id 0). Sources: the module docstring."""
+    65 sorted distinct characters ("\\n" is id 0). Sources: the module docstring.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        A directory holding ``tinyshakespeare.txt``; else ``NUMPYNN_DATA_DIR``, then the
+        cache, then the canonical URL (the module docstring).
+    cache_dir : str or os.PathLike, optional
+        Where the cache is kept; else ``NUMPYNN_CACHE_DIR`` or ``~/.cache/numpynn``.
+    download : bool
+        Try the canonical URL when no other source has the file.
+
+    Returns
+    -------
+    TextData
+        ``train`` (1003854,) and ``valid`` (111540,) int64 ids, and the vocabulary.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When no source has the file (or ``data_dir`` lacks it); the message names the
+        places tried.
+    FileFormatError
+        For a copy in a data directory whose SHA-256 differs.
+    numpynn.PathError
+        For a data_dir that cannot be read.
+    """
     text = read_text(SHAKESPEARE, data_dir, cache_dir=cache_dir, download=download)
     vocabulary = CharVocabulary.from_text(text)
     n_train = int(len(text) * 0.9)
@@ -104,10 +148,36 @@ def load_names(
     cache_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
 ) -> WordsData:
-    """makemore's 32,032 names, split 80/10/10 (25,625 / 3,203 / 3,204) as the makemore
+    """makemore's 32,033 names, split 80/10/10 (25,626 / 3,203 / 3,204) as the makemore
     notebooks do: ``random.seed(42); random.shuffle(words)`` (here ``random.Random(42)``, the
     same draws without touching the global generator), then the first 80%, the next 10%, the
-    rest. The vocabulary is "." (start/end, id 0) and the 26 letters."""
+    rest. The vocabulary is "." (start/end, id 0) and the 26 letters.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        A directory holding ``names.txt``; else ``NUMPYNN_DATA_DIR``, then the cache, then the
+        canonical URL (the module docstring).
+    cache_dir : str or os.PathLike, optional
+        Where the cache is kept; else ``NUMPYNN_CACHE_DIR`` or ``~/.cache/numpynn``.
+    download : bool
+        Try the canonical URL when no other source has the file.
+
+    Returns
+    -------
+    WordsData
+        The three tuples of names and the 27-character vocabulary.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When no source has the file (or ``data_dir`` lacks it); the message names the
+        places tried.
+    FileFormatError
+        For a copy in a data directory whose SHA-256 differs.
+    numpynn.PathError
+        For a data_dir that cannot be read.
+    """
     words = read_text(NAMES, data_dir, cache_dir=cache_dir, download=download).splitlines()
     vocabulary = CharVocabulary.from_text("".join(words), specials=START)
     random.Random(NAMES_SEED).shuffle(words)

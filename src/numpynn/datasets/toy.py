@@ -17,6 +17,29 @@ def flower(
 
     Returns X: (n_samples, 2) float64 and y: (n_samples,) int64 of 0 (red) and 1 (blue).
     Not linearly separable: logistic regression gets about half right.
+
+    Parameters
+    ----------
+    n_samples : int
+        The points (>= 2), half of each class (the blue class gets the odd one).
+    petals : int
+        Half the number of petals (>= 1).
+    noise : float
+        The standard deviation of the noise on each point's angle and radius (>= 0).
+    seed : int, optional
+        Seeds the noise (None: fresh randomness).
+
+    Returns
+    -------
+    X : ndarray
+        (n_samples, 2) float64 points.
+    y : ndarray
+        (n_samples,) int64 labels, 0 (red) then 1 (blue).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a setting of the wrong type or out of range, naming it.
     """
     n_samples = check_positive_int("n_samples", n_samples)
     if n_samples < 2:
@@ -38,7 +61,25 @@ def flower(
 
 def truth_table(gate: str) -> tuple[Array, Array]:
     """The inputs (4, 2) and outputs (4,) of "and", "or", "nand" or "xor" on (0,0), (1,0),
-    (0,1), (1,1)."""
+    (0,1), (1,1).
+
+    Parameters
+    ----------
+    gate : str
+        ``"and"``, ``"or"``, ``"nand"`` or ``"xor"``.
+
+    Returns
+    -------
+    X : ndarray
+        (4, 2) int64 inputs, a fresh copy.
+    y : ndarray
+        (4,) int64 outputs.
+
+    Raises
+    ------
+    ValueError
+        For an unknown gate.
+    """
     outputs = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "nand": [1, 1, 1, 0], "xor": [0, 1, 1, 0]}
     if gate not in outputs:
         raise ValueError(f"gate must be one of {sorted(outputs)}, got {gate!r}")

@@ -19,6 +19,16 @@ class CharVocabulary:
     Built from a text by :meth:`from_text` (its sorted distinct characters, as nanoGPT's
     char-level Shakespeare; special tokens such as makemore's "." first). ``to_json()`` gives
     the plain list of characters, ``from_json`` rebuilds the same vocabulary from it.
+
+    Parameters
+    ----------
+    chars : sequence of str
+        The characters in id order: distinct, each a single character, at least one.
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence, an item that is not a single character, or a repeated one.
     """
 
     def __init__(self, chars: Sequence[str]) -> None:
@@ -61,7 +71,25 @@ class CharVocabulary:
 
     def encode(self, text: str) -> Array:
         """The ids of ``text``'s characters: (len(text),) int64. ValueError naming the
-        characters that are not in the vocabulary."""
+        characters that are not in the vocabulary.
+
+        Parameters
+        ----------
+        text : str
+            Characters of the vocabulary.
+
+        Returns
+        -------
+        ndarray
+            (len(text),) int64 ids.
+
+        Raises
+        ------
+        TypeError
+            For a text that is not a str.
+        ValueError
+            For characters outside the vocabulary, naming them.
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
@@ -79,7 +107,23 @@ class CharVocabulary:
         return self._order[where].astype(np.int64)
 
     def decode(self, ids: npt.ArrayLike) -> str:
-        """The text of ``ids`` (a sequence or 1-D array of integer ids in [0, len(self)))."""
+        """The text of ``ids`` (a sequence or 1-D array of integer ids in [0, len(self))).
+
+        Parameters
+        ----------
+        ids : array_like of int
+            (n,) ids in [0, len(self)).
+
+        Returns
+        -------
+        str
+            n characters.
+
+        Raises
+        ------
+        ValueError
+            For ids that are not a 1-D sequence of integers, or out of range.
+        """
         ids = np.asarray(ids)
         if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
             raise ValueError(

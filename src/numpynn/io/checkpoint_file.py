@@ -55,7 +55,25 @@ class Checkpoint:
 
     ``epoch`` counts the completed epochs; ``history`` maps metric names to per-epoch values;
     ``extra`` is the JSON data given to :func:`save_checkpoint`, ``callbacks`` the callbacks'
-    states by name (JSON data and arrays)."""
+    states by name (JSON data and arrays).
+
+    Parameters
+    ----------
+    model : Sequential
+        The model, with its parameters and buffers.
+    optimizer : Optimizer
+        The optimiser, with its step count ``t`` and state arrays.
+    rng : numpy.random.Generator
+        The generator driving shuffling and dropout, in its saved state.
+    epoch : int
+        Completed epochs.
+    history : dict of str to list of float
+        Each metric's value per completed epoch.
+    extra : object, optional
+        JSON data given to :func:`save_checkpoint`.
+    callbacks : dict of str to dict
+        The callbacks' states by name.
+    """
 
     model: Sequential
     optimizer: Optimizer
@@ -81,7 +99,35 @@ def save_checkpoint(
     shuffling and dropout, the number of completed epochs, the history, ``extra`` (JSON) and
     ``callbacks`` (the callbacks' states by name: JSON data and floating-point arrays).
     Raises TypeError or ValueError, writing nothing, for anything :func:`load_checkpoint`
-    would refuse."""
+    would refuse.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced whole or not at all).
+    model : Sequential
+        The model being trained.
+    optimizer : Optimizer
+        Its optimiser (a built-in type), with state arrays of the model's parameters' shapes.
+    rng : numpy.random.Generator
+        The generator of the run.
+    epoch : int
+        Completed epochs (>= 0).
+    history : dict of str to list of float
+        Each metric's value per completed epoch.
+    extra : object, optional
+        JSON data kept with the state.
+    callbacks : dict, optional
+        The callbacks' states by name (:func:`numpynn.checkpoint.callback_states`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an optimiser, generator, epoch, history, state or JSON data that cannot be saved
+        (e.g. an optimiser state that does not match the model, a non-finite value).
+    OSError
+        When the file cannot be written.
+    """
     model_description, arrays = describe_model(model)
     if type(optimizer) not in _OPTIMIZER_TYPES.values():
         raise TypeError(
@@ -133,7 +179,25 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: PathLike) -> Checkpoint:
-    """The training state saved at ``path`` by :func:`save_checkpoint`."""
+    """The training state saved at ``path`` by :func:`save_checkpoint`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A checkpoint file (``.npz``). No pickle: only arrays and JSON.
+
+    Returns
+    -------
+    Checkpoint
+        The model, optimiser, generator, epoch, history, extra data and callback states.
+
+    Raises
+    ------
+    FileFormatError
+        If the file is truncated, corrupt, tampered with, or of an unknown format or version.
+    FileNotFoundError
+        If there is no file at ``path``.
+    """
     return guarded(path, _load_checkpoint)
 
 

@@ -102,7 +102,26 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
 
 def load_with_metadata(path: PathLike) -> tuple[Sequential, dict[str, Any]]:
     """Both :func:`~numpynn.load`'s model and :func:`~numpynn.load_metadata`'s description,
-    reading the file once."""
+    reading the file once.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file (``.npz``).
+
+    Returns
+    -------
+    tuple of (Sequential, dict)
+        The model, and the file's JSON description (format, versions, layers, loss and the
+        user's ``"metadata"``).
+
+    Raises
+    ------
+    FileFormatError
+        As :func:`~numpynn.load`.
+    FileNotFoundError
+        If there is no file at ``path``.
+    """
     return guarded(path, _load_model)
 
 

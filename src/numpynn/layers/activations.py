@@ -66,7 +66,13 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
-    """y = x where x > 0, else alpha * x; dy/dx = 1 or alpha."""
+    """y = x where x > 0, else alpha * x; dy/dx = 1 or alpha.
+
+    Parameters
+    ----------
+    alpha : float
+        The slope for x <= 0 (0.01 by default).
+    """
 
     acts_per_position = True
 
@@ -163,7 +169,23 @@ ACTIVATION_LAYERS: dict[str, type[Layer]] = {
 
 
 def activation_layer(name: str) -> Layer:
-    """A new activation layer from its name ("relu", "sigmoid", ...)."""
+    """A new activation layer from its name ("relu", "sigmoid", ...).
+
+    Parameters
+    ----------
+    name : str
+        A key of ``ACTIVATION_LAYERS``: ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``...
+
+    Returns
+    -------
+    Layer
+        A new layer of that class, with its default settings.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
     try:
         return ACTIVATION_LAYERS[name]()
     except (KeyError, TypeError):

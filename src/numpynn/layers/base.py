@@ -56,15 +56,48 @@ class Layer:
         register(cls)
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        """``x: (n_samples, *input_shape) -> output: (n_samples, *output_shape)``."""
+        """``x: (n_samples, *input_shape) -> output: (n_samples, *output_shape)``.
+
+        Parameters
+        ----------
+        x : ndarray
+            ``(n_samples, *input_shape)`` inputs.
+        training : bool
+            Training mode (Dropout drops, BatchNorm uses the batch's statistics); the layer
+            then keeps what ``backward`` needs.
+
+        Returns
+        -------
+        ndarray
+            ``(n_samples, *output_shape)`` outputs.
+        """
         raise NotImplementedError
 
     def backward(self, dout: Array) -> Array:
-        """dout = dL/d(output), shaped like the output -> dL/dx, shaped like x."""
+        """dout = dL/d(output), shaped like the output -> dL/dx, shaped like x.
+
+        Sets the parameters' gradients (``d`` + name) from the last ``forward`` in training mode.
+
+        Parameters
+        ----------
+        dout : ndarray
+            dL/d(output), the last output's shape.
+
+        Returns
+        -------
+        ndarray
+            dL/dx, the last input's shape.
+        """
         raise NotImplementedError
 
     def backward_params(self, dout: Array) -> None:
-        """Parameter gradients only, for the first layer (whose input needs no gradient)."""
+        """Parameter gradients only, for the first layer (whose input needs no gradient).
+
+        Parameters
+        ----------
+        dout : ndarray
+            dL/d(output), the last output's shape.
+        """
         self.backward(dout)
 
     @property
@@ -77,7 +110,23 @@ class Layer:
         """The shape of one output sample for an input sample of ``input_shape`` (None: not
         known). Raises :class:`~numpynn.errors.ShapeError` naming the layer and both shapes
         when the input does not fit ``input_shape``. The default passes the shape through,
-        as elementwise layers do."""
+        as elementwise layers do.
+
+        Parameters
+        ----------
+        input_shape : tuple, optional
+            One input sample's shape, None for a size not known.
+
+        Returns
+        -------
+        tuple or None
+            One output sample's shape.
+
+        Raises
+        ------
+        ValueError
+            A :class:`~numpynn.errors.ShapeError` when the input does not fit.
+        """
         check_input_shape(self, input_shape)
         return input_shape
 
@@ -178,7 +227,23 @@ def _built_in(cls: type) -> bool:
 
 
 def layer_type(name: str) -> type[Layer]:
-    """The layer class registered under ``name``; KeyError naming what to define when none is."""
+    """The layer class registered under ``name``; KeyError naming what to define when none is.
+
+    Parameters
+    ----------
+    name : str
+        A layer class's name, as saved in a model file (``"Dense"``, ``"Conv2D"``...).
+
+    Returns
+    -------
+    type
+        The :class:`numpynn.Layer` subclass of that name.
+
+    Raises
+    ------
+    KeyError
+        When no subclass of that name has been defined (imported).
+    """
     try:
         return LAYER_TYPES[name]
     except KeyError:

@@ -154,6 +154,11 @@ class Dropout(Layer):
         The probability of zeroing an input, in [0, 1).
     seed : int or numpy.random.Generator, optional
         The masks' generator until ``fit`` sets its own.
+
+    Raises
+    ------
+    ValueError
+        For a rate outside [0, 1).
     """
 
     acts_per_position = True

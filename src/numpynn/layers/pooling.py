@@ -67,7 +67,22 @@ class _Pool2D(Layer):
 class MaxPool2D(_Pool2D):
     """y[n, c, i, j] = max of x[n, c] over window (i, j): (n, C, H, W) -> (n, C, H_out, W_out),
     H_out = (H - size) // stride + 1. The gradient flows to each window's maximum only; on a
-    tie, to the first maximum in row-major order (as np.argmax does)."""
+    tie, to the first maximum in row-major order (as np.argmax does).
+
+    Parameters
+    ----------
+    size : int
+        The windows' side, in pixels (>= 1).
+    stride : int, optional
+        The step between windows (>= 1); defaults to ``size``, windows that tile the image.
+
+    Raises
+    ------
+    ValueError
+        For a size or stride that is not a positive integer; in ``forward``, a
+        :class:`numpynn.ShapeError` (a ValueError) for an input that is not (n, C, H, W) or
+        is smaller than a window.
+    """
 
     def forward(self, x: Array, training: bool = False) -> Array:
         shape = self._windows(x)
@@ -109,7 +124,22 @@ class ReLUMaxPool2D(MaxPool2D):
     window (i, j)). Max pooling commutes with ReLU (both keep order), so this is the pair's
     output and gradient at the cost of the pool alone: no pass over the full-size x for the
     ReLU. The gradient flows to each window's first maximum where it is positive, else nowhere.
-    Training puts it in place of a ReLU followed by a MaxPool2D (:func:`fuse_relu_pool`)."""
+    Training puts it in place of a ReLU followed by a MaxPool2D (:func:`fuse_relu_pool`).
+
+    Parameters
+    ----------
+    size : int
+        The windows' side, in pixels (>= 1).
+    stride : int, optional
+        The step between windows (>= 1); defaults to ``size``, windows that tile the image.
+
+    Raises
+    ------
+    ValueError
+        For a size or stride that is not a positive integer; in ``forward``, a
+        :class:`numpynn.ShapeError` (a ValueError) for an input that is not (n, C, H, W) or
+        is smaller than a window.
+    """
 
     def _start(self, first: Array, y: Array, code: Array) -> None:
         np.maximum(first, 0, out=y)
@@ -118,7 +148,18 @@ class ReLUMaxPool2D(MaxPool2D):
 
 def fuse_relu_pool(layers: Sequence[Layer]) -> list[Layer]:
     """``layers`` with each ReLU directly followed by a MaxPool2D replaced by one
-    :class:`ReLUMaxPool2D` of the pool's size and stride (the same output and gradients)."""
+    :class:`ReLUMaxPool2D` of the pool's size and stride (the same output and gradients).
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        A model's layers, in order; not modified.
+
+    Returns
+    -------
+    list of Layer
+        A new list: the same layer objects, each fused pair replaced by a new ReLUMaxPool2D.
+    """
     fused: list[Layer] = []
     for layer in layers:
         if type(layer) is MaxPool2D and fused and type(fused[-1]) is ReLU:
@@ -130,7 +171,22 @@ def fuse_relu_pool(layers: Sequence[Layer]) -> list[Layer]:
 
 class AvgPool2D(_Pool2D):
     """y[n, c, i, j] = mean of x[n, c] over window (i, j): (n, C, H, W) -> (n, C, H_out,
-    W_out), H_out = (H - size) // stride + 1; dL/dx = dout / size^2 on each window's pixels."""
+    W_out), H_out = (H - size) // stride + 1; dL/dx = dout / size^2 on each window's pixels.
+
+    Parameters
+    ----------
+    size : int
+        The windows' side, in pixels (>= 1).
+    stride : int, optional
+        The step between windows (>= 1); defaults to ``size``, windows that tile the image.
+
+    Raises
+    ------
+    ValueError
+        For a size or stride that is not a positive integer; in ``forward``, a
+        :class:`numpynn.ShapeError` (a ValueError) for an input that is not (n, C, H, W) or
+        is smaller than a window.
+    """
 
     def forward(self, x: Array, training: bool = False) -> Array:
         shape = self._windows(x)

@@ -108,7 +108,33 @@ def create_app(
 ) -> FastAPI:
     """The app serving ``served``: batching ``window`` (seconds), ``max_batch`` rows per
     forward pass, ``max_queue`` waiting inputs, ``max_body`` bytes per request body and
-    ``max_items`` inputs per JSON list."""
+    ``max_items`` inputs per JSON list.
+
+    Parameters
+    ----------
+    served : ServedModel
+        The classifier of pictures (:func:`numpynn.serve.load_served`).
+    window : float
+        How long (seconds, >= 0) a batch waits for more inputs before its forward pass.
+    max_batch : int
+        The most rows per forward pass (>= 1).
+    max_queue : int
+        The most inputs waiting (>= 1); beyond it requests get 503.
+    max_body : int
+        The largest request body in bytes (beyond it: 413).
+    max_items : int
+        The most inputs in one JSON list.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app: the drawing page, the prediction API and its /docs.
+
+    Raises
+    ------
+    ValueError
+        For a negative window, or max_batch or max_queue < 1.
+    """
     batcher = Batcher(served.probabilities, window, max_batch, max_queue)
     # Images are preprocessed in threads, at most one per core: more threads only fight
     # over the GIL (32 at once cost 35 ms of CPU an image instead of 19).

@@ -20,6 +20,20 @@ REPORT_FILE = "metrics.json"  # a run's report, beside its model.npz
 
 @dataclasses.dataclass(frozen=True)
 class ServedModel:
+    """A classifier of pictures as the server shows it; made by :func:`load_served`.
+
+    Parameters
+    ----------
+    trained : TrainedModel
+        The classifier and its metadata.
+    name : str
+        Its name on the page and in the API (:func:`display_name`).
+    image_shape : tuple of int
+        (height, width) of the input pictures.
+    test_accuracy : float, optional
+        Its accuracy on the test set, in [0, 1], if known.
+    """
+
     trained: TrainedModel
     name: str  # the run directory and file ("20261126-005236-mnist/model.npz") or the file
     image_shape: tuple[int, int]  # (height, width) of the input image
@@ -45,7 +59,18 @@ class ServedModel:
 
     def probabilities(self, X: Array) -> Array:
         """Class probabilities (n, n_classes) for X: (n, height * width) in [0, 1] (given to
-        a convnet as images (n, 1, height, width))."""
+        a convnet as images (n, 1, height, width)).
+
+        Parameters
+        ----------
+        X : ndarray
+            (n, height * width) pixels in [0, 1].
+
+        Returns
+        -------
+        ndarray
+            (n, n_classes) probabilities.
+        """
         return self.trained.class_probabilities(X)
 
     def layers(self) -> list[dict[str, Any]]:
@@ -61,7 +86,27 @@ def load_served(path: PathLike) -> ServedModel:
     """The classifier of pictures at ``path`` (``numpynn.trained.load_trained``: a model file,
     checkpoint or run directory) and its test accuracy (from its metadata, else from the run
     report metrics.json beside a run's model.npz). FileFormatError or ValueError naming the
-    file for a model that cannot serve pictures."""
+    file for a model that cannot serve pictures.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file, a checkpoint or a run directory.
+
+    Returns
+    -------
+    ServedModel
+        The classifier with its display name, picture shape and test accuracy.
+
+    Raises
+    ------
+    ValueError
+        For a model of points, or one that is not a classifier or cannot take its pictures.
+    FileFormatError
+        For a damaged file, bad metadata or a test_accuracy outside [0, 1].
+    numpynn.PathError
+        For a path that cannot be read (an OSError).
+    """
     trained = load_trained(path)
     height, width = trained.pictures()
     trained.check_features(height * width, f"its {height}x{width} pictures have")
@@ -88,7 +133,18 @@ def load_served(path: PathLike) -> ServedModel:
 
 def display_name(file: Path) -> str:
     """How the page and the API name a model file: "20261126-005236-mnist/model.npz" in a run
-    directory (a run report beside it), else the file's name."""
+    directory (a run report beside it), else the file's name.
+
+    Parameters
+    ----------
+    file : pathlib.Path
+        A model file.
+
+    Returns
+    -------
+    str
+        ``"<run directory>/<file>"`` or ``"<file>"``.
+    """
     has_run = (file.parent / REPORT_FILE).is_file()
     return f"{file.parent.name}/{file.name}" if has_run else file.name
 

@@ -46,7 +46,33 @@ def create_text_app(
     """The app serving the language model ``writer`` (called ``name`` on the page):
     ``generations`` requests written at once (each on its own copy of the model, in a worker
     thread), ``max_queue`` more waiting for their turn (then 503), at most ``max_length``
-    characters per request and ``max_body`` bytes per request body."""
+    characters per request and ``max_body`` bytes per request body.
+
+    Parameters
+    ----------
+    writer : TrainedLanguageModel
+        The language model (:func:`numpynn.trained.load_language_model`).
+    name : str
+        Its name on the page and in the API.
+    generations : int
+        Requests written at once, each on its own copy of the model (>= 1).
+    max_queue : int
+        Requests that may wait for their turn (>= 0); beyond it: 503.
+    max_length : int
+        The most characters one request may ask for.
+    max_body : int
+        The largest request body in bytes.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app: the writing page, the generation API and its /docs.
+
+    Raises
+    ------
+    ValueError
+        For generations < 1 or a negative max_queue.
+    """
     writers = Writers(writer, generations, max_queue)
     app = FastAPIOffline(
         title="numpynn serve",
