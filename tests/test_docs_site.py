@@ -123,6 +123,28 @@ def test_every_public_class_and_function_has_a_docstring() -> None:
     assert not bare, f"public names without a docstring: {bare}"
 
 
+def takes_arguments(obj: Any) -> bool:
+    """Whether a function or a class's constructor has parameters (a Protocol has none)."""
+    if getattr(obj, "_is_protocol", False):
+        return False
+    try:
+        return any(name != "self" for name in inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return False
+
+
+def test_every_public_name_documents_its_parameters_in_numpy_style() -> None:
+    """One style (NumPy's): whatever takes arguments has a Parameters section."""
+    undocumented = [
+        dotted
+        for dotted, obj in public_names().items()
+        if (inspect.isclass(obj) or inspect.isfunction(obj))
+        and takes_arguments(obj)
+        and "Parameters\n----------" not in (inspect.getdoc(obj) or "")
+    ]
+    assert not undocumented, f"public names without a Parameters section: {undocumented}"
+
+
 def test_the_learning_path_is_in_the_site_by_glob() -> None:
     """New docs/learn chapters appear without editing the index: the toctree globs them."""
     index = (DOCS / "index.md").read_text(encoding="utf-8")
