@@ -220,6 +220,31 @@ CASES = {
         ValueError,
         r"Dropout rate must be in \[0, 1\), got 1.0",
     ),
+    "Dropout rate of None": (
+        lambda: nn.Dropout(None),
+        ValueError,
+        r"Dropout rate must be in \[0, 1\), got None",
+    ),
+    "LeakyReLU alpha NaN": (
+        lambda: nn.LeakyReLU(float("nan")),
+        ValueError,
+        r"LeakyReLU alpha must be a finite number, got nan",
+    ),
+    "one_hot label out of range": (
+        lambda: nn.losses.one_hot(np.array([0, 3]), 3),
+        ValueError,
+        r"labels must be in \[0, 3\) for 3 classes, got values in \[0, 3\]",
+    ),
+    "one_hot negative label": (
+        lambda: nn.losses.one_hot(np.array([-1]), 3),
+        ValueError,
+        r"labels must be in \[0, 3\) for 3 classes, got values in \[-1, -1\]",
+    ),
+    "one_hot fractional labels": (
+        lambda: nn.losses.one_hot(np.array([0.5]), 3),
+        TypeError,
+        r"labels must be integers, got dtype float64",
+    ),
     "mlp with one size": (
         lambda: nn.mlp([784]),
         ValueError,

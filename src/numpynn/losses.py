@@ -573,8 +573,7 @@ def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
     Parameters
     ----------
     labels : ndarray
-        (n_samples,) class labels, integers in [0, n_classes); not checked (a negative label
-        counts from the end, as NumPy indexing does).
+        (n_samples,) class labels, integers in [0, n_classes).
     n_classes : int
         The number of columns.
     dtype : numpy dtype
@@ -587,9 +586,21 @@ def one_hot(labels: Array, n_classes: int, dtype: Any = np.float32) -> Array:
 
     Raises
     ------
-    IndexError
-        For a label >= n_classes or < -n_classes.
+    TypeError
+        For labels that are not integers.
+    ValueError
+        For labels outside [0, n_classes) or not one-dimensional.
     """
+    labels = np.asarray(labels)
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    if labels.ndim != 1:
+        raise ValueError(f"labels must have shape (n_samples,), got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"labels must be in [0, {n_classes}) for {n_classes} classes, got values in "
+            f"[{labels.min()}, {labels.max()}]"
+        )
     t = np.zeros((len(labels), n_classes), dtype=dtype)
     t[np.arange(len(labels)), labels] = 1
     return t

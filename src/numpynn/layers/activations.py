@@ -10,6 +10,7 @@ import numpy as np
 from .. import activations
 from .._typing import Array
 from ..scratch import scratch
+from ..validation import check_finite
 from .base import Layer, out_array
 from .core import Identity
 
@@ -77,7 +78,7 @@ class LeakyReLU(Layer):
     acts_per_position = True
 
     def __init__(self, alpha: float = 0.01) -> None:
-        self.alpha = float(alpha)
+        self.alpha = check_finite("LeakyReLU alpha", alpha)
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self.slope = np.where(x > 0, 1, self.alpha).astype(x.dtype)

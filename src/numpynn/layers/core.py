@@ -22,6 +22,7 @@ from .. import initializers
 from .._typing import Array, Seed
 from ..errors import ShapeError
 from ..scratch import scratch
+from ..validation import check_fraction
 from .base import Layer, Shape, check_float_dtype, check_input_shape, check_sizes, out_array
 
 
@@ -164,9 +165,7 @@ class Dropout(Layer):
     acts_per_position = True
 
     def __init__(self, rate: float = 0.5, *, seed: Seed = None) -> None:
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_fraction("Dropout rate", rate)
         self.rng = np.random.default_rng(seed)
 
     def forward(self, x: Array, training: bool = False) -> Array:
