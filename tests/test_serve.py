@@ -839,3 +839,9 @@ def test_images_are_preprocessed_at_most_one_per_core_at_once(served, mnist, mon
         answers = list(pool.map(lambda _: post_image(client, body), range(8)))
     assert [a.status_code for a in answers] == [200] * 8
     assert most == 2
+
+
+@pytest.mark.parametrize("limit", ["max_body", "max_items"])
+def test_the_apps_limits_must_be_positive(served, limit):
+    with pytest.raises(ValueError, match=rf"{limit} must be a positive integer, got 0"):
+        create_app(served, **{limit: 0})

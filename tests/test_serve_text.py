@@ -517,3 +517,9 @@ def test_the_page_of_a_names_model_lists_new_names(serve_command, browser, names
     assert shown == [w or "(empty)" for w in names.words(20, prefix="an", seed=3)]
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing wider than the phone
+
+
+@pytest.mark.parametrize("limit", ["max_length", "max_body"])
+def test_the_text_apps_limits_must_be_positive(writer, limit):
+    with pytest.raises(ValueError, match=rf"{limit} must be a positive integer, got -1"):
+        create_text_app(writer, "text.npz", **{limit: -1})

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._typing import Array
 from ..trained import n_parameters
+from ..validation import check_positive_int
 from .batching import Batcher, QueueFullError
 from .inputs import BadInputError, image_to_input, pixels_to_inputs
 from .served import ServedModel
@@ -133,8 +134,10 @@ def create_app(
     Raises
     ------
     ValueError
-        For a negative window, or max_batch or max_queue < 1.
+        For a negative window, or max_batch, max_queue, max_body or max_items < 1.
     """
+    check_positive_int("max_body", max_body)
+    check_positive_int("max_items", max_items)
     batcher = Batcher(served.probabilities, window, max_batch, max_queue)
     # Images are preprocessed in threads, at most one per core: more threads only fight
     # over the GIL (32 at once cost 35 ms of CPU an image instead of 19).

@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 
 from ..layers import PositionalEmbedding
 from ..trained import TrainedLanguageModel, n_parameters
+from ..validation import check_positive_int
 from .app import add_page_and_errors, read_body
 from .text_requests import (
     DEFAULT_LENGTH,
@@ -71,8 +72,10 @@ def create_text_app(
     Raises
     ------
     ValueError
-        For generations < 1 or a negative max_queue.
+        For generations, max_length or max_body < 1, or a negative max_queue.
     """
+    check_positive_int("max_length", max_length)
+    check_positive_int("max_body", max_body)
     writers = Writers(writer, generations, max_queue)
     app = FastAPIOffline(
         title="numpynn serve",
