@@ -265,6 +265,11 @@ CASES = {
         ValueError,
         r"gate must be one of \['and', 'nand', 'or', 'xor'\], got 'xnor'",
     ),
+    "gate given as a list": (
+        lambda: nn.datasets.truth_table(["and"]),
+        ValueError,
+        r"gate must be one of \['and', 'nand', 'or', 'xor'\], got \['and'\]",
+    ),
     "perceptron bias not a number": (
         lambda: nn.Perceptron(weights=[1, 1], bias="a"),
         ValueError,

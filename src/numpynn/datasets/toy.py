@@ -81,7 +81,7 @@ def truth_table(gate: str) -> tuple[Array, Array]:
         For an unknown gate.
     """
     outputs = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "nand": [1, 1, 1, 0], "xor": [0, 1, 1, 0]}
-    if gate not in outputs:
+    if not isinstance(gate, str) or gate not in outputs:
         raise ValueError(f"gate must be one of {sorted(outputs)}, got {gate!r}")
     return GATE_INPUTS.copy(), np.array(outputs[gate])
 
