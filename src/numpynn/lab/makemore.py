@@ -313,11 +313,17 @@ def makemore_ladder(
     seed: int = 0,
     data_dir: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The five rungs on makemore's names, in order: {rung: result} (:data:`RUNGS`), each
-    result with "dev" and "train" losses (nats per character), ``count`` sampled "names",
-    "parameters" and "seconds"; the neural rungs also the dev loss by step ("steps",
-    "dev_curve"). ``settings``: {rung: its settings} (:data:`DEFAULT` by default;
-    :data:`FULL` is the videos' and the preset's)."""
+    """The five rungs on makemore's names (bigram counts, MLP, MLP + BatchNorm,
+    WaveNet-style, transformer), trained on the training names and scored on the dev names
+    of :func:`numpynn.datasets.load_names` (from ``data_dir``).
+
+    Returns {rung: result} in that order ("bigram", "mlp", "batchnorm", "wavenet",
+    "transformer"), each result with "dev" and "train" losses (nats per character),
+    ``count`` sampled "names", "parameters" and "seconds"; the neural rungs also the dev
+    loss by step ("steps", "dev_curve") and their "settings". ``settings``: {rung: its
+    settings}; by default ``numpynn.lab.makemore.DEFAULT`` (a minute's run), and
+    ``numpynn.lab.makemore.FULL`` is the videos' (200,000 steps) and the names preset's.
+    Seeded by ``seed``: the same seed, the same numbers and names."""
     settings = DEFAULT if settings is None else settings
     data = load_names(data_dir)
     started = time.perf_counter()
