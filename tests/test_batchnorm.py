@@ -216,3 +216,24 @@ def test_a_sequence_keeps_its_shape_and_a_wrong_channel_count_is_a_shape_error()
 def test_bad_arguments_are_value_errors_naming_the_layer(kwargs, message):
     with pytest.raises(ValueError, match=f"BatchNorm {message}"):
         nn.BatchNorm(**kwargs)
+
+
+def test_a_sequence_batchnorm_trains_the_same_split_over_two_workers():
+    """Data-parallel replicas share the statistics over all n T steps of the whole batch."""
+
+    def model():
+        return nn.Sequential(
+            nn.Embedding(5, 4, dtype=np.float64, seed=0),
+            nn.BatchNorm(4, dtype=np.float64),
+            nn.FlattenConsecutive(4),
+            nn.Dense(16, 5, dtype=np.float64, seed=1),
+            nn.Softmax(),
+        )
+
+    X = np.random.default_rng(0).integers(0, 5, (64, 4))
+    y = X.sum(axis=1) % 5
+    one, two = model(), model()
+    one.fit(X, y, epochs=2, optimizer="sgd", batch_size=16, seed=0)
+    two.fit(X, y, epochs=2, optimizer="sgd", batch_size=16, seed=0, workers=2)
+    np.testing.assert_allclose(two.forward(X), one.forward(X), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(two.layers[1].running_var, one.layers[1].running_var, atol=1e-12)
