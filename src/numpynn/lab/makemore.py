@@ -101,7 +101,7 @@ DEFAULT: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 FULL: dict[str, dict[str, Any]] = {**VIDEOS, "transformer": NAMES_GPT}
 
-CURVE_POINTS = 10  # dev losses measured along each run of the MLPs
+CURVE_POINTS = 10  # dev losses measured along each run of rungs 2-4
 
 
 def contexts(words: Sequence[str], vocabulary: CharVocabulary, block: int) -> tuple[Array, Array]:
