@@ -192,7 +192,7 @@ def bigram_loss(P: Array, words: Sequence[str], vocabulary: CharVocabulary) -> f
     return mean_nll(P[X[:, 0]], Y)
 
 
-def sample(data: WordsData) -> tuple[str, ...]:
+def training_sample(data: WordsData) -> tuple[str, ...]:
     """The training names on which the neural rungs' training loss is measured: the first
     as many as there are dev names (a random sample: the names are shuffled), which takes
     an eighth of the time of all of them."""
@@ -219,9 +219,9 @@ def train_character_model(
     :data:`CURVE_POINTS` points along the run.
 
     Returns {"steps": [0, ...], "dev_curve": their dev losses, "dev", "train": the final
-    losses on the dev names and on a :func:`sample` of the training names, "names": ``count``
-    sampled names,
-    "parameters", "seconds": the training's wall time, "settings"}."""
+    losses on the dev names and on a :func:`training_sample` of the training names,
+    "names": ``count`` sampled names, "parameters", "seconds": the training's wall time,
+    "settings"}."""
     settings = {"block": block, "embedding": embedding, "hidden": hidden, "steps": steps,
                 "decay_at": decay_at, "batch_size": batch_size, "lr": lr}  # fmt: skip
     X, Y = contexts(data.train, data.vocabulary, block)
@@ -248,7 +248,7 @@ def train_character_model(
         "steps": [0, *curve],
         "dev_curve": [first, *history["val_loss"]],
         "dev": history["val_loss"][-1],
-        "train": model.evaluate(*contexts(sample(data), data.vocabulary, block))["loss"],
+        "train": model.evaluate(*contexts(training_sample(data), data.vocabulary, block))["loss"],
         "names": sample_names(model.predict_proba, block, data.vocabulary, count, seed),
         "parameters": sum(p.size for p in model.parameters()),
         "seconds": seconds,
@@ -268,12 +268,12 @@ def train_transformer(
 
     Returns the keys of :func:`train_character_model`."""
     s = {**NAMES_GPT, **settings}
-    X, T = padded_words(data.train, data.vocabulary, s["block"])
-    dev = padded_words(data.valid, data.vocabulary, s["block"])
+    block, steps, warmup, vocabulary = s["block"], s["steps"], s["warmup"], data.vocabulary
+    X, T = padded_words(data.train, vocabulary, block)
+    dev = padded_words(data.valid, vocabulary, block)
     model_seed, train_seed = np.random.SeedSequence(seed).spawn(2)  # the command line's
-    model = gpt(len(data.vocabulary), s["block"], s["dim"], s["layers"], s["heads"],
-                s["dropout"], token_std=s["token_std"], seed=model_seed)  # fmt: skip
-    warmup, steps = s["warmup"], s["steps"]
+    model = gpt(len(vocabulary), block, s["dim"], s["layers"], s["heads"], s["dropout"],
+                token_std=s["token_std"], seed=model_seed)  # fmt: skip
     decay = CosineDecay(max(1, steps - warmup), min_lr=s["min_lr"])
     schedule = WarmUp(warmup, then=decay) if warmup else decay
     first = model.evaluate(*dev)["loss"]
@@ -293,13 +293,13 @@ def train_transformer(
     seconds = time.perf_counter() - started
     curve = [min((e + 1) * s["eval_every"], steps) for e in range(len(history["val_loss"]))]
     starts = np.zeros((count, 1), np.int64)
-    ids = generate(model, starts, s["block"] - 1, seed=seed)[:, 1:]
+    ids = generate(model, starts, block - 1, seed=seed)[:, 1:]
     return {
         "steps": [0, *curve],
         "dev_curve": [first, *history["val_loss"]],
         "dev": history["val_loss"][-1],
-        "train": model.evaluate(*padded_words(sample(data), data.vocabulary, s["block"]))["loss"],
-        "names": [data.vocabulary.decode(row).split(START, 1)[0] for row in ids],
+        "train": model.evaluate(*padded_words(training_sample(data), vocabulary, block))["loss"],
+        "names": [vocabulary.decode(row).split(START, 1)[0] for row in ids],
         "parameters": sum(p.size for p in model.parameters()),
         "seconds": seconds,
         "settings": s,
