@@ -62,6 +62,8 @@ FIGURES = {  # what `numpynn lab all` writes and docs/learn shows
     "bptt-book.png",
     "bptt-layers.png",
     "bptt-clipping.png",
+    "makemore-ladder.png",
+    "makemore-curves.png",
     "gpt-loss.png",
     "gpt-attention.png",
     "seq2seq-addition.png",

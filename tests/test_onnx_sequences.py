@@ -69,3 +69,25 @@ def test_gelu_exports_at_the_lowest_opset_and_layer_norm_asks_for_17() -> None:
     np.testing.assert_allclose(run_onnx(to_onnx(gelu, opset=13), x), gelu.forward(x), atol=1e-6)
     with pytest.raises(ValueError, match=r"layer 0 \(LayerNorm\(dim=4, eps=1e-05\)\).*opset >= 17"):
         to_onnx(nn.Sequential(nn.LayerNorm(4)), opset=16)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_batchnorm_on_steps_matches_onnxruntime_between_two_transposes(dtype: Any) -> None:
+    """BatchNorm on (n, T, C) normalises the last axis; ONNX's BatchNormalization the second,
+    so the export transposes to (n, C, T) and back."""
+    model = nn.Sequential(
+        nn.Embedding(11, 6, dtype=dtype, seed=0), nn.BatchNorm(6, dtype=dtype), nn.Tanh()
+    )
+    rng = np.random.default_rng(4)
+    norm = model.layers[1]
+    for name in ("gamma", "beta", "running_mean"):
+        getattr(norm, name)[:] = rng.standard_normal(6)
+    norm.running_var[:] = rng.uniform(0.5, 2, 6)
+    proto = to_onnx(model)
+    assert [node.op_type for node in proto.graph.node][1:4] == [
+        "Transpose",
+        "BatchNormalization",
+        "Transpose",
+    ]
+    ids = rng.integers(0, 11, (3, 5))
+    np.testing.assert_allclose(run_onnx(proto, ids), model.forward(ids), rtol=0, atol=1e-5)

@@ -24,7 +24,8 @@ GlobalAvgPool2D GlobalAveragePool, then Flatten: (n, C, 1, 1) -> (n, C)
 Flatten         Flatten(axis=1)
 BatchNorm       BatchNormalization(x, gamma, beta, running_mean, running_var, epsilon): the
                 inference formula with the running statistics (numpynn's running_var averages
-                the batches' biased variances; ONNX uses the given var as it is)
+                the batches' biased variances; ONNX uses the given var as it is); on
+                sequences (n, T, C) between Transpose to (n, C, T) and back
 Embedding       Gather(W, ids): the graph then takes int64 token ids X: (batch, T)
 PositionalEmb.  Add(x, Slice(W, 0, T)), T read from the shape of x
 LayerNorm       LayerNormalization(x, gamma, beta, axis=-1, epsilon) (opset >= 17)
@@ -137,6 +138,8 @@ def to_onnx(model: Sequential, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto
         convert = _CONVERTERS.get(type(layer))
         if convert is _dense and len(shape) == 2:  # on a sequence (n, T, n_in): Gemm is 2-D
             convert = _dense_on_steps
+        if convert is _batch_norm and len(shape) == 2:  # on a sequence (n, T, C): channels last
+            convert = _batch_norm_on_steps
         if convert is None:
             raise TypeError(
                 f"layer {i} ({layer!r}) has no ONNX equivalent; exportable layers are "
@@ -307,6 +310,20 @@ def _global_avg_pool(layer: Layer, x: str, y: str, prefix: str, dtype: np.dtype[
         helper.make_node("GlobalAveragePool", [x], [pooled]),
         helper.make_node("Flatten", [pooled], [y], axis=1),
     ], []
+
+
+def _batch_norm_on_steps(
+    layer: BatchNorm, x: str, y: str, prefix: str, dtype: np.dtype[Any]
+) -> tuple:
+    from onnx import helper
+
+    steps, normed = prefix + "channels_first", prefix + "normed"  # (n, C, T)
+    nodes, initializers = _batch_norm(layer, steps, normed, prefix, dtype)
+    return [
+        helper.make_node("Transpose", [x], [steps], perm=[0, 2, 1]),
+        *nodes,
+        helper.make_node("Transpose", [normed], [y], perm=[0, 2, 1]),
+    ], initializers
 
 
 def _batch_norm(layer: BatchNorm, x: str, y: str, prefix: str, dtype: np.dtype[Any]) -> tuple:

@@ -29,7 +29,7 @@ from .._typing import Array
 from ..atomic import atomic_write_text
 from ..callbacks import LearningRateScheduler
 from ..checkpoint import ModelCheckpoint
-from ..datasets.text import START
+from ..datasets.text import START, padded_words
 from ..datasets.vocabulary import CharVocabulary
 from ..language_models import char_rnn, gpt
 from ..model import Sequential
@@ -77,23 +77,6 @@ def load_text_splits(cfg: TextConfig, data_dir: str | None) -> TextSplits:
         START,
         data.train,
     )
-
-
-def padded_words(
-    words: tuple[str, ...], vocabulary: CharVocabulary, block: int
-) -> tuple[Array, Array]:
-    """(X, T), each (len(words), block): row i reads START + word and predicts word + START
-    (makemore's targets), padded with START in X and -1 (not scored) in T."""
-    longest = max(len(w) for w in words)
-    if longest + 1 > block:
-        raise ValueError(f"block ({block}) must be longer than the longest word ({longest})")
-    X = np.zeros((len(words), block), np.int64)  # START is id 0
-    T = np.full((len(words), block), -1, np.int64)
-    for i, word in enumerate(words):
-        ids = vocabulary.encode(word + START)
-        X[i, 1 : len(ids)] = ids[:-1]
-        T[i, : len(ids)] = ids
-    return X, T
 
 
 def new_language_model(cfg: TextConfig, n_tokens: int) -> Sequential:

@@ -9,7 +9,7 @@ from .idx import read_idx, write_idx
 from .mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .registry import Dataset, get, names, register
 from .split import split_validation
-from .text import TextData, WordsData, load_names, load_shakespeare
+from .text import TextData, WordsData, load_names, load_shakespeare, padded_words
 from .toy import flower, truth_table, xor
 from .vocabulary import CharVocabulary
 
@@ -27,6 +27,7 @@ __all__ = [
     "load_names",
     "load_shakespeare",
     "names",
+    "padded_words",
     "random_shift",
     "read_idx",
     "register",

@@ -21,6 +21,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .._typing import Array
 from ..atomic import atomic_write
 from ..errors import DatasetNotFoundError, FileFormatError
@@ -183,6 +185,25 @@ def load_names(
     random.Random(NAMES_SEED).shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
     return WordsData(tuple(words[:n1]), tuple(words[n1:n2]), tuple(words[n2:]), vocabulary)
+
+
+def padded_words(
+    words: tuple[str, ...], vocabulary: CharVocabulary, block: int
+) -> tuple[Array, Array]:
+    """(X, T), each (len(words), block) int64: row i reads START + word and predicts word +
+    START (makemore's targets), padded with START in X and -1 (not scored) in T: the rows
+    a language model of names (``numpynn train --preset names``) trains on. ValueError when
+    a word and its end do not fit in ``block``."""
+    longest = max(len(w) for w in words)
+    if longest + 1 > block:
+        raise ValueError(f"block ({block}) must be longer than the longest word ({longest})")
+    X = np.zeros((len(words), block), np.int64)  # START is id 0
+    T = np.full((len(words), block), -1, np.int64)
+    for i, word in enumerate(words):
+        ids = vocabulary.encode(word + START)
+        X[i, 1 : len(ids)] = ids[:-1]
+        T[i, : len(ids)] = ids
+    return X, T
 
 
 def read_text(

@@ -27,6 +27,7 @@ from . import (
     initial_weights,
     learned,
     lstm_lm,
+    makemore,
     optimizers,
     overfitting,
     perceptrons,
@@ -47,6 +48,7 @@ from .hyperparameter_search import random_search
 from .initial_weights import activation_histograms
 from .learned import confident_mistakes, first_layer_images, what_it_learned
 from .lstm_lm import lstm_perplexity
+from .makemore import makemore_ladder
 from .optimizers import mnist_losses, optimizer_paths, steps_to_reach
 from .overfitting import overfitting_curves, train_test_gap
 from .perceptrons import gate_lines, learning_rule
@@ -77,6 +79,7 @@ CHAPTERS: dict[str, Chapter[Any]] = {
         lstm_lm.CHAPTER,
         seq2seq.CHAPTER,
         attention.CHAPTER,
+        makemore.CHAPTER,
         tiny_gpt.CHAPTER,
     )
 }
@@ -104,6 +107,7 @@ __all__ = [
     "hidden_sizes",
     "learning_rule",
     "lstm_perplexity",
+    "makemore_ladder",
     "mnist_losses",
     "nearest_words",
     "optimizer_paths",

@@ -13,6 +13,7 @@ module             layers
 ``recurrent``      ``RNN``, ``LSTM``, ``GRU``
 ``embedding``      ``Embedding``, ``PositionalEmbedding``
 ``attention``      ``MultiHeadAttention``, ``TransformerBlock``
+``consecutive``    ``FlattenConsecutive``
 =================  ==========================================================
 """
 
@@ -68,3 +69,7 @@ __all__ += ["GELU", "Embedding", "LayerNorm", "PositionalEmbedding"]
 from .attention import MultiHeadAttention, TransformerBlock  # noqa: E402
 
 __all__ += ["MultiHeadAttention", "TransformerBlock"]
+
+from .consecutive import FlattenConsecutive  # noqa: E402
+
+__all__ += ["FlattenConsecutive"]

@@ -28,8 +28,10 @@ class BatchNorm(Layer):
 
         xhat = (x - mean) / sqrt(var + eps),   y = gamma xhat + beta.
 
-    x: (n, C) for dense layers, or (n, C, H, W) for images, where the statistics of channel c
-    are taken over all n H W of its values. gamma, beta: (C,), trained. In training, mean and
+    x: (n, C) for dense layers, (n, T, C) for sequences, where the statistics of channel c
+    are taken over all n T of its steps (makemore's BatchNorm1d, part 5: PyTorch's
+    ``BatchNorm1d`` on the (n, C, T) transpose), or (n, C, H, W) for images, over all n H W
+    of its values. gamma, beta: (C,), trained. In training, mean and
     var are the batch's (var divides by the count, not count - 1) and the running averages
     move towards them, running = momentum running + (1 - momentum) batch (DLFS's and Keras's
     convention: momentum 0.9 keeps 90% of the old value; PyTorch's momentum=0.1 is the same
@@ -92,27 +94,32 @@ class BatchNorm(Layer):
         return len(self.gamma)
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
-        """Rows (C,) or images (C, H, W) pass through; ShapeError for other input."""
+        """Rows (C,), sequences (T, C) or images (C, H, W) pass through; ShapeError for
+        other input."""
         C = self.num_features
-        if input_shape is not None and (len(input_shape) not in (1, 3) or input_shape[0] != C):
-            takes = (C,) if len(input_shape) == 1 else (C, None, None)
+        if input_shape is None:
+            return None
+        rank = len(input_shape)
+        if rank not in (1, 2, 3) or input_shape[-1 if rank == 2 else 0] != C:
+            takes = {1: (C,), 2: (None, C)}.get(rank, (C, None, None))
             raise ShapeError(
                 f"{self!r} takes {describe_shape(takes)} but gets {describe_shape(input_shape)}"
             )
         return input_shape
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        if x.ndim not in (2, 4) or x.shape[1] != self.num_features:
-            C = self.num_features
+        C = self.num_features
+        if x.ndim not in (2, 3, 4) or x.shape[-1 if x.ndim == 3 else 1] != C:
             raise ShapeError(
-                f"{self!r} expects input of shape (n_samples, {C}) or (n_samples, {C}, height, "
-                f"width), got {x.shape}"
+                f"{self!r} expects input of shape (n_samples, {C}), (n_samples, T, {C}) or "
+                f"(n_samples, {C}, height, width), got {x.shape}"
             )
-        # Work on x as (n, C, m / n): feature c's values are x3[:, c, :] (m / n = H W, or 1).
-        # Sums per feature are einsums: 5-10x faster than np.sum over axes (0, 2, 3).
-        x3 = x.reshape(len(x), self.num_features, -1)
-        rows = len(x3) if self.sync is None else self.sync.rows  # the whole batch's rows
-        self.m = rows * x3.shape[2]  # values per feature
+        # Work on x as (rows, C, p): feature c's values are x3[:, c, :] (p = H W, or 1; a
+        # sequence's steps are rows). Sums per feature are einsums: 5-10x faster than np.sum
+        # over axes (0, 2, 3).
+        x3 = x.reshape(-1, C, 1) if x.ndim == 3 else x.reshape(len(x), C, -1)
+        rows = len(x) if self.sync is None else self.sync.rows  # the whole batch's samples
+        self.m = rows * (x.size // (len(x) * C))  # values per feature: n, n T or n H W
         # Keep the centred x - mean; xhat = (x - mean) / std is never stored: y and the
         # gradients scale by 1 / std per feature instead (one pass over x fewer).
         xc = scratch(self, "xc", x3.shape, x.dtype)
