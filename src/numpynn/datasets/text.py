@@ -190,10 +190,29 @@ def load_names(
 def padded_words(
     words: tuple[str, ...], vocabulary: CharVocabulary, block: int
 ) -> tuple[Array, Array]:
-    """(X, T), each (len(words), block) int64: row i reads START + word and predicts word +
-    START (makemore's targets), padded with START in X and -1 (not scored) in T: the rows
-    a language model of names (``numpynn train --preset names``) trains on. ValueError when
-    a word and its end do not fit in ``block``."""
+    """The rows a language model of names (``numpynn train --preset names``) trains on: row i
+    reads START + word and predicts word + START (makemore's targets), padded with START in X
+    and -1 (not scored) in T.
+
+    Parameters
+    ----------
+    words : tuple of str
+        The names, one per row.
+    vocabulary : CharVocabulary
+        Their characters, START (".") first (id 0).
+    block : int
+        The row length; longer than the longest word.
+
+    Returns
+    -------
+    X, T : ndarray
+        Each (len(words), block) int64: the input ids and the target ids (-1 where not scored).
+
+    Raises
+    ------
+    ValueError
+        When a word and its end do not fit in ``block``.
+    """
     longest = max(len(w) for w in words)
     if longest + 1 > block:
         raise ValueError(f"block ({block}) must be longer than the longest word ({longest})")

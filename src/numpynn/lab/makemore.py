@@ -315,15 +315,30 @@ def makemore_ladder(
 ) -> dict[str, dict[str, Any]]:
     """The five rungs on makemore's names (bigram counts, MLP, MLP + BatchNorm,
     WaveNet-style, transformer), trained on the training names and scored on the dev names
-    of :func:`numpynn.datasets.load_names` (from ``data_dir``).
+    of :func:`numpynn.datasets.load_names`.
 
-    Returns {rung: result} in that order ("bigram", "mlp", "batchnorm", "wavenet",
-    "transformer"), each result with "dev" and "train" losses (nats per character),
-    ``count`` sampled "names", "parameters" and "seconds"; the neural rungs also the dev
-    loss by step ("steps", "dev_curve") and their "settings". ``settings``: {rung: its
-    settings}; by default ``numpynn.lab.makemore.DEFAULT`` (a minute's run), and
-    ``numpynn.lab.makemore.FULL`` is the videos' (200,000 steps) and the names preset's.
-    Seeded by ``seed``: the same seed, the same numbers and names."""
+    Parameters
+    ----------
+    settings : dict, optional
+        {rung: its settings} for the four neural rungs; by default
+        ``numpynn.lab.makemore.DEFAULT`` (about a minute's run);
+        ``numpynn.lab.makemore.FULL`` is the videos' (200,000 steps) and the names preset's.
+    count : int
+        Names sampled from each rung.
+    seed : int
+        Seeds the weights, the batches and the samples: the same seed, the same numbers
+        and names.
+    data_dir : str, optional
+        Where ``names.txt`` is (else the cache or the canonical URL, checked by SHA-256).
+
+    Returns
+    -------
+    dict
+        {rung: result} in the order "bigram", "mlp", "batchnorm", "wavenet", "transformer";
+        each result holds "dev" and "train" losses (float, nats per character), ``count``
+        sampled "names" (list of str), "parameters" (int) and "seconds" (float); the neural
+        rungs also the dev loss by step ("steps", "dev_curve": arrays) and their "settings".
+    """
     settings = DEFAULT if settings is None else settings
     data = load_names(data_dir)
     started = time.perf_counter()
@@ -338,10 +353,10 @@ def makemore_ladder(
     }
     results["bigram"]["seconds"] = time.perf_counter() - started
     for kind in ("mlp", "batchnorm", "wavenet"):
-        results[kind] = train_character_model(kind, data, **settings[kind], count=count,
-                                              seed=seed)  # fmt: skip
-    results["transformer"] = train_transformer(data, **settings["transformer"], count=count,
-                                               seed=seed)  # fmt: skip
+        results[kind] = train_character_model(kind, data, **settings[kind], count=count, seed=seed)
+    results["transformer"] = train_transformer(
+        data, **settings["transformer"], count=count, seed=seed
+    )
     return results
 
 
