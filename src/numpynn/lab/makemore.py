@@ -1,5 +1,5 @@
 """Chapter 18, makemore's ladder (Karpathy's makemore and his "Neural Networks: Zero to Hero"
-videos on it, parts 1-5): five models of a name's next character, on makemore's 32,032
+videos on it, parts 1-5): five models of a name's next character, on makemore's 32,033
 names split 80/10/10 as the videos split them (:func:`numpynn.datasets.load_names`):
 
 1. bigram counts (part 1): P(next | this character), the counts of the training names + 1;
