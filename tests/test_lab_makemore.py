@@ -98,8 +98,8 @@ def test_every_rung_gives_losses_and_names(tiny_ladder):
     assert list(tiny_ladder) == list(RUNGS)
     for rung in RUNGS:
         r = tiny_ladder[rung]
-        assert len(r["names"]) == 8
-        assert all(set(name) <= set(string.ascii_lowercase) for name in r["names"])
+        assert len(r["samples"]) == 8
+        assert all(set(name) <= set(string.ascii_lowercase) for name in r["samples"])
         assert 1.5 < r["dev"] < np.log(27)
 
 
@@ -121,7 +121,7 @@ def test_a_rung_is_seeded(names):
     settings = {**TINY["mlp"], "steps": 200, "decay_at": 100}
     a = train_character_model("mlp", names, **settings, count=5)
     b = train_character_model("mlp", names, **settings, count=5)
-    assert a["dev_curve"] == b["dev_curve"] and a["names"] == b["names"]
+    assert a["dev_curve"] == b["dev_curve"] and a["samples"] == b["samples"]
 
 
 def test_the_transformer_is_the_command_lines_names_preset():

@@ -220,7 +220,7 @@ def train_character_model(
 
     Returns {"steps": [0, ...], "dev_curve": their dev losses, "dev", "train": the final
     losses on the dev names and on a :func:`training_sample` of the training names,
-    "names": ``count`` sampled names, "parameters", "seconds": the training's wall time,
+    "samples": ``count`` sampled names, "parameters", "seconds": the training's wall time,
     "settings"}."""
     settings = {"block": block, "embedding": embedding, "hidden": hidden, "steps": steps,
                 "decay_at": decay_at, "batch_size": batch_size, "lr": lr}  # fmt: skip
@@ -249,7 +249,7 @@ def train_character_model(
         "dev_curve": [first, *history["val_loss"]],
         "dev": history["val_loss"][-1],
         "train": model.evaluate(*contexts(training_sample(data), data.vocabulary, block))["loss"],
-        "names": sample_names(model.predict_proba, block, data.vocabulary, count, seed),
+        "samples": sample_names(model.predict_proba, block, data.vocabulary, count, seed),
         "parameters": sum(p.size for p in model.parameters()),
         "seconds": seconds,
         "settings": settings,
@@ -299,7 +299,7 @@ def train_transformer(
         "dev_curve": [first, *history["val_loss"]],
         "dev": history["val_loss"][-1],
         "train": model.evaluate(*padded_words(training_sample(data), vocabulary, block))["loss"],
-        "names": [vocabulary.decode(row).split(START, 1)[0] for row in ids],
+        "samples": [vocabulary.decode(row).split(START, 1)[0] for row in ids],
         "parameters": sum(p.size for p in model.parameters()),
         "seconds": seconds,
         "settings": s,
@@ -336,7 +336,7 @@ def makemore_ladder(
     dict
         {rung: result} in the order "bigram", "mlp", "batchnorm", "wavenet", "transformer";
         each result holds "dev" and "train" losses (float, nats per character), ``count``
-        sampled "names" (list of str), "parameters" (int) and "seconds" (float); the neural
+        sampled names, "samples" (list of str), "parameters" (int) and "seconds" (float); the neural
         rungs also the dev loss by step ("steps", "dev_curve": arrays) and their "settings".
     """
     settings = DEFAULT if settings is None else settings
@@ -347,7 +347,7 @@ def makemore_ladder(
         "bigram": {
             "train": bigram_loss(P, data.train, data.vocabulary),
             "dev": bigram_loss(P, data.valid, data.vocabulary),
-            "names": sample_names(lambda c: P[c[:, -1]], 1, data.vocabulary, count, seed),
+            "samples": sample_names(lambda c: P[c[:, -1]], 1, data.vocabulary, count, seed),
             "parameters": P.size,
         }
     }
@@ -460,7 +460,7 @@ def summary(numbers: dict[str, dict[str, Any]]) -> str:
             f"{r['seconds']:.1f} s"
         )
     for rung in RUNGS:
-        lines.append(f"--- {TITLES[rung]}: " + " ".join(numbers[rung]["names"]))
+        lines.append(f"--- {TITLES[rung]}: " + " ".join(numbers[rung]["samples"]))
     return "\n".join(lines)
 
 
