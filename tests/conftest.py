@@ -111,3 +111,28 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def chapter_numbers():
+    """``chapter_numbers(name)``: the learning-path chapter's default run (``CHAPTERS[name]
+    .run()``, as ``numpynn lab NAME`` runs it: one BLAS thread, the shared text data), computed
+    once per session. The runs are seeded, so every test that checks a chapter's default
+    numbers, and the test of ``numpynn lab all``, can share one run instead of repeating it.
+    Do not change the returned numbers."""
+    from test_text_datasets import SHARED_DATA
+
+    from numpynn.cli.lab import one_blas_thread
+    from numpynn.lab import CHAPTERS
+
+    chapters = dict(CHAPTERS)  # as registered (the test of lab all replaces their runs)
+    cache = {}
+
+    def numbers(name):
+        if name not in cache:
+            with pytest.MonkeyPatch.context() as patch, one_blas_thread():
+                patch.setenv("NUMPYNN_DATA_DIR", str(SHARED_DATA))
+                cache[name] = chapters[name].run()
+        return cache[name]
+
+    return numbers

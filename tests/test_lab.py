@@ -1,6 +1,8 @@
 """numpynn.lab: each experiment of the learning path shows what its chapter says, and draws
 a readable figure. Small settings keep these fast; the chapters' own runs are `numpynn lab`."""
 
+import dataclasses
+import functools
 import importlib.util
 import re
 import subprocess
@@ -10,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, run
-from test_text_datasets import SHARED_DATA
 
 from numpynn import lab, layers
 from numpynn.cli.lab import one_blas_thread
@@ -722,8 +723,14 @@ def test_every_figure_the_learning_path_shows_is_committed():
 
 
 @pytest.mark.slow
-def test_lab_all_writes_every_figure_of_the_learning_path(capsys, tmp_path, monkeypatch):
-    monkeypatch.setenv("NUMPYNN_DATA_DIR", str(SHARED_DATA))  # the word chapters' Shakespeare
+def test_lab_all_writes_every_figure_of_the_learning_path(
+    capsys, tmp_path, monkeypatch, chapter_numbers
+):
+    """``lab all`` runs every chapter, then draws and summarises it; each chapter's run is the
+    session's shared one (tests/conftest.py), which other tests check."""
+    for name, chapter in CHAPTERS.items():
+        shared = functools.partial(chapter_numbers, name)
+        monkeypatch.setitem(CHAPTERS, name, dataclasses.replace(chapter, run=shared))
     code, out, _ = run(capsys, "lab", "all", "--out", tmp_path)
     assert code == 0
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES

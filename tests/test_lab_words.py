@@ -21,7 +21,6 @@ from numpynn.lab.word_vectors import (
     count_vectors,
     coverage,
     most_similar,
-    nearest_words,
     ppmi,
     shakespeare_words,
     tokenize,
@@ -293,11 +292,11 @@ def test_the_lstm_language_model_page_runs_as_written(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_one_layer_lstm_overfits_and_the_dropout_model_does_not():
-    """The page's claims on the chapter's default run. Its exact figures depend on the BLAS
-    kernel and its thread count (float32 sums under SGD at rate 20), so the claims are checked,
-    not the digits."""
-    result = lstm_perplexity()
+def test_the_one_layer_lstm_overfits_and_the_dropout_model_does_not(chapter_numbers):
+    """The page's claims on the chapter's default run (``lstm_perplexity()``). Its exact
+    figures depend on the BLAS kernel and its thread count (float32 sums under SGD at rate
+    20), so the claims are checked, not the digits."""
+    result = chapter_numbers("lstmlm")
     one, two = (result["valid"][name] for name in MODELS)
     train_one, train_two = (result["train"][name] for name in MODELS)
     assert np.all(np.diff(train_one) < 0)  # the training perplexity keeps falling
@@ -316,8 +315,8 @@ def test_the_word_helpers_name_a_bad_argument():
 
 
 @pytest.mark.slow
-def test_the_word_vectors_chapter_gives_the_pages_table():
-    result = nearest_words()
+def test_the_word_vectors_chapter_gives_the_pages_table(chapter_numbers):
+    result = chapter_numbers("words")  # nearest_words(), the chapter's default run
     svd, cbow = result["nearest"]["svd"], result["nearest"]["cbow"]
     assert [(w, round(c, 2)) for w, c in svd["king"]] == [
         ("richard", 0.60), ("vi", 0.56), ("edward", 0.53), ("throne", 0.48), ("henry", 0.48),
