@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_text_datasets import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +82,8 @@ def test_language_models_benchmark_trains_both_libraries_alike(model: str) -> No
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.language_models", model, *args],
         cwd=ROOT,
-        env=source_env(),
+        # tiny Shakespeare from ../shared/data: a fresh machine has no cache and no internet
+        env={**source_env(), "NUMPYNN_DATA_DIR": str(SHARED_DATA)},
         capture_output=True,
         text=True,
         timeout=300,
